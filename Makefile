@@ -1,0 +1,43 @@
+# Two commands are the contract: `make repro` and `make test` (each sets up .venv if missing).
+PY      ?= python3.11
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.ldd-installed
+DATA    ?= ../shared/data/spider_t2space
+JOBS    ?= 2
+
+.PHONY: repro test lab study venv export clean-nbs bench
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# the CPU build of torch first, so nothing pulls a CUDA build
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+## make repro: the whole pipeline on the embedded default (synthetic phantom cohort)
+repro: $(STAMP)
+	$(BIN)/dvc repro
+
+## make test: the notebooks' tests and the end-to-end tests
+test: $(STAMP)
+	$(BIN)/pytest -n $(JOBS) tests
+
+## make study DATA=<root>: the whole pipeline, cpu profile, on a SPIDER-layout folder
+study: $(STAMP)
+	$(BIN)/dvc exp run --temp -S data.source=sample -S data.root=$(abspath $(DATA)) -S profile=cpu
+
+## make lab: JupyterLab on nbs/
+lab: $(STAMP)
+	$(BIN)/jupyter lab nbs
+
+## make export: regenerate ldd_study/ from nbs/ and strip notebook noise
+export: $(STAMP)
+	$(BIN)/nbdev-export
+	$(BIN)/nbdev-clean
+
+bench: $(STAMP)
+	$(BIN)/python tools/bench.py
