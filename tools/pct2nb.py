@@ -4,7 +4,7 @@ Usage: python tools/pct2nb.py SRC.py nbs/NN_topic.ipynb
 Notebooks in nbs/ stay the source of truth; this only saves typing JSON by hand.
 A `# %% tags=["parameters"]` header adds cell tags (papermill).
 """
-import json, re, sys
+import hashlib, json, re, sys
 from pathlib import Path
 
 
@@ -19,7 +19,8 @@ def cells_from_percent(text: str) -> list:
             src = "\n".join(l[2:] if l.startswith("# ") else l.lstrip("#") for l in src.splitlines())
         if not src.strip(): return
         lines = src.splitlines(keepends=True)
-        cell = {"cell_type": kind, "metadata": ({"tags": tags} if tags else {}), "source": lines}
+        cid = hashlib.sha1(f"{len(cells)}:{src}".encode()).hexdigest()[:8]   # stable ids: exports don't churn
+        cell = {"cell_type": kind, "id": cid, "metadata": ({"tags": tags} if tags else {}), "source": lines}
         if kind == "code": cell.update(execution_count=None, outputs=[])
         cells.append(cell)
 

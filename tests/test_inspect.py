@@ -1,0 +1,44 @@
+"End to end: `ldd-study inspect` on the real sample and on a cohort with every kind of bad input."
+import json
+import numpy as np
+import SimpleITK as sitk
+from conftest import cli
+
+
+def test_inspect_sample_json(sample):
+    rc, out, err = cli('inspect', sample, '--json')
+    assert rc == 0, err
+    rep = json.loads(out)
+    assert rep['patients'] == 30 and rep['graded_discs'] == 226
+    assert rep['matched_discs'] >= 200
+    assert len(rep['unmatched']) == rep['graded_discs'] - rep['matched_discs']
+    assert all({'patient', 'ivd_label', 'reason'} <= set(u) for u in rep['unmatched'])
+
+
+def test_inspect_sample_text(sample):
+    rc, out, _ = cli('inspect', sample)
+    assert rc == 0
+    assert 'patients 30' in out and 'graded discs 226' in out and '5_t2_SPACE' in out
+
+
+def _write(p, a):
+    p.parent.mkdir(parents=True, exist_ok=True)
+    sitk.WriteImage(sitk.GetImageFromArray(a), str(p))
+
+
+def test_inspect_lists_every_bad_input(tmp_path):
+    vol = np.zeros((3, 16, 12), np.uint8)
+    _write(tmp_path/'images/1_t2.mha', vol); _write(tmp_path/'masks/1_t2.mha', vol)
+    _write(tmp_path/'images/2_t2.mha', vol)                                                  # mask missing
+    _write(tmp_path/'images/3_t2.mha', vol); _write(tmp_path/'masks/3_t2.mha', vol[:, :8])   # grid differs
+    raw = (tmp_path/'images/1_t2.mha').read_bytes()
+    (tmp_path/'images/4_t2.mha').write_bytes(raw[:-100]); _write(tmp_path/'masks/4_t2.mha', vol)  # truncated
+    (tmp_path/'radiological_gradings.csv').write_text(
+        "Patient,IVD label,Pfirrman grade\n1,1,2\n1,1,2\n1,2,6\n1,L9-L10,3\n")
+    rc, out, err = cli('inspect', tmp_path, '--source', 'spider', '--json')
+    assert rc == 1
+    probs = json.loads(out)['problems']
+    for expected in ['2_t2.mha: file not found', '3_t2.mha: mask grid', '4_t2.mha: cannot be read',
+                     'row 3: duplicate of row 2', "row 4: Pfirrmann grade '6' is outside 1–5",
+                     "row 5: unknown disc level 'L9-L10'"]:
+        assert any(expected in p for p in probs), (expected, probs)
