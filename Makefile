@@ -2,6 +2,7 @@
 PY      ?= python3.11
 VENV    := .venv
 BIN     := $(VENV)/bin
+export PATH := $(abspath $(VENV)/bin):$(PATH)
 STAMP   := $(VENV)/.ldd-installed
 DATA    ?= ../shared/data/spider_t2space
 JOBS    ?= 2
