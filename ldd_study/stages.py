@@ -29,10 +29,10 @@ def data_root(params: dict, work='.') -> Path:
 
 # %% auto #0
 __all__ = ['PREDICTION_COLUMNS', 'STAGES', 'save_npz', 'save_csv', 'data_root', 'stage_phantom', 'windowed', 'seg_input',
-           'label_info', 'discs_on_slice', 'disc_crops_of', 'stage_cohort', 'patient_split', 'patient_folds',
-           'stage_split', 'seg_targets_of', 'stage_train_seg', 'save_model', 'load_model', 'predicted_discs',
-           'per_disc_dice', 'stage_eval_seg', 'stage_crops', 'stage_train_cls', 'stage_eval_cls', 'stage_report',
-           'run_stage', 'run_stages']
+           'label_info', 'discs_on_slice', 'disc_crops_of', 'mid_slice', 'stage_cohort', 'patient_split',
+           'patient_folds', 'stage_split', 'seg_targets_of', 'stage_train_seg', 'save_model', 'load_model',
+           'predicted_discs', 'per_disc_dice', 'stage_eval_seg', 'stage_crops', 'stage_train_cls', 'stage_eval_cls',
+           'stage_report', 'run_stage', 'run_stages']
 
 # %% ../nbs/50_stages.ipynb #3087bdff
 def stage_phantom(params: dict, work='.') -> Path:
@@ -40,7 +40,7 @@ def stage_phantom(params: dict, work='.') -> Path:
     from ldd_study.phantom import write_phantom_cohort
     return write_phantom_cohort(_p(work, 'data', 'phantom'), params)
 
-# %% ../nbs/50_stages.ipynb #40f0fd49
+# %% ../nbs/50_stages.ipynb #168b360a
 def windowed(vol: np.ndarray, params: dict) -> np.ndarray:
     "`vol` windowed to [0, 1] with the automatic level/width of the whole volume."
     from ldd_study.preprocess import window_image
@@ -70,7 +70,8 @@ def discs_on_slice(mask2d: np.ndarray, spacing, params: dict, levels2d: np.ndarr
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter('always')
         pp = params.get('preprocess', {})
-        kw = dict(min_area_mm2=float(pp['min_disc_area_mm2'])) if 'min_disc_area_mm2' in pp else {}
+        kw = {a: float(pp[k]) for a, k in (('min_area_mm2', 'min_disc_area_mm2'), ('merge_pitch_fraction',) * 2,
+                                            ('merge_gap_fraction',) * 2, ('split_factor',) * 2) if k in pp}
         lab, info = disc_instances(mask2d == 2, tuple(spacing[:2]), vertebra_mask2d=(mask2d == 1) if (mask2d == 1).any() else None, **kw)
     for d in info: d['warning'] = '; '.join(str(x.message) for x in w)
     return lab.astype(np.uint8), info
@@ -80,14 +81,23 @@ def disc_crops_of(win: np.ndarray, k: int, labels2d: np.ndarray, spacing, params
     from ldd_study.preprocess import disc_crop
     from ldd_study.train import active_profile
     size = tuple(crop_size or active_profile(params)['cls']['crop_size'])
-    nb = (win[max(k - 1, 0)], win[min(k + 1, len(win) - 1)]) if int(params.get('classifier', {}).get('in_channels', 2)) == 4 else None
+    st = int(params['preprocess'].get('crop_neighbour_step', 1))
+    nb = (win[max(k - st, 0)], win[min(k + st, len(win) - 1)]) if int(params.get('classifier', {}).get('in_channels', 2)) == 4 else None
     return {d['ivd_label']: disc_crop(win[k], labels2d, d, size, float(params['preprocess']['crop_context']), nb, tuple(spacing[:2]))
             for d in label_info(labels2d, spacing)}
 
-# %% ../nbs/50_stages.ipynb #88266935
+# %% ../nbs/50_stages.ipynb #acaf8f22
+def mid_slice(case, params: dict) -> int:
+    "The mid-sagittal slice of `case`: from its mask where it has one, else from the image (params' `preprocess.mid_*`)."
+    from ldd_study.preprocess import mid_sagittal_index
+    pp = params.get('preprocess', {})
+    kw = dict(labels=tuple(pp['mid_labels'])) if 'mid_labels' in pp else {}
+    if 'mid_band_mm' in pp: kw['band_mm'] = float(pp['mid_band_mm'])
+    return mid_sagittal_index(case.image, case.mask, spacing=tuple(case.spacing[:2]), **kw)
+
 def stage_cohort(params: dict, work='.') -> dict:
     "Read the cohort, choose slices, cache U-Net inputs, manual instances and the graded discs."
-    from ldd_study.preprocess import mid_sagittal_index, resize_pad
+    from ldd_study.preprocess import resize_pad
     from ldd_study.train import active_profile
     d = params['data']; S = int(active_profile(params)['seg']['image_size'])
     nbh = int(params.get('cohort', {}).get('seg_neighbours', 0))
@@ -100,7 +110,7 @@ def stage_cohort(params: dict, work='.') -> dict:
             if case.mask is None: raise DataError(row['mask'], 'no mask')
         except DataError as e:
             problems.append(str(e)); continue
-        k = mid_sagittal_index(case.image, case.mask)
+        k = mid_slice(case, params)
         win = windowed(case.image, params)
         lab, info = discs_on_slice(case.mask[k], case.spacing, params, None if case.levels is None else case.levels[k])
         i = len(cases)
@@ -131,21 +141,21 @@ def stage_cohort(params: dict, work='.') -> dict:
     write_json(_p(work, 'results', 'cohort.json'), summary)
     return summary
 
-# %% ../nbs/50_stages.ipynb #fc0a9640
+# %% ../nbs/50_stages.ipynb #7650097a
 def _strata(discs: pd.DataFrame) -> pd.Series:
     "Stratum of each patient: tertile of its mean group index (its grade mix)."
     m = discs.assign(g=discs.group.map(GROUPS.index)).groupby('patient').g.mean()
     return pd.Series(pd.qcut(m.rank(method='first'), q=min(3, len(m)), labels=False), index=m.index)
 
 def patient_split(discs: pd.DataFrame, fractions=(0.64, 0.15, 0.21), seed: int = 0) -> dict:
-    "Patient → 'train' | 'tune' | 'test', stratified on grade mix, seeded."
-    rng = np.random.default_rng(seed); out = {}
-    st = _strata(discs); cum = np.cumsum(fractions) / np.sum(fractions)
-    for s in sorted(st.unique()):
+    "Patient → 'train' | 'tune' | 'test', stratified on grade mix, seeded; set sizes exact to the nearest patient."
+    rng = np.random.default_rng(seed); st = _strata(discs); pos = {}
+    for s in sorted(st.unique()):                  # each patient's place within its stratum, as a fraction
         pats = sorted(st.index[st == s]); rng.shuffle(pats)
-        n = len(pats); cuts = np.round(cum * n).astype(int)
-        for i, p in enumerate(pats): out[p] = ('train', 'tune', 'test')[int(np.searchsorted(cuts, i, side='right'))]
-    return out
+        pos.update({p: (i + rng.random()) / len(pats) for i, p in enumerate(pats)})
+    order = sorted(pos, key=pos.get)               # strata interleaved: any prefix holds each stratum in proportion
+    cuts = np.round(np.cumsum(fractions) / np.sum(fractions) * len(order)).astype(int)
+    return {p: ('train', 'tune', 'test')[int(np.searchsorted(cuts, i, side='right'))] for i, p in enumerate(order)}
 
 def patient_folds(discs: pd.DataFrame, folds: int = 5, seed: int = 0) -> dict:
     "Patient → fold 0..folds-1, stratified on grade mix where every stratum fills the folds, seeded."
@@ -289,7 +299,7 @@ def stage_crops(params: dict, work='.') -> pd.DataFrame:
     tab = pd.DataFrame(rows); save_csv(_p(work, 'cache', 'crops.csv'), tab)
     return tab
 
-# %% ../nbs/50_stages.ipynb #b487b0c8
+# %% ../nbs/50_stages.ipynb #db83ad15
 def _labelled_crops(work) -> pd.DataFrame:
     "Crop table joined to grades and sets."
     t = pd.read_csv(_p(work, 'cache', 'crops.csv'), dtype={'patient': str})
@@ -302,7 +312,8 @@ def _training_rows(t: pd.DataFrame, sets, how: str) -> pd.DataFrame:
     t = t[t.set.isin(sets)]
     if how == 'manual': return t[t.crop == 'manual']
     a = t[t.crop == 'auto']; key = set(zip(a.series, a.ivd_label))
-    return pd.concat([a, t[(t.crop == 'manual') & [k not in key for k in zip(t.series, t.ivd_label)]]])
+    missed = np.array([k not in key for k in zip(t.series, t.ivd_label)], bool)
+    return pd.concat([a, t[(t.crop == 'manual').values & missed]])
 
 def stage_train_cls(params: dict, work='.') -> list:
     "Train the attention-VGG grader; model and curve to models/grader.pt and results/train_cls.csv."
@@ -335,7 +346,7 @@ def stage_eval_cls(params: dict, work='.') -> dict:
     missing = []
     for kind in ('auto', 'manual'):
         have = set(zip(t[t.crop == kind].series, t[t.crop == kind].ivd_label))
-        m = d[[k not in have for k in zip(d.series, d.ivd_label)]]
+        m = d[np.array([k not in have for k in zip(d.series, d.ivd_label)], bool)]
         missing.append(m.assign(crop=kind, found=False, group_true=m.group, group_pred=None, p_mild=np.nan, p_moderate=np.nan,
                                 p_serious=np.nan, grade_true=m.pfirrmann, grade_pred=np.nan))
     pred = pd.concat([t, *missing], ignore_index=True)
