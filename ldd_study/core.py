@@ -51,14 +51,16 @@ class DataError(ValueError):
         self.path, self.problem = str(path), problem
         super().__init__(f"{self.path}: {problem}")
 
-# %% ../nbs/00_core.ipynb #4a33adc3
+# %% ../nbs/00_core.ipynb #6aa44a31
 def atomic_write(path, write) -> Path:
     "Call `write(tmp_path)` then rename the temporary file onto `path`."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=''.join(path.suffixes))
     os.close(fd)
     try:
-        write(Path(tmp)); os.replace(tmp, path)
+        write(Path(tmp))
+        um = os.umask(0); os.umask(um); os.chmod(tmp, 0o666 & ~um)   # mkstemp makes 0600: give the usual mode
+        os.replace(tmp, path)
     finally:
         if os.path.exists(tmp): os.remove(tmp)
     return path

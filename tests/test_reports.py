@@ -1,0 +1,81 @@
+"""End to end: the report notebooks (nbs/paper/, kept out of nbdev-test by nbs/paper/.notest) rendered by papermill
+on SYNTHETIC results folders written by `ldd_study.report.fake_results` — made-up numbers, never a result."""
+import json
+import pandas as pd
+import pytest
+from ldd_study.core import load_params
+from ldd_study.report import fake_results, render_reports, PAPER_COLUMNS, ACC_ALL, ABLATION_COLUMNS, ABLATION_DIFF, POOLED
+
+PNG = b'\x89PNG\r\n\x1a\n'
+TABLE_COLUMNS = {
+    'table1_segmentation': ['set', 'discs', 'patients', 'Dice median (Q1, Q3)', 'IoU median (Q1, Q3)'],
+    'table2_grading': ['set', 'discs', 'patients', 'not found', *PAPER_COLUMNS, ACC_ALL, 'QWK', 'AUC mild/moderate', 'ECE', 'Brier'],
+    'table2_grades': ['set', 'discs', 'patients', 'not found', ACC_ALL, 'QWK', 'within one'],
+    'ablation': [*ABLATION_COLUMNS.values(), ABLATION_DIFF],
+    'paper_comparison': ['quantity', 'set', 'paper (Ding et al. 2024)', 'ours', 'what differs'],
+    'cv_grading': ['set', 'discs', 'not found', *PAPER_COLUMNS, ACC_ALL],
+}
+FIGURES = ['fig2_segmentation.png', 'fig3_roc.png', 'confusion_groups.png', 'calibration.png', 'training_curves.png']
+
+
+def fast_params():
+    "The project's params with few bootstrap resamples and a low dpi: the same code paths, in seconds."
+    p = load_params()
+    p['stats'] = {**p['stats'], 'resamples': 100}
+    p['report'] = {**p.get('report', {}), 'dpi': 60}
+    return p
+
+
+def render(tmp_path, **fake):
+    res = fake_results(tmp_path/'results', **fake)
+    out = tmp_path/'reports'
+    written = render_reports(res, out, params=fast_params(), progress=False)
+    return out, written
+
+
+def check_common(out, written):
+    for nb in ('01_segmentation', '02_grading'):
+        assert out/f'{nb}.ipynb' in written and out/f'{nb}.html' in written
+        html = (out/f'{nb}.html').read_text(encoding='utf-8')
+        assert 'These numbers are synthetic' in html and 'not a clinical result' in html
+        assert 'src="data:image/png;base64' in html                            # figures inside the page
+        cells = json.loads((out/f'{nb}.ipynb').read_text())['cells']
+        assert not [o for c in cells for o in c.get('outputs', []) if o.get('output_type') == 'error']
+    for f in FIGURES:
+        b = (out/'figures'/f).read_bytes()
+        assert b[:8] == PNG and len(b) > 2000, f
+
+
+def check_table(out, stem, columns):
+    t = pd.read_csv(out/"tables"/f"{stem}.csv", keep_default_na=False)   # "n/a" stays text
+    missing = [c for c in columns if c not in t.columns]
+    assert not missing, (stem, missing, list(t.columns))
+    md = (out/'tables'/f'{stem}.md').read_text(encoding='utf-8')
+    assert md.startswith('| ') and md.count('\n') == len(t) + 2
+    return t
+
+
+def test_reports_full(tmp_path):
+    "Every output on a results folder with grades, cross-validation and discs the U-Net missed."
+    out, written = render(tmp_path, seed=0)
+    check_common(out, written)
+    assert (out/'figures'/'confusion_grades.png').read_bytes()[:8] == PNG
+    for stem, cols in TABLE_COLUMNS.items(): check_table(out, stem, cols)
+    t2 = pd.read_csv(out/'tables'/'table2_grading.csv').set_index('set')
+    assert t2.index.tolist() == ['tune', 'test']
+    pred = pd.read_csv(tmp_path/'results'/'predictions.csv')
+    te = pred[(pred.crop == 'auto') & (pred.set == 'test')]
+    assert t2.loc['test', 'discs'] == len(te) and t2.loc['test', 'not found'] == int((~te.found).sum())
+    assert float(t2.loc['test', ACC_ALL].split()[0]) == pytest.approx((te.found & (te.group_pred == te.group_true)).mean(), abs=5e-4)
+    assert POOLED in pd.read_csv(out/'tables'/'cv_grading.csv').set.tolist()
+
+
+def test_reports_tiny(tmp_path):
+    "Tiny data: 2 test patients, no 'serious' disc in the test set, groups only, no CV: NaN metrics, no crash."
+    out, written = render(tmp_path, seed=3, patients=6, grades=False, cv=False, drop_class='serious')
+    check_common(out, written)
+    t2 = check_table(out, 'table2_grading', TABLE_COLUMNS['table2_grading']).set_index('set')
+    assert t2.loc['test', 'AUC mild/serious'] == 'n/a'
+    for stem in ('table1_segmentation', 'ablation', 'paper_comparison'): check_table(out, stem, TABLE_COLUMNS[stem])
+    assert not (out/'tables'/'table2_grades.csv').exists() and not (out/'tables'/'cv_grading.csv').exists()
+    assert not (out/'figures'/'confusion_grades.png').exists()
