@@ -5,6 +5,7 @@ BIN     := $(VENV)/bin
 export PATH := $(abspath $(VENV)/bin):$(PATH)
 STAMP   := $(VENV)/.ldd-installed
 DATA    ?= ../shared/data/spider_t2space
+SOURCE  ?= sample
 JOBS    ?= 2
 
 .PHONY: repro test lab study venv export clean-nbs bench
@@ -27,9 +28,10 @@ repro: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest -n $(JOBS) tests
 
-## make study DATA=<root>: the whole pipeline, cpu profile, on a SPIDER-layout folder
+## make study DATA=<root> [SOURCE=sample|spider|folder]: the whole pipeline with cross-validation, cpu profile,
+## on real data; trained models stay in models/ for `ldd-study predict`, the report in reports/
 study: $(STAMP)
-	$(BIN)/dvc exp run --temp -S data.source=sample -S data.root=$(abspath $(DATA)) -S profile=cpu
+	$(BIN)/dvc exp run -S data.source=$(SOURCE) -S data.root=$(abspath $(DATA)) -S profile=cpu -S cv.run=true
 
 ## make lab: JupyterLab on nbs/
 lab: $(STAMP)

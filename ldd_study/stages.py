@@ -28,11 +28,11 @@ def data_root(params: dict, work='.') -> Path:
     return r if r.is_absolute() else _p(work, r)
 
 # %% auto #0
-__all__ = ['PREDICTION_COLUMNS', 'STAGES', 'save_npz', 'save_csv', 'data_root', 'stage_phantom', 'windowed', 'seg_input',
-           'label_info', 'discs_on_slice', 'disc_crops_of', 'mid_slice', 'stage_cohort', 'patient_split',
+__all__ = ['PREDICTION_COLUMNS', 'STAGES', 'CV_STAGES', 'save_npz', 'save_csv', 'data_root', 'stage_phantom', 'windowed',
+           'seg_input', 'label_info', 'discs_on_slice', 'disc_crops_of', 'mid_slice', 'stage_cohort', 'patient_split',
            'patient_folds', 'stage_split', 'seg_targets_of', 'stage_train_seg', 'save_model', 'load_model',
            'predicted_discs', 'per_disc_dice', 'stage_eval_seg', 'stage_crops', 'stage_train_cls', 'stage_eval_cls',
-           'stage_report', 'run_stage', 'run_stages']
+           'stage_report', 'run_stage', 'run_stages', 'fold_split', 'stage_cv']
 
 # %% ../nbs/50_stages.ipynb #3087bdff
 def stage_phantom(params: dict, work='.') -> Path:
@@ -388,3 +388,40 @@ def run_stages(names=None):
         try: run_stage(n)
         except DataError as e: raise SystemExit(f"stage {n}: {e}")
         print(f"stage {n}: done in {time.time() - t0:.1f} s", file=sys.stderr)
+
+# %% ../nbs/50_stages.ipynb #b9662357
+CV_STAGES = ('train_seg', 'eval_seg', 'crops', 'train_cls', 'eval_cls')
+
+def fold_split(split: pd.DataFrame, fold: int, folds: int) -> pd.DataFrame:
+    "The split of one cross-validation fold: `fold` is test, the next fold tunes, the rest train (patients and discs alike)."
+    if folds < 3: raise ValueError(f"cross-validation needs at least 3 folds (test, tune, train), got split.folds = {folds}")
+    s = np.where(split.fold == fold, 'test', np.where(split.fold == (fold + 1) % folds, 'tune', 'train'))
+    return split.assign(set=s, seg_set=s)
+
+def stage_cv(params: dict, work='.') -> dict:
+    "Patient-grouped k-fold cross-validation of the whole automatic path: results/cv_predictions.csv, cv_seg_discs.csv."
+    import shutil
+    if not params.get('cv', {}).get('run', False):      # off: empty tables, so the report says no CV was run
+        save_csv(_p(work, 'results', 'cv_predictions.csv'), pd.DataFrame(columns=PREDICTION_COLUMNS + ['fold']))
+        save_csv(_p(work, 'results', 'cv_seg_discs.csv'), pd.DataFrame(columns=['patient', 'set', 'ivd_label', 'level', 'dice', 'iou', 'fold']))
+        write_json(_p(work, 'metrics', 'cv.json'), dict(run=False)); return dict(run=False)
+    split = pd.read_csv(_p(work, 'cache', 'split.csv'), dtype={'patient': str}); k = int(split.fold.max()) + 1
+    preds, segs = [], []
+    for f in tqdm(range(k), desc='cv folds'):
+        fw = _p(work, 'cache', 'cv', f'fold{f}')
+        for n in ('cohort.npz', 'manual_discs.npz', 'cases.csv', 'discs.csv'):
+            (fw/'cache').mkdir(parents=True, exist_ok=True); shutil.copyfile(_p(work, 'cache', n), fw/'cache'/n)
+        save_csv(fw/'cache'/'split.csv', fold_split(split, f, k))
+        for n in CV_STAGES: STAGES[n](params, fw)
+        p = pd.read_csv(fw/'results'/'predictions.csv', dtype={'patient': str}); preds.append(p[p.set == 'test'].assign(fold=f))
+        s = pd.read_csv(fw/'results'/'seg_discs.csv', dtype={'patient': str}); segs.append(s[s.set == 'test'].assign(fold=f))
+    pred, seg = pd.concat(preds, ignore_index=True), pd.concat(segs, ignore_index=True)
+    save_csv(_p(work, 'results', 'cv_predictions.csv'), pred); save_csv(_p(work, 'results', 'cv_seg_discs.csv'), seg)
+    auto = pred[pred.crop == 'auto']
+    yt, yp = auto.group_true.values, auto.group_pred.values
+    out = dict(run=True, folds=k, discs=int(len(auto)), found=int(auto.found.sum()), seg_dice_median=float(seg.dice.median()),
+               accuracy_auto=float(np.mean(yt == yp)))
+    write_json(_p(work, 'metrics', 'cv.json'), out)
+    return out
+
+STAGES['cv'] = stage_cv
