@@ -31,7 +31,7 @@ test: $(STAMP)
 ## make study DATA=<root> [SOURCE=sample|spider|folder]: the whole pipeline with cross-validation, cpu profile,
 ## on real data; trained models stay in models/ for `ldd-study predict`, the report in reports/
 study: $(STAMP)
-	$(BIN)/dvc exp run -S data.source=$(SOURCE) -S data.root=$(abspath $(DATA)) -S profile=cpu -S cv.run=true
+	$(BIN)/dvc exp run -S data.source=$(SOURCE) -S data.root=$(abspath $(DATA)) -S profile=cpu -S cv.run=true -S cohort.seg_neighbours=1
 
 ## make lab: JupyterLab on nbs/
 lab: $(STAMP)

@@ -31,8 +31,8 @@ def data_root(params: dict, work='.') -> Path:
 __all__ = ['PREDICTION_COLUMNS', 'STAGES', 'CV_STAGES', 'save_npz', 'save_csv', 'data_root', 'stage_phantom', 'windowed',
            'seg_input', 'label_info', 'discs_on_slice', 'disc_crops_of', 'mid_slice', 'stage_cohort', 'patient_split',
            'patient_folds', 'stage_split', 'seg_targets_of', 'stage_train_seg', 'save_model', 'load_model',
-           'predicted_discs', 'per_disc_dice', 'stage_eval_seg', 'stage_crops', 'stage_train_cls', 'stage_eval_cls',
-           'stage_report', 'run_stage', 'run_stages', 'fold_split', 'stage_cv']
+           'clean_disc_mask', 'predicted_discs', 'match_discs', 'per_disc_dice', 'stage_eval_seg', 'stage_crops',
+           'stage_train_cls', 'stage_eval_cls', 'stage_report', 'run_stage', 'run_stages', 'fold_split', 'stage_cv']
 
 # %% ../nbs/50_stages.ipynb #3087bdff
 def stage_phantom(params: dict, work='.') -> Path:
@@ -184,7 +184,7 @@ def stage_split(params: dict, work='.') -> pd.DataFrame:
     save_csv(_p(work, 'cache', 'split.csv'), out)
     return out
 
-# %% ../nbs/50_stages.ipynb #67243828
+# %% ../nbs/50_stages.ipynb #92186dfe
 def _case_sets(work) -> dict:
     "Series → segmentation set (train / tune / test), from the split."
     sp = pd.read_csv(_p(work, 'cache', 'split.csv'), dtype={'patient': str})
@@ -229,18 +229,41 @@ def load_model(path, device='cpu'):
     model.load_state_dict(obj['state_dict']); model.eval()
     return model, obj['params']
 
+def clean_disc_mask(disc: np.ndarray, min_fraction: float = 0.25, reference: int = 5) -> np.ndarray:
+    "Drop predicted blobs smaller than `min_fraction` × the median area of the `reference` largest ones (specks between discs)."
+    from scipy import ndimage as ndi
+    lab, n = ndi.label(disc > 0)
+    if n == 0: return np.zeros(disc.shape, bool)
+    area = np.bincount(lab.ravel())[1:]
+    ref = np.median(np.sort(area)[-reference:])
+    return np.isin(lab, 1 + np.nonzero(area >= min_fraction * ref)[0])
+
 def predicted_discs(model, x: np.ndarray, tf, shape2d, spacing, params: dict, batch: int = 8):
-    "Disc instances the U-Net finds on one slice: label map on the slice's own grid (k = IVD label k) and info."
-    from ldd_study.train import predict_seg
-    lab = predict_seg(model, x[None], batch)[0]
-    disc = tf.inverse((lab == 1).astype(np.uint8), order=0)
-    return discs_on_slice(np.where(disc > 0, 2, 0), spacing, params)
+    "Disc instances the U-Net finds on one slice: level map on the slice's own grid (k = IVD label k) and geometry."
+    from ldd_study.train import predict_seg_proba
+    p = predict_seg_proba(model, x[None], batch)[0]                 # (C, S, S)
+    disc = tf.inverse(p[1], order=1) >= 0.5                         # disc probability, bilinear: a smooth outline on the slice's grid
+    disc = clean_disc_mask(disc, float(params['preprocess'].get('min_disc_fraction', 0.25)))
+    return discs_on_slice(np.where(disc, 2, 0), spacing, params)
+
+def match_discs(manual: np.ndarray, auto: np.ndarray) -> dict:
+    "The predicted disc matched to each manual disc: the one overlapping it most (0 where none overlaps)."
+    out = {}
+    for k in np.unique(manual):
+        if k == 0: continue
+        ov = auto[(manual == k) & (auto > 0)]
+        out[int(k)] = int(np.bincount(ov).argmax()) if ov.size else 0
+    return out
 
 def per_disc_dice(manual: np.ndarray, auto: np.ndarray, labels=None) -> pd.DataFrame:
-    "Dice and IoU of each manual disc against the predicted disc of the same IVD label (0 where it was not found)."
-    from ldd_study.metrics import label_dice_iou
-    labels = labels if labels is not None else [int(v) for v in np.unique(manual) if v > 0]
-    return label_dice_iou(auto, manual, labels)
+    "Dice and IoU of each manual disc against the predicted disc that overlaps it most (0 where none does), and that disc's label."
+    from ldd_study.metrics import dice_iou
+    m = match_discs(manual, auto); rows = []
+    for k in (labels if labels is not None else sorted(m)):
+        a = m.get(int(k), 0)
+        d, j = dice_iou(auto == a, manual == k) if a else (0.0, 0.0)
+        rows.append(dict(ivd_label=int(k), dice=d, iou=j, auto_label=a))
+    return pd.DataFrame(rows, columns=['ivd_label', 'dice', 'iou', 'auto_label'])
 
 def stage_eval_seg(params: dict, work='.') -> dict:
     "Predict every case's mid slice; per-disc Dice/IoU to results/seg_discs.csv, predicted discs to cache/auto_discs.npz."
@@ -257,12 +280,13 @@ def stage_eval_seg(params: dict, work='.') -> dict:
         d = per_disc_dice(m, lab, [l for l in np.unique(m) if l in LUMBAR_LABELS])
         d.insert(0, 'patient', c.patient); d.insert(1, 'set', sets.get(c.series, 'train'))
         d['level'] = d.ivd_label.map(level_name); rows.append(d)
-    seg = pd.concat(rows, ignore_index=True)[['patient', 'set', 'ivd_label', 'level', 'dice', 'iou']]
+    seg = pd.concat(rows, ignore_index=True)[['patient', 'set', 'ivd_label', 'level', 'dice', 'iou', 'auto_label']]
     save_csv(_p(work, 'results', 'seg_discs.csv'), seg)
     save_npz(_p(work, 'cache', 'auto_discs.npz'), **auto)
     _fig2_cases(z, cases, sets, man, auto, params, work)
     summ = {s: dict(discs=int(len(g)), dice_median=float(g.dice.median()), iou_median=float(g.iou.median()),
-                    dice_mean=float(g.dice.mean())) for s, g in seg.groupby('set')}
+                    dice_mean=float(g.dice.mean()), found=float((g.auto_label > 0).mean()),
+                    level_correct=float((g.auto_label == g.ivd_label).mean())) for s, g in seg.groupby('set')}
     write_json(_p(work, 'metrics', 'seg.json'), summ)
     return summ
 
@@ -277,7 +301,7 @@ def _fig2_cases(z, cases, sets, man, auto, params, work, n=None):
         arrs[f'manual_{j}'] = man[c.series]; arrs[f'auto_{j}'] = auto[c.series]
     save_npz(_p(work, 'results', 'fig2_cases.npz'), patients=np.array([cases.iloc[i].patient for i in pick]), **arrs)
 
-# %% ../nbs/50_stages.ipynb #6414fc53
+# %% ../nbs/50_stages.ipynb #f5b5a99c
 def stage_crops(params: dict, work='.') -> pd.DataFrame:
     "Crops of every graded disc from predicted and manual masks: cache/crops.npz and cache/crops.csv."
     cases = pd.read_csv(_p(work, 'cache', 'cases.csv'), dtype={'patient': str})
@@ -288,18 +312,20 @@ def stage_crops(params: dict, work='.') -> pd.DataFrame:
         case = load_case(dict(patient=c.patient, series=c.series, image=c.image, mask=None))
         win = windowed(case.image, params); sp = (c.spacing_row, c.spacing_col)
         graded = discs[discs.series == c.series]
+        match = match_discs(man[c.series], auto[c.series])        # predicted disc scored against each graded disc
         for kind, labs in (('auto', auto[c.series]), ('manual', man[c.series])):
             crops = disc_crops_of(win, int(c.slice_index), labs, sp, params)
             for _, d in graded.iterrows():
-                if d.ivd_label in crops:
+                src = match.get(int(d.ivd_label), 0) if kind == 'auto' else int(d.ivd_label)
+                if src in crops:
                     rows.append(dict(patient=c.patient, series=c.series, ivd_label=int(d.ivd_label), crop=kind, index=len(X)))
-                    X.append(crops[d.ivd_label])
+                    X.append(crops[src])
     if not X: raise DataError(_p(work, 'cache', 'discs.csv'), 'no graded disc could be cropped')
     save_npz(_p(work, 'cache', 'crops.npz'), crops=np.stack(X).astype(np.float32))
     tab = pd.DataFrame(rows); save_csv(_p(work, 'cache', 'crops.csv'), tab)
     return tab
 
-# %% ../nbs/50_stages.ipynb #db83ad15
+# %% ../nbs/50_stages.ipynb #a24d3105
 def _labelled_crops(work) -> pd.DataFrame:
     "Crop table joined to grades and sets."
     t = pd.read_csv(_p(work, 'cache', 'crops.csv'), dtype={'patient': str})
@@ -363,7 +389,7 @@ def stage_eval_cls(params: dict, work='.') -> dict:
     write_json(_p(work, 'metrics', 'cls.json'), out)
     return out
 
-# %% ../nbs/50_stages.ipynb #ec16dc75
+# %% ../nbs/50_stages.ipynb #a2c75b0c
 def stage_report(params: dict, work='.') -> list:
     "Render the report notebooks into reports/."
     from ldd_study.report import render_reports
@@ -389,7 +415,7 @@ def run_stages(names=None):
         except DataError as e: raise SystemExit(f"stage {n}: {e}")
         print(f"stage {n}: done in {time.time() - t0:.1f} s", file=sys.stderr)
 
-# %% ../nbs/50_stages.ipynb #b9662357
+# %% ../nbs/50_stages.ipynb #6a4160b5
 CV_STAGES = ('train_seg', 'eval_seg', 'crops', 'train_cls', 'eval_cls')
 
 def fold_split(split: pd.DataFrame, fold: int, folds: int) -> pd.DataFrame:

@@ -36,8 +36,8 @@ def active_profile(params: dict, name: str | None = None) -> dict:
 
 # %% auto #0
 __all__ = ['PROFILE_KEYS', 'FIT_DEFAULTS', 'active_profile', 'Augment', 'Task', 'dice_per_image', 'balanced_accuracy', 'seg_task',
-           'cls_task', 'pick_device', 'ArrayDataset', 'fit', 'predict_seg', 'predict_cls', 'train_config',
-           'make_augment', 'seg_setup', 'cls_setup']
+           'cls_task', 'pick_device', 'ArrayDataset', 'fit', 'predict_seg_proba', 'predict_seg', 'predict_cls',
+           'train_config', 'make_augment', 'seg_setup', 'cls_setup']
 
 # %% ../nbs/32_train.ipynb #99d338a7
 def _plain(t) -> torch.Tensor:
@@ -258,7 +258,7 @@ def _fit(model, train_a, tune_a, task, cfg, out, device, amp, fp):
     _write_history(out, history)
     return history
 
-# %% ../nbs/32_train.ipynb #1de9435f
+# %% ../nbs/32_train.ipynb #a8a49b78
 def _batches(model: nn.Module, x: np.ndarray, batch: int, device, fn) -> list:
     "`fn(model(xb))` for each batch of `x`, on `device`, in eval mode without gradients."
     device = pick_device(device); model.to(device).eval(); out = []
@@ -266,6 +266,11 @@ def _batches(model: nn.Module, x: np.ndarray, batch: int, device, fn) -> list:
         for i in range(0, len(x), batch):
             out.append(fn(model(torch.as_tensor(np.asarray(x[i:i + batch], np.float32)).to(device))))
     return out
+
+def predict_seg_proba(model: nn.Module, images: np.ndarray, batch: int = 8, device: str = 'auto') -> np.ndarray:
+    "Class probabilities (N, C, H, W) float32 (softmax) that `model` predicts for `images` (N, 1, H, W)."
+    if len(images) == 0: return np.zeros((0, 0, *np.shape(images)[2:]), np.float32)
+    return np.concatenate(_batches(model, images, batch, device, lambda o: o.float().softmax(1).cpu().numpy()))
 
 def predict_seg(model: nn.Module, images: np.ndarray, batch: int = 8, device: str = 'auto') -> np.ndarray:
     "Label maps (N, H, W) int64 (0 background, 1 disc, ...) that `model` predicts for `images` (N, 1, H, W)."
