@@ -55,7 +55,7 @@ def inspect_cohort(root, source: str = 'sample', params: dict | None = None, pro
 # %% auto #0
 __all__ = ['slice_discs', 'inspect_cohort', 'format_inspect', 'cmd_inspect', 'main']
 
-# %% ../nbs/70_cli.ipynb #eb486746
+# %% ../nbs/70_cli.ipynb #ca098231
 def format_inspect(rep: dict) -> str:
     "Human-readable summary of `inspect_cohort`'s result."
     L = [f"cohort {rep['root']} ({rep['source']})",
@@ -98,7 +98,6 @@ def main(argv=None) -> int:
         print(f"ldd-study: {e}", file=sys.stderr); return 2
 
 def _add_predict(sub):
-    "Hook for the `predict` subcommand (see the predict notebook)."
-    try: from ldd_study.predict import add_predict_parser
-    except ImportError: return
+    "The `predict` subcommand (see the predict notebook)."
+    from ldd_study.predict import add_predict_parser
     add_predict_parser(sub)

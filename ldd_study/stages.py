@@ -184,7 +184,7 @@ def stage_split(params: dict, work='.') -> pd.DataFrame:
     save_csv(_p(work, 'cache', 'split.csv'), out)
     return out
 
-# %% ../nbs/50_stages.ipynb #92186dfe
+# %% ../nbs/50_stages.ipynb #1fbe4528
 def _case_sets(work) -> dict:
     "Series → segmentation set (train / tune / test), from the split."
     sp = pd.read_csv(_p(work, 'cache', 'split.csv'), dtype={'patient': str})
@@ -225,7 +225,8 @@ def load_model(path, device='cpu'):
     if not path.exists(): raise DataError(path, "model not found: train it first with `dvc repro` or `make study`")
     try: obj = torch.load(path, map_location=device, weights_only=False)
     except Exception as e: raise DataError(path, f"cannot be read as a saved model: {e}") from None
-    model = (seg_setup if obj['kind'] == 'unet' else cls_setup)(obj['params'])[0]
+    prm = obj['params']                  # the profile it was trained with, whatever $LDD_PROFILE says now
+    model = (seg_setup(prm, profile=prm.get('profile')) if obj['kind'] == 'unet' else cls_setup(prm, profile=prm.get('profile')))[0]
     model.load_state_dict(obj['state_dict']); model.eval()
     return model, obj['params']
 

@@ -17,5 +17,5 @@ def cli(*args, cwd=ROOT):
     "Run the installed `ldd-study` command; return (exit code, stdout, stderr)."
     import subprocess
     exe = Path(sys.executable).parent/'ldd-study'
-    r = subprocess.run([str(exe), *map(str, args)], cwd=cwd, capture_output=True, text=True)
+    r = subprocess.run([str(exe), *map(str, args)], cwd=cwd, capture_output=True, text=True, encoding='utf-8')
     return r.returncode, r.stdout, r.stderr

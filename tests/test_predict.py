@@ -1,0 +1,152 @@
+"""End to end: `ldd-study predict` with models the smoke pipeline trains, on every input kind and on bad inputs.
+
+One phantom patient is written as a plain .mha (no orientation, as SPIDER's), a NIfTI stored left -> right, an NRRD
+stored with its slice axis first, a DICOM series folder, and its mid slice as a 2D PNG; a truncated file and an axial
+volume sit among them. The models are trained once (a few-second smoke run with a U-Net that does find the phantom's
+discs) and the command runs once on all inputs; under pytest-xdist a file lock makes the workers share that one run.
+"""
+import copy, json, locale, os, time
+from pathlib import Path
+import numpy as np
+import pandas as pd
+import SimpleITK as sitk
+import pytest
+from filelock import FileLock
+from conftest import cli, ROOT
+
+GRADE_COLUMNS = ['case', 'ivd_label', 'level', 'group', 'p_mild', 'p_moderate', 'p_serious', 'pfirrmann']
+CASE_FILES = ['discs.mha', 'grades.csv', 'overlay.png', 'report.json']
+GOOD = ['plain', 'flipped', 'slicefirst', 'series', 'slice2d']
+SPACING = (2.5, 2.5, 4.0)   # row, col, slice (mm)
+
+
+def train_smoke_models(work: Path) -> Path:
+    "Run the pipeline phantom -> eval_cls on 6 tiny phantom patients (smoke profile, a U-Net big enough to find discs)."
+    from ldd_study.core import load_params
+    from ldd_study.stages import STAGES
+    prm = copy.deepcopy(load_params(ROOT/'params.yaml')); prm['profile'] = 'smoke'
+    prm['phantom'].update(patients=6, slices=5, shape=[128, 112], spacing_mm=list(SPACING))
+    prm['profiles']['smoke']['seg'].update(image_size=64, features=[8, 16, 16, 32, 32], epochs=40, lr=0.1)
+    prm['train']['progress'] = False
+    prm['split']['folds'] = 3
+    import torch
+    threads = torch.get_num_threads(); torch.set_num_threads(1)   # 2 cores shared with others: one thread is faster
+    try:
+        for n in ['phantom', 'cohort', 'split', 'train_seg', 'eval_seg', 'crops', 'train_cls', 'eval_cls']:
+            STAGES[n](prm, work)
+    finally: torch.set_num_threads(threads)
+    return work/'models'
+
+
+def write_dicom_series(vol: np.ndarray, folder: Path, spacing=SPACING):
+    "Write a sagittal (slice R->L, row S->I, col A->P) volume as a DICOM series, one file per slice: NNN.dcm = slice NNN."
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = locale.setlocale(locale.LC_ALL)          # GDCM's writer leaves the C locale set: ASCII text I/O after it
+    try: _write_dicom_files(vol, folder, spacing)
+    finally: locale.setlocale(locale.LC_ALL, saved)
+    return folder
+
+
+def _write_dicom_files(vol, folder, spacing):
+    uid = '1.2.826.0.1.3680043.2.1125.7.' + str(os.getpid())
+    w = sitk.ImageFileWriter(); w.KeepOriginalImageUIDOn()
+    for k, sl in enumerate(vol):
+        im = sitk.GetImageFromArray(sl.astype(np.int16)); im.SetSpacing((spacing[1], spacing[0]))
+        tags = {'0008|0060': 'MR', '0008|0008': 'ORIGINAL\\PRIMARY', '0008|103e': 'T2 SAG', '0020|000d': uid + '.1',
+                '0020|000e': uid + '.2', '0008|0018': f'{uid}.3.{k}', '0020|0013': str(k + 1),
+                '0020|0037': '0\\1\\0\\0\\0\\-1',                          # rows run posterior, columns inferior
+                '0020|0032': f'{k * spacing[2]}\\-100\\50',                # slice k lies k x 4 mm towards the left
+                '0028|0030': f'{spacing[0]}\\{spacing[1]}', '0018|0050': str(spacing[2])}
+        for t, v in tags.items(): im.SetMetaData(t, v)
+        w.SetFileName(str(folder/f'{k:03d}.dcm')); w.Execute(im)
+
+
+def _image(arr, spacing, direction=None, origin=(0.0, 0.0, 0.0)) -> sitk.Image:
+    im = sitk.GetImageFromArray(arr); im.SetSpacing(spacing); im.SetOrigin(origin)
+    if direction is not None: im.SetDirection(direction)
+    return im
+
+
+def write_inputs(phantom: Path, folder: Path) -> list:
+    "The good and bad inputs, all from phantom patient 1."
+    folder.mkdir(parents=True, exist_ok=True)
+    vol = sitk.GetArrayFromImage(sitk.ReadImage(str(phantom/'images'/'1_t2_phantom.mha')))   # (slice, row, col) uint8
+    sx, sy, sz = SPACING[1], SPACING[0], SPACING[2]
+    sitk.WriteImage(_image(vol, (sx, sy, sz)), str(folder/'plain.mha'))
+    sitk.WriteImage(_image(vol[::-1].copy(), (sx, sy, sz), (0, 0, -1, 1, 0, 0, 0, -1, 0), (16.0, -100.0, 50.0)),
+                    str(folder/'flipped.nii.gz'))                              # i->P, j->I, k->R: stored left -> right
+    sitk.WriteImage(_image(vol.transpose(1, 2, 0).copy(), (sz, sx, sy), (1, 0, 0, 0, 1, 0, 0, 0, -1), (0.0, -100.0, 50.0)),
+                    str(folder/'slicefirst.nrrd'))                             # i->L, j->P, k->I: slice axis first
+    write_dicom_series(vol, folder/'series')
+    mid = sitk.GetImageFromArray(vol[len(vol) // 2]); mid.SetSpacing((sx, sy))
+    sitk.WriteImage(mid, str(folder/'slice2d.png'))
+    raw = (folder/'plain.mha').read_bytes(); (folder/'truncated.mha').write_bytes(raw[:len(raw) // 2])
+    sitk.WriteImage(_image(vol, (sx, sy, sz), (1, 0, 0, 0, 1, 0, 0, 0, 1), (1.0, 2.0, 3.0)), str(folder/'axial.nii.gz'))
+    names = ['plain.mha', 'truncated.mha', 'flipped.nii.gz', 'slicefirst.nrrd', 'axial.nii.gz', 'series', 'slice2d.png']
+    return [folder/n for n in names]
+
+
+@pytest.fixture(scope='module')
+def run(tmp_path_factory):
+    "Train once, run `ldd-study predict` once on every input; shared by all tests (and by pytest-xdist workers)."
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get('PYTEST_XDIST_WORKER'): base = base.parent          # the session's folder, shared by the workers
+    root = base/'predict_e2e'
+    with FileLock(str(base/'predict_e2e.lock')):
+        if not (root/'done.json').exists():
+            t0 = time.time(); models = train_smoke_models(root/'work'); t1 = time.time()
+            inputs = write_inputs(root/'work'/'data'/'phantom', root/'inputs'); t2 = time.time()
+            rc, out, err = cli('predict', *inputs, '--out', root/'out', '--model', models, '--threads', '1')
+            print(f"trained in {t1 - t0:.1f} s, inputs {t2 - t1:.1f} s, predict {time.time() - t2:.1f} s")
+            (root/'done.json').write_text(json.dumps(dict(rc=rc, stdout=out, stderr=err, inputs=[str(p) for p in inputs])))
+    done = json.loads((root/'done.json').read_text())
+    return dict(root=root, out=root/'out', **done)
+
+
+def _report(run, case) -> dict: return json.loads((run['out']/case/'report.json').read_text())
+
+
+def test_good_cases_follow_the_contract(run):
+    assert sorted(p.name for p in run['out'].iterdir()) == sorted(GOOD), run['stderr']   # no temporary folder left either
+    for case in GOOD:
+        d = run['out']/case
+        assert sorted(p.name for p in d.iterdir()) == CASE_FILES
+        g = pd.read_csv(d/'grades.csv')
+        assert list(g.columns) == GRADE_COLUMNS
+        assert len(g) >= 3 and (g.case == case).all(), (case, g)
+        assert g.group.isin(['mild', 'moderate', 'serious']).all() and g.pfirrmann.between(1, 5).all()
+        assert np.allclose(g[['p_mild', 'p_moderate', 'p_serious']].sum(axis=1), 1, atol=1e-3)
+        assert g.ivd_label.tolist() == list(range(1, len(g) + 1)) and g.level.iloc[0] == 'L5-S1'
+        m = sitk.ReadImage(str(d/'discs.mha'))
+        assert (m.GetDimension(), m.GetSize()) == (2, (112, 128)) and np.allclose(m.GetSpacing(), (2.5, 2.5))
+        assert np.unique(sitk.GetArrayFromImage(m)).tolist() == [0] + g.ivd_label.tolist()   # value k = IVD label k
+        rep = _report(run, case)
+        assert {'slice_index', 'model_version', 'model', 'timings_s', 'warnings'} <= set(rep)
+        assert rep['discs'] == len(g) and rep['model']['unet']['profile'] == 'smoke'
+        assert (d/'overlay.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+
+def test_slice_index_is_along_each_inputs_own_slice_axis(run):
+    k = _report(run, 'plain')['slice_index']                        # stored as sagittal: its own index
+    assert _report(run, 'plain')['slice_choice'] == 'image' and 0 <= k < 5
+    assert _report(run, 'flipped')['slice_index'] == 4 - k           # stored left -> right
+    assert _report(run, 'slicefirst')['slice_index'] == k            # slice axis first, running right -> left
+    ser = _report(run, 'series')
+    assert ser['slice_index'] == 4 - k                               # ITK orders this series left -> right
+    assert ser['dicom']['file'] == f'{k:03d}.dcm' and ser['dicom']['instance_number'] == str(k + 1)
+    assert _report(run, 'slice2d')['slice_index'] == 0 and _report(run, 'slice2d')['slices'] == 1
+    plain = pd.read_csv(run['out']/'plain'/'grades.csv').drop(columns='case')
+    masks = {c: sitk.GetArrayFromImage(sitk.ReadImage(str(run['out']/c/'discs.mha'))) for c in ('plain', 'flipped', 'slicefirst', 'series')}
+    for case in ('flipped', 'slicefirst', 'series'):                 # the same pixels give the same discs and grades
+        assert np.array_equal(masks[case], masks['plain']), case
+        pd.testing.assert_frame_equal(pd.read_csv(run['out']/case/'grades.csv').drop(columns='case'), plain, atol=1e-3)
+
+
+def test_bad_inputs_are_named_and_the_others_still_run(run):
+    assert run['rc'] == 1
+    err = run['stderr']
+    assert 'truncated.mha: cannot be read as an image' in err
+    assert 'axial.nii.gz: this is an axial series' in err
+    assert '5 of 7 scans graded' in err and '2 refused' in err
+    assert '7/7' in err                                              # the progress bar
+    assert sum(line.split(':')[0] in GOOD for line in run['stdout'].splitlines()) == 5   # one line per graded case
