@@ -43,7 +43,7 @@ def main(src: str, dst: str):
     nb = {"cells": cells_from_percent(Path(src).read_text()),
           "metadata": {"kernelspec": {"display_name": "python3", "language": "python", "name": "python3"}},
           "nbformat": 4, "nbformat_minor": 5}
-    Path(dst).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+    Path(dst).write_text(json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n")   # as nbdev-clean writes it
 
 
 if __name__ == "__main__":
