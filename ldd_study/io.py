@@ -161,7 +161,7 @@ def read_grades(path) -> tuple[pd.DataFrame, list[DataError]]:
         rows.append((pat, k, level_name(k), gi, GROUPS[pfirrmann_group(gi)]))
     return pd.DataFrame(rows, columns=cols), problems
 
-# %% ../nbs/10_io.ipynb #5a4a93d7
+# %% ../nbs/10_io.ipynb #0c0b1e1f
 @dataclass
 class Cohort:
     "A cohort: one row per series (`table`), the grades in long form (`grades`), and every problem met (`problems`)."
@@ -189,9 +189,10 @@ def _grid(path) -> tuple:
     "Size and spacing of an image file or DICOM folder, from its header."
     p = Path(path)
     if not p.exists(): raise DataError(p, "file not found")
-    if p.is_dir():
+    if p.is_dir():                       # a DICOM series: one file's header, the slice step from two files' positions
         files = dicom_series_files(p); r = _header(files[0])
-        return (*r.GetSize()[:2], len(files)), r.GetSpacing()
+        step = float(np.linalg.norm(np.subtract(_header(files[1]).GetOrigin(), r.GetOrigin()))) if len(files) > 1 else r.GetSpacing()[2]
+        return (*r.GetSize()[:2], len(files)), (*r.GetSpacing()[:2], step)
     r = _header(p)
     return r.GetSize(), r.GetSpacing()
 
