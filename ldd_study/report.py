@@ -616,7 +616,7 @@ def interval_note(params: dict | None = None) -> str:
     return (f"Intervals: {round(100 * sp['ci'])} %, patient-clustered bootstrap ({sp['resamples']} resamples of patients, "
             f"{'BCa' if sp['method'] == 'bca' else 'percentile'}, seed {sp['seed']}); DeLong for the ROC legends.")
 
-# %% ../nbs/60_report.ipynb #950a687c
+# %% ../nbs/60_report.ipynb #86a3488c
 POOLED = 'all folds (pooled)'
 
 def _cv_sets(df: pd.DataFrame) -> pd.DataFrame:
@@ -626,10 +626,11 @@ def _cv_sets(df: pd.DataFrame) -> pd.DataFrame:
     folds = sorted(d['fold'].unique())
     return pd.concat([d[d['fold'] == k].assign(set=f'fold {k}') for k in folds] + [d.assign(set=POOLED)], ignore_index=True)
 
-def cv_grading_table(cv_pred: pd.DataFrame, crop: str = 'auto', digits: int = 3, params: dict | None = None, **boot) -> pd.DataFrame:
-    "Table 2 per cross-validation fold (held-out discs) and pooled over folds."
+def cv_grading_table(cv_pred: pd.DataFrame, crop: str = 'auto', digits: int = 3, params: dict | None = None,
+                     scheme: str = 'group', **boot) -> pd.DataFrame:
+    "Table 2 (3 groups, or the 5 grades with `scheme='grade'`) per cross-validation fold and pooled over folds."
     d = _cv_sets(crop_rows(cv_pred, crop))
-    return grading_report_table(d, 'group', crop, sets=list(dict.fromkeys(d['set'])), digits=digits, params=params, **boot)
+    return grading_report_table(d, scheme, crop, sets=list(dict.fromkeys(d['set'])), digits=digits, params=params, **boot)
 
 def cv_segmentation_table(cv_seg: pd.DataFrame, digits: int = 3, params: dict | None = None, **boot) -> pd.DataFrame:
     "Table 1 per cross-validation fold (held-out discs) and pooled over folds."
