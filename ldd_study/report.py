@@ -167,7 +167,7 @@ def fake_results(folder, seed: int = 0, patients: int = 12, grades: bool = True,
         note='written by ldd_study.report.fake_results: made-up numbers for tests, not a result'))
     return folder
 
-# %% ../nbs/60_report.ipynb #1b7a0037
+# %% ../nbs/60_report.ipynb #26fc367a
 CROPS = ('auto', 'manual')
 
 def load_cohort_summary(results_dir) -> dict:
@@ -177,6 +177,8 @@ def load_cohort_summary(results_dir) -> dict:
     try: c = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e: raise DataError(path, f'not valid JSON: {e}') from None
     if not isinstance(c, dict) or 'source' not in c: raise DataError(path, "expected a JSON object with at least 'source'")
+    sp = Path(results_dir)/'split.json'                  # the split stage's method and set sizes, where it wrote them
+    if sp.exists(): c = {**c, **json.loads(sp.read_text())}
     return c
 
 _TRUE, _FALSE = {'true', '1', '1.0', 'yes'}, {'false', '0', '0.0', 'no'}

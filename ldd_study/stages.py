@@ -141,7 +141,7 @@ def stage_cohort(params: dict, work='.') -> dict:
     write_json(_p(work, 'results', 'cohort.json'), summary)
     return summary
 
-# %% ../nbs/50_stages.ipynb #7650097a
+# %% ../nbs/50_stages.ipynb #cb7174c2
 def _strata(discs: pd.DataFrame) -> pd.Series:
     "Stratum of each patient: tertile of its mean group index (its grade mix)."
     m = discs.assign(g=discs.group.map(GROUPS.index)).groupby('patient').g.mean()
@@ -182,6 +182,8 @@ def stage_split(params: dict, work='.') -> pd.DataFrame:
     elif s['method'] in ('patient', 'kfold'): out['set'] = out.seg_set
     else: raise ValueError(f"split.method {s['method']!r}: expected patient, paper or kfold")
     save_csv(_p(work, 'cache', 'split.csv'), out)
+    write_json(_p(work, 'results', 'split.json'), dict(split_method=s['method'], folds=int(s['folds']),
+                                                       sets={k: int((out.set == k).sum()) for k in ('train', 'tune', 'test')}))
     return out
 
 # %% ../nbs/50_stages.ipynb #1fbe4528
