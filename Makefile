@@ -8,7 +8,7 @@ DATA    ?= ../shared/data/spider_t2space
 SOURCE  ?= sample
 JOBS    ?= 2
 
-.PHONY: repro test lab study venv export clean-nbs bench
+.PHONY: repro test lab study venv export bench
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -42,5 +42,8 @@ export: $(STAMP)
 	$(BIN)/nbdev-export
 	$(BIN)/nbdev-clean
 
+## make bench: the speed figures (bootstrap, training images/s, predict seconds per case)
 bench: $(STAMP)
-	$(BIN)/python tools/bench.py
+	$(BIN)/python tools/bench_stats.py
+	$(BIN)/python tools/bench_train.py --profiles cpu
+	$(BIN)/python tools/bench_predict.py --threads 1
