@@ -16,7 +16,7 @@ sitk.ProcessObject.SetGlobalWarningDisplay(False)   # failures surface as DataEr
 # %% auto #0
 __all__ = ['IMAGE_SUFFIXES', 'SEMANTIC', 'case_name', 'dicom_series_files', 'read_image', 'orientation_recorded', 'slice_plane',
            'sagittal_array', 'mask_kind', 'semantic_mask', 'disc_levels', 'read_grades', 'Cohort', 'check_grid',
-           'read_cohort', 'Case', 'load_image', 'load_case']
+           'read_cohort', 'Case', 'read_sagittal', 'load_image', 'load_case']
 
 # %% ../nbs/10_io.ipynb #7b540674
 IMAGE_SUFFIXES = ('.mha', '.mhd', '.nii.gz', '.nii', '.nrrd', '.seg.nrrd', '.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.dcm')
@@ -265,7 +265,7 @@ def read_cohort(root, source: str = 'sample', series: str | None = None) -> Coho
     table = pd.DataFrame(rows, columns=['patient', 'series', 'image', 'mask', 'size', 'spacing', 'grades'])
     return Cohort(root, source, table, grades, problems)
 
-# %% ../nbs/10_io.ipynb #d6aa6f26
+# %% ../nbs/10_io.ipynb #7386d070
 @dataclass
 class Case:
     "One series' pixels: image and semantic mask as (slice, row, col), spacing (row, col, slice) mm."
@@ -278,12 +278,16 @@ class Case:
     reference: sitk.Image | None = None    # the image in (slice, row, col) order, for writing results on its grid
     path: str = ''
 
-def load_image(path) -> tuple[np.ndarray, tuple, sitk.Image]:
-    "Read one image (file or DICOM folder) as a sagittal (slice, row, col) float32 array with its spacing."
+def read_sagittal(path) -> tuple[np.ndarray, tuple, sitk.Image, sitk.Image]:
+    "One image (file or DICOM folder): sagittal (slice, row, col) float32 pixels, spacing, that image, and the image as stored."
     img = read_image(path)
     a, sp, ref = sagittal_array(img, path)
-    if not np.isfinite(a).all() if a.dtype.kind == 'f' else False: raise DataError(path, "image holds NaN or infinite values")
-    return a.astype(np.float32), sp, ref
+    if a.dtype.kind == 'f' and not np.isfinite(a).all(): raise DataError(path, "image holds NaN or infinite values")
+    return a.astype(np.float32), sp, ref, img
+
+def load_image(path) -> tuple[np.ndarray, tuple, sitk.Image]:
+    "Read one image (file or DICOM folder) as a sagittal (slice, row, col) float32 array with its spacing."
+    return read_sagittal(path)[:3]
 
 def load_case(row) -> Case:
     "Pixels of one cohort row (a `Cohort.table` row or a dict with patient, series, image, mask)."

@@ -16,7 +16,8 @@ VERTEBRA, DISC, CANAL = 1, 2, 3   # semantic mask values of the SPIDER T2 sample
 # %% auto #0
 __all__ = ['VERTEBRA', 'DISC', 'CANAL', 'window_level', 'window_image', 'otsu_threshold', 'best_vertical_path',
            'canal_continuity', 'mid_sagittal_scores', 'mid_sagittal_index', 'ResizeTransform', 'resize_pad',
-           'LevelWarning', 'disc_geometry', 'disc_instances', 'sacrum_check', 'disc_crop', 'disc_crops']
+           'resize_transform', 'LevelWarning', 'disc_geometry', 'disc_instances', 'sacrum_check', 'disc_crop',
+           'disc_crops']
 
 # %% ../nbs/20_preprocess.ipynb #0cf09c94
 def window_level(img: np.ndarray, percentiles: Sequence[float] = (0.5, 99.5), body: np.ndarray | None = None
@@ -111,7 +112,7 @@ def mid_sagittal_index(vol: np.ndarray, mask: np.ndarray | None = None, labels: 
     "Index of the mid-sagittal slice of `vol`: most `labels` area in `mask`, else the most continuous bright canal."
     return _central_argmax(mid_sagittal_scores(vol, mask, labels, spacing, band_mm))
 
-# %% ../nbs/20_preprocess.ipynb #7ef90310
+# %% ../nbs/20_preprocess.ipynb #52261748
 @dataclass(frozen=True)
 class ResizeTransform:
     "Geometry of `resize_pad`: input shape, output size, the resized image's shape and its offset in the output."
@@ -181,10 +182,14 @@ def resize_pad(img: np.ndarray, size: int = 512, order: int = 1, antialias: bool
     "`img` (…, rows, cols) scaled to fit `size` × `size` keeping its aspect ratio, zero-padded and centred; and its transform."
     img = np.asarray(img)
     if img.ndim < 2 or min(img.shape[-2:]) == 0: raise ValueError(f"expected an image (…, rows, cols), got shape {img.shape}")
-    h, w = img.shape[-2:]; s = size / max(h, w)
-    hr, wr = min(size, max(1, round(h * s))), min(size, max(1, round(w * s)))
-    t = ResizeTransform((h, w), int(size), (hr, wr), ((size - hr) // 2, (size - wr) // 2))
+    t = resize_transform(img.shape[-2:], size)
     return t.forward(img, order, antialias), t
+
+def resize_transform(shape: Sequence[int], size: int = 512) -> ResizeTransform:
+    "The `ResizeTransform` `resize_pad` uses for an image of `shape` (rows, cols): fit `size` × `size`, keep aspect, centre."
+    h, w = int(shape[0]), int(shape[1]); s = size / max(h, w)
+    hr, wr = min(size, max(1, round(h * s))), min(size, max(1, round(w * s)))
+    return ResizeTransform((h, w), int(size), (hr, wr), ((size - hr) // 2, (size - wr) // 2))
 
 # %% ../nbs/20_preprocess.ipynb #4a13832c
 class LevelWarning(UserWarning):

@@ -30,7 +30,7 @@ def data_root(params: dict, work='.') -> Path:
 # %% auto #0
 __all__ = ['PREDICTION_COLUMNS', 'STAGES', 'CV_STAGES', 'save_npz', 'save_csv', 'data_root', 'stage_phantom', 'windowed',
            'seg_input', 'label_info', 'discs_on_slice', 'disc_crops_of', 'mid_slice', 'stage_cohort', 'patient_split',
-           'patient_folds', 'stage_split', 'seg_targets_of', 'stage_train_seg', 'save_model', 'load_model',
+           'set_names', 'patient_folds', 'stage_split', 'seg_targets_of', 'stage_train_seg', 'save_model', 'load_model',
            'clean_disc_mask', 'predicted_discs', 'match_discs', 'per_disc_dice', 'stage_eval_seg', 'stage_crops',
            'stage_train_cls', 'stage_eval_cls', 'stage_report', 'run_stage', 'run_stages', 'fold_split', 'stage_cv']
 
@@ -141,7 +141,7 @@ def stage_cohort(params: dict, work='.') -> dict:
     write_json(_p(work, 'results', 'cohort.json'), summary)
     return summary
 
-# %% ../nbs/50_stages.ipynb #cb7174c2
+# %% ../nbs/50_stages.ipynb #82647351
 def _strata(discs: pd.DataFrame) -> pd.Series:
     "Stratum of each patient: tertile of its mean group index (its grade mix)."
     m = discs.assign(g=discs.group.map(GROUPS.index)).groupby('patient').g.mean()
@@ -154,8 +154,12 @@ def patient_split(discs: pd.DataFrame, fractions=(0.64, 0.15, 0.21), seed: int =
         pats = sorted(st.index[st == s]); rng.shuffle(pats)
         pos.update({p: (i + rng.random()) / len(pats) for i, p in enumerate(pats)})
     order = sorted(pos, key=pos.get)               # strata interleaved: any prefix holds each stratum in proportion
-    cuts = np.round(np.cumsum(fractions) / np.sum(fractions) * len(order)).astype(int)
-    return {p: ('train', 'tune', 'test')[int(np.searchsorted(cuts, i, side='right'))] for i, p in enumerate(order)}
+    return dict(zip(order, set_names(len(order), fractions)))
+
+def set_names(n: int, fractions) -> list[str]:
+    "'train' / 'tune' / 'test' for `n` items in order, cut by the cumulative `fractions` (rounded to the nearest item)."
+    cuts = np.round(np.cumsum(fractions) / np.sum(fractions) * n).astype(int)
+    return [('train', 'tune', 'test')[int(np.searchsorted(cuts, i, side='right'))] for i in range(n)]
 
 def patient_folds(discs: pd.DataFrame, folds: int = 5, seed: int = 0) -> dict:
     "Patient → fold 0..folds-1, stratified on grade mix where every stratum fills the folds, seeded."
@@ -174,10 +178,8 @@ def stage_split(params: dict, work='.') -> pd.DataFrame:
     out = discs[['patient', 'series', 'ivd_label']].copy()
     out['seg_set'] = out.patient.map(ps); out['fold'] = out.patient.map(folds)
     if s['method'] == 'paper':          # the paper: discs at random, 300 / 72 / 94 of 466
-        rng = np.random.default_rng(seed); idx = rng.permutation(len(out))
-        cuts = np.round(np.cumsum(s['fractions']) / np.sum(s['fractions']) * len(out)).astype(int)
-        sets = np.empty(len(out), object)
-        for i, j in enumerate(idx): sets[j] = ('train', 'tune', 'test')[int(np.searchsorted(cuts, i, side='right'))]
+        idx = np.random.default_rng(seed).permutation(len(out))
+        sets = np.empty(len(out), object); sets[idx] = set_names(len(out), s['fractions'])
         out['set'] = sets
     elif s['method'] in ('patient', 'kfold'): out['set'] = out.seg_set
     else: raise ValueError(f"split.method {s['method']!r}: expected patient, paper or kfold")
@@ -186,7 +188,7 @@ def stage_split(params: dict, work='.') -> pd.DataFrame:
                                                        sets={k: int((out.set == k).sum()) for k in ('train', 'tune', 'test')}))
     return out
 
-# %% ../nbs/50_stages.ipynb #1fbe4528
+# %% ../nbs/50_stages.ipynb #51e96623
 def _case_sets(work) -> dict:
     "Series → segmentation set (train / tune / test), from the split."
     sp = pd.read_csv(_p(work, 'cache', 'split.csv'), dtype={'patient': str})
@@ -274,10 +276,10 @@ def stage_eval_seg(params: dict, work='.') -> dict:
     model, _ = load_model(_p(work, 'models', 'unet.pt'))
     z = np.load(_p(work, 'cache', 'cohort.npz')); man = np.load(_p(work, 'cache', 'manual_discs.npz'))
     cases = pd.read_csv(_p(work, 'cache', 'cases.csv'), dtype={'patient': str}); sets = _case_sets(work)
-    from ldd_study.preprocess import resize_pad
-    rows, auto, fig = [], {}, {}
+    from ldd_study.preprocess import resize_transform
+    rows, auto = [], {}
     for i, c in tqdm(list(cases.iterrows()), desc='eval_seg', leave=False):
-        _, tf = resize_pad(np.zeros((c.rows, c.cols), np.float32), z['images'].shape[-1])
+        tf = resize_transform((c.rows, c.cols), z['images'].shape[-1])
         lab, _ = predicted_discs(model, z['images'][i], tf, (c.rows, c.cols), (c.spacing_row, c.spacing_col), params)
         auto[c.series] = lab; m = man[c.series]
         d = per_disc_dice(m, lab, [l for l in np.unique(m) if l in LUMBAR_LABELS])
