@@ -21,16 +21,16 @@ from .stats import (segmentation_table, grading_table, grading_summary, to_markd
 __all__ = ['REPORT_DEFAULTS', 'SET_ALIASES', 'CROPS', 'PAPER_COLUMNS', 'ACC_ALL', 'PAIRS', 'TRAINING_COLUMNS', 'ABLATION_METRICS',
            'ABLATION_COLUMNS', 'ABLATION_DIFF', 'PAPER_RESULTS', 'SPLIT_TEXT', 'POOLED', 'report_params', 'table_sets',
            'headline_set', 'save_figure', 'figure_png', 'show_figure', 'write_table', 'fake_results',
-           'load_cohort_summary', 'read_predictions', 'crop_rows', 'has_grades', 'graded_mask', 'correct',
-           'grading_report_table', 'level_colour', 'load_cases', 'fig_segmentation_examples', 'labels_proba',
+           'load_cohort_summary', 'read_predictions', 'crop_rows', 'graded_discs', 'has_grades', 'graded_mask',
+           'correct', 'grading_report_table', 'level_colour', 'load_cases', 'fig_segmentation_examples', 'labels_proba',
            'fig_ovo_roc', 'confusion_with_missing', 'fig_confusion', 'fig_calibration', 'read_training_log',
            'fig_training_curves', 'ablation_table', 'split_description', 'is_synthetic', 'data_description',
            'implied_exact_accuracy', 'paper_comparison_table', 'difference_notes', 'data_source_box', 'interval_note',
            'cv_grading_table', 'cv_segmentation_table', 'paper_notebooks_dir', 'report_notebooks', 'export_html',
            'render_reports']
 
-# %% ../nbs/60_report.ipynb #1f872473
-REPORT_DEFAULTS = dict(dpi=150, fig2_patients=4, sets=['tune', 'test'], headline_set='test', html_hide_code=True)
+# %% ../nbs/60_report.ipynb #54b91da0
+REPORT_DEFAULTS = dict(dpi=150, fig2_patients=4, sets=['tune', 'test'], headline_set='test', html_hide_code=True, discs='lumbar')
 SET_ALIASES = {'tune': ('tune', 'tuning'), 'tuning': ('tuning', 'tune'), 'test': ('test',), 'train': ('train',)}
 
 def report_params(params: dict | None = None) -> dict:
@@ -167,7 +167,7 @@ def fake_results(folder, seed: int = 0, patients: int = 12, grades: bool = True,
         note='written by ldd_study.report.fake_results: made-up numbers for tests, not a result'))
     return folder
 
-# %% ../nbs/60_report.ipynb #26fc367a
+# %% ../nbs/60_report.ipynb #6f5e9529
 CROPS = ('auto', 'manual')
 
 def load_cohort_summary(results_dir) -> dict:
@@ -218,6 +218,12 @@ def crop_rows(pred: pd.DataFrame, crop: str = 'auto') -> pd.DataFrame:
     "The rows of one crop (`auto`: the fully automatic path; `manual`: crops from the manual mask)."
     if crop not in CROPS: raise ValueError(f"crop must be one of {CROPS}, got {crop!r}")
     return pred[pred['crop'] == crop] if 'crop' in pred else pred
+
+def graded_discs(pred: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
+    "The discs the grading tables count: the five lumbar ones (IVD labels 1–5, as the paper) unless `report.discs` is `all`."
+    which = report_params(params)['discs']
+    if which not in ('lumbar', 'all'): raise ValueError(f"report.discs must be lumbar or all, got {which!r}")
+    return pred if which == 'all' else pred[pred['ivd_label'].isin(LUMBAR_LABELS)]
 
 def has_grades(pred: pd.DataFrame) -> bool:
     "Whether the model predicted Pfirrmann grades: `grade_pred` given on some found disc."

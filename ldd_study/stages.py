@@ -330,7 +330,7 @@ def stage_crops(params: dict, work='.') -> pd.DataFrame:
     tab = pd.DataFrame(rows); save_csv(_p(work, 'cache', 'crops.csv'), tab)
     return tab
 
-# %% ../nbs/50_stages.ipynb #a24d3105
+# %% ../nbs/50_stages.ipynb #8f93c117
 def _labelled_crops(work) -> pd.DataFrame:
     "Crop table joined to grades and sets."
     t = pd.read_csv(_p(work, 'cache', 'crops.csv'), dtype={'patient': str})
@@ -351,7 +351,8 @@ def stage_train_cls(params: dict, work='.') -> list:
     from ldd_study.train import fit, cls_setup
     X = np.load(_p(work, 'cache', 'crops.npz'))['crops']; t = _labelled_crops(work)
     how = params.get('classifier', {}).get('train_crops', 'auto')
-    tr = _training_rows(t, ['train'], how); tu = t[(t.set == 'tune') & (t.crop == 'auto')]
+    last = params.get('classifier', {}).get('select', 'tune') == 'last'     # train on train + tune, keep the last epoch
+    tr = _training_rows(t, ['train', 'tune'] if last else ['train'], how); tu = t[(t.set == 'tune') & (t.crop == 'auto') & (not last)]
     g = lambda r: (X[r['index'].values], r.group.map(GROUPS.index).values, r.pfirrmann.values - 1)
     model, task, cfg = cls_setup(params, g(tr)[1], g(tr)[2])
     hist = fit(model, g(tr), g(tu) if len(tu) else None, task, cfg, _p(work, 'cache', 'ckpt_cls'))
@@ -420,7 +421,7 @@ def run_stages(names=None):
         except DataError as e: raise SystemExit(f"stage {n}: {e}")
         print(f"stage {n}: done in {time.time() - t0:.1f} s", file=sys.stderr)
 
-# %% ../nbs/50_stages.ipynb #6a4160b5
+# %% ../nbs/50_stages.ipynb #ae9f2b78
 CV_STAGES = ('train_seg', 'eval_seg', 'crops', 'train_cls', 'eval_cls')
 
 def fold_split(split: pd.DataFrame, fold: int, folds: int) -> pd.DataFrame:
@@ -450,8 +451,9 @@ def stage_cv(params: dict, work='.') -> dict:
     save_csv(_p(work, 'results', 'cv_predictions.csv'), pred); save_csv(_p(work, 'results', 'cv_seg_discs.csv'), seg)
     auto = pred[pred.crop == 'auto']
     yt, yp = auto.group_true.values, auto.group_pred.values
+    lum = auto.ivd_label.isin(LUMBAR_LABELS).values
     out = dict(run=True, folds=k, discs=int(len(auto)), found=int(auto.found.sum()), seg_dice_median=float(seg.dice.median()),
-               accuracy_auto=float(np.mean(yt == yp)))
+               accuracy_auto=float(np.mean(yt == yp)), lumbar_discs=int(lum.sum()), accuracy_auto_lumbar=float(np.mean(yt[lum] == yp[lum])))
     write_json(_p(work, 'metrics', 'cv.json'), out)
     return out
 
