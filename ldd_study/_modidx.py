@@ -254,6 +254,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'ldd_study.report.report_notebooks': ('report.html#report_notebooks', 'ldd_study/report.py'),
                                   'ldd_study.report.report_params': ('report.html#report_params', 'ldd_study/report.py'),
                                   'ldd_study.report.save_figure': ('report.html#save_figure', 'ldd_study/report.py'),
+                                  'ldd_study.report.select_note': ('report.html#select_note', 'ldd_study/report.py'),
                                   'ldd_study.report.show_figure': ('report.html#show_figure', 'ldd_study/report.py'),
                                   'ldd_study.report.split_description': ('report.html#split_description', 'ldd_study/report.py'),
                                   'ldd_study.report.table_sets': ('report.html#table_sets', 'ldd_study/report.py'),

@@ -24,10 +24,10 @@ __all__ = ['REPORT_DEFAULTS', 'SET_ALIASES', 'CROPS', 'PAPER_COLUMNS', 'ACC_ALL'
            'load_cohort_summary', 'read_predictions', 'crop_rows', 'graded_discs', 'has_grades', 'graded_mask',
            'correct', 'grading_report_table', 'level_colour', 'load_cases', 'fig_segmentation_examples', 'labels_proba',
            'fig_ovo_roc', 'confusion_with_missing', 'fig_confusion', 'fig_calibration', 'read_training_log',
-           'fig_training_curves', 'ablation_table', 'split_description', 'is_synthetic', 'data_description',
-           'implied_exact_accuracy', 'paper_comparison_table', 'difference_notes', 'data_source_box', 'interval_note',
-           'cv_grading_table', 'cv_segmentation_table', 'paper_notebooks_dir', 'report_notebooks', 'export_html',
-           'render_reports']
+           'fig_training_curves', 'select_note', 'ablation_table', 'split_description', 'is_synthetic',
+           'data_description', 'implied_exact_accuracy', 'paper_comparison_table', 'difference_notes',
+           'data_source_box', 'interval_note', 'cv_grading_table', 'cv_segmentation_table', 'paper_notebooks_dir',
+           'report_notebooks', 'export_html', 'render_reports']
 
 # %% ../nbs/60_report.ipynb #54b91da0
 REPORT_DEFAULTS = dict(dpi=150, fig2_patients=4, sets=['tune', 'test'], headline_set='test', html_hide_code=True, discs='lumbar')
@@ -425,7 +425,7 @@ def fig_calibration(pred: pd.DataFrame, n_bins: int | None = None, title: str | 
     ax.set_title(f"{title + ': ' if title else ''}ECE {m['ece']:.3f} · Brier {m['brier']:.3f} ({len(y)} discs)", fontsize=10)
     return fig
 
-# %% ../nbs/60_report.ipynb #ea6c7b3d
+# %% ../nbs/60_report.ipynb #643ff9c2
 TRAINING_COLUMNS = ('epoch', 'train_loss', 'tune_loss', 'tune_metric', 'lr')
 
 def read_training_log(path) -> pd.DataFrame | None:
@@ -460,8 +460,16 @@ def fig_training_curves(csv_seg=None, csv_cls=None) -> Figure:
             a1.plot(h.epoch[b], h.tune_metric[b], marker='*', ms=12, c='C3', ls='none',
                     label=f'selected: {h.tune_metric[b]:.3f} (epoch {int(h.epoch[b])})')
             a1.legend(fontsize=8, loc='lower right')
+        else: a1.text(0.5, 0.5, 'no tuning set (select: last):\nthe last epoch is kept', ha='center', va='center', transform=a1.transAxes)
         a1.set(xlabel='epoch', ylabel=mlab, ylim=(0, 1.02)); a1.set_title(f'{name}: {mlab}', fontsize=10)
     return fig
+
+def select_note(params: dict | None, part: str) -> str:
+    "A warning for the tuning rows when `part` ('unet' or 'classifier') trained on the tuning patients (`select: last`); else ''."
+    if ((params or {}).get(part) or {}).get('select', 'tune') != 'last': return ''
+    what = 'U-Net' if part == 'unet' else 'grader'
+    return (f"**Note:** the {what} trained on the tuning patients too (`{part}.select: last`, its last epoch kept), so the "
+            "tuning row is not a held-out figure; the test row and the cross-validation are.")
 
 # %% ../nbs/60_report.ipynb #13a1c9cb
 ABLATION_METRICS = {'mean_ovr_accuracy': 'ACC (mean one-vs-rest)', 'accuracy': 'exact accuracy (found discs)',

@@ -188,7 +188,7 @@ def stage_split(params: dict, work='.') -> pd.DataFrame:
                                                        sets={k: int((out.set == k).sum()) for k in ('train', 'tune', 'test')}))
     return out
 
-# %% ../nbs/50_stages.ipynb #51e96623
+# %% ../nbs/50_stages.ipynb #b0b41847
 def _case_sets(work) -> dict:
     "Series → segmentation set (train / tune / test), from the split."
     sp = pd.read_csv(_p(work, 'cache', 'split.csv'), dtype={'patient': str})
@@ -206,7 +206,8 @@ def stage_train_seg(params: dict, work='.') -> list:
     z = np.load(_p(work, 'cache', 'cohort.npz'))
     cases = pd.read_csv(_p(work, 'cache', 'cases.csv'), dtype={'patient': str}); sets = _case_sets(work)
     cset = cases.series.map(sets).fillna('train').values
-    tr = cset[z['train_case']] == 'train'; tu = cset == 'tune'
+    last = params.get('unet', {}).get('select', 'tune') == 'last'          # train on train + tune, keep the last epoch
+    tr = np.isin(cset[z['train_case']], ['train', 'tune'] if last else ['train']); tu = (cset == 'tune') & (not last)
     model, task, cfg = seg_setup(params)
     train = (z['train_images'][tr], seg_targets_of(z['train_masks'][tr], params))
     tune = (z['images'][tu], seg_targets_of(z['masks'][tu], params)) if tu.any() else None
