@@ -363,6 +363,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'ldd_study.train.predict_seg_proba': ('train.html#predict_seg_proba', 'ldd_study/train.py'),
                                  'ldd_study.train.seg_setup': ('train.html#seg_setup', 'ldd_study/train.py'),
                                  'ldd_study.train.seg_task': ('train.html#seg_task', 'ldd_study/train.py'),
+                                 'ldd_study.train.select_mode': ('train.html#select_mode', 'ldd_study/train.py'),
                                  'ldd_study.train.train_config': ('train.html#train_config', 'ldd_study/train.py')},
             'ldd_study.unet': { 'ldd_study.unet.UNet2D': ('unet.html#unet2d', 'ldd_study/unet.py'),
                                 'ldd_study.unet.UNet2D.__init__': ('unet.html#unet2d.__init__', 'ldd_study/unet.py'),

@@ -425,7 +425,7 @@ def fig_calibration(pred: pd.DataFrame, n_bins: int | None = None, title: str | 
     ax.set_title(f"{title + ': ' if title else ''}ECE {m['ece']:.3f} · Brier {m['brier']:.3f} ({len(y)} discs)", fontsize=10)
     return fig
 
-# %% ../nbs/60_report.ipynb #643ff9c2
+# %% ../nbs/60_report.ipynb #8d76f016
 TRAINING_COLUMNS = ('epoch', 'train_loss', 'tune_loss', 'tune_metric', 'lr')
 
 def read_training_log(path) -> pd.DataFrame | None:
@@ -466,9 +466,12 @@ def fig_training_curves(csv_seg=None, csv_cls=None) -> Figure:
 
 def select_note(params: dict | None, part: str) -> str:
     "A warning for the tuning rows when `part` ('unet' or 'classifier') trained on the tuning patients (`select: last`); else ''."
-    if ((params or {}).get(part) or {}).get('select', 'tune') != 'last': return ''
+    from ldd_study.train import select_mode
+    try:
+        if select_mode(params or {}, 'seg' if part == 'unet' else 'cls') != 'last': return ''
+    except (KeyError, TypeError, DataError): return ''      # no usable profile in these params: the default, tune
     what = 'U-Net' if part == 'unet' else 'grader'
-    return (f"**Note:** the {what} trained on the tuning patients too (`{part}.select: last`, its last epoch kept), so the "
+    return (f"**Note:** the {what} trained on the tuning patients too (`select: last`, its last epoch kept), so the "
             "tuning row is not a held-out figure; the test row and the cross-validation are.")
 
 # %% ../nbs/60_report.ipynb #13a1c9cb

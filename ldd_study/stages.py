@@ -188,7 +188,7 @@ def stage_split(params: dict, work='.') -> pd.DataFrame:
                                                        sets={k: int((out.set == k).sum()) for k in ('train', 'tune', 'test')}))
     return out
 
-# %% ../nbs/50_stages.ipynb #b0b41847
+# %% ../nbs/50_stages.ipynb #cfb73191
 def _case_sets(work) -> dict:
     "Series → segmentation set (train / tune / test), from the split."
     sp = pd.read_csv(_p(work, 'cache', 'split.csv'), dtype={'patient': str})
@@ -206,7 +206,8 @@ def stage_train_seg(params: dict, work='.') -> list:
     z = np.load(_p(work, 'cache', 'cohort.npz'))
     cases = pd.read_csv(_p(work, 'cache', 'cases.csv'), dtype={'patient': str}); sets = _case_sets(work)
     cset = cases.series.map(sets).fillna('train').values
-    last = params.get('unet', {}).get('select', 'tune') == 'last'          # train on train + tune, keep the last epoch
+    from ldd_study.train import select_mode
+    last = select_mode(params, 'seg') == 'last'                            # train on train + tune, keep the last epoch
     tr = np.isin(cset[z['train_case']], ['train', 'tune'] if last else ['train']); tu = (cset == 'tune') & (not last)
     model, task, cfg = seg_setup(params)
     train = (z['train_images'][tr], seg_targets_of(z['train_masks'][tr], params))
@@ -331,7 +332,7 @@ def stage_crops(params: dict, work='.') -> pd.DataFrame:
     tab = pd.DataFrame(rows); save_csv(_p(work, 'cache', 'crops.csv'), tab)
     return tab
 
-# %% ../nbs/50_stages.ipynb #8f93c117
+# %% ../nbs/50_stages.ipynb #aa131f16
 def _labelled_crops(work) -> pd.DataFrame:
     "Crop table joined to grades and sets."
     t = pd.read_csv(_p(work, 'cache', 'crops.csv'), dtype={'patient': str})
@@ -352,7 +353,8 @@ def stage_train_cls(params: dict, work='.') -> list:
     from ldd_study.train import fit, cls_setup
     X = np.load(_p(work, 'cache', 'crops.npz'))['crops']; t = _labelled_crops(work)
     how = params.get('classifier', {}).get('train_crops', 'auto')
-    last = params.get('classifier', {}).get('select', 'tune') == 'last'     # train on train + tune, keep the last epoch
+    from ldd_study.train import select_mode
+    last = select_mode(params, 'cls') == 'last'                            # train on train + tune, keep the last epoch
     tr = _training_rows(t, ['train', 'tune'] if last else ['train'], how); tu = t[(t.set == 'tune') & (t.crop == 'auto') & (not last)]
     g = lambda r: (X[r['index'].values], r.group.map(GROUPS.index).values, r.pfirrmann.values - 1)
     model, task, cfg = cls_setup(params, g(tr)[1], g(tr)[2])

@@ -37,7 +37,7 @@ def active_profile(params: dict, name: str | None = None) -> dict:
 # %% auto #0
 __all__ = ['PROFILE_KEYS', 'FIT_DEFAULTS', 'active_profile', 'Augment', 'RandPatch', 'Task', 'dice_per_image',
            'balanced_accuracy', 'seg_task', 'cls_task', 'pick_device', 'ArrayDataset', 'fit', 'predict_seg_proba',
-           'predict_seg', 'predict_cls', 'train_config', 'make_augment', 'seg_setup', 'cls_setup']
+           'predict_seg', 'predict_cls', 'train_config', 'select_mode', 'make_augment', 'seg_setup', 'cls_setup']
 
 # %% ../nbs/32_train.ipynb #9ac5d43d
 def _plain(t) -> torch.Tensor:
@@ -315,7 +315,7 @@ def predict_cls(model: nn.Module, crops: np.ndarray, batch: int = 8, device: str
     ps = _batches(model, crops, batch, device, lambda o: [p.float().cpu().numpy() for p in model.probabilities(o)])
     return np.concatenate([p[0] for p in ps]), np.concatenate([p[1] for p in ps])
 
-# %% ../nbs/32_train.ipynb #72cb3421
+# %% ../nbs/32_train.ipynb #b09fb20b
 def train_config(params: dict, part: str, profile: str | None = None) -> dict:
     "`fit`'s config for `part` ('seg' or 'cls') from params' `train` section and the active profile."
     p, t = active_profile(params, profile)[part], params.get('train', {})
@@ -323,6 +323,13 @@ def train_config(params: dict, part: str, profile: str | None = None) -> dict:
             'momentum': float(t.get('momentum', 0.9)), 'weight_decay': float(t.get('weight_decay', 0.0)),
             'lr_schedule': p.get('lr_schedule', t.get('lr_schedule', 'constant')), 'amp': bool(t.get('amp', True)),
             'seed': int(params.get('seed', 0)), 'progress': bool(t.get('progress', True)), 'patch': p.get('patch')}
+
+def select_mode(params: dict, part: str, profile: str | None = None) -> str:
+    "How `part` ('seg' or 'cls') keeps its epoch: the profile's `select`, else `unet.select` / `classifier.select`, else 'tune'."
+    sec = params.get('unet' if part == 'seg' else 'classifier') or {}
+    mode = active_profile(params, profile)[part].get('select') or sec.get('select', 'tune')
+    if mode not in ('tune', 'last'): raise ValueError(f"select must be tune or last, got {mode!r}")
+    return mode
 
 def make_augment(params: dict, part: str = 'cls') -> Augment | None:
     "`train.augment` (plus `train.seg_augment` for `part` 'seg') as an `Augment` (None when `train.augment` is off)."
