@@ -138,7 +138,7 @@ def cls_task(loss: str = 'ce', group_weights=None, grade_weights=None, grade_los
                 metric=lambda pred, group, grade: balanced_accuracy(pred, group),
                 augment=augment, mask='last_channel', name=f"grading ({loss})")
 
-# %% ../nbs/32_train.ipynb #6d3d56cd
+# %% ../nbs/32_train.ipynb #2cbda6a2
 FIT_DEFAULTS = dict(epochs=300, batch=8, lr=0.001, momentum=0.9, weight_decay=0.0, lr_schedule='constant', seed=0,
                     amp=True, device='auto', progress=True, desc=None, patch=None)
 
@@ -285,7 +285,7 @@ def _fit(model, train_a, tune_a, task, cfg, out, device, amp, fp):
                               'best': best, 'best_epoch': best_epoch, 'history': history, 'fingerprint': fp,
                               'torch_rng': torch.get_rng_state(), 'gen': gen.get_state(), 'np_rng': _np_state(rs),
                               'cuda_rng': torch.cuda.get_rng_state(device) if device.type == 'cuda' else None})
-        bar.set_postfix(loss=f"{history[-1]['train_loss']:.4f}", tune=f"{metric:.4f}")
+        bar.set_postfix(loss=f"{history[-1]['train_loss']:.4f}", **({'tune': f"{metric:.4f}"} if tune_dl else {}))
     if best_path.exists(): model.load_state_dict(torch.load(best_path, map_location=device, weights_only=True)['model'])
     _write_history(out, history)
     return history
