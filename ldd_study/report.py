@@ -425,7 +425,7 @@ def fig_calibration(pred: pd.DataFrame, n_bins: int | None = None, title: str | 
     ax.set_title(f"{title + ': ' if title else ''}ECE {m['ece']:.3f} · Brier {m['brier']:.3f} ({len(y)} discs)", fontsize=10)
     return fig
 
-# %% ../nbs/60_report.ipynb #8d76f016
+# %% ../nbs/60_report.ipynb #88e41f56
 TRAINING_COLUMNS = ('epoch', 'train_loss', 'tune_loss', 'tune_metric', 'lr')
 
 def read_training_log(path) -> pd.DataFrame | None:
@@ -450,7 +450,8 @@ def fig_training_curves(csv_seg=None, csv_cls=None) -> Figure:
     for (name, mlab, h), (a0, a1) in zip(logs, axes):
         for a in (a0, a1): a.xaxis.set_major_locator(MaxNLocator(integer=True))
         mk = 'o' if len(h) <= 30 else None
-        a0.plot(h.epoch, h.train_loss, marker=mk, ms=3, label='training'); a0.plot(h.epoch, h.tune_loss, marker=mk, ms=3, label='tuning')
+        a0.plot(h.epoch, h.train_loss, marker=mk, ms=3, label='training')
+        if h.tune_loss.notna().any(): a0.plot(h.epoch, h.tune_loss, marker=mk, ms=3, label='tuning')
         a0.set(xlabel='epoch', ylabel='loss'); a0.set_title(f'{name}: loss', fontsize=10); a0.legend(fontsize=8)
         if h.lr.nunique() > 1:
             tw = a0.twinx(); tw.plot(h.epoch, h.lr, c='grey', ls=':', lw=1); tw.set_ylabel('learning rate', fontsize=8, color='grey')
@@ -461,7 +462,8 @@ def fig_training_curves(csv_seg=None, csv_cls=None) -> Figure:
                     label=f'selected: {h.tune_metric[b]:.3f} (epoch {int(h.epoch[b])})')
             a1.legend(fontsize=8, loc='lower right')
         else: a1.text(0.5, 0.5, 'no tuning set (select: last):\nthe last epoch is kept', ha='center', va='center', transform=a1.transAxes)
-        a1.set(xlabel='epoch', ylabel=mlab, ylim=(0, 1.02)); a1.set_title(f'{name}: {mlab}', fontsize=10)
+        a1.set(xlabel='epoch', ylabel=mlab, ylim=(0, 1.02), xlim=(h.epoch.min() - 0.5, h.epoch.max() + 0.5))
+        a1.set_title(f'{name}: {mlab}', fontsize=10)
     return fig
 
 def select_note(params: dict | None, part: str) -> str:
