@@ -11,7 +11,7 @@ each fold's predicted disc masks in cache/cv/fold<k>/). `--set` overrides params
   fold k) trains and evaluates the U-Net; prints each fold's and the pooled held-out median per-disc Dice and discs found.
 - `cls`: per CV fold, re-crops the discs from that fold's predicted masks (the U-Net of the study run), trains and
   evaluates the grader; prints the pooled 3-group exact accuracy (a disc not found counts as wrong; all graded discs
-  and the lumbar ones), and the 5-grade exact accuracy and QWK on found discs. `--tta` also scores the average of each
+  and the lumbar ones), and the 5-grade exact accuracy and QWK on found discs (QWK also on the found lumbar discs). `--tta` also scores the average of each
   crop and its anterior-posterior mirror image.
 
 Everything goes under experiments/NAME/ (git-ignored). Single-threaded by default (THREADS=1), so two can run side by
@@ -79,8 +79,8 @@ def run_cls(params, out: Path, folds, tta: bool):
             X = np.load(w/'cache'/'crops.npz')['crops']; t = _labelled_crops(w); t = t[t.set == 'test']
             m, _ = load_model(w/'models'/'grader.pt')
             pg = (predict_cls(m, X[t['index'].values])[0] + predict_cls(m, X[t['index'].values][..., ::-1].copy())[0]) / 2
-            tt = t[['series', 'ivd_label', 'crop']].assign(group_tta=[GROUPS[i] for i in pg.argmax(1)])
-            p = p.merge(tt, on=['series', 'ivd_label', 'crop'], how='left')
+            tt = t[['patient', 'ivd_label', 'crop']].assign(group_tta=[GROUPS[i] for i in pg.argmax(1)])
+            p = p.merge(tt, on=['patient', 'ivd_label', 'crop'], how='left')     # predictions.csv: one row per patient, disc, crop
         preds.append(p)
         a = p[p.crop == 'auto']
         print(f"fold {f}: 3-group exact accuracy {np.mean(a.group_true == a.group_pred):.3f} ({len(a)} discs), "
@@ -89,9 +89,10 @@ def run_cls(params, out: Path, folds, tta: bool):
     for crop in ('auto', 'manual'):
         g = p[p.crop == crop]; lum = g.ivd_label.isin(LUMBAR_LABELS); ok = g.found.astype(bool)
         gp = g.grade_pred.fillna(0).astype(int)
+        qwk = lambda m: cohen_kappa_score(g.grade_true[m], gp[m], weights='quadratic')
         line = (f"{crop:6s} crops: 3-group exact accuracy {np.mean(g.group_true == g.group_pred):.3f} (all {len(g)}), "
                 f"{np.mean(g[lum].group_true == g[lum].group_pred):.3f} (lumbar {int(lum.sum())}); 5 grades on found discs: "
-                f"exact {np.mean(g.grade_true[ok] == gp[ok]):.3f}, QWK {cohen_kappa_score(g.grade_true[ok], gp[ok], weights='quadratic'):.3f}")
+                f"exact {np.mean(g.grade_true[ok] == gp[ok]):.3f}, QWK {qwk(ok):.3f} (all), {qwk(ok & lum):.3f} (lumbar)")
         if tta: line += f"; with flip TTA: 3-group {np.mean(g.group_true == g.group_tta):.3f} (all), {np.mean(g[lum].group_true == g[lum].group_tta):.3f} (lumbar)"
         print(line)
 
