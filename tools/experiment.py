@@ -11,8 +11,8 @@ each fold's predicted disc masks in cache/cv/fold<k>/). `--set` overrides params
   fold k) trains and evaluates the U-Net; prints each fold's and the pooled held-out median per-disc Dice and discs found.
 - `cls`: per CV fold, re-crops the discs from that fold's predicted masks (the U-Net of the study run), trains and
   evaluates the grader; prints the pooled 3-group exact accuracy (a disc not found counts as wrong; all graded discs
-  and the lumbar ones), and the 5-grade exact accuracy and QWK on found discs (QWK also on the found lumbar discs). `--tta` also scores the average of each
-  crop and its anterior-posterior mirror image.
+  and the lumbar ones), and the 5-grade exact accuracy and QWK on found discs (QWK also on the found lumbar discs).
+  `--tta` also scores the average of each crop and its anterior-posterior mirror image.
 
 Everything goes under experiments/NAME/ (git-ignored). Single-threaded by default (THREADS=1), so two can run side by
 side on two cores; every random choice is seeded from params.yaml as in the pipeline.
