@@ -28,6 +28,7 @@ def train_smoke_models(work: Path) -> Path:
     prm['phantom'].update(patients=6, slices=5, shape=[128, 112], spacing_mm=list(SPACING))
     prm['profiles']['smoke']['seg'].update(image_size=64, features=[8, 16, 16, 32, 32], epochs=40, lr=0.1)
     prm['train']['progress'] = False
+    prm['train']['seg_augment'] = None     # the cpu profile's intensity augmentation slows this tiny U-Net's few-second training
     prm['split']['folds'] = 3
     import torch
     threads = torch.get_num_threads(); torch.set_num_threads(1)   # 2 cores shared with others: one thread is faster
