@@ -3,7 +3,9 @@
 For each profile named (default: cpu and paper) it times a few SGD steps (forward + backward + step, batch from the
 profile unless capped) and a few evaluation batches at the profile's input size and widths, plus the augmentation of
 one sample, and prints training images/s. For the cpu profile it also estimates one epoch on the 30-patient SPIDER
-sample: ~30 patients x ~9 slices for segmentation and ~200 discs for grading, split 64 % train / 16 % tuning.
+sample: 30 patients x 3 slices for segmentation (`make study`: the mid slice and one either side) and ~200 discs for
+grading, split 64 % train / 16 % tuning. With a profile's `seg.patch` the U-Net trains on patches of that size and
+evaluates whole slices, as in the pipeline.
 
 Usage: python tools/bench_train.py [--profiles cpu paper] [--iters 3] [--threads 2] [--max-batch 8] [--clock wall|cpu]
 (`--clock cpu` divides the process's CPU time by the threads: on a machine shared with other jobs it estimates the
@@ -39,7 +41,7 @@ def bench_model(model, loss_fn, x, ys, iters: int) -> tuple[float, float]:
 
 
 def main(profiles=('cpu', 'paper'), iters: int = 3, threads: int = 2, max_batch: int = 8, clock: str = 'wall',
-         seg_images: int = 270, cls_discs: int = 200, train_frac: float = 0.64, tune_frac: float = 0.16):
+         seg_images: int = 90, cls_discs: int = 200, train_frac: float = 0.64, tune_frac: float = 0.16):
     global CLOCK
     torch.set_num_threads(threads); torch.manual_seed(0)
     if clock == 'cpu': CLOCK = lambda: time.process_time() / threads
@@ -51,11 +53,14 @@ def main(profiles=('cpu', 'paper'), iters: int = 3, threads: int = 2, max_batch:
         s, c = prof['seg'], prof['cls']
         # segmentation
         model, task, cfg = seg_setup(prm, profile=name)
-        b = min(cfg['batch'], max_batch); size = s['image_size']
+        b = min(cfg['batch'], max_batch); size = s['image_size']; tsize = int(s.get('patch') or size)   # training input: a patch
         x = torch.randn(b, 1, size, size); y = torch.zeros(b, size, size, dtype=torch.long); y[:, size//3:size//2, size//4:size//2] = 1
-        seg_tr, seg_ev = bench_model(model, task.loss, x, (y,), iters)
+        xt, yt = x[..., :tsize, :tsize].contiguous(), y[..., :tsize, :tsize].contiguous()
+        seg_tr, _ = bench_model(model, task.loss, xt, (yt,), iters)
+        _, seg_ev = bench_model(model, task.loss, x, (y,), iters)
+        segaug = make_augment(prm, 'seg')
+        seg_aug = timed(lambda: segaug(x[0], y[0][None]), 10) if segaug else 0.0
         aug = make_augment(prm)
-        seg_aug = timed(lambda: aug(x[0], y[0][None]), 10) if aug else 0.0
         # grading
         ch = int(prm['classifier'].get('in_channels', 2)); h, w = c['crop_size']
         model, task, cfg = cls_setup(prm, profile=name)
@@ -64,7 +69,7 @@ def main(profiles=('cpu', 'paper'), iters: int = 3, threads: int = 2, max_batch:
         cls_tr, cls_ev = bench_model(model, task.loss, xc, (g, k), iters)
         cls_aug = timed(lambda: aug(xc[0, :-1], xc[0, -1:]), 10) if aug else 0.0
         print(f"\nprofile {name}:")
-        print(f"  U-Net  {size}x{size} features {s['features']} batch {len(x)}: train {seg_tr:7.2f} img/s, eval {seg_ev:7.2f} img/s, "
+        print(f"  U-Net  {size}x{size} (training on {tsize}x{tsize}) features {s['features']} batch {len(x)}: train {seg_tr:7.2f} img/s, eval {seg_ev:7.2f} img/s, "
               f"augment {seg_aug * 1e3:.1f} ms/img")
         print(f"  VGG    {ch}x{h}x{w} widths {c['widths']} batch {len(xc)}: train {cls_tr:7.2f} img/s, eval {cls_ev:7.2f} img/s, "
               f"augment {cls_aug * 1e3:.1f} ms/img")
