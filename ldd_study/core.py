@@ -27,7 +27,8 @@ def level_label(name: str) -> int:
 
 # %% auto #0
 __all__ = ['SPINE', 'LUMBAR_LABELS', 'GROUPS', 'GRADES', 'level_name', 'level_label', 'pfirrmann_group', 'group_name',
-           'DataError', 'atomic_write', 'write_json', 'project_root', 'load_params', 'sample_root']
+           'DataError', 'atomic_write', 'write_json', 'write_csv', 'project_root', 'load_params', 'params_section',
+           'sample_root']
 
 # %% ../nbs/00_core.ipynb #2fbcfdb4
 GROUPS = ('mild', 'moderate', 'serious')
@@ -51,7 +52,7 @@ class DataError(ValueError):
         self.path, self.problem = str(path), problem
         super().__init__(f"{self.path}: {problem}")
 
-# %% ../nbs/00_core.ipynb #6aa44a31
+# %% ../nbs/00_core.ipynb #4d2718c2
 def atomic_write(path, write) -> Path:
     "Call `write(tmp_path)` then rename the temporary file onto `path`."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,6 +70,10 @@ def write_json(path, obj: Any) -> Path:
     "Write `obj` as indented JSON to `path`, atomically."
     return atomic_write(path, lambda p: p.write_text(json.dumps(obj, indent=2, default=_jsonable) + "\n"))
 
+def write_csv(path, df) -> Path:
+    "Write the DataFrame `df` to CSV at `path` (no index), atomically."
+    return atomic_write(path, lambda p: df.to_csv(p, index=False))
+
 def _jsonable(o):
     import numpy as np
     if isinstance(o, np.generic): return o.item()
@@ -76,7 +81,7 @@ def _jsonable(o):
     if isinstance(o, Path): return str(o)
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
-# %% ../nbs/00_core.ipynb #ae7f8f02
+# %% ../nbs/00_core.ipynb #2c48f216
 def project_root(start=None) -> Path:
     "The nearest folder at or above `start` that holds params.yaml (the ldd-study project)."
     p = Path(start or os.getcwd()).resolve()
@@ -88,6 +93,13 @@ def load_params(path=None) -> dict:
     "Read params.yaml (default: the project's)."
     path = Path(path) if path else project_root()/'params.yaml'
     with open(path) as f: return yaml.safe_load(f)
+
+def params_section(name: str, defaults: dict, params: dict | None = None) -> dict:
+    "Section `name` of `params` (default: the project's params.yaml, if there is one) over `defaults`."
+    if params is None:
+        try: params = load_params()
+        except FileNotFoundError: params = {}
+    return {**defaults, **(params.get(name) or {})}
 
 def sample_root() -> Path | None:
     "The real SPIDER T2 sample: `$LDD_SAMPLE_ROOT`, else `shared/data/spider_t2space` beside an enclosing folder."
