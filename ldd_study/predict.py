@@ -155,7 +155,7 @@ def auto_slice(predictor: Predictor, win: np.ndarray, ks, spacing, batch: int = 
     if areas['disc'].max() == 0: return -1, areas
     return int(mid_sagittal_index(x[:, 0], np.isin(lab, list(classes.values())).astype(np.uint8), labels=(1,))), areas
 
-# %% ../nbs/65_predict.ipynb #8b4a5794
+# %% ../nbs/65_predict.ipynb #5c2815f3
 @dataclass
 class Prediction:
     "What `predict_scan` found on one scan."
@@ -197,7 +197,7 @@ def _choose_slice(predictor: Predictor, scan: Scan, win: np.ndarray, how, params
 
 def predict_scan(predictor: Predictor, scan: Scan, slice='image', params: dict | None = None) -> Prediction:
     "Find and grade the discs of `scan` on the slice chosen by `slice` ('auto', 'image' or an index along its own slice axis)."
-    from ldd_study.stages import windowed, seg_input, predicted_discs, disc_crops_of
+    from ldd_study.stages import windowed, seg_input, predicted_discs, disc_crops_of, slice_offsets
     from ldd_study.train import predict_cls
     pp = predict_params(params); t0 = time.perf_counter()
     sp, cp = predictor.seg_params, predictor.cls_params
@@ -213,9 +213,12 @@ def predict_scan(predictor: Predictor, scan: Scan, slice='image', params: dict |
     t1 = time.perf_counter()
     if cp.get('preprocess', {}).get('window_percentiles') != sp.get('preprocess', {}).get('window_percentiles'):
         win = windowed(scan.image, cp)                                       # the grader was trained on another window
-    crops = disc_crops_of(win, k, labels, scan.spacing, cp, crop_size=predictor.crop_size)
-    ivd = sorted(crops)
-    pg, pk = predict_cls(predictor.grader, np.stack([crops[l] for l in ivd]), int(pp['batch']))
+    step = int(cp.get('preprocess', {}).get('crop_neighbour_step', 1))
+    ks = [k + o * step for o in slice_offsets(cp.get('classifier', {}).get('test_slices', 0)) if 0 <= k + o * step < len(win)]
+    crops = [disc_crops_of(win, j, labels, scan.spacing, cp, crop_size=predictor.crop_size) for j in ks]   # the chosen slice's discs on
+    ivd = sorted(crops[0])                                                   # it and on the neighbours the grader averages over
+    probs = [predict_cls(predictor.grader, np.stack([c[l] for l in ivd]), int(pp['batch'])) for c in crops]
+    pg, pk = (np.mean([p[i] for p in probs], 0) for i in (0, 1))
     grades = pd.DataFrame(dict(case=scan.case, ivd_label=ivd, level=[level_name(l) for l in ivd],
                                group=[GROUPS[i] for i in pg.argmax(1)], p_mild=pg[:, 0].round(4), p_moderate=pg[:, 1].round(4),
                                p_serious=pg[:, 2].round(4)), columns=GRADE_COLUMNS[:-1])

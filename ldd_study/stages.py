@@ -27,8 +27,9 @@ def data_root(params: dict, work='.') -> Path:
 __all__ = ['PREDICTION_COLUMNS', 'STAGES', 'CV_STAGES', 'save_npz', 'data_root', 'stage_phantom', 'windowed', 'seg_input',
            'label_info', 'discs_on_slice', 'disc_crops_of', 'mid_slice', 'stage_cohort', 'patient_split', 'set_names',
            'patient_folds', 'stage_split', 'seg_targets_of', 'stage_train_seg', 'save_model', 'load_model',
-           'clean_disc_mask', 'predicted_discs', 'match_discs', 'per_disc_dice', 'stage_eval_seg', 'stage_crops',
-           'stage_train_cls', 'stage_eval_cls', 'stage_report', 'run_stage', 'run_stages', 'fold_split', 'stage_cv']
+           'clean_disc_mask', 'predicted_discs', 'match_discs', 'per_disc_dice', 'stage_eval_seg', 'slice_offsets',
+           'stage_crops', 'stage_train_cls', 'disc_means', 'stage_eval_cls', 'stage_report', 'run_stage', 'run_stages',
+           'fold_split', 'stage_cv']
 
 # %% ../nbs/50_stages.ipynb #3087bdff
 def stage_phantom(params: dict, work='.') -> Path:
@@ -301,31 +302,41 @@ def _fig2_cases(z, cases, sets, man, auto, params, work, n=None):
         arrs[f'manual_{j}'] = man[c.series]; arrs[f'auto_{j}'] = auto[c.series]
     save_npz(_p(work, 'results', 'fig2_cases.npz'), patients=np.array([cases.iloc[i].patient for i in pick]), **arrs)
 
-# %% ../nbs/50_stages.ipynb #852a2502
+# %% ../nbs/50_stages.ipynb #537ad3f1
+def slice_offsets(n: int) -> list[int]:
+    "Offsets of the graded slice and `n` neighbours either side (in steps of `preprocess.crop_neighbour_step`), graded slice first."
+    return [0] + [o for i in range(1, int(n) + 1) for o in (-i, i)]
+
 def stage_crops(params: dict, work='.') -> pd.DataFrame:
-    "Crops of every graded disc from predicted and manual masks: cache/crops.npz and cache/crops.csv."
+    "Crops of every graded disc from predicted and manual masks, on the graded slice and its neighbours: cache/crops.npz and cache/crops.csv."
     cases = pd.read_csv(_p(work, 'cache', 'cases.csv'), dtype={'patient': str})
     discs = pd.read_csv(_p(work, 'cache', 'discs.csv'), dtype={'patient': str})
     man, auto = np.load(_p(work, 'cache', 'manual_discs.npz')), np.load(_p(work, 'cache', 'auto_discs.npz'))
+    step = int(params['preprocess'].get('crop_neighbour_step', 1))
     X, rows = [], []
     for _, c in tqdm(list(cases.iterrows()), desc='crops', leave=False):
         case = load_case(dict(patient=c.patient, series=c.series, image=c.image, mask=None))
         win = windowed(case.image, params); sp = (c.spacing_row, c.spacing_col)
         graded = discs[discs.series == c.series]
         match = match_discs(man[c.series], auto[c.series])        # predicted disc scored against each graded disc
-        for kind, labs in (('auto', auto[c.series]), ('manual', man[c.series])):
-            crops = disc_crops_of(win, int(c.slice_index), labs, sp, params)
-            for _, d in graded.iterrows():
-                src = match.get(int(d.ivd_label), 0) if kind == 'auto' else int(d.ivd_label)
-                if src in crops:
-                    rows.append(dict(patient=c.patient, series=c.series, ivd_label=int(d.ivd_label), crop=kind, index=len(X)))
-                    X.append(crops[src])
+        cl = params.get('classifier', {})
+        for o in slice_offsets(max(int(cl.get('train_slices', 0)), int(cl.get('test_slices', 0)))):
+            k = int(c.slice_index) + o * step
+            if not 0 <= k < len(win): continue                       # a neighbour outside the volume: no crop
+            for kind, labs in (('auto', auto[c.series]), ('manual', man[c.series])):
+                crops = disc_crops_of(win, k, labs, sp, params)     # the graded slice's disc mask on slice k
+                for _, d in graded.iterrows():
+                    src = match.get(int(d.ivd_label), 0) if kind == 'auto' else int(d.ivd_label)
+                    if src in crops:
+                        rows.append(dict(patient=c.patient, series=c.series, ivd_label=int(d.ivd_label), crop=kind, offset=o,
+                                         index=len(X)))
+                        X.append(crops[src])
     if not X: raise DataError(_p(work, 'cache', 'discs.csv'), 'no graded disc could be cropped')
     save_npz(_p(work, 'cache', 'crops.npz'), crops=np.stack(X).astype(np.float32))
     tab = pd.DataFrame(rows); write_csv(_p(work, 'cache', 'crops.csv'), tab)
     return tab
 
-# %% ../nbs/50_stages.ipynb #45abd141
+# %% ../nbs/50_stages.ipynb #d49ba29b
 def _graded_discs(work) -> pd.DataFrame:
     "Every graded disc with its grading set."
     d = pd.read_csv(_p(work, 'cache', 'discs.csv'), dtype={'patient': str})
@@ -335,6 +346,7 @@ def _graded_discs(work) -> pd.DataFrame:
 def _labelled_crops(work) -> pd.DataFrame:
     "Crop table joined to grades and sets."
     t = pd.read_csv(_p(work, 'cache', 'crops.csv'), dtype={'patient': str})
+    if 'offset' not in t: t['offset'] = 0                                # a crop table from before neighbour slices
     return t.merge(_graded_discs(work), on=['patient', 'series', 'ivd_label'])
 
 def _training_rows(t: pd.DataFrame, sets, how: str) -> pd.DataFrame:
@@ -349,15 +361,24 @@ def stage_train_cls(params: dict, work='.') -> list:
     "Train the attention-VGG grader; model and curve to models/grader.pt and results/train_cls.csv."
     from ldd_study.train import fit, cls_setup, select_mode
     X = np.load(_p(work, 'cache', 'crops.npz'))['crops']; t = _labelled_crops(work)
-    how = params.get('classifier', {}).get('train_crops', 'auto')
+    c = params.get('classifier', {}); how = c.get('train_crops', 'auto')
     last = select_mode(params, 'cls') == 'last'                            # train on train + tune, keep the last epoch
-    tr = _training_rows(t, ['train', 'tune'] if last else ['train'], how); tu = t[(t.set == 'tune') & (t.crop == 'auto') & (not last)]
+    near = t[t.offset.abs() <= int(c.get('train_slices', 0))]              # the graded slice and its neighbours
+    tr = _training_rows(near, ['train', 'tune'] if last else ['train'], how)
+    tu = t[(t.set == 'tune') & (t.crop == 'auto') & (t.offset == 0) & (not last)]
     g = lambda r: (X[r['index'].values], r.group.map(GROUPS.index).values, r.pfirrmann.values - 1)
     model, task, cfg = cls_setup(params, g(tr)[1], g(tr)[2])
     hist = fit(model, g(tr), g(tu) if len(tu) else None, task, cfg, _p(work, 'cache', 'ckpt_cls'))
     save_model(_p(work, 'models', 'grader.pt'), model, params, 'grader')
     write_csv(_p(work, 'results', 'train_cls.csv'), pd.DataFrame(hist))
     return hist
+
+def disc_means(t: pd.DataFrame, *probs: np.ndarray):
+    "Crop rows reduced to one per (series, disc, crop kind), its first row, with each of `probs` averaged over the disc's slices."
+    key = t.groupby(['series', 'ivd_label', 'crop'], sort=False).ngroup().values   # groups in order of first appearance
+    n = np.bincount(key)[:, None]
+    means = [np.stack([np.bincount(key, p[:, j], len(n)) for j in range(p.shape[1])], 1) / n for p in probs]
+    return (t.drop_duplicates(['series', 'ivd_label', 'crop']), *means)
 
 PREDICTION_COLUMNS = ['patient', 'set', 'ivd_label', 'level', 'crop', 'found', 'group_true', 'group_pred', 'p_mild', 'p_moderate',
                       'p_serious', 'grade_true', 'grade_pred']
@@ -368,7 +389,9 @@ def stage_eval_cls(params: dict, work='.') -> dict:
     from ldd_study.metrics import grading_metrics
     model, _ = load_model(_p(work, 'models', 'grader.pt'))
     X = np.load(_p(work, 'cache', 'crops.npz'))['crops']; t = _labelled_crops(work)
+    t = t[t.offset.abs() <= int(params.get('classifier', {}).get('test_slices', 0))]
     pg, pk = predict_cls(model, X[t['index'].values])
+    t, pg, pk = disc_means(t, pg, pk)                                      # one row per disc and crop kind
     t = t.assign(found=True, group_true=t.group, group_pred=[GROUPS[i] for i in pg.argmax(1)], p_mild=pg[:, 0],
                  p_moderate=pg[:, 1], p_serious=pg[:, 2], grade_true=t.pfirrmann, grade_pred=pk.argmax(1) + 1)
     d = _graded_discs(work)

@@ -76,7 +76,7 @@ def run_cls(params, out: Path, folds, tta: bool):
         for st in ('crops', 'train_cls', 'eval_cls'): STAGES[st](params, w)
         p = pd.read_csv(w/'results'/'predictions.csv', dtype={'patient': str}); p = p[p.set == 'test'].assign(fold=f)
         if tta:                                   # average of the crop and its anterior-posterior mirror
-            X = np.load(w/'cache'/'crops.npz')['crops']; t = _labelled_crops(w); t = t[t.set == 'test']
+            X = np.load(w/'cache'/'crops.npz')['crops']; t = _labelled_crops(w); t = t[(t.set == 'test') & (t.offset == 0)]
             m, _ = load_model(w/'models'/'grader.pt')
             pg = (predict_cls(m, X[t['index'].values])[0] + predict_cls(m, X[t['index'].values][..., ::-1].copy())[0]) / 2
             tt = t[['patient', 'ivd_label', 'crop']].assign(group_tta=[GROUPS[i] for i in pg.argmax(1)])
