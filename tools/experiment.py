@@ -12,7 +12,9 @@ each fold's predicted disc masks in cache/cv/fold<k>/). `--set` overrides params
 - `cls`: per CV fold, re-crops the discs from that fold's predicted masks (the U-Net of the study run), trains and
   evaluates the grader; prints the pooled 3-group exact accuracy (a disc not found counts as wrong; all graded discs
   and the lumbar ones), and the 5-grade exact accuracy and QWK on found discs (QWK also on the found lumbar discs).
-  `--tta` also scores the average of each crop and its anterior-posterior mirror image.
+  `--tta` also scores the average of each crop and its anterior-posterior mirror image. `--fold-ensemble` also trains, per
+  fold, one grader without each of the other folds and scores the mean of their probabilities: the CV's measure of what
+  averaging the k fold models would do for a new scan (k - 1 more trainings per fold).
 
 Everything goes under experiments/NAME/ (git-ignored). Single-threaded by default (THREADS=1), so two can run side by
 side on two cores; every random choice is seeded from params.yaml as in the pipeline.
@@ -27,6 +29,9 @@ def parse_args(argv=None):
     ap.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='override a params.yaml value (dotted key)')
     ap.add_argument('--folds', nargs='+', default=None, help="seg: main and/or fold numbers (default: main 0 1 2 3 4); cls: fold numbers")
     ap.add_argument('--tta', action='store_true', help='cls: also score flip test-time augmentation')
+    ap.add_argument('--fold-ensemble', action='store_true',
+                    help="cls: also score, per fold, the mean of graders each trained without one of the other folds (nested: the "
+                         "held-out fold is never seen)")
     return ap.parse_args(argv)
 
 def with_overrides(params: dict, sets: list) -> dict:
@@ -62,7 +67,22 @@ def run_seg(params, out: Path, folds):
     print(f"pooled ({' '.join(folds)}): median per-disc Dice {s.dice.median():.3f} (Q1 {s.dice.quantile(.25):.3f}, "
           f"Q3 {s.dice.quantile(.75):.3f}), found {int((s.auto_label > 0).sum())}/{len(s)}")
 
-def run_cls(params, out: Path, folds, tta: bool):
+def fold_members(params, w: Path, STAGES) -> pd.DataFrame:
+    "Test predictions of fold folder `w` from the mean of graders each trained without one of its training folds."
+    from ldd_study.core import GROUPS
+    split = pd.read_csv(w/'cache'/'split.csv', dtype={'patient': str}); ps = []
+    for g in sorted(split[split.set != 'test'].fold.unique()):
+        m = w/f'member{g}'; (m/'cache').mkdir(parents=True, exist_ok=True)
+        for n in ('crops.npz', 'crops.csv', 'discs.csv', 'cases.csv'): shutil.copyfile(w/'cache'/n, m/'cache'/n)
+        split.assign(set=np.where((split.fold == g) & (split.set != 'test'), 'left_out', split.set)).to_csv(m/'cache'/'split.csv', index=False)
+        for st in ('train_cls', 'eval_cls'): STAGES[st](params, m)
+        p = pd.read_csv(m/'results'/'predictions.csv', dtype={'patient': str}); ps.append(p[p.set == 'test'].reset_index(drop=True))
+    e = ps[0].copy(); cols = ['p_mild', 'p_moderate', 'p_serious']
+    e[cols] = np.mean([p[cols].values for p in ps], 0)
+    e['group_ens'] = [None if np.isnan(r).any() else GROUPS[int(np.argmax(r))] for r in e[cols].values]
+    return e[['patient', 'ivd_label', 'crop', 'group_ens']]
+
+def run_cls(params, out: Path, folds, tta: bool, ensemble: bool = False):
     from sklearn.metrics import cohen_kappa_score
     from ldd_study.core import GROUPS, LUMBAR_LABELS
     from ldd_study.stages import STAGES, load_model, _labelled_crops
@@ -81,6 +101,7 @@ def run_cls(params, out: Path, folds, tta: bool):
             pg = (predict_cls(m, X[t['index'].values])[0] + predict_cls(m, X[t['index'].values][..., ::-1].copy())[0]) / 2
             tt = t[['patient', 'ivd_label', 'crop']].assign(group_tta=[GROUPS[i] for i in pg.argmax(1)])
             p = p.merge(tt, on=['patient', 'ivd_label', 'crop'], how='left')     # predictions.csv: one row per patient, disc, crop
+        if ensemble: p = p.merge(fold_members(params, w, STAGES), on=['patient', 'ivd_label', 'crop'], how='left')
         preds.append(p)
         a = p[p.crop == 'auto']
         print(f"fold {f}: 3-group exact accuracy {np.mean(a.group_true == a.group_pred):.3f} ({len(a)} discs), "
@@ -93,6 +114,8 @@ def run_cls(params, out: Path, folds, tta: bool):
         line = (f"{crop:6s} crops: 3-group exact accuracy {np.mean(g.group_true == g.group_pred):.3f} (all {len(g)}), "
                 f"{np.mean(g[lum].group_true == g[lum].group_pred):.3f} (lumbar {int(lum.sum())}); 5 grades on found discs: "
                 f"exact {np.mean(g.grade_true[ok] == gp[ok]):.3f}, QWK {qwk(ok):.3f} (all), {qwk(ok & lum):.3f} (lumbar)")
+        if ensemble: line += (f"; fold ensemble: 3-group {np.mean(g.group_true == g.group_ens):.3f} (all), "
+                              f"{np.mean(g[lum].group_true == g[lum].group_ens):.3f} (lumbar)")
         if tta: line += f"; with flip TTA: 3-group {np.mean(g.group_true == g.group_tta):.3f} (all), {np.mean(g[lum].group_true == g[lum].group_tta):.3f} (lumbar)"
         print(line)
 
@@ -109,7 +132,7 @@ def main(argv=None):
     (out/'params.yaml').write_text(yaml.safe_dump(params, sort_keys=False))
     print(f"{a.part} experiment {a.name}: {' '.join(a.set) or 'params.yaml as it is'}", flush=True)
     if a.part == 'seg': run_seg(params, out, a.folds or ['main', '0', '1', '2', '3', '4'])
-    else: run_cls(params, out, a.folds or ['0', '1', '2', '3', '4'], a.tta)
+    else: run_cls(params, out, a.folds or ['0', '1', '2', '3', '4'], a.tta, a.fold_ensemble)
 
 if __name__ == '__main__':
     main()
