@@ -19,13 +19,13 @@ from .stats import (segmentation_table, grading_table, grading_summary, to_markd
 
 # %% auto #0
 __all__ = ['REPORT_DEFAULTS', 'SET_ALIASES', 'CROPS', 'PAPER_COLUMNS', 'ACC_ALL', 'PAIRS', 'TRAINING_COLUMNS', 'ABLATION_METRICS',
-           'ABLATION_COLUMNS', 'ABLATION_DIFF', 'PAPER_RESULTS', 'SPLIT_TEXT', 'POOLED', 'report_params', 'table_sets',
-           'headline_set', 'save_figure', 'figure_png', 'show_figure', 'write_table', 'fake_results',
-           'load_cohort_summary', 'read_predictions', 'crop_rows', 'graded_discs', 'has_grades', 'graded_mask',
-           'correct', 'grading_report_table', 'level_colour', 'load_cases', 'fig_segmentation_examples', 'labels_proba',
-           'fig_ovo_roc', 'confusion_with_missing', 'fig_confusion', 'fig_calibration', 'read_training_log',
-           'fig_training_curves', 'select_note', 'ablation_table', 'split_description', 'is_synthetic',
-           'data_description', 'implied_exact_accuracy', 'paper_comparison_table', 'difference_notes',
+           'ABLATION_COLUMNS', 'ABLATION_DIFF', 'PAPER_RESULTS', 'SPLIT_TEXT', 'POOLED', 'OFFLINE_TEMPLATE',
+           'report_params', 'table_sets', 'headline_set', 'save_figure', 'figure_png', 'show_figure', 'write_table',
+           'fake_results', 'load_cohort_summary', 'read_predictions', 'crop_rows', 'graded_discs', 'has_grades',
+           'graded_mask', 'correct', 'grading_report_table', 'level_colour', 'load_cases', 'fig_segmentation_examples',
+           'labels_proba', 'fig_ovo_roc', 'confusion_with_missing', 'fig_confusion', 'fig_calibration',
+           'read_training_log', 'fig_training_curves', 'select_note', 'ablation_table', 'split_description',
+           'is_synthetic', 'data_description', 'implied_exact_accuracy', 'paper_comparison_table', 'difference_notes',
            'data_source_box', 'interval_note', 'cv_grading_table', 'cv_segmentation_table', 'paper_notebooks_dir',
            'report_notebooks', 'export_html', 'render_reports']
 
@@ -655,7 +655,7 @@ def cv_segmentation_table(cv_seg: pd.DataFrame, digits: int = 3, params: dict | 
     d = _cv_sets(cv_seg)
     return segmentation_table(d.drop(columns='fold'), sets=list(dict.fromkeys(d['set'])), digits=digits, params=params, **boot)
 
-# %% ../nbs/60_report.ipynb #72a95d21
+# %% ../nbs/60_report.ipynb #80a0dd45
 def paper_notebooks_dir() -> Path:
     "The project's `nbs/paper/` folder (the report notebooks)."
     try: root = project_root()
@@ -667,14 +667,21 @@ def report_notebooks(folder=None) -> list[Path]:
     folder = Path(folder) if folder else paper_notebooks_dir()
     return sorted(p for p in folder.glob('*.ipynb') if not p.name.startswith(('.', '_')))
 
+OFFLINE_TEMPLATE = ("{%- extends 'lab/index.html.j2' -%}"     # nbconvert's lab page without its CDN scripts (require.js,
+    "{%- block html_head_js -%}{%- endblock html_head_js -%}"         # MathJax, mermaid, widgets): the reports use none of them
+    "{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}"
+    "{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}"
+    "{% block jupyter_widgets %}{% endblock jupyter_widgets %}")
+
 def export_html(nb_path, html_path=None, hide_code: bool = True) -> Path:
-    "Write executed notebook `nb_path` as standalone HTML (images embedded, CSS inlined; code cells hidden if `hide_code`)."
-    import nbformat
+    "Write executed notebook `nb_path` as standalone HTML (images embedded, CSS inlined, no CDN script; code cells hidden if `hide_code`)."
+    import jinja2, nbformat
     from nbconvert import HTMLExporter
     nb_path = Path(nb_path); html_path = Path(html_path) if html_path else nb_path.with_suffix('.html')
     nb = nbformat.read(nb_path, as_version=4)
-    exp = HTMLExporter(template_name='lab', embed_images=True, exclude_input=hide_code,
-                       exclude_input_prompt=hide_code, exclude_output_prompt=hide_code)
+    exp = HTMLExporter(template_name='lab', embed_images=True, exclude_input=hide_code, exclude_input_prompt=hide_code,
+                       exclude_output_prompt=hide_code, extra_loaders=[jinja2.DictLoader({'offline.html.j2': OFFLINE_TEMPLATE})],
+                       template_file='offline.html.j2')
     body, _ = exp.from_notebook_node(nb, resources={'metadata': {'name': nb_path.stem, 'path': str(nb_path.parent)}})
     return atomic_write(html_path, lambda p: p.write_text(body, encoding='utf-8'))
 

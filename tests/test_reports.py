@@ -39,6 +39,7 @@ def check_common(out, written):
         html = (out/f'{nb}.html').read_text(encoding='utf-8')
         assert 'These numbers are synthetic' in html and 'not a clinical result' in html
         assert 'src="data:image/png;base64' in html                            # figures inside the page
+        assert '<script src="http' not in html                                  # nothing to fetch: it opens offline
         cells = json.loads((out/f'{nb}.ipynb').read_text())['cells']
         assert not [o for c in cells for o in c.get('outputs', []) if o.get('output_type') == 'error']
     for f in FIGURES:
