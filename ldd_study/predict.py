@@ -126,7 +126,7 @@ def input_slices(scan: Scan) -> int:
     if scan.original.GetDimension() == 2: return 1
     return int(scan.original.GetSize()[_slice_axis(scan.original, scan.reference)])
 
-# %% ../nbs/65_predict.ipynb #e2c49041
+# %% ../nbs/65_predict.ipynb #873eb549
 def slice_candidates(n: int, max_slices: int) -> list[int]:
     "The central `max_slices` of `n` sagittal slices (all of them when there are no more)."
     m = max(1, min(int(n), int(max_slices))); a = (int(n) - m) // 2
@@ -141,21 +141,22 @@ def mid_classes(seg_params: dict) -> dict[str, int]:
     want = {by_value.get(int(v)) for v in seg_params.get('preprocess', {}).get('mid_labels', [SEMANTIC['disc']])} | {'disc'}
     return {n: i for i, n in enumerate(names) if n in want}
 
-def auto_slice(predictor: Predictor, win: np.ndarray, ks, spacing, batch: int = 16) -> tuple[int, dict]:
-    "Position in `ks` of the slice with most predicted `mid_classes` area (-1 when no slice has a disc), and each class's areas (mm²)."
+def auto_slice(predictor: Predictor, win: np.ndarray, ks, spacing, batch: int = 16) -> tuple[int, dict, np.ndarray]:
+    "Position in `ks` of the slice with most predicted `mid_classes` area (-1 when no slice has a disc), each class's areas (mm²), and the U-Net's class probabilities of each slice."
     from ldd_study.stages import seg_input
-    from ldd_study.train import predict_seg
+    from ldd_study.train import predict_seg_proba
     from ldd_study.preprocess import mid_sagittal_index
     xs, tfs = zip(*(seg_input(win, k, predictor.image_size) for k in ks))
     x = np.stack(xs)                                                          # (m, 1, S, S)
-    lab = predict_seg(predictor.unet, x, batch)                               # (m, S, S): 1 = disc
+    proba = predict_seg_proba(predictor.unet, x, batch)                       # (m, C, S, S)
+    lab = proba.argmax(1)                                                     # (m, S, S): 1 = disc
     ps = tfs[0].spacing(spacing[:2])
     classes = mid_classes(predictor.seg_params)
     areas = {n: (lab == i).sum((1, 2)) * ps[0] * ps[1] for n, i in classes.items()}
-    if areas['disc'].max() == 0: return -1, areas
-    return int(mid_sagittal_index(x[:, 0], np.isin(lab, list(classes.values())).astype(np.uint8), labels=(1,))), areas
+    if areas['disc'].max() == 0: return -1, areas, proba
+    return int(mid_sagittal_index(x[:, 0], np.isin(lab, list(classes.values())).astype(np.uint8), labels=(1,))), areas, proba
 
-# %% ../nbs/65_predict.ipynb #5c2815f3
+# %% ../nbs/65_predict.ipynb #22debcab
 @dataclass
 class Prediction:
     "What `predict_scan` found on one scan."
@@ -172,15 +173,15 @@ class Prediction:
 
 GRADE_COLUMNS = ['case', 'ivd_label', 'level', 'group', 'p_mild', 'p_moderate', 'p_serious', 'pfirrmann']
 
-def _choose_slice(predictor: Predictor, scan: Scan, win: np.ndarray, how, params: dict) -> tuple[int, str, list, list]:
-    "Sagittal index of the slice to grade, how it was chosen, the slices searched with their disc area, and warnings."
+def _choose_slice(predictor: Predictor, scan: Scan, win: np.ndarray, how, params: dict) -> tuple[int, str, list, list, np.ndarray | None]:
+    "Sagittal index of the slice to grade, how it was chosen, the slices searched with their disc area, warnings, and its U-Net probabilities if already computed."
     from ldd_study.stages import mid_slice
     from ldd_study.io import Case
     n, warns = scan.slices, []
-    if n == 1: return 0, 'single', [], warns
+    if n == 1: return 0, 'single', [], warns, None
     if how == 'auto':
         ks = slice_candidates(n, params['max_slices'])
-        j, areas = auto_slice(predictor, win, ks, scan.spacing, int(params['batch']))
+        j, areas, proba = auto_slice(predictor, win, ks, scan.spacing, int(params['batch']))
         searched = [dict(slice_index=input_slice_index(scan.original, scan.reference, k),
                          **{f'{n}_area_mm2': round(float(a[i]), 1) for n, a in areas.items()}) for i, k in enumerate(ks)]
         span = f"{min(s['slice_index'] for s in searched)}–{max(s['slice_index'] for s in searched)}"
@@ -188,12 +189,12 @@ def _choose_slice(predictor: Predictor, scan: Scan, win: np.ndarray, how, params
         if len(ks) > 1 and j in (0, len(ks) - 1):
             warns.append(f"the chosen slice is at the edge of the slices searched ({span} of {n}): the spine's midline "
                          f"may lie outside them; choose a slice with --slice N")
-        return ks[j], 'auto', searched, warns
+        return ks[j], 'auto', searched, warns, proba[j]
     if how == 'image':
-        return int(mid_slice(Case('', scan.case, scan.image, None, scan.spacing), predictor.seg_params)), 'image', [], warns
+        return int(mid_slice(Case('', scan.case, scan.image, None, scan.spacing), predictor.seg_params)), 'image', [], warns, None
     m = input_slices(scan)
     if not 0 <= int(how) < m: raise DataError(scan.path, f"--slice {how} is outside its {m} slices (0–{m - 1})")
-    return sagittal_slice_index(scan.original, scan.reference, int(how)), 'given', [], warns
+    return sagittal_slice_index(scan.original, scan.reference, int(how)), 'given', [], warns, None
 
 def predict_scan(predictor: Predictor, scan: Scan, slice='image', params: dict | None = None) -> Prediction:
     "Find and grade the discs of `scan` on the slice chosen by `slice` ('auto', 'image' or an index along its own slice axis)."
@@ -202,10 +203,10 @@ def predict_scan(predictor: Predictor, scan: Scan, slice='image', params: dict |
     pp = predict_params(params); t0 = time.perf_counter()
     sp, cp = predictor.seg_params, predictor.cls_params
     win = windowed(scan.image, sp)
-    k, choice, searched, warns = _choose_slice(predictor, scan, win, slice, pp)
+    k, choice, searched, warns, proba = _choose_slice(predictor, scan, win, slice, pp)
     si = input_slice_index(scan.original, scan.reference, k)
     x, tf = seg_input(win, k, predictor.image_size); seen = win[k]
-    labels, info = predicted_discs(predictor.unet, x, tf, scan.spacing, sp)
+    labels, info = predicted_discs(predictor.unet, x, tf, scan.spacing, sp, proba=proba)   # auto: the search's own probabilities
     if not info: raise DataError(scan.path, f"no disc found on slice {si}" + (" (the slice given)" if choice == 'given' else ''))
     if len(info) >= len(SPINE):
         raise DataError(scan.path, f"the U-Net found {len(info)} disc-like regions on slice {si}, more than a spine has discs: "

@@ -185,7 +185,7 @@ def stage_split(params: dict, work='.') -> pd.DataFrame:
                                                        sets={k: int((out.set == k).sum()) for k in ('train', 'tune', 'test')}))
     return out
 
-# %% ../nbs/50_stages.ipynb #ec2233c0
+# %% ../nbs/50_stages.ipynb #78718480
 def _case_sets(work) -> dict:
     "Series → segmentation set (train / tune / test), from the split."
     sp = pd.read_csv(_p(work, 'cache', 'split.csv'), dtype={'patient': str})
@@ -240,10 +240,10 @@ def clean_disc_mask(disc: np.ndarray, min_fraction: float = 0.25, reference: int
     ref = np.median(np.sort(area)[-reference:])
     return np.isin(lab, 1 + np.nonzero(area >= min_fraction * ref)[0])
 
-def predicted_discs(model, x: np.ndarray, tf, spacing, params: dict, batch: int = 8):
-    "Disc instances the U-Net finds on one slice: level map on the slice's own grid (k = IVD label k) and geometry."
+def predicted_discs(model, x: np.ndarray, tf, spacing, params: dict, batch: int = 8, proba: np.ndarray | None = None):
+    "Disc instances the U-Net finds on one slice (or in its class probabilities `proba`, when already computed): level map on the slice's own grid (k = IVD label k) and geometry."
     from ldd_study.train import predict_seg_proba
-    p = predict_seg_proba(model, x[None], batch)[0]                 # (C, S, S)
+    p = proba if proba is not None else predict_seg_proba(model, x[None], batch)[0]   # (C, S, S)
     disc = tf.inverse(p[1], order=1) >= 0.5                         # disc probability, bilinear: a smooth outline on the slice's grid
     disc = clean_disc_mask(disc, float(params['preprocess'].get('min_disc_fraction', 0.25)))
     return discs_on_slice(np.where(disc, 2, 0), spacing, params)
