@@ -302,7 +302,7 @@ def _fig2_cases(z, cases, sets, man, auto, params, work, n=None):
         arrs[f'manual_{j}'] = man[c.series]; arrs[f'auto_{j}'] = auto[c.series]
     save_npz(_p(work, 'results', 'fig2_cases.npz'), patients=np.array([cases.iloc[i].patient for i in pick]), **arrs)
 
-# %% ../nbs/50_stages.ipynb #537ad3f1
+# %% ../nbs/50_stages.ipynb #a0b85cb9
 def slice_offsets(n: int) -> list[int]:
     "Offsets of the graded slice and `n` neighbours either side (in steps of `preprocess.crop_neighbour_step`), graded slice first."
     return [0] + [o for i in range(1, int(n) + 1) for o in (-i, i)]
@@ -312,15 +312,15 @@ def stage_crops(params: dict, work='.') -> pd.DataFrame:
     cases = pd.read_csv(_p(work, 'cache', 'cases.csv'), dtype={'patient': str})
     discs = pd.read_csv(_p(work, 'cache', 'discs.csv'), dtype={'patient': str})
     man, auto = np.load(_p(work, 'cache', 'manual_discs.npz')), np.load(_p(work, 'cache', 'auto_discs.npz'))
-    step = int(params['preprocess'].get('crop_neighbour_step', 1))
+    step, cl = int(params['preprocess'].get('crop_neighbour_step', 1)), params.get('classifier', {})
+    offsets = slice_offsets(max(int(cl.get('train_slices', 0)), int(cl.get('test_slices', 0))))
     X, rows = [], []
     for _, c in tqdm(list(cases.iterrows()), desc='crops', leave=False):
         case = load_case(dict(patient=c.patient, series=c.series, image=c.image, mask=None))
         win = windowed(case.image, params); sp = (c.spacing_row, c.spacing_col)
         graded = discs[discs.series == c.series]
         match = match_discs(man[c.series], auto[c.series])        # predicted disc scored against each graded disc
-        cl = params.get('classifier', {})
-        for o in slice_offsets(max(int(cl.get('train_slices', 0)), int(cl.get('test_slices', 0)))):
+        for o in offsets:
             k = int(c.slice_index) + o * step
             if not 0 <= k < len(win): continue                       # a neighbour outside the volume: no crop
             for kind, labs in (('auto', auto[c.series]), ('manual', man[c.series])):
