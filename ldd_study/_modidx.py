@@ -277,6 +277,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'ldd_study.stages.load_model': ('stages.html#load_model', 'ldd_study/stages.py'),
                                   'ldd_study.stages.match_discs': ('stages.html#match_discs', 'ldd_study/stages.py'),
                                   'ldd_study.stages.mid_slice': ('stages.html#mid_slice', 'ldd_study/stages.py'),
+                                  'ldd_study.stages.neighbour_slices': ('stages.html#neighbour_slices', 'ldd_study/stages.py'),
                                   'ldd_study.stages.patient_folds': ('stages.html#patient_folds', 'ldd_study/stages.py'),
                                   'ldd_study.stages.patient_split': ('stages.html#patient_split', 'ldd_study/stages.py'),
                                   'ldd_study.stages.per_disc_dice': ('stages.html#per_disc_dice', 'ldd_study/stages.py'),

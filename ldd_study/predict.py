@@ -156,7 +156,7 @@ def auto_slice(predictor: Predictor, win: np.ndarray, ks, spacing, batch: int = 
     if areas['disc'].max() == 0: return -1, areas, proba
     return int(mid_sagittal_index(x[:, 0], np.isin(lab, list(classes.values())).astype(np.uint8), labels=(1,))), areas, proba
 
-# %% ../nbs/65_predict.ipynb #22debcab
+# %% ../nbs/65_predict.ipynb #c93b2931
 @dataclass
 class Prediction:
     "What `predict_scan` found on one scan."
@@ -198,7 +198,7 @@ def _choose_slice(predictor: Predictor, scan: Scan, win: np.ndarray, how, params
 
 def predict_scan(predictor: Predictor, scan: Scan, slice='image', params: dict | None = None) -> Prediction:
     "Find and grade the discs of `scan` on the slice chosen by `slice` ('auto', 'image' or an index along its own slice axis)."
-    from ldd_study.stages import windowed, seg_input, predicted_discs, disc_crops_of, slice_offsets
+    from ldd_study.stages import windowed, seg_input, predicted_discs, disc_crops_of, neighbour_slices
     from ldd_study.train import predict_cls
     pp = predict_params(params); t0 = time.perf_counter()
     sp, cp = predictor.seg_params, predictor.cls_params
@@ -214,8 +214,7 @@ def predict_scan(predictor: Predictor, scan: Scan, slice='image', params: dict |
     t1 = time.perf_counter()
     if cp.get('preprocess', {}).get('window_percentiles') != sp.get('preprocess', {}).get('window_percentiles'):
         win = windowed(scan.image, cp)                                       # the grader was trained on another window
-    step = int(cp.get('preprocess', {}).get('crop_neighbour_step', 1))
-    ks = [k + o * step for o in slice_offsets(cp.get('classifier', {}).get('test_slices', 0)) if 0 <= k + o * step < len(win)]
+    ks = [j for _, j in neighbour_slices(k, int(cp.get('classifier', {}).get('test_slices', 0)), len(win), cp)]
     crops = [disc_crops_of(win, j, labels, scan.spacing, cp, crop_size=predictor.crop_size) for j in ks]   # the chosen slice's discs on
     ivd = sorted(crops[0])                                                   # it and on the neighbours the grader averages over
     probs = [predict_cls(predictor.grader, np.stack([c[l] for l in ivd]), int(pp['batch'])) for c in crops]

@@ -28,8 +28,8 @@ __all__ = ['PREDICTION_COLUMNS', 'STAGES', 'CV_STAGES', 'save_npz', 'data_root',
            'label_info', 'discs_on_slice', 'disc_crops_of', 'mid_slice', 'stage_cohort', 'patient_split', 'set_names',
            'patient_folds', 'stage_split', 'seg_targets_of', 'stage_train_seg', 'save_model', 'load_model',
            'clean_disc_mask', 'predicted_discs', 'match_discs', 'per_disc_dice', 'stage_eval_seg', 'slice_offsets',
-           'stage_crops', 'stage_train_cls', 'disc_means', 'stage_eval_cls', 'stage_report', 'run_stage', 'run_stages',
-           'fold_split', 'stage_cv']
+           'neighbour_slices', 'stage_crops', 'stage_train_cls', 'disc_means', 'stage_eval_cls', 'stage_report',
+           'run_stage', 'run_stages', 'fold_split', 'stage_cv']
 
 # %% ../nbs/50_stages.ipynb #3087bdff
 def stage_phantom(params: dict, work='.') -> Path:
@@ -185,7 +185,7 @@ def stage_split(params: dict, work='.') -> pd.DataFrame:
                                                        sets={k: int((out.set == k).sum()) for k in ('train', 'tune', 'test')}))
     return out
 
-# %% ../nbs/50_stages.ipynb #78718480
+# %% ../nbs/50_stages.ipynb #7fd08971
 def _case_sets(work) -> dict:
     "Series → segmentation set (train / tune / test), from the split."
     sp = pd.read_csv(_p(work, 'cache', 'split.csv'), dtype={'patient': str})
@@ -240,11 +240,12 @@ def clean_disc_mask(disc: np.ndarray, min_fraction: float = 0.25, reference: int
     ref = np.median(np.sort(area)[-reference:])
     return np.isin(lab, 1 + np.nonzero(area >= min_fraction * ref)[0])
 
-def predicted_discs(model, x: np.ndarray, tf, spacing, params: dict, batch: int = 8, proba: np.ndarray | None = None):
+def predicted_discs(model, x: np.ndarray, tf, spacing, params: dict, batch: int = 8, proba: np.ndarray | None = None,
+                    threshold: float = 0.5):
     "Disc instances the U-Net finds on one slice (or in its class probabilities `proba`, when already computed): level map on the slice's own grid (k = IVD label k) and geometry."
     from ldd_study.train import predict_seg_proba
     p = proba if proba is not None else predict_seg_proba(model, x[None], batch)[0]   # (C, S, S)
-    disc = tf.inverse(p[1], order=1) >= 0.5                         # disc probability, bilinear: a smooth outline on the slice's grid
+    disc = tf.inverse(p[1], order=1) >= threshold                   # disc probability, bilinear: a smooth outline on the slice's grid
     disc = clean_disc_mask(disc, float(params['preprocess'].get('min_disc_fraction', 0.25)))
     return discs_on_slice(np.where(disc, 2, 0), spacing, params)
 
@@ -302,27 +303,29 @@ def _fig2_cases(z, cases, sets, man, auto, params, work, n=None):
         arrs[f'manual_{j}'] = man[c.series]; arrs[f'auto_{j}'] = auto[c.series]
     save_npz(_p(work, 'results', 'fig2_cases.npz'), patients=np.array([cases.iloc[i].patient for i in pick]), **arrs)
 
-# %% ../nbs/50_stages.ipynb #a0b85cb9
+# %% ../nbs/50_stages.ipynb #4f181900
 def slice_offsets(n: int) -> list[int]:
     "Offsets of the graded slice and `n` neighbours either side (in steps of `preprocess.crop_neighbour_step`), graded slice first."
     return [0] + [o for i in range(1, int(n) + 1) for o in (-i, i)]
+
+def neighbour_slices(k: int, n: int, n_slices: int, params: dict) -> list[tuple[int, int]]:
+    "(offset, slice index) of slice `k` and its `n` neighbours either side, `preprocess.crop_neighbour_step` apart, those of the `n_slices` that exist; `k` first."
+    step = int(params.get('preprocess', {}).get('crop_neighbour_step', 1))
+    return [(o, k + o * step) for o in slice_offsets(n) if 0 <= k + o * step < n_slices]
 
 def stage_crops(params: dict, work='.') -> pd.DataFrame:
     "Crops of every graded disc from predicted and manual masks, on the graded slice and its neighbours: cache/crops.npz and cache/crops.csv."
     cases = pd.read_csv(_p(work, 'cache', 'cases.csv'), dtype={'patient': str})
     discs = pd.read_csv(_p(work, 'cache', 'discs.csv'), dtype={'patient': str})
     man, auto = np.load(_p(work, 'cache', 'manual_discs.npz')), np.load(_p(work, 'cache', 'auto_discs.npz'))
-    step, cl = int(params['preprocess'].get('crop_neighbour_step', 1)), params.get('classifier', {})
-    offsets = slice_offsets(max(int(cl.get('train_slices', 0)), int(cl.get('test_slices', 0))))
+    cl = params.get('classifier', {}); n_nb = max(int(cl.get('train_slices', 0)), int(cl.get('test_slices', 0)))
     X, rows = [], []
     for _, c in tqdm(list(cases.iterrows()), desc='crops', leave=False):
         case = load_case(dict(patient=c.patient, series=c.series, image=c.image, mask=None))
         win = windowed(case.image, params); sp = (c.spacing_row, c.spacing_col)
         graded = discs[discs.series == c.series]
         match = match_discs(man[c.series], auto[c.series])        # predicted disc scored against each graded disc
-        for o in offsets:
-            k = int(c.slice_index) + o * step
-            if not 0 <= k < len(win): continue                       # a neighbour outside the volume: no crop
+        for o, k in neighbour_slices(int(c.slice_index), n_nb, len(win), params):   # a neighbour outside the volume: no crop
             for kind, labs in (('auto', auto[c.series]), ('manual', man[c.series])):
                 crops = disc_crops_of(win, k, labs, sp, params)     # the graded slice's disc mask on slice k
                 for _, d in graded.iterrows():

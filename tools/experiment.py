@@ -70,14 +70,14 @@ def run_seg(params, out: Path, folds):
 def fold_members(params, w: Path, STAGES) -> pd.DataFrame:
     "Test predictions of fold folder `w` from the mean of graders each trained without one of its training folds."
     from ldd_study.core import GROUPS
+    from ldd_study.stats import PROBA_COLUMNS
     split = pd.read_csv(w/'cache'/'split.csv', dtype={'patient': str}); ps = []
     for g in sorted(split[split.set != 'test'].fold.unique()):
-        m = w/f'member{g}'; (m/'cache').mkdir(parents=True, exist_ok=True)
-        for n in ('crops.npz', 'crops.csv', 'discs.csv', 'cases.csv'): shutil.copyfile(w/'cache'/n, m/'cache'/n)
+        m = w/f'member{g}'; copy_cache(w/'cache', m, ('crops.npz', 'crops.csv', 'discs.csv', 'cases.csv'))
         split.assign(set=np.where((split.fold == g) & (split.set != 'test'), 'left_out', split.set)).to_csv(m/'cache'/'split.csv', index=False)
         for st in ('train_cls', 'eval_cls'): STAGES[st](params, m)
         p = pd.read_csv(m/'results'/'predictions.csv', dtype={'patient': str}); ps.append(p[p.set == 'test'].reset_index(drop=True))
-    e = ps[0].copy(); cols = ['p_mild', 'p_moderate', 'p_serious']
+    e = ps[0].copy(); cols = list(PROBA_COLUMNS)
     e[cols] = np.mean([p[cols].values for p in ps], 0)
     e['group_ens'] = [None if np.isnan(r).any() else GROUPS[int(np.argmax(r))] for r in e[cols].values]
     return e[['patient', 'ivd_label', 'crop', 'group_ens']]

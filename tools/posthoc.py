@@ -33,7 +33,7 @@ def seg_variants(model, z, i, predict_seg_proba) -> dict:
 def cmd_seg(params):
     "Median per-disc Dice of each test-time variant and threshold, and of the manual masks taken to the U-Net's grid and back."
     from ldd_study.core import LUMBAR_LABELS
-    from ldd_study.stages import load_model, clean_disc_mask, discs_on_slice, per_disc_dice, _case_sets
+    from ldd_study.stages import load_model, predicted_discs, per_disc_dice, _case_sets
     from ldd_study.preprocess import resize_transform, resize_pad
     from ldd_study.train import predict_seg_proba
     rows, ceiling = [], []
@@ -46,10 +46,9 @@ def cmd_seg(params):
             tf = resize_transform((c.rows, c.cols), S); m = man[c.series]
             labs = [l for l in np.unique(m) if l in LUMBAR_LABELS]
             for name, prob in seg_variants(model, z, i, predict_seg_proba).items():
-                up = tf.inverse(prob, order=1)
-                for th in (0.4, 0.5, 0.6):
-                    lab, _ = discs_on_slice(np.where(clean_disc_mask(up >= th, float(params['preprocess']['min_disc_fraction'])), 2, 0),
-                                            (c.spacing_row, c.spacing_col), params)
+                for th in (0.4, 0.5, 0.6):                                   # the pipeline's own path from probabilities to discs
+                    lab, _ = predicted_discs(model, None, tf, (c.spacing_row, c.spacing_col), params,
+                                             proba=np.stack([1 - prob, prob]), threshold=th)
                     rows.append(per_disc_dice(m, lab, labs).assign(variant=name, threshold=th))
             for l in labs:                                                   # the grid's own limit: manual mask down and up again
                 small, _ = resize_pad((m == l).astype(np.float32), S, order=1)
@@ -94,7 +93,8 @@ def cmd_cls(params):
 def cmd_ensemble(files):
     "3-group exact accuracy of each CV prediction table and of the mean of their probabilities."
     from ldd_study.core import GROUPS, LUMBAR_LABELS
-    cols = ['p_' + g for g in GROUPS]
+    from ldd_study.stats import PROBA_COLUMNS
+    cols = list(PROBA_COLUMNS)
     ps = [pd.read_csv(f, dtype={'patient': str}).query("crop == 'auto'").sort_values(['patient', 'ivd_label']).reset_index(drop=True)
           for f in files]
     if any(len(p) != len(ps[0]) or (p[['patient', 'ivd_label']].values != ps[0][['patient', 'ivd_label']].values).any() for p in ps):
