@@ -53,7 +53,7 @@ def inspect_cohort(root, source: str = 'sample', params: dict | None = None, pro
     return out
 
 # %% auto #0
-__all__ = ['slice_discs', 'inspect_cohort', 'format_inspect', 'cmd_inspect', 'main']
+__all__ = ['slice_discs', 'inspect_cohort', 'format_inspect', 'cmd_inspect', 'main', 'internal_error']
 
 # %% ../nbs/70_cli.ipynb #ca098231
 def format_inspect(rep: dict) -> str:
@@ -96,6 +96,15 @@ def main(argv=None) -> int:
     try: return a.fn(a)
     except DataError as e:
         print(f"ldd-study: {e}", file=sys.stderr); return 2
+    except Exception as e:                                  # a bug: one line, the traceback in a log
+        print(f"ldd-study: {internal_error(e)}", file=sys.stderr); return 3
+
+def internal_error(e: BaseException) -> str:
+    "Write the traceback of `e` to a log file in the temp folder; the one-line message that names it."
+    import os, tempfile, traceback
+    fd, log = tempfile.mkstemp(prefix='ldd-study-error-', suffix='.log')
+    with os.fdopen(fd, 'w', encoding='utf-8') as f: f.write(traceback.format_exc())
+    return f"internal error ({type(e).__name__}: {e}); the traceback is in {log}"
 
 def _add_predict(sub):
     "The `predict` subcommand (see the predict notebook)."

@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_io.ipynb #3207da69
 from __future__ import annotations
-import re, warnings
+import os, re, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -28,8 +28,8 @@ def _suffix(p: Path) -> str:
     return p.suffix.lower()
 
 def case_name(path) -> str:
-    "Case name of an image file or series folder: the name without image suffixes."
-    p = Path(path)
+    "Case name of an image file or series folder: the name without image suffixes ('.' and 'a/b/..' name the folder)."
+    p = Path(os.path.abspath(path))
     return p.name if p.is_dir() else p.name[: len(p.name) - len(_suffix(p))]
 
 def dicom_series_files(folder) -> list[str]:

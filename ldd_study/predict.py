@@ -4,7 +4,7 @@
 
 # %% ../nbs/65_predict.ipynb #f2005183
 from __future__ import annotations
-import argparse, hashlib, os, shutil, sys, tempfile, time
+import argparse, hashlib, json, os, re, sys, tempfile, time, traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -14,11 +14,12 @@ from .core import DataError, GROUPS, LUMBAR_LABELS, SPINE, atomic_write, write_j
 from .io import case_name, read_sagittal, orientation_recorded, dicom_series_files
 
 # %% auto #0
-__all__ = ['PREDICT_DEFAULTS', 'GRADE_COLUMNS', 'GROUP_COLOURS', 'predict_params', 'Predictor', 'default_model_dir',
-           'load_predictor', 'Scan', 'read_scan', 'input_slice_index', 'sagittal_slice_index', 'input_slices',
-           'slice_candidates', 'mid_classes', 'auto_slice', 'Prediction', 'predict_scan', 'slice_image',
-           'slice_geometry', 'overlay_figure', 'case_report', 'write_case', 'predict_paths', 'cmd_predict',
-           'add_predict_parser']
+__all__ = ['PREDICT_DEFAULTS', 'GRADE_COLUMNS', 'GROUP_COLOURS', 'CASE_FILES', 'EXIT_GRADED', 'EXIT_REFUSED', 'EXIT_USAGE',
+           'EXIT_INTERNAL', 'predict_params', 'Predictor', 'default_model_dir', 'load_predictor', 'Scan', 'read_scan',
+           'input_slice_index', 'sagittal_slice_index', 'input_slices', 'slice_candidates', 'mid_classes', 'auto_slice',
+           'Prediction', 'predict_scan', 'slice_image', 'slice_geometry', 'overlay_figure', 'case_report',
+           'is_predict_case', 'clean_stale_temporaries', 'check_case_target', 'write_case', 'InternalError',
+           'check_out', 'predict_paths', 'cmd_predict', 'add_predict_parser']
 
 # %% ../nbs/65_predict.ipynb #c63c78b0
 PREDICT_DEFAULTS = dict(slice='image', max_slices=15, batch=16, overlay_width_px=640, threads=0)
@@ -57,11 +58,9 @@ def _profile(params: dict) -> dict:
     from ldd_study.train import active_profile
     return active_profile(params, params.get('profile'))
 
-def _model_info(path: Path, params: dict) -> dict:
-    "File, package version, training profile and SHA-256 (12 hex digits) of a saved model."
-    import torch
-    version = torch.load(path, map_location='cpu', weights_only=False).get('version')
-    return dict(file=path.name, version=version, profile=params.get('profile'),
+def _model_info(path: Path, model, params: dict) -> dict:
+    "File, package version, training profile and SHA-256 (12 hex digits) of a saved model (read once, by `load_model`)."
+    return dict(file=path.name, version=getattr(model, 'saved_version', None), profile=params.get('profile'),
                 sha256=hashlib.sha256(path.read_bytes()).hexdigest()[:12])
 
 def default_model_dir() -> Path:
@@ -77,7 +76,7 @@ def load_predictor(model_dir=None) -> Predictor:
     unet, sp = load_model(d/'unet.pt'); grader, cp = load_model(d/'grader.pt')
     if not isinstance(unet, UNet2D): raise DataError(d/'unet.pt', "holds a grader, not the U-Net")
     if isinstance(grader, UNet2D): raise DataError(d/'grader.pt', "holds a U-Net, not the grader")
-    info = dict(dir=str(d.resolve()), unet=_model_info(d/'unet.pt', sp), grader=_model_info(d/'grader.pt', cp))
+    info = dict(dir=d.resolve().name, unet=_model_info(d/'unet.pt', unet, sp), grader=_model_info(d/'grader.pt', grader, cp))
     info['version'] = hashlib.sha256((info['unet']['sha256'] + info['grader']['sha256']).encode()).hexdigest()[:12]
     return Predictor(unet, grader, sp, cp, info)
 
@@ -168,8 +167,9 @@ class Prediction:
     info: list                  # geometry of each disc (stages.discs_on_slice)
     grades: pd.DataFrame        # GRADE_COLUMNS
     searched: list = field(default_factory=list)    # auto: [{slice_index, disc_area_mm2, ...}] of the slices segmented
-    warnings: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)    # what a reader should check (a missing level, an edge slice, a gap)
     timings: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)       # facts of the input that need no action (no orientation recorded)
 
 GRADE_COLUMNS = ['case', 'ivd_label', 'level', 'group', 'p_mild', 'p_moderate', 'p_serious', 'pfirrmann']
 
@@ -178,7 +178,10 @@ def _choose_slice(predictor: Predictor, scan: Scan, win: np.ndarray, how, params
     from ldd_study.stages import mid_slice
     from ldd_study.io import Case
     n, warns = scan.slices, []
-    if n == 1: return 0, 'single', [], warns, None
+    if n == 1:
+        if how not in ('auto', 'image') and int(how) != 0:
+            raise DataError(scan.path, f"--slice {how}: this image has a single slice (index 0)")
+        return 0, 'single', [], warns, None
     if how == 'auto':
         ks = slice_candidates(n, params['max_slices'])
         j, areas, proba = auto_slice(predictor, win, ks, scan.spacing, int(params['batch']))
@@ -191,7 +194,11 @@ def _choose_slice(predictor: Predictor, scan: Scan, win: np.ndarray, how, params
                          f"may lie outside them; choose a slice with --slice N")
         return ks[j], 'auto', searched, warns, proba[j]
     if how == 'image':
-        return int(mid_slice(Case('', scan.case, scan.image, None, scan.spacing), predictor.seg_params)), 'image', [], warns, None
+        k = int(mid_slice(Case('', scan.case, scan.image, None, scan.spacing), predictor.seg_params))
+        if k in (0, n - 1):
+            warns.append(f"the image-only rule chose the edge slice {input_slice_index(scan.original, scan.reference, k)} of {n}: "
+                         "the spine's midline may lie outside the slab; check the overlay, or try --slice auto or --slice N")
+        return k, 'image', [], warns, None
     m = input_slices(scan)
     if not 0 <= int(how) < m: raise DataError(scan.path, f"--slice {how} is outside its {m} slices (0–{m - 1})")
     return sagittal_slice_index(scan.original, scan.reference, int(how)), 'given', [], warns, None
@@ -228,13 +235,14 @@ def predict_scan(predictor: Predictor, scan: Scan, slice='image', params: dict |
     if len(lumbar) < len(LUMBAR_LABELS):
         warns.append(f"{len(lumbar)} of the 5 lumbar discs found on slice {si}")
     warns += sorted({d['warning'] for d in info if d.get('warning')})
+    notes = []
     if scan.original.GetDimension() == 2 or not orientation_recorded(scan.original):
-        warns.append("the file records no orientation: rows are taken as superior→inferior and columns as "
+        notes.append("the file records no orientation: rows are taken as superior→inferior and columns as "
                      "anterior→posterior (a flipped image would be numbered wrongly)")
     if scan.slices == 1 and int(cp.get('classifier', {}).get('in_channels', 2)) == 4:
         warns.append("the grader reads neighbouring slices; this input has one slice, which stands in for them")
     return Prediction(k, si, choice, labels.astype(np.uint8), seen, info, grades[GRADE_COLUMNS], searched, warns,
-                      dict(segment_s=round(t1 - t0, 4), grade_s=round(t2 - t1, 4)))
+                      dict(segment_s=round(t1 - t0, 4), grade_s=round(t2 - t1, 4)), notes)
 
 # %% ../nbs/65_predict.ipynb #725f70d5
 GROUP_COLOURS = {'mild': '#2ca02c', 'moderate': '#ff7f0e', 'serious': '#d62728'}
@@ -288,38 +296,94 @@ def overlay_figure(image2d: np.ndarray, labels2d: np.ndarray, grades: pd.DataFra
 def _rgb(hex_colour: str) -> tuple:
     return tuple(int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
 
+# %% ../nbs/65_predict.ipynb #cede032b
+def _abspath(p) -> Path:
+    "`p` made absolute and normalised ('.' and 'a/b/..' named as the folder they are), symlinks kept as named."
+    return Path(os.path.abspath(p))
+
 def case_report(scan: Scan, pred: Prediction, predictor: Predictor) -> dict:
-    "What report.json holds for one case."
+    "What report.json holds for one case: no absolute path, the input by its name only."
     import ldd_study
-    rep = dict(case=scan.case, input=str(scan.path.resolve()), slice_index=pred.slice_index, slices=input_slices(scan),
+    rep = dict(case=scan.case, input=_abspath(scan.path).name, slice_index=pred.slice_index, slices=input_slices(scan),
                slice_choice=pred.choice, slices_searched=pred.searched, discs=len(pred.grades),
                levels=pred.grades.level.tolist(), image=dict(rows=int(scan.image.shape[1]), cols=int(scan.image.shape[2]),
                spacing_mm=list(scan.spacing), orientation_recorded=scan.original.GetDimension() == 3 and orientation_recorded(scan.original)),
                slice_geometry=slice_geometry(scan.reference, pred.slice),
                model_version=predictor.info.get('version'), model=dict(package_version=ldd_study.__version__, **predictor.info),
-               timings_s=pred.timings, warnings=pred.warnings)
+               timings_s=pred.timings, warnings=pred.warnings, notes=pred.notes)
     if scan.path.is_dir():                                   # a DICOM series: the chosen slice's file too
         f = dicom_series_files(scan.path)[pred.slice_index]
         r = sitk.ImageFileReader(); r.SetFileName(f); r.ReadImageInformation()
         rep['dicom'] = dict(file=Path(f).name, instance_number=r.GetMetaData('0020|0013').strip() if r.HasMetaDataKey('0020|0013') else None)
     return rep
 
+# %% ../nbs/65_predict.ipynb #8316a849
+CASE_FILES = ('discs.mha', 'grades.csv', 'overlay.png', 'report.json')
+_TMP = re.compile(r'^\.(?P<case>.+)\.ldd-predict\.(?P<pid>\d+)\.[^.]+$')
+
+def is_predict_case(folder) -> bool:
+    "Whether `folder` is a case folder that predict wrote: only its four files, with a report.json naming the case."
+    folder = Path(folder)
+    if folder.is_symlink() or not folder.is_dir(): return False
+    names = {p.name for p in folder.iterdir()}
+    if not names <= set(CASE_FILES) or 'report.json' not in names: return False
+    try: rep = json.loads((folder/'report.json').read_text(encoding='utf-8'))
+    except (OSError, ValueError): return False
+    return isinstance(rep, dict) and rep.get('case') == folder.name and 'model_version' in rep
+
+def _pid_alive(pid: int) -> bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
+def _remove_own_files(folder: Path):
+    "Delete the plain files predict writes in `folder` (its four files and their temporaries), then the folder if empty."
+    for p in folder.iterdir():
+        if p.is_file() and not p.is_symlink() and (p.name in CASE_FILES or p.name.startswith('.')): p.unlink()
+    try: folder.rmdir()
+    except OSError: pass                                     # something else is in it: leave it
+
+def clean_stale_temporaries(out) -> list[str]:
+    "Remove the temporary case folders of predict runs in `out` whose process has ended; their names."
+    gone = []
+    for p in Path(out).iterdir():
+        m = _TMP.match(p.name)
+        if m and p.is_dir() and not p.is_symlink() and not _pid_alive(int(m['pid'])):
+            _remove_own_files(p); gone.append(p.name)
+    return gone
+
+def _temp_case_dir(out: Path, case: str) -> Path:
+    "A new hidden folder in `out` for writing `case`, named with this process id, with the usual mode."
+    tmp = Path(tempfile.mkdtemp(dir=out, prefix=f".{case}.ldd-predict.{os.getpid()}."))
+    um = os.umask(0); os.umask(um); os.chmod(tmp, 0o777 & ~um)            # mkdtemp makes 0700
+    return tmp
+
+def check_case_target(out, case: str):
+    "Raise a `DataError` when `out/<case>` exists and is not a case folder predict wrote."
+    final = Path(out)/case
+    if (final.exists() or final.is_symlink()) and not is_predict_case(final):
+        raise DataError(final, "exists and was not written by ldd-study predict: it is left as it is; "
+                               "move it or choose another --out")
+
 def _replace_dir(tmp: Path, final: Path):
-    "Rename the folder `tmp` onto `final`, moving an older `final` aside first and removing it after."
+    "Rename the folder `tmp` onto `final`; an older `final` must be predict's own case, moved aside and its files removed."
     old = None
-    if final.exists() or final.is_symlink():
-        old = final.with_name(f".{final.name}.old-{os.getpid()}-{time.monotonic_ns()}")
+    check_case_target(final.parent, final.name)
+    if final.exists():
+        old = final.with_name(f".{final.name}.ldd-predict.{os.getpid()}.old{time.monotonic_ns()}")
         os.replace(final, old)
     os.replace(tmp, final)
-    if old is not None: shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
+    if old is not None: _remove_own_files(old)
 
+# %% ../nbs/65_predict.ipynb #ea53cc85
 def write_case(out, scan: Scan, pred: Prediction, predictor: Predictor, params: dict | None = None) -> Path:
     "Write grades.csv, discs.mha, overlay.png and report.json of one scan into `out/<case>/`: all of them or none."
     pp = predict_params(params); out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    check_case_target(out, scan.case)                        # before any work: a foreign folder is refused
     t0 = time.perf_counter()
-    tmp = Path(tempfile.mkdtemp(dir=out, prefix=f".{scan.case}."))
+    tmp = _temp_case_dir(out, scan.case)
     try:
-        um = os.umask(0); os.umask(um); os.chmod(tmp, 0o777 & ~um)        # mkdtemp makes 0700: give the usual mode
         atomic_write(tmp/'grades.csv', lambda p: pred.grades.to_csv(p, index=False))
         atomic_write(tmp/'discs.mha', lambda p: sitk.WriteImage(slice_image(scan.reference, pred.slice, pred.labels), str(p), True))
         title = f"{scan.case}: slice {pred.slice_index} ({pred.choice}), {len(pred.grades)} discs, model {predictor.info.get('version', '?')}"
@@ -330,7 +394,7 @@ def write_case(out, scan: Scan, pred: Prediction, predictor: Predictor, params: 
         write_json(tmp/'report.json', case_report(scan, pred, predictor))
         _replace_dir(tmp, out/scan.case)
     finally:
-        if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
+        if tmp.exists(): _remove_own_files(tmp)
     return out/scan.case
 
 # %% ../nbs/65_predict.ipynb #90117f8c
@@ -339,26 +403,59 @@ def _summary(case: str, pred: Prediction) -> str:
     discs = '; '.join(f"{r.level} {r.group} {getattr(r, 'p_' + r.group):.2f}" for r in pred.grades.itertuples())
     return f"{case}: slice {pred.slice_index}, {discs}" + (f"  ({len(pred.warnings)} warnings)" if pred.warnings else '')
 
+class InternalError(DataError):
+    "An error nobody foresaw while grading one input (a bug, not a bad input): its traceback is in `log`."
+    def __init__(self, path, exc: BaseException, log: Path):
+        self.log = log
+        super().__init__(path, f"internal error ({type(exc).__name__}: {exc}); the traceback is in {log}")
+
+def _within(a: Path, b: Path) -> bool:
+    "Whether path `a` is `b` or lies inside it."
+    return a == b or b in a.parents
+
+def check_out(out, inputs) -> Path:
+    "The output folder `out`, created; a `DataError` naming it when it is a file, cannot be made, or is, holds or lies in an input."
+    o = Path(os.path.realpath(out))
+    for p in inputs:
+        q = Path(os.path.realpath(p))
+        if not q.exists(): continue                                       # named as missing when its turn comes
+        if _within(o, q): raise DataError(out, f"--out is {'the input' if o == q else 'inside the input'} {p}: choose a folder outside the inputs")
+        if _within(q, o): raise DataError(out, f"--out holds the input {p}: choose a folder that holds no input")
+    if o.exists() and not o.is_dir(): raise DataError(out, "--out is a file, not a folder")
+    try: o.mkdir(parents=True, exist_ok=True)
+    except FileExistsError: raise DataError(out, "--out cannot be created: a file stands in its path") from None
+    except NotADirectoryError: raise DataError(out, "--out cannot be created: it lies under a file") from None
+    except OSError as e: raise DataError(out, f"--out cannot be created: {e.strerror or e}") from None
+    return Path(out)
+
 def predict_paths(paths, out, predictor: Predictor, slice='image', params: dict | None = None, progress: bool | None = None,
                   echo: bool = True) -> tuple[list[Path], list[DataError]]:
     "Grade every scan in `paths` into `out/<case>/`: the folders written and the problems met, one per bad input."
-    paths = [Path(p) for p in paths]; Path(out).mkdir(parents=True, exist_ok=True)
+    paths = [Path(p) for p in paths]; out = check_out(out, paths)
+    clean_stale_temporaries(out)
     written, problems, seen = [], [], {}
     bar = tqdm(paths, desc='predict', unit='scan', file=sys.stderr, disable=(len(paths) < 2) if progress is None else not progress)
     for path in bar:
         t0 = time.perf_counter()
         try:
-            case = case_name(path)
+            case = case_name(_abspath(path))
+            if not case: raise DataError(path, "names no file or folder")
             if case in seen: raise DataError(path, f"case name {case!r} is taken by {seen[case]}: rename one of them")
+            check_case_target(out, case)
             scan = read_scan(path)
             t_read = time.perf_counter() - t0
             pred = predict_scan(predictor, scan, slice, params)
             pred.timings = {'read_s': round(t_read, 4), **pred.timings}
             written.append(write_case(out, scan, pred, predictor, params)); seen[case] = path
             if echo: tqdm.write(_summary(case, pred), file=sys.stdout)
-        except Exception as e:                      # a bad input, or an error nobody foresaw: report it, run the others
-            problems.append(e if isinstance(e, DataError) else DataError(path, f"failed ({type(e).__name__}: {e})"))
-            tqdm.write(f"ldd-study predict: {problems[-1]}", file=sys.stderr)
+            continue
+        except DataError as e: problem = e                      # a bad input: named, the others still run
+        except Exception as e:                                  # a bug: one line here, the traceback in the log
+            log = out/'predict-errors.log'
+            with open(log, 'a', encoding='utf-8') as f:
+                f.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {path}\n{traceback.format_exc()}")
+            problem = InternalError(path, e, log)
+        problems.append(problem); tqdm.write(f"ldd-study predict: {problem}", file=sys.stderr)
     return written, problems
 
 # %% ../nbs/65_predict.ipynb #59e10bfa
@@ -369,6 +466,15 @@ def _slice_arg(v: str):
     except ValueError: raise argparse.ArgumentTypeError(f"expected auto, image or a slice index, got {v!r}") from None
     if n < 0: raise argparse.ArgumentTypeError(f"a slice index is 0 or more, got {n}")
     return n
+
+def _threads_arg(v: str) -> int:
+    "`--threads` value: 0 (torch's default) or a positive count."
+    try: n = int(v)
+    except ValueError: raise argparse.ArgumentTypeError(f"expected a number of threads, got {v!r}") from None
+    if n < 0: raise argparse.ArgumentTypeError(f"threads are 0 (all cores) or more, got {n}")
+    return n
+
+EXIT_GRADED, EXIT_REFUSED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 def cmd_predict(a) -> int:
     "Run `ldd-study predict` for the parsed arguments `a`; the exit status."
@@ -383,7 +489,8 @@ def cmd_predict(a) -> int:
                                       progress=None if not a.quiet else False, echo=not a.quiet)
     print(f"ldd-study predict: {len(written)} of {len(a.inputs)} scans graded into {a.out}"
           + (f"; {len(problems)} refused (see above)" if problems else ''), file=sys.stderr)
-    return 1 if problems else 0
+    if any(isinstance(p, InternalError) for p in problems): return EXIT_INTERNAL
+    return EXIT_REFUSED if problems else EXIT_GRADED
 
 def add_predict_parser(sub) -> argparse.ArgumentParser:
     "Add the `predict` subcommand to the `ldd-study` subparsers `sub`."
@@ -391,12 +498,12 @@ def add_predict_parser(sub) -> argparse.ArgumentParser:
                        description='Find the discs of each scan with the trained U-Net and grade them (mild / moderate / '
                                    'serious and Pfirrmann); write DIR/<case>/grades.csv, discs.mha, report.json, overlay.png.')
     p.add_argument('inputs', nargs='+', metavar='INPUT', help='DICOM series folders, .mha / .nii.gz / .nrrd volumes or 2D images')
-    p.add_argument('--out', required=True, metavar='DIR', help='output folder (one subfolder per case)')
+    p.add_argument('--out', required=True, metavar='DIR', help='output folder (one subfolder per case); it must not be, hold or lie inside an input')
     p.add_argument('--model', metavar='DIR', default=None, help="folder with unet.pt and grader.pt (default: the project's models/)")
     p.add_argument('--slice', type=_slice_arg, default=None, metavar='auto|image|N',
                    help="slice to grade: auto = the one where the U-Net finds most disc, image = the image-only mid-slice "
-                        "rule, N = index along the input's own slice axis (default: params' predict.slice, auto)")
-    p.add_argument('--threads', type=int, default=None, metavar='N',
+                        "rule, N = index along the input's own slice axis (default: params' predict.slice, else image)")
+    p.add_argument('--threads', type=_threads_arg, default=None, metavar='N',
                    help="CPU threads for the networks (default: params' predict.threads; 0 = torch's default, all cores)")
     p.add_argument('--quiet', action='store_true', help='no progress bar and no line per case')
     p.set_defaults(fn=cmd_predict)

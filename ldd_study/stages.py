@@ -229,6 +229,7 @@ def load_model(path, device='cpu'):
     prm = obj['params']                  # the profile it was trained with, whatever $LDD_PROFILE says now
     model = (seg_setup(prm, profile=prm.get('profile')) if obj['kind'] == 'unet' else cls_setup(prm, profile=prm.get('profile')))[0]
     model.load_state_dict(obj['state_dict']); model.eval()
+    model.saved_version = obj.get('version')          # the package version that saved it, for report.json
     return model, obj['params']
 
 def clean_disc_mask(disc: np.ndarray, min_fraction: float = 0.25, reference: int = 5) -> np.ndarray:

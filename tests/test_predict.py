@@ -151,3 +151,39 @@ def test_bad_inputs_are_named_and_the_others_still_run(run):
     assert '5 of 7 scans graded' in err and '2 refused' in err
     assert '7/7' in err                                              # the progress bar
     assert sum(line.split(':')[0] in GOOD for line in run['stdout'].splitlines()) == 5   # one line per graded case
+
+
+def test_inputs_and_foreign_folders_are_never_deleted(run, tmp_path):
+    "The data-loss cases of issue 13: `--out .` beside a series, a foreign DIR/<case>, a series given as `.`."
+    import shutil
+    models, series = run['root']/'work'/'models', run['root']/'inputs'/'series'
+    study = tmp_path/'study'; shutil.copytree(series, study/'T2_SAG')
+    files = sorted(p.name for p in (study/'T2_SAG').iterdir())
+    rc, _, err = cli('predict', 'T2_SAG', '--out', '.', '--model', models, '--threads', '1', cwd=study)
+    assert rc == 2 and '--out holds the input T2_SAG' in err and err.count('\n') == 1, err
+    assert sorted(p.name for p in (study/'T2_SAG').iterdir()) == files             # the series is intact
+    out = tmp_path/'out'; (out/'T2_SAG').mkdir(parents=True); (out/'T2_SAG'/'notes.txt').write_text('mine')
+    rc, _, err = cli('predict', '.', '--out', out, '--model', models, '--threads', '1', cwd=study/'T2_SAG')
+    assert rc == 1 and 'T2_SAG: exists and was not written by ldd-study predict' in err, err
+    assert [p.name for p in (out/'T2_SAG').iterdir()] == ['notes.txt']
+    (out/'T2_SAG'/'notes.txt').unlink(); (out/'T2_SAG').rmdir()
+    rc, _, err = cli('predict', '.', '--out', out, '--model', models, '--threads', '1', cwd=study/'T2_SAG')
+    assert rc == 0, err
+    assert sorted(p.name for p in out.iterdir()) == ['T2_SAG'] and (out/'T2_SAG'/'report.json').exists()
+    rep = json.loads((out/'T2_SAG'/'report.json').read_text())
+    assert rep['input'] == 'T2_SAG' and str(tmp_path) not in json.dumps(rep)     # no machine path in the report
+    (study/'T2_SAG'/'sub').mkdir()
+    rc, _, err = cli('predict', study/'T2_SAG'/'sub'/'..', '--out', out, '--model', models, '--threads', '1')
+    assert rc == 0, err                                                          # replaces predict's own case folder
+    assert sorted(p.name for p in out.iterdir()) == ['T2_SAG']
+
+
+def test_out_problems_are_one_line_usage_errors(run, tmp_path):
+    models, scan = run['root']/'work'/'models', run['root']/'inputs'/'plain.mha'
+    (tmp_path/'afile').write_text('x')
+    for out, why in [(tmp_path/'afile', '--out is a file, not a folder'),
+                     (tmp_path/'afile'/'sub', '--out cannot be created: it lies under a file')]:
+        rc, _, err = cli('predict', scan, '--out', out, '--model', models)
+        assert rc == 2 and why in err and err.strip().count('\n') == 0, err
+    rc, _, err = cli('predict', scan, '--out', tmp_path/'o', '--model', models, '--threads', '-3')
+    assert rc == 2 and 'threads are 0 (all cores) or more' in err
