@@ -14,7 +14,7 @@ from .io import read_cohort, load_case
 
 def slice_discs(case, params: dict | None = None) -> tuple[int, dict[int, int], list[str]]:
     "Chosen slice of `case`, its discs as {IVD label: pixel count}, and warnings."
-    from ldd_study.stages import discs_on_slice, mid_slice
+    from ldd_study.discs import discs_on_slice, mid_slice        # lazy: the networks' imports (torch) only when needed
     k = mid_slice(case, params or {})
     _, info = discs_on_slice(case.mask[k], case.spacing, params or {}, None if case.levels is None else case.levels[k])
     return k, {int(d['ivd_label']): int(d['area_px']) for d in info}, sorted({d['warning'] for d in info if d.get('warning')})
@@ -53,7 +53,7 @@ def inspect_cohort(root, source: str = 'sample', params: dict | None = None, pro
     return out
 
 # %% auto #0
-__all__ = ['slice_discs', 'inspect_cohort', 'format_inspect', 'cmd_inspect', 'main', 'internal_error']
+__all__ = ['slice_discs', 'inspect_cohort', 'format_inspect', 'cmd_inspect', 'main', 'internal_error', 'add_predict_parser']
 
 # %% ../nbs/70_cli.ipynb #ca098231
 def format_inspect(rep: dict) -> str:
@@ -91,7 +91,7 @@ def main(argv=None) -> int:
     ps = sub.add_parser('stage', help='run pipeline stages by name (what dvc.yaml calls)')
     ps.add_argument('names', nargs='*', help='stages in order; all when none is named')
     ps.set_defaults(fn=lambda a: __import__('ldd_study.stages', fromlist=['run_stages']).run_stages(a.names) or 0)
-    _add_predict(sub)
+    add_predict_parser(sub)
     a = p.parse_args(argv)
     try: return a.fn(a)
     except DataError as e:
@@ -106,7 +106,40 @@ def internal_error(e: BaseException) -> str:
     with os.fdopen(fd, 'w', encoding='utf-8') as f: f.write(traceback.format_exc())
     return f"internal error ({type(e).__name__}: {e}); the traceback is in {log}"
 
-def _add_predict(sub):
-    "The `predict` subcommand (see the predict notebook)."
-    from ldd_study.predict import add_predict_parser
-    add_predict_parser(sub)
+# %% ../nbs/70_cli.ipynb #53a787e8
+def _slice_arg(v: str):
+    "`--slice` value: auto, image or a non-negative slice index."
+    if v in ('auto', 'image'): return v
+    try: n = int(v)
+    except ValueError: raise argparse.ArgumentTypeError(f"expected auto, image or a slice index, got {v!r}") from None
+    if n < 0: raise argparse.ArgumentTypeError(f"a slice index is 0 or more, got {n}")
+    return n
+
+def _threads_arg(v: str) -> int:
+    "`--threads` value: 0 (torch's default) or a positive count."
+    try: n = int(v)
+    except ValueError: raise argparse.ArgumentTypeError(f"expected a number of threads, got {v!r}") from None
+    if n < 0: raise argparse.ArgumentTypeError(f"threads are 0 (all cores) or more, got {n}")
+    return n
+
+def add_predict_parser(sub) -> argparse.ArgumentParser:
+    "Add the `predict` subcommand to the `ldd-study` subparsers `sub`."
+    p = sub.add_parser('predict', help='grade the lumbar discs of new sagittal T2 scans',
+                       description='Find the discs of each scan with the trained U-Net and grade them (mild / moderate / '
+                                   'serious and Pfirrmann); write DIR/<case>/grades.csv, discs.mha, report.json, overlay.png.')
+    p.add_argument('inputs', nargs='+', metavar='INPUT', help='DICOM series folders, .mha / .nii.gz / .nrrd volumes or 2D images')
+    p.add_argument('--out', required=True, metavar='DIR', help='output folder (one subfolder per case); it must not be, hold or lie inside an input')
+    p.add_argument('--model', metavar='DIR', default=None, help="folder with unet.pt and grader.pt (default: the project's models/)")
+    p.add_argument('--slice', type=_slice_arg, default=None, metavar='auto|image|N',
+                   help="slice to grade: auto = the one where the U-Net finds most disc, image = the image-only mid-slice "
+                        "rule, N = index along the input's own slice axis (default: params' predict.slice, else image)")
+    p.add_argument('--threads', type=_threads_arg, default=None, metavar='N',
+                   help="CPU threads for the networks (default: params' predict.threads; 0 = torch's default, all cores)")
+    p.add_argument('--quiet', action='store_true', help='no progress bar and no line per case')
+    p.set_defaults(fn=_run_predict)
+    return p
+
+def _run_predict(a) -> int:
+    "Run `predict.cmd_predict`, imported only now: the networks' imports (torch, MONAI) cost seconds at start-up."
+    from ldd_study.predict import cmd_predict
+    return cmd_predict(a)

@@ -9,9 +9,9 @@ import pandas as pd
 from .core import GROUPS
 
 # %% auto #0
-__all__ = ['ROMAN', 'dice_iou', 'label_dice_iou', 'image_dice_iou', 'median_iqr', 'fmt_median_iqr', 'fmt_ci', 'class_names',
-           'check_labels', 'check_proba', 'confusion_matrix', 'ovo_scores', 'weighted_auc', 'confusion_metrics',
-           'grading_metrics_weighted', 'grading_metrics', 'reliability_curve']
+__all__ = ['ROMAN', 'dice_iou', 'label_dice_iou', 'image_dice_iou', 'match_discs', 'per_disc_dice', 'median_iqr',
+           'fmt_median_iqr', 'fmt_ci', 'class_names', 'check_labels', 'check_proba', 'confusion_matrix', 'ovo_scores',
+           'weighted_auc', 'confusion_metrics', 'grading_metrics_weighted', 'grading_metrics', 'reliability_curve']
 
 # %% ../nbs/40_metrics.ipynb #c2ce660e
 def dice_iou(pred, true) -> tuple[float, float]:
@@ -40,6 +40,25 @@ def image_dice_iou(pred, true, labels=None) -> dict:
     per = label_dice_iou(pred, true, labels)
     return dict(dice_fg=d, iou_fg=j,
                 dice_mean=float(per.dice.mean()) if len(per) else 1.0, iou_mean=float(per.iou.mean()) if len(per) else 1.0)
+
+# %% ../nbs/40_metrics.ipynb #c9d2a9e3
+def match_discs(manual: np.ndarray, auto: np.ndarray) -> dict:
+    "The predicted disc matched to each manual disc: the one overlapping it most (0 where none overlaps)."
+    out = {}
+    for k in np.unique(manual):
+        if k == 0: continue
+        ov = auto[(manual == k) & (auto > 0)]
+        out[int(k)] = int(np.bincount(ov).argmax()) if ov.size else 0
+    return out
+
+def per_disc_dice(manual: np.ndarray, auto: np.ndarray, labels=None) -> pd.DataFrame:
+    "Dice and IoU of each manual disc against the predicted disc that overlaps it most (0 where none does), and that disc's label."
+    m = match_discs(manual, auto); rows = []
+    for k in (labels if labels is not None else sorted(m)):
+        a = m.get(int(k), 0)
+        d, j = dice_iou(auto == a, manual == k) if a else (0.0, 0.0)
+        rows.append(dict(ivd_label=int(k), dice=d, iou=j, auto_label=a))
+    return pd.DataFrame(rows, columns=['ivd_label', 'dice', 'iou', 'auto_label'])
 
 # %% ../nbs/40_metrics.ipynb #37e181a5
 def median_iqr(x) -> tuple[float, float, float]:

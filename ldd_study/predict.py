@@ -11,7 +11,13 @@ import numpy as np, pandas as pd
 import SimpleITK as sitk
 from tqdm.auto import tqdm
 from .core import DataError, GROUPS, LUMBAR_LABELS, SPINE, atomic_write, write_json, load_params, params_section, project_root, level_name
-from .io import case_name, read_sagittal, orientation_recorded, dicom_series_files
+import ldd_study
+from .io import Case, SEMANTIC, case_name, read_sagittal, orientation_recorded, dicom_series_files
+from .preprocess import mid_sagittal_index
+from .unet import UNet2D, seg_class_names
+from .train import active_profile, predict_cls, predict_seg_proba
+from .models import load_model
+from .discs import disc_crops_of, mid_slice, neighbour_slices, predicted_discs, seg_input, windowed
 
 # %% auto #0
 __all__ = ['PREDICT_DEFAULTS', 'GRADE_COLUMNS', 'GROUP_COLOURS', 'CASE_FILES', 'EXIT_GRADED', 'EXIT_REFUSED', 'EXIT_USAGE',
@@ -19,7 +25,7 @@ __all__ = ['PREDICT_DEFAULTS', 'GRADE_COLUMNS', 'GROUP_COLOURS', 'CASE_FILES', '
            'input_slice_index', 'sagittal_slice_index', 'input_slices', 'slice_candidates', 'mid_classes', 'auto_slice',
            'Prediction', 'predict_scan', 'slice_image', 'slice_geometry', 'overlay_figure', 'case_report',
            'is_predict_case', 'clean_stale_temporaries', 'check_case_target', 'write_case', 'InternalError',
-           'check_out', 'predict_paths', 'cmd_predict', 'add_predict_parser']
+           'check_out', 'predict_paths', 'cmd_predict']
 
 # %% ../nbs/65_predict.ipynb #c63c78b0
 PREDICT_DEFAULTS = dict(slice='image', max_slices=15, batch=16, overlay_width_px=640, threads=0)
@@ -55,7 +61,6 @@ class Predictor:
 
 def _profile(params: dict) -> dict:
     "The training profile saved in a model's params (not today's `$LDD_PROFILE`)."
-    from ldd_study.train import active_profile
     return active_profile(params, params.get('profile'))
 
 def _model_info(path: Path, model, params: dict) -> dict:
@@ -70,8 +75,6 @@ def default_model_dir() -> Path:
 
 def load_predictor(model_dir=None) -> Predictor:
     "The U-Net (`unet.pt`) and grader (`grader.pt`) saved by the pipeline in `model_dir` (default: the project's models/)."
-    from ldd_study.stages import load_model
-    from ldd_study.unet import UNet2D
     d = Path(model_dir) if model_dir is not None else default_model_dir()
     unet, sp = load_model(d/'unet.pt'); grader, cp = load_model(d/'grader.pt')
     if not isinstance(unet, UNet2D): raise DataError(d/'unet.pt', "holds a grader, not the U-Net")
@@ -133,8 +136,6 @@ def slice_candidates(n: int, max_slices: int) -> list[int]:
 
 def mid_classes(seg_params: dict) -> dict[str, int]:
     "U-Net classes {name: index} whose area picks the slice: those of `preprocess.mid_labels` it predicts, disc always."
-    from ldd_study.unet import seg_class_names
-    from ldd_study.io import SEMANTIC
     names = seg_class_names(seg_params.get('unet', {}).get('classes', 'disc'))
     by_value = {v: k for k, v in SEMANTIC.items()}
     want = {by_value.get(int(v)) for v in seg_params.get('preprocess', {}).get('mid_labels', [SEMANTIC['disc']])} | {'disc'}
@@ -142,9 +143,6 @@ def mid_classes(seg_params: dict) -> dict[str, int]:
 
 def auto_slice(predictor: Predictor, win: np.ndarray, ks, spacing, batch: int = 16) -> tuple[int, dict, np.ndarray]:
     "Position in `ks` of the slice with most predicted `mid_classes` area (-1 when no slice has a disc), each class's areas (mm²), and the U-Net's class probabilities of each slice."
-    from ldd_study.stages import seg_input
-    from ldd_study.train import predict_seg_proba
-    from ldd_study.preprocess import mid_sagittal_index
     xs, tfs = zip(*(seg_input(win, k, predictor.image_size) for k in ks))
     x = np.stack(xs)                                                          # (m, 1, S, S)
     proba = predict_seg_proba(predictor.unet, x, batch)                       # (m, C, S, S)
@@ -164,7 +162,7 @@ class Prediction:
     choice: str                 # auto | image | given | single
     labels: np.ndarray          # (rows, cols) uint8 disc label map, k = IVD label k
     image: np.ndarray           # (rows, cols) the chosen slice as the U-Net saw it (windowed to [0, 1])
-    info: list                  # geometry of each disc (stages.discs_on_slice)
+    info: list                  # geometry of each disc (discs.discs_on_slice)
     grades: pd.DataFrame        # GRADE_COLUMNS
     searched: list = field(default_factory=list)    # auto: [{slice_index, disc_area_mm2, ...}] of the slices segmented
     warnings: list = field(default_factory=list)    # what a reader should check (a missing level, an edge slice, a gap)
@@ -175,8 +173,6 @@ GRADE_COLUMNS = ['case', 'ivd_label', 'level', 'group', 'p_mild', 'p_moderate', 
 
 def _choose_slice(predictor: Predictor, scan: Scan, win: np.ndarray, how, params: dict) -> tuple[int, str, list, list, np.ndarray | None]:
     "Sagittal index of the slice to grade, how it was chosen, the slices searched with their disc area, warnings, and its U-Net probabilities if already computed."
-    from ldd_study.stages import mid_slice
-    from ldd_study.io import Case
     n, warns = scan.slices, []
     if n == 1:
         if how not in ('auto', 'image') and int(how) != 0:
@@ -205,8 +201,6 @@ def _choose_slice(predictor: Predictor, scan: Scan, win: np.ndarray, how, params
 
 def predict_scan(predictor: Predictor, scan: Scan, slice='image', params: dict | None = None) -> Prediction:
     "Find and grade the discs of `scan` on the slice chosen by `slice` ('auto', 'image' or an index along its own slice axis)."
-    from ldd_study.stages import windowed, seg_input, predicted_discs, disc_crops_of, neighbour_slices
-    from ldd_study.train import predict_cls
     pp = predict_params(params); t0 = time.perf_counter()
     sp, cp = predictor.seg_params, predictor.cls_params
     win = windowed(scan.image, sp)
@@ -303,7 +297,6 @@ def _abspath(p) -> Path:
 
 def case_report(scan: Scan, pred: Prediction, predictor: Predictor) -> dict:
     "What report.json holds for one case: no absolute path, the input by its name only."
-    import ldd_study
     rep = dict(case=scan.case, input=_abspath(scan.path).name, slice_index=pred.slice_index, slices=input_slices(scan),
                slice_choice=pred.choice, slices_searched=pred.searched, discs=len(pred.grades),
                levels=pred.grades.level.tolist(), image=dict(rows=int(scan.image.shape[1]), cols=int(scan.image.shape[2]),
@@ -459,21 +452,6 @@ def predict_paths(paths, out, predictor: Predictor, slice='image', params: dict 
     return written, problems
 
 # %% ../nbs/65_predict.ipynb #59e10bfa
-def _slice_arg(v: str):
-    "`--slice` value: auto, image or a non-negative slice index."
-    if v in ('auto', 'image'): return v
-    try: n = int(v)
-    except ValueError: raise argparse.ArgumentTypeError(f"expected auto, image or a slice index, got {v!r}") from None
-    if n < 0: raise argparse.ArgumentTypeError(f"a slice index is 0 or more, got {n}")
-    return n
-
-def _threads_arg(v: str) -> int:
-    "`--threads` value: 0 (torch's default) or a positive count."
-    try: n = int(v)
-    except ValueError: raise argparse.ArgumentTypeError(f"expected a number of threads, got {v!r}") from None
-    if n < 0: raise argparse.ArgumentTypeError(f"threads are 0 (all cores) or more, got {n}")
-    return n
-
 EXIT_GRADED, EXIT_REFUSED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 def cmd_predict(a) -> int:
@@ -491,20 +469,3 @@ def cmd_predict(a) -> int:
           + (f"; {len(problems)} refused (see above)" if problems else ''), file=sys.stderr)
     if any(isinstance(p, InternalError) for p in problems): return EXIT_INTERNAL
     return EXIT_REFUSED if problems else EXIT_GRADED
-
-def add_predict_parser(sub) -> argparse.ArgumentParser:
-    "Add the `predict` subcommand to the `ldd-study` subparsers `sub`."
-    p = sub.add_parser('predict', help='grade the lumbar discs of new sagittal T2 scans',
-                       description='Find the discs of each scan with the trained U-Net and grade them (mild / moderate / '
-                                   'serious and Pfirrmann); write DIR/<case>/grades.csv, discs.mha, report.json, overlay.png.')
-    p.add_argument('inputs', nargs='+', metavar='INPUT', help='DICOM series folders, .mha / .nii.gz / .nrrd volumes or 2D images')
-    p.add_argument('--out', required=True, metavar='DIR', help='output folder (one subfolder per case); it must not be, hold or lie inside an input')
-    p.add_argument('--model', metavar='DIR', default=None, help="folder with unet.pt and grader.pt (default: the project's models/)")
-    p.add_argument('--slice', type=_slice_arg, default=None, metavar='auto|image|N',
-                   help="slice to grade: auto = the one where the U-Net finds most disc, image = the image-only mid-slice "
-                        "rule, N = index along the input's own slice axis (default: params' predict.slice, else image)")
-    p.add_argument('--threads', type=_threads_arg, default=None, metavar='N',
-                   help="CPU threads for the networks (default: params' predict.threads; 0 = torch's default, all cores)")
-    p.add_argument('--quiet', action='store_true', help='no progress bar and no line per case')
-    p.set_defaults(fn=cmd_predict)
-    return p

@@ -11,6 +11,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib import colormaps
 from .core import GROUPS, LUMBAR_LABELS, DataError, atomic_write, write_json, load_params, params_section, project_root, level_name
+from .train import select_mode
+from .metrics import per_disc_dice
 from .metrics import (confusion_matrix, reliability_curve, ovo_scores, grading_metrics, fmt_ci,
                                class_names)
 from .stats import (segmentation_table, grading_table, grading_summary, to_markdown, ovo_auc_delong,
@@ -329,7 +331,6 @@ def fig_segmentation_examples(npz, n: int | None = None, params: dict | None = N
     for row, (pid, img, man, aut) in zip(axes, cases):
         row[0].imshow(img, cmap='gray', vmin=0, vmax=1, interpolation='bilinear')
         _draw_labels(row[1], img, man); _draw_labels(row[2], img, aut)
-        from ldd_study.stages import per_disc_dice      # Table 1's per-disc Dice: lumbar discs, matched by overlap
         d = per_disc_dice(man, aut, [l for l in np.unique(man) if l in LUMBAR_LABELS]).dice.mean()
         row[2].text(0.97, 0.03, f'mean lumbar disc Dice {d:.2f}', transform=row[2].transAxes, fontsize=7, color='white',
                     ha='right', va='bottom', bbox=dict(boxstyle='round,pad=0.2', fc='black', ec='none', alpha=0.6))
@@ -465,7 +466,6 @@ def fig_training_curves(csv_seg=None, csv_cls=None) -> Figure:
 
 def select_note(params: dict | None, part: str) -> str:
     "A warning for the tuning rows when `part` ('unet' or 'classifier') trained on the tuning patients (`select: last`); else ''."
-    from ldd_study.train import select_mode
     try:
         if select_mode(params or {}, 'seg' if part == 'unet' else 'cls') != 'last': return ''
     except (KeyError, TypeError, DataError): return ''      # no usable profile in these params: the default, tune

@@ -4,13 +4,23 @@
 
 # %% ../nbs/50_stages.ipynb #48054f72
 from __future__ import annotations
-import json, os, sys, time, warnings
+import json, os, shutil, sys, time, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
+import torch
+from sklearn.model_selection import StratifiedKFold, KFold
 from tqdm.auto import tqdm
 from .core import (DataError, GROUPS, LUMBAR_LABELS, atomic_write, level_name, load_params, pfirrmann_group,
                             project_root, write_csv, write_json)
 from .io import read_cohort, load_case
+from .phantom import write_phantom_cohort
+from .preprocess import resize_pad, resize_transform
+from .unet import seg_targets
+from .train import active_profile, cls_setup, fit, predict_cls, seg_setup, select_mode
+from .models import save_model, load_model
+from .metrics import grading_metrics, match_discs, per_disc_dice
+from .discs import disc_crops_of, discs_on_slice, mid_slice, neighbour_slices, predicted_discs, seg_input, windowed
+from .report import render_reports
 
 def _p(work, *parts) -> Path: return Path(work).joinpath(*parts)
 
@@ -24,78 +34,19 @@ def data_root(params: dict, work='.') -> Path:
     return r if r.is_absolute() else _p(work, r)
 
 # %% auto #0
-__all__ = ['PREDICTION_COLUMNS', 'STAGES', 'CV_STAGES', 'save_npz', 'data_root', 'stage_phantom', 'windowed', 'seg_input',
-           'label_info', 'discs_on_slice', 'disc_crops_of', 'mid_slice', 'stage_cohort', 'patient_split', 'set_names',
-           'patient_folds', 'stage_split', 'seg_targets_of', 'stage_train_seg', 'save_model', 'load_model',
-           'clean_disc_mask', 'predicted_discs', 'match_discs', 'per_disc_dice', 'stage_eval_seg', 'slice_offsets',
-           'neighbour_slices', 'stage_crops', 'stage_train_cls', 'disc_means', 'stage_eval_cls', 'stage_report',
-           'run_stage', 'run_stages', 'fold_split', 'stage_cv']
+__all__ = ['PREDICTION_COLUMNS', 'STAGES', 'CV_STAGES', 'save_npz', 'data_root', 'stage_phantom', 'stage_cohort', 'patient_split',
+           'set_names', 'patient_folds', 'stage_split', 'seg_targets_of', 'stage_train_seg', 'stage_eval_seg',
+           'stage_crops', 'stage_train_cls', 'disc_means', 'stage_eval_cls', 'stage_report', 'run_stage', 'run_stages',
+           'fold_split', 'stage_cv']
 
 # %% ../nbs/50_stages.ipynb #3087bdff
 def stage_phantom(params: dict, work='.') -> Path:
     "Write the phantom cohort to data/phantom."
-    from ldd_study.phantom import write_phantom_cohort
     return write_phantom_cohort(_p(work, 'data', 'phantom'), params)
 
-# %% ../nbs/50_stages.ipynb #168b360a
-def windowed(vol: np.ndarray, params: dict) -> np.ndarray:
-    "`vol` windowed to [0, 1] with the automatic level/width of the whole volume."
-    from ldd_study.preprocess import window_image
-    return window_image(vol, tuple(params['preprocess']['window_percentiles']))
-
-def seg_input(win: np.ndarray, k: int, size: int):
-    "Slice `k` of the windowed volume resized (aspect kept, padded) to size × size: ((1, S, S) float32, transform)."
-    from ldd_study.preprocess import resize_pad
-    x, tf = resize_pad(win[k], size, order=1)
-    return x[None].astype(np.float32), tf
-
-def label_info(labels2d: np.ndarray, spacing) -> list[dict]:
-    "Geometry (centroid, long-axis angle, length, height) of every disc of a level map (k = IVD label k)."
-    from ldd_study.preprocess import disc_geometry
-    out = []
-    for v in np.unique(labels2d):
-        if v == 0: continue
-        rr, cc = np.nonzero(labels2d == v)
-        out.append(dict(ivd_label=int(v), level=level_name(int(v)), **disc_geometry(rr, cc, tuple(spacing[:2]))))
-    return out
-
-def discs_on_slice(mask2d: np.ndarray, spacing, params: dict, levels2d: np.ndarray | None = None):
-    "Disc instances of a 2D semantic mask (2 = disc) as a level map (k = IVD label k) and their geometry."
-    from ldd_study.preprocess import disc_instances
-    if levels2d is not None:                     # SPIDER masks carry the level: keep it
-        return levels2d.astype(np.uint8), label_info(levels2d, spacing)
-    with warnings.catch_warnings(record=True) as w:
-        warnings.simplefilter('always')
-        pp = params.get('preprocess', {})
-        kw = {a: float(pp[k]) for a, k in (('min_area_mm2', 'min_disc_area_mm2'), ('merge_pitch_fraction',) * 2,
-                                            ('merge_gap_fraction',) * 2, ('split_factor',) * 2) if k in pp}
-        lab, info = disc_instances(mask2d == 2, tuple(spacing[:2]), vertebra_mask2d=(mask2d == 1) if (mask2d == 1).any() else None, **kw)
-    for d in info: d['warning'] = '; '.join(str(x.message) for x in w)
-    return lab.astype(np.uint8), info
-
-def disc_crops_of(win: np.ndarray, k: int, labels2d: np.ndarray, spacing, params: dict, crop_size=None) -> dict:
-    "Crops {IVD label: (C, h, w)} of every disc of the level map `labels2d` on slice `k` of the windowed volume."
-    from ldd_study.preprocess import disc_crop
-    from ldd_study.train import active_profile
-    size = tuple(crop_size or active_profile(params)['cls']['crop_size'])
-    st = int(params['preprocess'].get('crop_neighbour_step', 1))
-    nb = (win[max(k - st, 0)], win[min(k + st, len(win) - 1)]) if int(params.get('classifier', {}).get('in_channels', 2)) == 4 else None
-    return {d['ivd_label']: disc_crop(win[k], labels2d, d, size, float(params['preprocess']['crop_context']), nb, tuple(spacing[:2]))
-            for d in label_info(labels2d, spacing)}
-
 # %% ../nbs/50_stages.ipynb #bdc758a0
-def mid_slice(case, params: dict) -> int:
-    "The mid-sagittal slice of `case`: from its mask where it has one, else from the image (params' `preprocess.mid_*`)."
-    from ldd_study.preprocess import mid_sagittal_index
-    pp = params.get('preprocess', {})
-    kw = dict(labels=tuple(pp['mid_labels'])) if 'mid_labels' in pp else {}
-    if 'mid_band_mm' in pp: kw['band_mm'] = float(pp['mid_band_mm'])
-    return mid_sagittal_index(case.image, case.mask, spacing=tuple(case.spacing[:2]), **kw)
-
 def stage_cohort(params: dict, work='.') -> dict:
     "Read the cohort, choose slices, cache U-Net inputs, manual instances and the graded discs."
-    from ldd_study.preprocess import resize_pad
-    from ldd_study.train import active_profile
     d = params['data']; S = int(active_profile(params)['seg']['image_size'])
     nbh = int(params.get('cohort', {}).get('seg_neighbours', 0))
     c = read_cohort(data_root(params, work), d['source'], d.get('series'))
@@ -160,7 +111,6 @@ def set_names(n: int, fractions) -> list[str]:
 
 def patient_folds(discs: pd.DataFrame, folds: int = 5, seed: int = 0) -> dict:
     "Patient → fold 0..folds-1, stratified on grade mix where every stratum fills the folds, seeded."
-    from sklearn.model_selection import StratifiedKFold, KFold
     st = _strata(discs); pats = np.array(sorted(st.index)); n = max(2, min(folds, len(pats)))
     if st.value_counts().min() >= n: parts = StratifiedKFold(n, shuffle=True, random_state=seed).split(pats, st.loc[pats].values)
     else: parts = KFold(n, shuffle=True, random_state=seed).split(pats)
@@ -193,12 +143,10 @@ def _case_sets(work) -> dict:
 
 def seg_targets_of(masks: np.ndarray, params: dict) -> np.ndarray:
     "Training targets of the U-Net from semantic masks (class 1 = disc; vertebra and canal when `unet.classes` asks)."
-    from ldd_study.unet import seg_targets
     return seg_targets(masks, params.get('unet', {}).get('classes', 'disc'))
 
 def stage_train_seg(params: dict, work='.') -> list:
     "Train the U-Net; model and curve to models/unet.pt and results/train_seg.csv."
-    from ldd_study.train import fit, seg_setup, select_mode
     z = np.load(_p(work, 'cache', 'cohort.npz'))
     cases = pd.read_csv(_p(work, 'cache', 'cases.csv'), dtype={'patient': str}); sets = _case_sets(work)
     cset = cases.series.map(sets).fillna('train').values
@@ -212,69 +160,12 @@ def stage_train_seg(params: dict, work='.') -> list:
     write_csv(_p(work, 'results', 'train_seg.csv'), pd.DataFrame(hist))
     return hist
 
-def save_model(path, model, params: dict, kind: str) -> Path:
-    "Save a trained network with what `predict` needs to rebuild it (params, kind, version), atomically."
-    import torch, ldd_study
-    obj = dict(kind=kind, state_dict=model.state_dict(), params=params, version=ldd_study.__version__)
-    return atomic_write(path, lambda p: torch.save(obj, p))
-
-def load_model(path, device='cpu'):
-    "A network saved by `save_model`, rebuilt from its params, in eval mode; and those params."
-    import torch
-    from ldd_study.train import seg_setup, cls_setup
-    path = Path(path)
-    if not path.exists(): raise DataError(path, "model not found: train it first with `dvc repro` or `make study`")
-    try: obj = torch.load(path, map_location=device, weights_only=False)
-    except Exception as e: raise DataError(path, f"cannot be read as a saved model: {e}") from None
-    prm = obj['params']                  # the profile it was trained with, whatever $LDD_PROFILE says now
-    model = (seg_setup(prm, profile=prm.get('profile')) if obj['kind'] == 'unet' else cls_setup(prm, profile=prm.get('profile')))[0]
-    model.load_state_dict(obj['state_dict']); model.eval()
-    model.saved_version = obj.get('version')          # the package version that saved it, for report.json
-    return model, obj['params']
-
-def clean_disc_mask(disc: np.ndarray, min_fraction: float = 0.25, reference: int = 5) -> np.ndarray:
-    "Drop predicted blobs smaller than `min_fraction` × the median area of the `reference` largest ones (specks between discs)."
-    from scipy import ndimage as ndi
-    lab, n = ndi.label(disc > 0)
-    if n == 0: return np.zeros(disc.shape, bool)
-    area = np.bincount(lab.ravel())[1:]
-    ref = np.median(np.sort(area)[-reference:])
-    return np.isin(lab, 1 + np.nonzero(area >= min_fraction * ref)[0])
-
-def predicted_discs(model, x: np.ndarray, tf, spacing, params: dict, batch: int = 8, proba: np.ndarray | None = None,
-                    threshold: float = 0.5):
-    "Disc instances the U-Net finds on one slice (or in its class probabilities `proba`, when already computed): level map on the slice's own grid (k = IVD label k) and geometry."
-    from ldd_study.train import predict_seg_proba
-    p = proba if proba is not None else predict_seg_proba(model, x[None], batch)[0]   # (C, S, S)
-    disc = tf.inverse(p[1], order=1) >= threshold                   # disc probability, bilinear: a smooth outline on the slice's grid
-    disc = clean_disc_mask(disc, float(params['preprocess'].get('min_disc_fraction', 0.25)))
-    return discs_on_slice(np.where(disc, 2, 0), spacing, params)
-
-def match_discs(manual: np.ndarray, auto: np.ndarray) -> dict:
-    "The predicted disc matched to each manual disc: the one overlapping it most (0 where none overlaps)."
-    out = {}
-    for k in np.unique(manual):
-        if k == 0: continue
-        ov = auto[(manual == k) & (auto > 0)]
-        out[int(k)] = int(np.bincount(ov).argmax()) if ov.size else 0
-    return out
-
-def per_disc_dice(manual: np.ndarray, auto: np.ndarray, labels=None) -> pd.DataFrame:
-    "Dice and IoU of each manual disc against the predicted disc that overlaps it most (0 where none does), and that disc's label."
-    from ldd_study.metrics import dice_iou
-    m = match_discs(manual, auto); rows = []
-    for k in (labels if labels is not None else sorted(m)):
-        a = m.get(int(k), 0)
-        d, j = dice_iou(auto == a, manual == k) if a else (0.0, 0.0)
-        rows.append(dict(ivd_label=int(k), dice=d, iou=j, auto_label=a))
-    return pd.DataFrame(rows, columns=['ivd_label', 'dice', 'iou', 'auto_label'])
-
+# %% ../nbs/50_stages.ipynb #81c4d16b
 def stage_eval_seg(params: dict, work='.') -> dict:
     "Predict every case's mid slice; per-disc Dice/IoU to results/seg_discs.csv, predicted discs to cache/auto_discs.npz."
     model, _ = load_model(_p(work, 'models', 'unet.pt'))
     z = np.load(_p(work, 'cache', 'cohort.npz')); man = np.load(_p(work, 'cache', 'manual_discs.npz'))
     cases = pd.read_csv(_p(work, 'cache', 'cases.csv'), dtype={'patient': str}); sets = _case_sets(work)
-    from ldd_study.preprocess import resize_transform
     rows, auto = [], {}
     for i, c in tqdm(list(cases.iterrows()), desc='eval_seg', leave=False):
         tf = resize_transform((c.rows, c.cols), z['images'].shape[-1])
@@ -305,15 +196,6 @@ def _fig2_cases(z, cases, sets, man, auto, params, work, n=None):
     save_npz(_p(work, 'results', 'fig2_cases.npz'), patients=np.array([cases.iloc[i].patient for i in pick]), **arrs)
 
 # %% ../nbs/50_stages.ipynb #4f181900
-def slice_offsets(n: int) -> list[int]:
-    "Offsets of the graded slice and `n` neighbours either side (in steps of `preprocess.crop_neighbour_step`), graded slice first."
-    return [0] + [o for i in range(1, int(n) + 1) for o in (-i, i)]
-
-def neighbour_slices(k: int, n: int, n_slices: int, params: dict) -> list[tuple[int, int]]:
-    "(offset, slice index) of slice `k` and its `n` neighbours either side, `preprocess.crop_neighbour_step` apart, those of the `n_slices` that exist; `k` first."
-    step = int(params.get('preprocess', {}).get('crop_neighbour_step', 1))
-    return [(o, k + o * step) for o in slice_offsets(n) if 0 <= k + o * step < n_slices]
-
 def stage_crops(params: dict, work='.') -> pd.DataFrame:
     "Crops of every graded disc from predicted and manual masks, on the graded slice and its neighbours: cache/crops.npz and cache/crops.csv."
     cases = pd.read_csv(_p(work, 'cache', 'cases.csv'), dtype={'patient': str})
@@ -363,7 +245,6 @@ def _training_rows(t: pd.DataFrame, sets, how: str) -> pd.DataFrame:
 
 def stage_train_cls(params: dict, work='.') -> list:
     "Train the attention-VGG grader; model and curve to models/grader.pt and results/train_cls.csv."
-    from ldd_study.train import fit, cls_setup, select_mode
     X = np.load(_p(work, 'cache', 'crops.npz'))['crops']; t = _labelled_crops(work)
     c = params.get('classifier', {}); how = c.get('train_crops', 'auto')
     last = select_mode(params, 'cls') == 'last'                            # train on train + tune, keep the last epoch
@@ -377,6 +258,7 @@ def stage_train_cls(params: dict, work='.') -> list:
     write_csv(_p(work, 'results', 'train_cls.csv'), pd.DataFrame(hist))
     return hist
 
+# %% ../nbs/50_stages.ipynb #9e36b62b
 def disc_means(t: pd.DataFrame, *probs: np.ndarray):
     "Crop rows reduced to one per (series, disc, crop kind), its first row, with each of `probs` averaged over the disc's slices."
     key = t.groupby(['series', 'ivd_label', 'crop'], sort=False).ngroup().values   # groups in order of first appearance
@@ -389,8 +271,6 @@ PREDICTION_COLUMNS = ['patient', 'set', 'ivd_label', 'level', 'crop', 'found', '
 
 def stage_eval_cls(params: dict, work='.') -> dict:
     "Grade every disc from its automatic and manual crops: results/predictions.csv and metrics/cls.json."
-    from ldd_study.train import predict_cls
-    from ldd_study.metrics import grading_metrics
     model, _ = load_model(_p(work, 'models', 'grader.pt'))
     X = np.load(_p(work, 'cache', 'crops.npz'))['crops']; t = _labelled_crops(work)
     t = t[t.offset.abs() <= int(params.get('classifier', {}).get('test_slices', 0))]
@@ -422,19 +302,19 @@ def stage_eval_cls(params: dict, work='.') -> dict:
 # %% ../nbs/50_stages.ipynb #a2c75b0c
 def stage_report(params: dict, work='.') -> list:
     "Render the report notebooks into reports/."
-    from ldd_study.report import render_reports
     return render_reports(_p(work, 'results').resolve(), _p(work, 'reports').resolve(), params=params)
 
 STAGES = dict(phantom=stage_phantom, cohort=stage_cohort, split=stage_split, train_seg=stage_train_seg,
               eval_seg=stage_eval_seg, crops=stage_crops, train_cls=stage_train_cls, eval_cls=stage_eval_cls,
               report=stage_report)
 
+# %% ../nbs/50_stages.ipynb #7264ee3d
 def run_stage(name: str, params: dict | None = None, work='.'):
     "Run one stage by name with `params` (default: the project's params.yaml)."
     if name not in STAGES: raise SystemExit(f"unknown stage {name!r}; stages: {', '.join(STAGES)}")
     params = params or load_params(_p(work, 'params.yaml'))
     if os.environ.get('LDD_PROFILE'): params = {**params, 'profile': os.environ['LDD_PROFILE']}
-    import torch; torch.set_num_threads(max(1, int(params.get('train', {}).get('threads', 0)) or torch.get_num_threads()))
+    torch.set_num_threads(max(1, int(params.get('train', {}).get('threads', 0)) or torch.get_num_threads()))
     return STAGES[name](params, work)
 
 def run_stages(names=None):
@@ -456,7 +336,6 @@ def fold_split(split: pd.DataFrame, fold: int, folds: int) -> pd.DataFrame:
 
 def stage_cv(params: dict, work='.') -> dict:
     "Patient-grouped k-fold cross-validation of the whole automatic path: results/cv_predictions.csv, cv_seg_discs.csv."
-    import shutil
     if not params.get('cv', {}).get('run', False):      # off: empty tables, so the report says no CV was run
         write_csv(_p(work, 'results', 'cv_predictions.csv'), pd.DataFrame(columns=PREDICTION_COLUMNS + ['fold']))
         write_csv(_p(work, 'results', 'cv_seg_discs.csv'), pd.DataFrame(columns=['patient', 'set', 'ivd_label', 'level', 'dice', 'iou', 'fold']))

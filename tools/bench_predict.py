@@ -1,7 +1,7 @@
 """Time of `ldd-study predict` per case once the models are loaded, on this machine's CPU (synthetic models; never a result).
 
 The U-Net and the grader of a profile (default: cpu) are built untrained (`seg_setup`, `cls_setup`), saved and loaded
-as the command does (`stages.save_model`, `predict.load_predictor`), and `predict.predict_paths` grades each case in
+as the command does (`models.save_model`, `predict.load_predictor`), and `predict.predict_paths` grades each case in
 turn into a temporary folder. Cases: phantom volumes at the phantom's size from params.yaml (7 slices of 256 x 224),
 the same with 15 slices (what `auto` segments at most), and the SPIDER T2 sample's volumes (9 slices of 640 x 512)
 where `sample_root()` finds them.
@@ -24,7 +24,8 @@ from ldd_study.core import load_params, sample_root
 from ldd_study.io import load_image
 from ldd_study.phantom import write_phantom_cohort
 from ldd_study.preprocess import resize_pad
-from ldd_study.stages import save_model, seg_input, windowed
+from ldd_study.models import save_model
+from ldd_study.discs import seg_input, windowed
 from ldd_study.train import cls_setup, seg_setup
 from ldd_study.predict import Predictor, load_predictor, predict_paths
 

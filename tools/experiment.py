@@ -85,7 +85,8 @@ def fold_members(params, w: Path, STAGES) -> pd.DataFrame:
 def run_cls(params, out: Path, folds, tta: bool, ensemble: bool = False):
     from sklearn.metrics import cohen_kappa_score
     from ldd_study.core import GROUPS, LUMBAR_LABELS
-    from ldd_study.stages import STAGES, load_model, _labelled_crops
+    from ldd_study.stages import STAGES, _labelled_crops
+    from ldd_study.models import load_model
     from ldd_study.train import predict_cls
     preds = []
     for f in folds:

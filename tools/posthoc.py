@@ -33,7 +33,10 @@ def seg_variants(model, z, i, predict_seg_proba) -> dict:
 def cmd_seg(params):
     "Median per-disc Dice of each test-time variant and threshold, and of the manual masks taken to the U-Net's grid and back."
     from ldd_study.core import LUMBAR_LABELS
-    from ldd_study.stages import load_model, predicted_discs, per_disc_dice, _case_sets
+    from ldd_study.stages import _case_sets
+    from ldd_study.models import load_model
+    from ldd_study.discs import predicted_discs
+    from ldd_study.metrics import per_disc_dice
     from ldd_study.preprocess import resize_transform, resize_pad
     from ldd_study.train import predict_seg_proba
     rows, ceiling = [], []
@@ -66,7 +69,8 @@ def cmd_seg(params):
 def cmd_cls(params):
     "3-group exact accuracy when each fold's grader averages its discs over 0-2 neighbouring slices, with and without the mirror image."
     from ldd_study.core import GROUPS, LUMBAR_LABELS
-    from ldd_study.stages import STAGES, load_model, _labelled_crops, _graded_discs, disc_means
+    from ldd_study.stages import STAGES, _labelled_crops, _graded_discs, disc_means
+    from ldd_study.models import load_model
     from ldd_study.train import predict_cls
     params = {**params, 'classifier': {**params['classifier'], 'test_slices': 2}, 'train': {**params['train'], 'progress': False}}
     out, truth = [], []
