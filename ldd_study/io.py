@@ -14,9 +14,10 @@ from .core import DataError, level_label, level_name, pfirrmann_group, GROUPS
 sitk.ProcessObject.SetGlobalWarningDisplay(False)   # failures surface as DataError, not as ITK's console noise
 
 # %% auto #0
-__all__ = ['IMAGE_SUFFIXES', 'SEMANTIC', 'case_name', 'dicom_series_files', 'read_image', 'orientation_recorded', 'slice_plane',
-           'sagittal_array', 'mask_kind', 'semantic_mask', 'disc_levels', 'read_grades', 'Cohort', 'check_grid',
-           'read_cohort', 'Case', 'read_sagittal', 'load_image', 'load_case']
+__all__ = ['IMAGE_SUFFIXES', 'LUMA', 'SEMANTIC', 'PIXEL_SPACING_MM', 'MAX_SLICE_SPACING_MM', 'GAP_TOLERANCE', 'case_name',
+           'dicom_series_files', 'to_grey', 'read_image', 'orientation_recorded', 'slice_plane', 'sagittal_array',
+           'mask_kind', 'semantic_mask', 'disc_levels', 'read_grades', 'Cohort', 'check_grid', 'read_cohort',
+           'ReadWarning', 'check_spacing', 'dicom_slice_gaps', 'Case', 'read_sagittal', 'load_image', 'load_case']
 
 # %% ../nbs/10_io.ipynb #7b540674
 IMAGE_SUFFIXES = ('.mha', '.mhd', '.nii.gz', '.nii', '.nrrd', '.seg.nrrd', '.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.dcm')
@@ -40,8 +41,17 @@ def dicom_series_files(folder) -> list[str]:
     files = max((sitk.ImageSeriesReader.GetGDCMSeriesFileNames(folder, i) for i in ids), key=len)
     return list(files)
 
+LUMA = (0.299, 0.587, 0.114)   # weights of R, G, B in the luminance of an RGB(A) image (ITU-R BT.601)
+
+def to_grey(img: sitk.Image) -> sitk.Image:
+    "A scalar image of `img`: itself if scalar, else float32 luminance of RGB(A) (alpha ignored) or the grey of grey+alpha."
+    n = img.GetNumberOfComponentsPerPixel()
+    if n == 1: return img
+    ch = [sitk.VectorIndexSelectionCast(img, i, sitk.sitkFloat32) for i in range(min(n, 3))]   # float first: no rounding
+    return ch[0] if n < 3 else ch[0]*LUMA[0] + ch[1]*LUMA[1] + ch[2]*LUMA[2]
+
 def read_image(path) -> sitk.Image:
-    "Read a volume, a 2D image or a DICOM series folder; a clear `DataError` when it cannot be read."
+    "Read a volume, a 2D image or a DICOM series folder as a scalar image; a clear `DataError` when it cannot be read."
     p = Path(path)
     if not p.exists(): raise DataError(p, "file not found")
     try:
@@ -53,14 +63,13 @@ def read_image(path) -> sitk.Image:
             img = sitk.ReadImage(str(p))
     except DataError: raise
     except RuntimeError as e:
+        if 'Unknown PixelType' in str(e):
+            raise DataError(p, "cannot be read: SimpleITK does not read its pixel type (a grey + alpha PNG?); "
+                               "save it as a greyscale or RGB image") from None
         msg = str(e).strip().splitlines()
         why = next((l for l in msg if 'Exception' not in l and l.strip()), msg[-1] if msg else '')
         raise DataError(p, f"cannot be read as an image (corrupt, truncated or not an image): {why.strip()[:160]}") from None
-    if img.GetNumberOfComponentsPerPixel() > 1:   # RGB screenshots of 2D images: luminance
-        img = sitk.VectorIndexSelectionCast(img, 0, sitk.sitkFloat32) if img.GetNumberOfComponentsPerPixel() < 3 else \
-              sitk.Cast(sitk.VectorIndexSelectionCast(img, 0)*0.299 + sitk.VectorIndexSelectionCast(img, 1)*0.587
-                        + sitk.VectorIndexSelectionCast(img, 2)*0.114, sitk.sitkFloat32)
-    return img
+    return to_grey(img)
 
 # %% ../nbs/10_io.ipynb #be4fa3af
 _AXES = {0: 'left-right', 1: 'anterior-posterior', 2: 'superior-inferior'}
@@ -265,6 +274,54 @@ def read_cohort(root, source: str = 'sample', series: str | None = None) -> Coho
     table = pd.DataFrame(rows, columns=['patient', 'series', 'image', 'mask', 'size', 'spacing', 'grades'])
     return Cohort(root, source, table, grades, problems)
 
+# %% ../nbs/10_io.ipynb #68c993f6
+PIXEL_SPACING_MM = (0.1, 3.0)   # plausible in-plane pixel spacing (mm) of a lumbar MRI: outside it an input is refused
+MAX_SLICE_SPACING_MM = 10.0     # sagittal slices further apart (mm) than this are read, with a warning
+
+class ReadWarning(UserWarning):
+    "Something doubtful about an image that was read all the same (slice spacing, a gap in a DICOM series)."
+
+def _mm(x) -> str: return f"{round(float(x), 4)}"
+
+def check_spacing(path, spacing, dim: int = 3) -> list[str]:
+    "Warnings about `spacing` (row, col, slice) mm; a `DataError` naming `path` when the pixel spacing is implausible."
+    (r, c), (lo, hi) = spacing[:2], PIXEL_SPACING_MM
+    if not all(lo <= float(s) <= hi for s in (r, c)):
+        raise DataError(path, f"pixel spacing {_mm(r)} × {_mm(c)} mm is outside the plausible {lo:g}–{hi:g} mm of a lumbar "
+                              f"MRI (a wrong or missing spacing in the header?): fix it in the file to grade this image")
+    if dim < 3 or len(spacing) < 3 or float(spacing[2]) <= MAX_SLICE_SPACING_MM: return []
+    return [f"slice spacing {_mm(spacing[2])} mm is over {MAX_SLICE_SPACING_MM:g} mm: the graded slice may miss the "
+            f"spine's midline and its neighbouring slices lie far from it, so grades are less reliable"]
+
+# %% ../nbs/10_io.ipynb #698b12f4
+GAP_TOLERANCE = 0.10   # a step between neighbouring DICOM slices this far (relative) from the median step is reported
+
+def _dicom_floats(r: sitk.ImageFileReader, tag: str) -> np.ndarray | None:
+    "The numbers of a multi-valued DICOM tag of a header, or None where it is missing."
+    if not r.HasMetaDataKey(tag): return None
+    try: return np.array([float(v) for v in r.GetMetaData(tag).split('\\')])
+    except ValueError: return None
+
+def dicom_slice_gaps(folder, tolerance: float = GAP_TOLERANCE, most: int = 3) -> list[str]:
+    "Warnings where neighbouring files of the DICOM series in `folder` lie further apart (or closer) than the median step."
+    files = dicom_series_files(folder)
+    if len(files) < 3: return []
+    heads = [_header(f) for f in files]
+    pos = [_dicom_floats(h, '0020|0032') for h in heads]
+    if any(p is None or len(p) != 3 for p in pos): return []                          # no positions to compare
+    pos, iop = np.array(pos), _dicom_floats(heads[0], '0020|0037')
+    normal = np.cross(iop[:3], iop[3:]) if iop is not None and len(iop) == 6 else pos[-1] - pos[0]
+    if np.linalg.norm(normal) == 0: return []
+    steps = np.abs(np.diff(pos @ (normal / np.linalg.norm(normal)))); med = float(np.median(steps))
+    if med <= 0: return []
+    out = []
+    for i in np.flatnonzero(np.abs(steps - med) > tolerance * med):
+        gap = steps[i] > med
+        out.append(f"DICOM series has {'a gap' if gap else 'uneven slices'}: slices {i} and {i + 1} ({Path(files[i]).name}, "
+                   f"{Path(files[i + 1]).name}) are {steps[i]:.1f} mm apart where the others are {med:.1f} mm "
+                   f"({'a missing file?' if gap else 'a duplicate or extra file?'})")
+    return out if len(out) <= most else out[:most] + [f"… and {len(out) - most} more uneven steps in this DICOM series"]
+
 # %% ../nbs/10_io.ipynb #7386d070
 @dataclass
 class Case:
@@ -278,11 +335,15 @@ class Case:
     reference: sitk.Image | None = None    # the image in (slice, row, col) order, for writing results on its grid
     path: str = ''
 
-def read_sagittal(path) -> tuple[np.ndarray, tuple, sitk.Image, sitk.Image]:
+def read_sagittal(path, warns: list | None = None) -> tuple[np.ndarray, tuple, sitk.Image, sitk.Image]:
     "One image (file or DICOM folder): sagittal (slice, row, col) float32 pixels, spacing, that image, and the image as stored."
     img = read_image(path)
     a, sp, ref = sagittal_array(img, path)
     if a.dtype.kind == 'f' and not np.isfinite(a).all(): raise DataError(path, "image holds NaN or infinite values")
+    found = check_spacing(path, sp, img.GetDimension()) + (dicom_slice_gaps(path) if Path(path).is_dir() else [])
+    if warns is not None: warns += found
+    else:
+        for w in found: warnings.warn(f"{path}: {w}", ReadWarning, stacklevel=2)
     return a.astype(np.float32), sp, ref, img
 
 def load_image(path) -> tuple[np.ndarray, tuple, sitk.Image]:

@@ -93,6 +93,7 @@ class Scan:
     spacing: tuple
     reference: sitk.Image
     original: sitk.Image
+    warnings: list = field(default_factory=list)   # what reading found doubtful: slice spacing, gaps in a DICOM series
 
     @property
     def slices(self) -> int:
@@ -101,9 +102,9 @@ class Scan:
 
 def read_scan(path) -> Scan:
     "Read a DICOM series folder, a volume or a 2D image as a `Scan`; a `DataError` naming the file when it cannot."
-    p = Path(path)
-    a, sp, ref, img = read_sagittal(p)
-    return Scan(p, case_name(p), a, tuple(float(s) for s in sp), ref, img)
+    p, warns = Path(path), []
+    a, sp, ref, img = read_sagittal(p, warns)
+    return Scan(p, case_name(p), a, tuple(float(s) for s in sp), ref, img, warns)
 
 def _slice_axis(original: sitk.Image, reference: sitk.Image) -> int:
     "Axis of the stored image that runs along the sagittal slice normal (the reference's third axis)."

@@ -14,7 +14,7 @@ from .core import level_name
 VERTEBRA, DISC, CANAL = 1, 2, 3   # semantic mask values of the SPIDER T2 sample (and of the phantom)
 
 # %% auto #0
-__all__ = ['VERTEBRA', 'DISC', 'CANAL', 'window_level', 'window_image', 'otsu_threshold', 'best_vertical_path',
+__all__ = ['VERTEBRA', 'DISC', 'CANAL', 'MAX_UPSAMPLE', 'window_level', 'window_image', 'otsu_threshold', 'best_vertical_path',
            'canal_continuity', 'mid_sagittal_scores', 'mid_sagittal_index', 'ResizeTransform', 'resize_pad',
            'resize_transform', 'LevelWarning', 'disc_geometry', 'disc_instances', 'sacrum_check', 'disc_crop',
            'disc_crops']
@@ -22,10 +22,10 @@ __all__ = ['VERTEBRA', 'DISC', 'CANAL', 'window_level', 'window_image', 'otsu_th
 # %% ../nbs/20_preprocess.ipynb #0cf09c94
 def window_level(img: np.ndarray, percentiles: Sequence[float] = (0.5, 99.5), body: np.ndarray | None = None
                  ) -> tuple[float, float]:
-    "Automatic window `(level, width)` from robust percentiles of the non-zero (or `body`) voxels of `img`."
+    "Automatic window `(level, width)` from robust percentiles of the voxels of `img` above its minimum (or of `body`)."
     a = np.asarray(img)
-    v = a[np.asarray(body, bool)] if body is not None else a[a != 0]
-    if v.size == 0: v = a.ravel()                      # an all-zero image: fall back to every voxel
+    v = a[np.asarray(body, bool)] if body is not None else a[a != a.min()] if a.size else a.ravel()
+    if v.size == 0: v = a.ravel()                      # a constant image: fall back to every voxel
     if v.size == 0: return 0.0, 0.0
     lo, hi = np.percentile(v.astype(np.float64), percentiles)
     return float((lo + hi) / 2), float(hi - lo)
@@ -76,11 +76,13 @@ def _body_mask(img01: np.ndarray, erode_px: int) -> np.ndarray:
     if n > 1: b = lab == 1 + int(np.argmax(ndi.sum(b, lab, range(1, n + 1))))
     return ndi.binary_erosion(b, iterations=erode_px, border_value=0) if erode_px > 0 else b
 
+MAX_UPSAMPLE = 4.0   # the 1 mm grid of `canal_continuity` has at most this many times the input's rows and columns
+
 def canal_continuity(vol: np.ndarray, spacing: Sequence[float] = (1.0, 1.0), band_mm: float = 6.0,
                      percentiles: Sequence[float] = (0.5, 99.5)) -> np.ndarray:
     "Per slice of `vol`: rows (mm) where bright CSF lies within `band_mm` of the canal line found on the mean slice."
     w = window_image(vol, percentiles)
-    z = (1.0, float(spacing[0]), float(spacing[1]))                      # resample in-plane to 1 mm
+    z = (1.0, *(min(float(s), MAX_UPSAMPLE) for s in spacing[:2]))       # resample in-plane to 1 mm, at most 4× the size
     if max(abs(z[1] - 1), abs(z[2] - 1)) > 0.05: w = ndi.zoom(w, z, order=1, grid_mode=True, mode='nearest')
     mean = w.mean(0)
     g = lambda s_col: ndi.gaussian_filter(mean, (3.0, s_col))
