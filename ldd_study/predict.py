@@ -229,7 +229,7 @@ def predict_scan(predictor: Predictor, scan: Scan, slice='image', params: dict |
     lumbar = [l for l in ivd if l in LUMBAR_LABELS]
     if len(lumbar) < len(LUMBAR_LABELS):
         warns.append(f"{len(lumbar)} of the 5 lumbar discs found on slice {si}")
-    warns += sorted({d['warning'] for d in info if d.get('warning')})
+    warns += sorted({d['warning'] for d in info if d.get('warning')}) + list(scan.warnings)   # and the reader's: spacing, DICOM gaps
     notes = []
     if scan.original.GetDimension() == 2 or not orientation_recorded(scan.original):
         notes.append("the file records no orientation: rows are taken as superior→inferior and columns as "

@@ -187,3 +187,28 @@ def test_out_problems_are_one_line_usage_errors(run, tmp_path):
         assert rc == 2 and why in err and err.strip().count('\n') == 0, err
     rc, _, err = cli('predict', scan, '--out', tmp_path/'o', '--model', models, '--threads', '-3')
     assert rc == 2 and 'threads are 0 (all cores) or more' in err
+
+
+def test_inputs_are_read_right(run, tmp_path):
+    "Issue 13's wrong-results cases: RGB PNG, an int16 volume with an offset, implausible spacing, a DICOM series with a gap."
+    import shutil
+    models, inputs = run['root']/'work'/'models', run['root']/'inputs'
+    grey = sitk.ReadImage(str(inputs/'slice2d.png'))
+    rgb = sitk.Compose([grey] * 3); sitk.WriteImage(rgb, str(tmp_path/'rgb.png'))
+    vol = sitk.ReadImage(str(inputs/'plain.mha'))
+    shifted = sitk.Cast(vol, sitk.sitkInt16) * 100 - 3000; shifted.CopyInformation(vol)
+    sitk.WriteImage(shifted, str(tmp_path/'int16.mha'))
+    for name, sp in (('five', 5.0), ('fifty', 50.0)):
+        im = sitk.Image(vol); im.SetSpacing((sp, sp, 4.0)); sitk.WriteImage(im, str(tmp_path/f'{name}.mha'))
+    shutil.copytree(inputs/'series', tmp_path/'gap'); (tmp_path/'gap'/'001.dcm').unlink()
+    t0 = time.time()
+    rc, out, err = cli('predict', tmp_path/'rgb.png', tmp_path/'int16.mha', tmp_path/'five.mha', tmp_path/'fifty.mha',
+                       tmp_path/'gap', '--out', tmp_path/'out', '--model', models, '--threads', '1')
+    assert rc == 1 and time.time() - t0 < 120, err
+    for name, sp in (('five', '5.0 × 5.0'), ('fifty', '50.0 × 50.0')):
+        assert f'{name}.mha: pixel spacing {sp} mm is outside the plausible' in err, err
+    grades = lambda d, c: pd.read_csv(d/c/'grades.csv').drop(columns='case')
+    pd.testing.assert_frame_equal(grades(tmp_path/'out', 'rgb'), grades(run['out'], 'slice2d'), atol=2e-3)   # luminance, not zeros
+    pd.testing.assert_frame_equal(grades(tmp_path/'out', 'int16'), grades(run['out'], 'plain'), atol=2e-3)   # window follows the range
+    rep = json.loads((tmp_path/'out'/'gap'/'report.json').read_text())
+    assert any('DICOM series has a gap' in w for w in rep['warnings']), rep['warnings']
