@@ -63,6 +63,7 @@ def _profile(params: dict) -> dict:
     "The training profile saved in a model's params (not today's `$LDD_PROFILE`)."
     return active_profile(params, params.get('profile'))
 
+# %% ../nbs/65_predict.ipynb #84c5fdbc
 def _model_info(path: Path, model, params: dict) -> dict:
     "File, package version, training profile and SHA-256 (12 hex digits) of a saved model (read once, by `load_model`)."
     return dict(file=path.name, version=getattr(model, 'saved_version', None), profile=params.get('profile'),
@@ -106,6 +107,7 @@ def read_scan(path) -> Scan:
     a, sp, ref, img = read_sagittal(p, warns)
     return Scan(p, case_name(p), a, tuple(float(s) for s in sp), ref, img, warns)
 
+# %% ../nbs/65_predict.ipynb #4d529291
 def _slice_axis(original: sitk.Image, reference: sitk.Image) -> int:
     "Axis of the stored image that runs along the sagittal slice normal (the reference's third axis)."
     d0 = np.array(original.GetDirection()).reshape(3, 3)
@@ -135,6 +137,7 @@ def slice_candidates(n: int, max_slices: int) -> list[int]:
     m = max(1, min(int(n), int(max_slices))); a = (int(n) - m) // 2
     return list(range(a, a + m))
 
+# %% ../nbs/65_predict.ipynb #8033871d
 def mid_classes(seg_params: dict) -> dict[str, int]:
     "U-Net classes {name: index} whose area picks the slice: those of `preprocess.mid_labels` it predicts, disc always."
     names = seg_class_names(seg_params.get('unet', {}).get('classes', 'disc'))
@@ -142,6 +145,7 @@ def mid_classes(seg_params: dict) -> dict[str, int]:
     want = {by_value.get(int(v)) for v in seg_params.get('preprocess', {}).get('mid_labels', [SEMANTIC['disc']])} | {'disc'}
     return {n: i for i, n in enumerate(names) if n in want}
 
+# %% ../nbs/65_predict.ipynb #9fd44a2d
 def auto_slice(predictor: Predictor, win: np.ndarray, ks, spacing, batch: int = 16) -> tuple[int, dict, np.ndarray]:
     "Position in `ks` of the slice with most predicted `mid_classes` area (-1 when no slice has a disc), each class's areas (mm²), and the U-Net's class probabilities of each slice."
     xs, tfs = zip(*(seg_input(win, k, predictor.image_size) for k in ks))
@@ -172,6 +176,7 @@ class Prediction:
 
 GRADE_COLUMNS = ['case', 'ivd_label', 'level', 'group', 'p_mild', 'p_moderate', 'p_serious', 'pfirrmann']
 
+# %% ../nbs/65_predict.ipynb #213ff1eb
 def _choose_slice(predictor: Predictor, scan: Scan, win: np.ndarray, how, params: dict) -> tuple[int, str, list, list, np.ndarray | None]:
     "Sagittal index of the slice to grade, how it was chosen, the slices searched with their disc area, warnings, and its U-Net probabilities if already computed."
     n, warns = scan.slices, []
@@ -200,6 +205,7 @@ def _choose_slice(predictor: Predictor, scan: Scan, win: np.ndarray, how, params
     if not 0 <= int(how) < m: raise DataError(scan.path, f"--slice {how} is outside its {m} slices (0–{m - 1})")
     return sagittal_slice_index(scan.original, scan.reference, int(how)), 'given', [], warns, None
 
+# %% ../nbs/65_predict.ipynb #cc4605ae
 def predict_scan(predictor: Predictor, scan: Scan, slice='image', params: dict | None = None) -> Prediction:
     "Find and grade the discs of `scan` on the slice chosen by `slice` ('auto', 'image' or an index along its own slice axis)."
     pp = predict_params(params); t0 = time.perf_counter()
@@ -256,6 +262,7 @@ def slice_geometry(reference: sitk.Image, k: int) -> dict:
                 column_direction=d[:, 0].round(6).tolist(), row_direction=d[:, 1].round(6).tolist(),
                 spacing_mm=[round(v, 6) for v in reference.GetSpacing()[:2]])
 
+# %% ../nbs/65_predict.ipynb #f79a7525
 def overlay_figure(image2d: np.ndarray, labels2d: np.ndarray, grades: pd.DataFrame, spacing=(1.0, 1.0),
                    title: str = '', width_px: int = 640):
     "The windowed slice with each disc filled in its group's colour and named: level, group, probability, Pfirrmann grade."
@@ -397,6 +404,7 @@ def _summary(case: str, pred: Prediction) -> str:
     discs = '; '.join(f"{r.level} {r.group} {getattr(r, 'p_' + r.group):.2f}" for r in pred.grades.itertuples())
     return f"{case}: slice {pred.slice_index}, {discs}" + (f"  ({len(pred.warnings)} warnings)" if pred.warnings else '')
 
+# %% ../nbs/65_predict.ipynb #130b6d4f
 class InternalError(DataError):
     "An error nobody foresaw while grading one input (a bug, not a bad input): its traceback is in `log`."
     def __init__(self, path, exc: BaseException, log: Path):
@@ -422,6 +430,7 @@ def check_out(out, inputs) -> Path:
     except OSError as e: raise DataError(out, f"--out cannot be created: {e.strerror or e}") from None
     return Path(out)
 
+# %% ../nbs/65_predict.ipynb #60960296
 def predict_paths(paths, out, predictor: Predictor, slice='image', params: dict | None = None, progress: bool | None = None,
                   echo: bool = True) -> tuple[list[Path], list[DataError]]:
     "Grade every scan in `paths` into `out/<case>/`: the folders written and the problems met, one per bad input."

@@ -45,6 +45,7 @@ def _central_argmax(scores: Sequence[float]) -> int:
     best = np.flatnonzero(s >= s.max() - 1e-9 * max(1.0, abs(s.max())))
     return int(best[np.argmin(np.abs(best - (n - 1) / 2))])
 
+# %% ../nbs/20_preprocess.ipynb #1a5bb1ec
 def otsu_threshold(x: np.ndarray, bins: int = 256) -> float:
     "Otsu's threshold of the values `x` (the split that maximises the between-class variance)."
     x = np.asarray(x, np.float64).ravel()
@@ -69,6 +70,7 @@ def best_vertical_path(response: np.ndarray, step: int = 2, penalty: float = 0.0
     for r in range(n - 1, 0, -1): path[r - 1] = back[r, path[r]]
     return path
 
+# %% ../nbs/20_preprocess.ipynb #e6e06f45
 def _body_mask(img01: np.ndarray, erode_px: int) -> np.ndarray:
     "The body (largest non-dark region, holes filled) of a [0, 1] slice, eroded `erode_px` from its edge and the border."
     b = ndi.binary_fill_holes(ndi.binary_closing(ndi.gaussian_filter(img01, 2) > 0.1, iterations=5))
@@ -96,6 +98,7 @@ def canal_continuity(vol: np.ndarray, spacing: Sequence[float] = (1.0, 1.0), ban
     sm = ndi.gaussian_filter(w, (0, 1, 1))
     return np.array([(np.where(band, s, 0).max(1) > t).sum() for s in sm], np.float64)
 
+# %% ../nbs/20_preprocess.ipynb #48b74ef5
 def mid_sagittal_scores(vol: np.ndarray, mask: np.ndarray | None = None, labels: Sequence[int] = (DISC, CANAL),
                         spacing: Sequence[float] = (1.0, 1.0), band_mm: float = 6.0) -> np.ndarray:
     "Score of each slice as the mid-sagittal one: mask area of `labels` when `mask` is given, else `canal_continuity`."
