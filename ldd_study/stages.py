@@ -100,7 +100,7 @@ def cohort_note(problems: list, left_out: list, unmatched: int = 0, where='resul
     "What the cohort stage says on stderr: how many problems, the cases left out, the first `first` problems; '' when none."
     if not problems and not unmatched: return ''
     n, cut = len(problems), 2 * first
-    head = f"cohort: {n} problem{'' if n == 1 else 's'}"
+    head = f"cohort: {n or 'no'} problem{'' if n == 1 else 's'}"
     if left_out: head += f", cases left out: {', '.join(left_out[:cut])}" + (f" and {len(left_out) - cut} more" if len(left_out) > cut else '')
     if unmatched: head += f"; {unmatched} graded disc{'' if unmatched == 1 else 's'} not found on {'its' if unmatched == 1 else 'their'} slice's mask"
     lines = [f"{head}; all in {where}"] + [f"  {p}" for p in problems[:first]]
