@@ -5,12 +5,12 @@
 # %% ../nbs/70_cli.ipynb #9c953940
 from __future__ import annotations
 import argparse, json, sys
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 from .core import DataError, level_name, load_params, project_root, GROUPS, pfirrmann_group
-from .io import read_cohort, load_case
+from .io import read_cohort, load_case, _natural
 
 def slice_discs(case, params: dict | None = None) -> tuple[int, dict[int, int], list[str]]:
     "Chosen slice of `case`, its discs as {IVD label: pixel count}, and warnings."
@@ -20,33 +20,39 @@ def slice_discs(case, params: dict | None = None) -> tuple[int, dict[int, int], 
     return k, {int(d['ivd_label']): int(d['area_px']) for d in info}, sorted({d['warning'] for d in info if d.get('warning')})
 
 def inspect_cohort(root, source: str = 'sample', params: dict | None = None, progress: bool = True) -> dict:
-    "Counts of what the cohort under `root` holds, and every case or disc left out with its reason."
+    "Counts of what the cohort under `root` holds; every graded disc is matched or in `unmatched` with its reason."
     c = read_cohort(root, source)
     out = dict(root=str(root), source=source, patients=len(c.patients), series=len(c.table), slices=0,
                graded_discs=len(c.grades), matched_discs=0, grade_counts={}, matched_grade_counts={},
                group_counts={}, cases=[], unmatched=[], problems=[str(p) for p in c.problems])
-    gmatched = Counter()
+    graded = {(str(p), int(l)): int(g) for p, l, g in zip(c.grades.patient, c.grades.ivd_label, c.grades.pfirrmann)}
+    n_series = Counter([x['patient'] for x in c.left_out] + list(c.table.patient))    # series per patient, refused ones too
+    why, matched = defaultdict(list), set()
+    def miss(patient, series, labels, reason):                # a graded disc of this series is not matched: why
+        for l in labels: why[(str(patient), int(l))].append(f"{series}: {reason}" if n_series[patient] > 1 else reason)
+    for x in c.left_out:                                     # refused by read_cohort (missing mask, other grid, bad header)
+        miss(x['patient'], x['series'], [l for p, l in graded if p == str(x['patient'])], f"case left out: {x['problem']}")
     for _, row in tqdm(list(c.table.iterrows()), desc='inspect', disable=not progress, leave=False):
         try:
             case = load_case(row)
             if case.mask is None: raise DataError(row['mask'], "no mask: discs cannot be found")
             k, discs, warns = slice_discs(case, params)
         except DataError as e:
-            out['problems'].append(str(e))
-            out['unmatched'] += [dict(patient=row.patient, ivd_label=int(l), reason=f"case left out: {e.problem}")
-                                 for l in row.grades]
+            out['problems'].append(str(e)); miss(row.patient, row.series, row.grades, f"case left out: {e.problem}")
             continue
         out['slices'] += case.image.shape[0]
-        matched = [l for l in row.grades if l in discs]
-        for l, g in row.grades.items():
-            if l in discs: gmatched[g] += 1
-            else: out['unmatched'].append(dict(patient=row.patient, ivd_label=int(l),
-                  reason=f"no disc instance {level_name(l)} on slice {k} ({len(discs)} discs found there)"))
-        out['matched_discs'] += len(matched)
+        hit = [l for l in row.grades if l in discs]
+        matched |= {(str(row.patient), int(l)) for l in hit}
+        for l in row.grades:
+            if l not in discs: miss(row.patient, row.series, [l], f"no disc instance {level_name(l)} on slice {k} ({len(discs)} discs found there)")
         out['cases'].append(dict(patient=row.patient, series=row.series, slices=int(case.image.shape[0]),
                                  slice_index=int(k), discs_found=len(discs), graded=len(row.grades),
-                                 matched=len(matched), warnings=warns))
+                                 matched=len(hit), warnings=warns))
+    out['matched_discs'] = len(matched)
+    out['unmatched'] = [dict(patient=p, ivd_label=l, reason='; '.join(why[(p, l)]) or 'no image for this patient')
+                        for p, l in sorted(graded, key=lambda k: (_natural(k[0]), k[1])) if (p, l) not in matched]
     out['grade_counts'] = {int(g): int(n) for g, n in sorted(Counter(c.grades.pfirrmann).items())}
+    gmatched = Counter(graded[k] for k in matched)
     out['matched_grade_counts'] = {int(g): int(gmatched[g]) for g in sorted(gmatched)}
     out['group_counts'] = {GROUPS[i]: int(sum(n for g, n in out['grade_counts'].items() if pfirrmann_group(g) == i))
                            for i in range(3)}

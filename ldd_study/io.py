@@ -131,6 +131,8 @@ _COLS = {'patient': ('patient', 'patient_id', 'pid'),
          'level': ('ivd label', 'ivd_label', 'level', 'disc', 'ivd'),
          'pfirrmann': ('pfirrman grade', 'pfirrmann grade', 'pfirrmann', 'pfirrman', 'grade')}
 
+_BLANK = {'patient': 'patient', 'level': 'level', 'pfirrmann': 'Pfirrmann grade'}
+
 def _find_col(cols, names):
     low = {c.strip().lower(): c for c in cols}
     return next((low[n] for n in names if n in low), None)
@@ -155,6 +157,9 @@ def read_grades(path) -> tuple[pd.DataFrame, list[DataError]]:
     rows, problems, seen = [], [], {}
     for i, r in enumerate(raw.itertuples(index=False), start=2):
         r = dict(zip(raw.columns, r))
+        blank = [w for k, w in _BLANK.items() if pd.isna(r[found[k]]) or not str(r[found[k]]).strip()]
+        if blank:                                   # pandas reads a blank cell as NaN: never patient "nan"
+            problems.append(DataError(path, f"row {i}: {' and '.join(blank)} {'is' if len(blank) == 1 else 'are'} empty")); continue
         pat, lev, g = (str(r[found[k]]).strip() for k in ('patient', 'level', 'pfirrmann'))
         try: k = _as_label(lev)
         except ValueError: problems.append(DataError(path, f"row {i}: unknown disc level {lev!r}")); continue
@@ -179,6 +184,7 @@ class Cohort:
     table: pd.DataFrame
     grades: pd.DataFrame
     problems: list = field(default_factory=list)
+    left_out: list = field(default_factory=list)     # cases refused while reading: dicts of patient, series, image, mask, problem
 
     @property
     def patients(self) -> list[str]: return sorted(set(self.table.patient), key=_natural)
@@ -263,16 +269,21 @@ def read_cohort(root, source: str = 'sample', series: str | None = None) -> Coho
     problems = [] if pairs else [DataError(root/'images', "no images found")]
     grades, gprobs = read_grades(gpath); problems += gprobs
     by_patient = {p: dict(zip(d.ivd_label, d.pfirrmann)) for p, d in grades.groupby('patient')}
-    rows = []
+    rows, left_out, imaged = [], [], {pat for pat, _, _ in pairs}
     for pat, img, msk in pairs:
         try:
             size, spacing = check_grid(img, msk)
         except DataError as e:
-            problems.append(e); continue
+            problems.append(e); left_out.append(dict(patient=pat, series=case_name(img), image=str(img), mask=str(msk), problem=e.problem))
+            continue
         rows.append(dict(patient=pat, series=case_name(img), image=str(img), mask=str(msk), size=size,
                          spacing=tuple(float(s) for s in spacing), grades=by_patient.get(pat, {})))
+    for pat in sorted(set(by_patient) - imaged, key=_natural):     # graded, but no image to grade: said, never dropped quietly
+        n = len(by_patient[pat])
+        problems.append(DataError(gpath, f"patient {pat}: {n} graded disc{'' if n == 1 else 's'} but no image"
+                                         + (f" of a series matching {series!r}" if series else '')))
     table = pd.DataFrame(rows, columns=['patient', 'series', 'image', 'mask', 'size', 'spacing', 'grades'])
-    return Cohort(root, source, table, grades, problems)
+    return Cohort(root, source, table, grades, problems, left_out)
 
 # %% ../nbs/10_io.ipynb #68c993f6
 PIXEL_SPACING_MM = (0.1, 3.0)   # plausible in-plane pixel spacing (mm) of a lumbar MRI: outside it an input is refused

@@ -7,17 +7,16 @@ from __future__ import annotations
 from pathlib import Path
 import torch
 import ldd_study
-from .core import DataError, atomic_write
-from .train import seg_setup, cls_setup
+from .core import DataError
+from .train import cls_setup, save_torch, seg_setup
 
 # %% auto #0
 __all__ = ['save_model', 'load_model']
 
 # %% ../nbs/33_models.ipynb #c81b8080
 def save_model(path, model, params: dict, kind: str) -> Path:
-    "Save a trained network with what `predict` needs to rebuild it (params, kind, version), atomically."
-    obj = dict(kind=kind, state_dict=model.state_dict(), params=params, version=ldd_study.__version__)
-    return atomic_write(path, lambda p: torch.save(obj, p))
+    "Save a trained network with what `predict` needs to rebuild it (params, kind, version), atomically; equal models, equal bytes."
+    return save_torch(path, dict(kind=kind, state_dict=model.state_dict(), params=params, version=ldd_study.__version__))
 
 # %% ../nbs/33_models.ipynb #ec43276d
 def load_model(path, device='cpu'):

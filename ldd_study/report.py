@@ -21,15 +21,16 @@ from .stats import (segmentation_table, grading_table, grading_summary, to_markd
 
 # %% auto #0
 __all__ = ['REPORT_DEFAULTS', 'SET_ALIASES', 'CROPS', 'PAPER_COLUMNS', 'ACC_ALL', 'PAIRS', 'TRAINING_COLUMNS', 'ABLATION_METRICS',
-           'ABLATION_COLUMNS', 'ABLATION_DIFF', 'PAPER_RESULTS', 'SPLIT_TEXT', 'POOLED', 'OFFLINE_TEMPLATE',
-           'report_params', 'table_sets', 'headline_set', 'save_figure', 'figure_png', 'show_figure', 'write_table',
-           'fake_results', 'load_cohort_summary', 'read_predictions', 'crop_rows', 'graded_discs', 'has_grades',
-           'graded_mask', 'correct', 'grading_report_table', 'level_colour', 'load_cases', 'fig_segmentation_examples',
-           'labels_proba', 'fig_ovo_roc', 'confusion_with_missing', 'fig_confusion', 'fig_calibration',
-           'read_training_log', 'fig_training_curves', 'select_note', 'ablation_table', 'split_description',
-           'is_synthetic', 'data_description', 'implied_exact_accuracy', 'paper_comparison_table', 'difference_notes',
-           'data_source_box', 'interval_note', 'cv_grading_table', 'cv_segmentation_table', 'paper_notebooks_dir',
-           'report_notebooks', 'export_html', 'render_reports']
+           'ABLATION_COLUMNS', 'ABLATION_DIFF', 'PAPER_RESULTS', 'SPLIT_TEXT', 'LEFT_OUT_COLUMNS', 'POOLED',
+           'OFFLINE_TEMPLATE', 'report_params', 'table_sets', 'headline_set', 'save_figure', 'figure_png',
+           'show_figure', 'write_table', 'fake_results', 'load_cohort_summary', 'read_predictions', 'crop_rows',
+           'graded_discs', 'has_grades', 'graded_mask', 'correct', 'grading_report_table', 'level_colour', 'load_cases',
+           'fig_segmentation_examples', 'labels_proba', 'fig_ovo_roc', 'confusion_with_missing', 'fig_confusion',
+           'fig_calibration', 'read_training_log', 'fig_training_curves', 'select_note', 'ablation_table',
+           'split_description', 'is_synthetic', 'data_description', 'implied_exact_accuracy', 'paper_comparison_table',
+           'difference_notes', 'data_source_box', 'interval_note', 'left_out_table', 'left_out_note',
+           'cv_grading_table', 'cv_segmentation_table', 'paper_notebooks_dir', 'report_notebooks', 'export_html',
+           'render_reports']
 
 # %% ../nbs/60_report.ipynb #b5102f83
 REPORT_DEFAULTS = dict(dpi=150, fig2_patients=4, sets=['tune', 'test'], headline_set='test', html_hide_code=True, discs='lumbar')
@@ -130,7 +131,7 @@ def _fake_curve(rng, epochs: int, top: float) -> pd.DataFrame:
                              lr=np.full(epochs, 0.01)))
 
 def fake_results(folder, seed: int = 0, patients: int = 12, grades: bool = True, cv: bool = True,
-                 drop_class: str | None = None, miss_rate: float = 0.06, folds: int = 3) -> Path:
+                 drop_class: str | None = None, miss_rate: float = 0.06, folds: int = 3, left_out: bool = True) -> Path:
     "Write a SYNTHETIC results folder (every file of the pipeline's contract, made-up numbers) for tests and demos."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -159,10 +160,13 @@ def fake_results(folder, seed: int = 0, patients: int = 12, grades: bool = True,
         cvs['iou'] = cvs.dice / (2 - cvs.dice)
         atomic_write(folder/'cv_seg_discs.csv', lambda p: cvs.to_csv(p, index=False))
     graded = pred[pred.crop == 'auto']
+    lost = dict(problems=[f"{folder/'masks'/'99_t2.mha'}: file not found", f"{folder/'radiological_gradings.csv'}: row 7: patient is empty"],
+                unmatched=[dict(patient=str(pred.patient.iloc[0]), series=f'{pred.patient.iloc[0]}_t2', ivd_label=5, level='L1-L2',
+                                reason='no disc instance L1-L2 on slice 7 (4 discs found there)')]) if left_out else dict(problems=[], unmatched=[])
     write_json(folder/'cohort.json', dict(
         source='synthetic', root=str(folder), synthetic=True, patients=patients, graded_discs=len(graded),
         matched_discs=int(graded.found.sum()), split_method='patient', profile='smoke',
-        sets={s: int((graded.set == s).sum()) for s in sets},
+        sets={s: int((graded.set == s).sum()) for s in sets}, **lost,
         note='written by ldd_study.report.fake_results: made-up numbers for tests, not a result'))
     return folder
 
@@ -633,6 +637,34 @@ def interval_note(params: dict | None = None) -> str:
     sp = stats_params(params)
     return (f"Intervals: {round(100 * sp['ci'])} %, patient-clustered bootstrap ({sp['resamples']} resamples of patients, "
             f"{'BCa' if sp['method'] == 'bca' else 'percentile'}, seed {sp['seed']}); DeLong for the ROC legends.")
+
+# %% ../nbs/60_report.ipynb #4d5725ef
+LEFT_OUT_COLUMNS = ['file or disc', 'reason']
+
+def _short(path: str, root) -> str:
+    "`path` relative to the cohort folder `root` where it lies in it, else as given."
+    try: return str(Path(path).relative_to(Path(root))) if root else path
+    except ValueError: return path
+
+def left_out_table(cohort: dict) -> pd.DataFrame:
+    "What the cohort stage left out (from `cohort.json`): one row per problem (file, reason) and per unmatched graded disc."
+    rows = []
+    for p in cohort.get('problems') or []:
+        f, sep, why = str(p).partition(': ')
+        rows.append((_short(f, cohort.get('root')), why) if sep else ('', str(p)))
+    for u in cohort.get('unmatched') or []:
+        rows.append((f"{u.get('series') or 'patient ' + str(u.get('patient'))} {u.get('level') or level_name(int(u['ivd_label']))}", u.get('reason', '')))
+    return pd.DataFrame(rows, columns=LEFT_OUT_COLUMNS)
+
+def left_out_note(cohort: dict) -> str:
+    "One Markdown line: how many problems and unmatched graded discs the cohort had, or that none was left out."
+    n_p, n_u = len(cohort.get('problems') or []), len(cohort.get('unmatched') or [])
+    if 'unmatched' not in cohort and isinstance(cohort.get('graded_discs'), int) and isinstance(cohort.get('matched_discs'), int):
+        n_u = cohort['graded_discs'] - cohort['matched_discs']        # a cohort.json from before `unmatched` was written
+    if not n_p and not n_u: return "**Left out: none.** Every case of the cohort was read and every graded disc was found on its slice's mask."
+    s = lambda n, w: f"{n} {w}{'' if n == 1 else 's'}"
+    return (f"**Left out: {s(n_p, 'cohort problem')} and {s(n_u, 'graded disc')} not found on the chosen slice's mask** "
+            f"(from `cohort.json`): none of them is in the tables below.")
 
 # %% ../nbs/60_report.ipynb #86a3488c
 POOLED = 'all folds (pooled)'

@@ -4,7 +4,7 @@
 
 # %% ../nbs/50_stages.ipynb #48054f72
 from __future__ import annotations
-import json, os, shutil, sys, time, warnings
+import json, os, shutil, sys, time, warnings, zipfile
 from pathlib import Path
 import numpy as np, pandas as pd
 import torch
@@ -25,8 +25,17 @@ from .report import render_reports
 def _p(work, *parts) -> Path: return Path(work).joinpath(*parts)
 
 def save_npz(path, **arrays) -> Path:
-    "Write arrays to a compressed .npz, atomically."
-    return atomic_write(path, lambda p: np.savez_compressed(open(p, 'wb'), **arrays))
+    "Write arrays to a compressed .npz (as `np.savez_compressed`, read by `np.load`), atomically; equal arrays, equal bytes."
+    def write(p):
+        with zipfile.ZipFile(p, 'w', zipfile.ZIP_DEFLATED) as z:
+            for k, a in arrays.items():                          # numpy stamps each member with the clock: a fixed date instead
+                info = zipfile.ZipInfo(f'{k}.npy', date_time=(1980, 1, 1, 0, 0, 0)); info.compress_type = zipfile.ZIP_DEFLATED
+                with z.open(info, 'w', force_zip64=True) as f: np.lib.format.write_array(f, np.asanyarray(a), allow_pickle=False)
+    return atomic_write(path, write)
+
+def stage_progress(params: dict) -> bool:
+    "Whether the stages show tqdm bars: params' `train.progress` (default True), as `fit` does."
+    return bool((params.get('train') or {}).get('progress', True))
 
 def data_root(params: dict, work='.') -> Path:
     "The cohort folder of `data.root` (relative to the project folder)."
@@ -34,10 +43,10 @@ def data_root(params: dict, work='.') -> Path:
     return r if r.is_absolute() else _p(work, r)
 
 # %% auto #0
-__all__ = ['PREDICTION_COLUMNS', 'STAGES', 'CV_STAGES', 'save_npz', 'data_root', 'stage_phantom', 'stage_cohort', 'patient_split',
-           'set_names', 'patient_folds', 'stage_split', 'seg_targets_of', 'stage_train_seg', 'stage_eval_seg',
-           'stage_crops', 'stage_train_cls', 'disc_means', 'stage_eval_cls', 'stage_report', 'run_stage', 'run_stages',
-           'fold_split', 'stage_cv']
+__all__ = ['PREDICTION_COLUMNS', 'STAGES', 'CV_STAGES', 'save_npz', 'stage_progress', 'data_root', 'stage_phantom', 'cohort_note',
+           'stage_cohort', 'patient_split', 'set_names', 'patient_folds', 'stage_split', 'seg_targets_of',
+           'stage_train_seg', 'stage_eval_seg', 'stage_crops', 'stage_train_cls', 'disc_means', 'stage_eval_cls',
+           'stage_report', 'run_stage', 'run_stages', 'fold_split', 'stage_cv']
 
 # %% ../nbs/50_stages.ipynb #3087bdff
 def stage_phantom(params: dict, work='.') -> Path:
@@ -45,19 +54,30 @@ def stage_phantom(params: dict, work='.') -> Path:
     return write_phantom_cohort(_p(work, 'data', 'phantom'), params)
 
 # %% ../nbs/50_stages.ipynb #bdc758a0
+def cohort_note(problems: list, left_out: list, unmatched: int = 0, where='results/cohort.json', first: int = 3) -> str:
+    "What the cohort stage says on stderr: how many problems, the cases left out, the first `first` problems; '' when none."
+    if not problems and not unmatched: return ''
+    n, cut = len(problems), 2 * first
+    head = f"cohort: {n or 'no'} problem{'' if n == 1 else 's'}"
+    if left_out: head += f", cases left out: {', '.join(left_out[:cut])}" + (f" and {len(left_out) - cut} more" if len(left_out) > cut else '')
+    if unmatched: head += f"; {unmatched} graded disc{'' if unmatched == 1 else 's'} not found on {'its' if unmatched == 1 else 'their'} slice's mask"
+    lines = [f"{head}; all in {where}"] + [f"  {p}" for p in problems[:first]]
+    return '\n'.join(lines + ([f"  ... and {n - first} more"] if n > first else []))
+
 def stage_cohort(params: dict, work='.') -> dict:
-    "Read the cohort, choose slices, cache U-Net inputs, manual instances and the graded discs."
+    "Read the cohort, choose slices, cache U-Net inputs, manual instances and the graded discs; problems on stderr too."
     d = params['data']; S = int(active_profile(params)['seg']['image_size'])
     nbh = int(params.get('cohort', {}).get('seg_neighbours', 0))
     c = read_cohort(data_root(params, work), d['source'], d.get('series'))
     cases, discs, problems = [], [], [str(p) for p in c.problems]
+    left, unmatched = [x['series'] for x in c.left_out], []
     X, Y, XT, YT, TC, manual = [], [], [], [], [], {}
-    for _, row in tqdm(list(c.table.iterrows()), desc='cohort', leave=False):
+    for _, row in tqdm(list(c.table.iterrows()), desc='cohort', leave=False, disable=not stage_progress(params)):
         try:
             case = load_case(row)
             if case.mask is None: raise DataError(row['mask'], 'no mask')
         except DataError as e:
-            problems.append(str(e)); continue
+            problems.append(str(e)); left.append(row['series']); continue
         k = mid_slice(case, params)
         win = windowed(case.image, params)
         lab, info = discs_on_slice(case.mask[k], case.spacing, params, None if case.levels is None else case.levels[k])
@@ -75,6 +95,9 @@ def stage_cohort(params: dict, work='.') -> dict:
         for l, g in row['grades'].items():
             discs.append(dict(patient=case.patient, series=case.series, ivd_label=int(l), level=level_name(l), pfirrmann=int(g),
                               group=GROUPS[pfirrmann_group(g)], manual_found=int(l) in found))
+        unmatched += [dict(patient=case.patient, series=case.series, ivd_label=int(l), level=level_name(l),
+                           reason=f"no disc instance {level_name(l)} on slice {k} ({len(found)} discs found there)")
+                      for l in row['grades'] if int(l) not in found]
     if not cases: raise DataError(data_root(params, work), 'no usable case in this cohort: ' + '; '.join(problems[:5]))
     save_npz(_p(work, 'cache', 'cohort.npz'), images=np.stack(X), masks=np.stack(Y), train_images=np.stack(XT),
              train_masks=np.stack(YT), train_case=np.array(TC), patients=np.array([c_['patient'] for c_ in cases]))
@@ -86,7 +109,10 @@ def stage_cohort(params: dict, work='.') -> dict:
                    series=len(cases), graded_discs=len(dd), matched_discs=int(dd.manual_found.sum()),
                    grade_counts={int(g): int(n) for g, n in dd.pfirrmann.value_counts().sort_index().items()},
                    profile=params.get('profile'), problems=problems)
+    if unmatched: summary['unmatched'] = unmatched          # only then: a clean cohort's file stays as it was
     write_json(_p(work, 'results', 'cohort.json'), summary)
+    note = cohort_note(problems, left, len(unmatched), _p(work, 'results', 'cohort.json'))
+    if note: print(note, file=sys.stderr)
     return summary
 
 # %% ../nbs/50_stages.ipynb #4df25f1f
@@ -167,7 +193,7 @@ def stage_eval_seg(params: dict, work='.') -> dict:
     z = np.load(_p(work, 'cache', 'cohort.npz')); man = np.load(_p(work, 'cache', 'manual_discs.npz'))
     cases = pd.read_csv(_p(work, 'cache', 'cases.csv'), dtype={'patient': str}); sets = _case_sets(work)
     rows, auto = [], {}
-    for i, c in tqdm(list(cases.iterrows()), desc='eval_seg', leave=False):
+    for i, c in tqdm(list(cases.iterrows()), desc='eval_seg', leave=False, disable=not stage_progress(params)):
         tf = resize_transform((c.rows, c.cols), z['images'].shape[-1])
         lab, _ = predicted_discs(model, z['images'][i], tf, (c.spacing_row, c.spacing_col), params)
         auto[c.series] = lab; m = man[c.series]
@@ -203,7 +229,7 @@ def stage_crops(params: dict, work='.') -> pd.DataFrame:
     man, auto = np.load(_p(work, 'cache', 'manual_discs.npz')), np.load(_p(work, 'cache', 'auto_discs.npz'))
     cl = params.get('classifier', {}); n_nb = max(int(cl.get('train_slices', 0)), int(cl.get('test_slices', 0)))
     X, rows = [], []
-    for _, c in tqdm(list(cases.iterrows()), desc='crops', leave=False):
+    for _, c in tqdm(list(cases.iterrows()), desc='crops', leave=False, disable=not stage_progress(params)):
         case = load_case(dict(patient=c.patient, series=c.series, image=c.image, mask=None))
         win = windowed(case.image, params); sp = (c.spacing_row, c.spacing_col)
         graded = discs[discs.series == c.series]
@@ -302,7 +328,8 @@ def stage_eval_cls(params: dict, work='.') -> dict:
 # %% ../nbs/50_stages.ipynb #a2c75b0c
 def stage_report(params: dict, work='.') -> list:
     "Render the report notebooks into reports/."
-    return render_reports(_p(work, 'results').resolve(), _p(work, 'reports').resolve(), params=params)
+    return render_reports(_p(work, 'results').resolve(), _p(work, 'reports').resolve(), params=params,
+                          progress=stage_progress(params))
 
 STAGES = dict(phantom=stage_phantom, cohort=stage_cohort, split=stage_split, train_seg=stage_train_seg,
               eval_seg=stage_eval_seg, crops=stage_crops, train_cls=stage_train_cls, eval_cls=stage_eval_cls,
@@ -342,7 +369,7 @@ def stage_cv(params: dict, work='.') -> dict:
         write_json(_p(work, 'metrics', 'cv.json'), dict(run=False)); return dict(run=False)
     split = pd.read_csv(_p(work, 'cache', 'split.csv'), dtype={'patient': str}); k = int(split.fold.max()) + 1
     preds, segs = [], []
-    for f in tqdm(range(k), desc='cv folds'):
+    for f in tqdm(range(k), desc='cv folds', disable=not stage_progress(params)):
         fw = _p(work, 'cache', 'cv', f'fold{f}')
         for n in ('cohort.npz', 'manual_discs.npz', 'cases.csv', 'discs.csv'):
             (fw/'cache').mkdir(parents=True, exist_ok=True); shutil.copyfile(_p(work, 'cache', n), fw/'cache'/n)

@@ -35,9 +35,10 @@ def active_profile(params: dict, name: str | None = None) -> dict:
     return {'name': name, **prof}
 
 # %% auto #0
-__all__ = ['PROFILE_KEYS', 'FIT_DEFAULTS', 'active_profile', 'Augment', 'RandPatch', 'Task', 'dice_per_image',
-           'balanced_accuracy', 'seg_task', 'cls_task', 'pick_device', 'ArrayDataset', 'fit', 'predict_seg_proba',
-           'predict_seg', 'predict_cls', 'train_config', 'select_mode', 'make_augment', 'seg_setup', 'cls_setup']
+__all__ = ['PROFILE_KEYS', 'FIT_FILES', 'FIT_DEFAULTS', 'active_profile', 'Augment', 'RandPatch', 'Task', 'dice_per_image',
+           'balanced_accuracy', 'seg_task', 'cls_task', 'torch_bytes', 'save_torch', 'temp_pattern',
+           'remove_stale_temps', 'pick_device', 'ArrayDataset', 'fit', 'predict_seg_proba', 'predict_seg',
+           'predict_cls', 'train_config', 'select_mode', 'make_augment', 'seg_setup', 'cls_setup']
 
 # %% ../nbs/32_train.ipynb #9ac5d43d
 def _plain(t) -> torch.Tensor:
@@ -138,6 +139,28 @@ def cls_task(loss: str = 'ce', group_weights=None, grade_weights=None, grade_los
                 metric=lambda pred, group, grade: balanced_accuracy(pred, group),
                 augment=augment, mask='last_channel', name=f"grading ({loss})")
 
+# %% ../nbs/32_train.ipynb #e6bb7945
+FIT_FILES = ('checkpoint.pt', 'best.pt', 'history.csv', 'history.json')
+
+def torch_bytes(obj) -> bytes:
+    "`obj` as `torch.save` writes it, serialised in memory: the same object always gives the same bytes."
+    buf = io.BytesIO(); torch.save(obj, buf); return buf.getvalue()
+
+def save_torch(path, obj) -> Path:
+    "Write `obj` with `torch.save` to `path`, atomically; the bytes do not depend on the path."
+    data = torch_bytes(obj)
+    return atomic_write(path, lambda p: p.write_bytes(data))
+
+def temp_pattern(name: str) -> str:
+    "Glob of the temporary files `core.atomic_write` makes while writing a file called `name`."
+    p = Path(name); return f".{p.stem}.*{''.join(p.suffixes)}"
+
+def remove_stale_temps(folder, names: Sequence[str] = FIT_FILES) -> list[Path]:
+    "Remove the temporary files a killed `atomic_write` of `names` left in `folder`; the removed paths."
+    gone = sorted({q for n in names for q in Path(folder).glob(temp_pattern(n)) if q.is_file()})
+    for q in gone: q.unlink(missing_ok=True)
+    return gone
+
 # %% ../nbs/32_train.ipynb #2cbda6a2
 FIT_DEFAULTS = dict(epochs=300, batch=8, lr=0.001, momentum=0.9, weight_decay=0.0, lr_schedule='constant', seed=0,
                     amp=True, device='auto', progress=True, desc=None, patch=None)
@@ -193,8 +216,9 @@ def _np_state(rs: np.random.RandomState) -> dict:
 def _set_np_state(rs: np.random.RandomState, d: dict):
     rs.set_state(('MT19937', d['keys'].numpy().astype(np.uint32), d['pos'], d['has_gauss'], d['cached']))
 
-def _save_torch(path, obj) -> Path:
-    return atomic_write(path, lambda p: torch.save(obj, p))
+def _fresh(history: list) -> list:
+    "A copy of `history` made of new objects: pickle refers back to a string by its identity, so a resumed run's history would pickle to other bytes."
+    return json.loads(json.dumps(history))
 
 def _write_history(out: Path, history: list):
     cols = ['epoch', 'train_loss', 'tune_loss', 'tune_metric', 'lr']
@@ -218,7 +242,7 @@ def _evaluate(model, loader, task, device, amp) -> tuple[float, float]:
 def fit(model: nn.Module, train_ds: tuple, tune_ds: tuple | None, task: Task, cfg: dict, out_dir) -> list[dict]:
     "Train `model` on `train_ds` for `task`, select the best epoch on `tune_ds`, checkpoint to `out_dir` (resumes); the history."
     cfg = {**FIT_DEFAULTS, **cfg}
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True); remove_stale_temps(out)
     train_a = _check_ds(train_ds, 'train_ds'); tune_a = _check_ds(tune_ds, 'tune_ds') if tune_ds is not None else None
     device = pick_device(cfg['device']); amp = bool(cfg['amp']) and device.type == 'cuda'
     if cfg['lr_schedule'] not in ('constant', 'cosine'): raise ValueError(f"lr_schedule {cfg['lr_schedule']!r}: expected constant or cosine")
@@ -277,12 +301,12 @@ def _fit(model, train_a, tune_a, task, cfg, out, device, amp, fp):
         score = metric if math.isfinite(metric) else -math.inf
         if score > best or best_epoch == 0 or (tune_dl is None):
             best, best_epoch = score, epoch + 1
-            _save_torch(best_path, {'model': model.state_dict(), 'epoch': best_epoch, 'tune_metric': metric})
+            save_torch(best_path, {'model': model.state_dict(), 'epoch': best_epoch, 'tune_metric': metric})
         history.append({'epoch': epoch + 1, 'train_loss': total / max(n, 1), 'tune_loss': tune_loss, 'tune_metric': metric, 'lr': lr})
         _write_history(out, history)
-        _save_torch(ck_path, {'model': model.state_dict(), 'optimizer': opt.state_dict(), 'scaler': scaler.state_dict(),
+        save_torch(ck_path, {'model': model.state_dict(), 'optimizer': opt.state_dict(), 'scaler': scaler.state_dict(),
                               'scheduler': sched.state_dict() if sched is not None else None, 'epoch': epoch + 1,
-                              'best': best, 'best_epoch': best_epoch, 'history': history, 'fingerprint': fp,
+                              'best': best, 'best_epoch': best_epoch, 'history': _fresh(history), 'fingerprint': fp,
                               'torch_rng': torch.get_rng_state(), 'gen': gen.get_state(), 'np_rng': _np_state(rs),
                               'cuda_rng': torch.cuda.get_rng_state(device) if device.type == 'cuda' else None})
         bar.set_postfix(loss=f"{history[-1]['train_loss']:.4f}", **({'tune': f"{metric:.4f}"} if tune_dl else {}))

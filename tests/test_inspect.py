@@ -34,11 +34,19 @@ def test_inspect_lists_every_bad_input(tmp_path):
     raw = (tmp_path/'images/1_t2.mha').read_bytes()
     (tmp_path/'images/4_t2.mha').write_bytes(raw[:-100]); _write(tmp_path/'masks/4_t2.mha', vol)  # truncated
     (tmp_path/'radiological_gradings.csv').write_text(
-        "Patient,IVD label,Pfirrman grade\n1,1,2\n1,1,2\n1,2,6\n1,L9-L10,3\n")
+        "Patient,IVD label,Pfirrman grade\n1,1,2\n1,1,2\n1,2,6\n1,L9-L10,3\n,3,3\n2,1,4\n3,1,4\n3,2,5\n7,1,2\n")
     rc, out, err = cli('inspect', tmp_path, '--source', 'spider', '--json')
     assert rc == 1
-    probs = json.loads(out)['problems']
+    rep = json.loads(out)
+    probs = rep['problems']
     for expected in ['2_t2.mha: file not found', '3_t2.mha: mask grid', '4_t2.mha: cannot be read',
                      'row 3: duplicate of row 2', "row 4: Pfirrmann grade '6' is outside 1–5",
-                     "row 5: unknown disc level 'L9-L10'"]:
+                     "row 5: unknown disc level 'L9-L10'", 'row 6: patient is empty', 'patient 7: 1 graded disc but no image']:
         assert any(expected in p for p in probs), (expected, probs)
+    # every graded disc is matched or left out with its reason (the empty mask of case 1 has no disc)
+    assert rep['graded_discs'] == 5 and rep['graded_discs'] == rep['matched_discs'] + len(rep['unmatched'])
+    why = {(u['patient'], u['ivd_label']): u['reason'] for u in rep['unmatched']}
+    assert why[('1', 1)].startswith('no disc instance L5-S1 on slice')
+    assert why[('2', 1)].startswith('case left out: file not found')
+    assert why[('3', 1)].startswith('case left out: mask grid') and why[('3', 2)].startswith('case left out: mask grid')
+    assert why[('7', 1)] == 'no image for this patient'

@@ -4,7 +4,8 @@ import json
 import pandas as pd
 import pytest
 from ldd_study.core import load_params
-from ldd_study.report import fake_results, render_reports, PAPER_COLUMNS, ACC_ALL, ABLATION_COLUMNS, ABLATION_DIFF, POOLED
+from ldd_study.report import (fake_results, render_reports, PAPER_COLUMNS, ACC_ALL, ABLATION_COLUMNS, ABLATION_DIFF, POOLED,
+                              LEFT_OUT_COLUMNS)
 
 PNG = b'\x89PNG\r\n\x1a\n'
 TABLE_COLUMNS = {
@@ -14,6 +15,7 @@ TABLE_COLUMNS = {
     'ablation': [*ABLATION_COLUMNS.values(), ABLATION_DIFF],
     'paper_comparison': ['quantity', 'set', 'paper (Ding et al. 2024)', 'ours', 'what differs'],
     'cv_grading': ['set', 'discs', 'not found', *PAPER_COLUMNS, ACC_ALL],
+    'left_out': LEFT_OUT_COLUMNS,
 }
 FIGURES = ['fig2_segmentation.png', 'fig3_roc.png', 'confusion_groups.png', 'calibration.png', 'training_curves.png']
 
@@ -71,10 +73,23 @@ def test_reports_full(tmp_path):
     assert POOLED in pd.read_csv(out/'tables'/'cv_grading.csv').set.tolist()
 
 
+def test_reports_show_what_was_left_out(tmp_path):
+    "The cohort's problems and unmatched discs (cohort.json) appear as a table in the segmentation report's HTML."
+    out, written = render(tmp_path, seed=1, cv=False)
+    html = (out/'01_segmentation.html').read_text(encoding='utf-8')
+    assert 'Left out: 2 cohort problems and 1 graded disc' in html
+    lo = check_table(out, 'left_out', LEFT_OUT_COLUMNS)
+    assert lo['file or disc'].tolist()[:2] == ['masks/99_t2.mha', 'radiological_gradings.csv']
+    for cell in lo['file or disc'].tolist() + lo['reason'].tolist():
+        assert f'<td>{cell}</td>' in html, cell                                  # every row of the table is in the page
+
+
 def test_reports_tiny(tmp_path):
     "Tiny data: 2 test patients, no 'serious' disc in the test set, groups only, no CV: NaN metrics, no crash."
-    out, written = render(tmp_path, seed=3, patients=6, grades=False, cv=False, drop_class='serious')
+    out, written = render(tmp_path, seed=3, patients=6, grades=False, cv=False, drop_class='serious', left_out=False)
     check_common(out, written)
+    assert 'Left out: none.' in (out/'01_segmentation.html').read_text(encoding='utf-8')
+    assert len(check_table(out, 'left_out', LEFT_OUT_COLUMNS)) == 0
     t2 = check_table(out, 'table2_grading', TABLE_COLUMNS['table2_grading']).set_index('set')
     assert t2.loc['test', 'AUC mild/serious'] == 'n/a'
     for stem in ('table1_segmentation', 'ablation', 'paper_comparison'): check_table(out, stem, TABLE_COLUMNS[stem])
