@@ -30,8 +30,8 @@ repro: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest -n $(JOBS) tests
 
-## make study DATA=<root> [SOURCE=sample|spider|folder] [SERIES=<regex>] [PROFILE=cpu]: the whole pipeline with cross-validation on real
-## data; trained models stay in models/ for `ldd-study predict`, the report in reports/.
+## make study DATA=<root> [SOURCE=sample|spider|folder] [SERIES=<regex>] [PROFILE=cpu]: the whole pipeline with
+## cross-validation on real data; trained models stay in models/ for `ldd-study predict`, the report in reports/.
 ## `dvc exp run -S` writes its settings into params.yaml, so the recipe keeps a copy of the tracked params.yaml and puts
 ## it back afterwards, pass or fail: no tracked file changes, and a later `make repro` runs the default again (it then
 ## retrains models/ and reports/ on the phantom: keep what you need first). The study's settings are written to
