@@ -21,6 +21,8 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 ## make repro: the whole pipeline on the embedded default (synthetic phantom cohort)
+## (PATH above puts .venv/bin first: each dvc stage runs `ldd-study stage NAME`, which only the venv has; to call dvc
+## yourself, `source .venv/bin/activate` first, or a stage stops with `ldd-study: command not found`)
 repro: $(STAMP)
 	$(BIN)/dvc repro
 
@@ -28,10 +30,29 @@ repro: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest -n $(JOBS) tests
 
-## make study DATA=<root> [SOURCE=sample|spider|folder]: the whole pipeline with cross-validation, cpu profile,
-## on real data; trained models stay in models/ for `ldd-study predict`, the report in reports/
+## make study DATA=<root> [SOURCE=sample|spider|folder] [SERIES=<regex>] [PROFILE=cpu]: the whole pipeline with
+## cross-validation on real data; trained models stay in models/ for `ldd-study predict`, the report in reports/.
+## `dvc exp run -S` writes its settings into params.yaml, so the recipe keeps a copy of the tracked params.yaml and puts
+## it back afterwards, pass or fail: no tracked file changes, and a later `make repro` runs the default again (it then
+## retrains models/ and reports/ on the phantom: keep what you need first). The study's settings are written to
+## reports/study.yaml and kept in the DVC experiment (`dvc exp show`). dvc.lock is not tracked (README, Reproducibility).
+PROFILE ?= cpu
+SERIES  ?=
+STUDY_SET = data.source=$(SOURCE) data.root=$(abspath $(DATA)) $(if $(SERIES),data.series=$(SERIES)) profile=$(PROFILE) \
+            cv.run=true cohort.seg_neighbours=1
+BACKUP  := .params.yaml.before-study
 study: $(STAMP)
-	$(BIN)/dvc exp run -S data.source=$(SOURCE) -S data.root=$(abspath $(DATA)) -S profile=cpu -S cv.run=true -S cohort.seg_neighbours=1
+	@test ! -e $(BACKUP) || { echo "$(BACKUP) exists: an earlier make study was cut short before it put params.yaml back;" \
+	  "'mv $(BACKUP) params.yaml' restores the tracked one" >&2; exit 1; }
+	cp params.yaml $(BACKUP)
+	@trap 'mv -f $(BACKUP) params.yaml' EXIT; trap 'exit 130' INT TERM; \
+	echo "$(BIN)/dvc exp run $(addprefix -S ,$(STUDY_SET))"; \
+	$(BIN)/dvc exp run $(addprefix -S ,$(STUDY_SET)) && \
+	{ echo "# make study ran \`dvc exp run\` with these overrides of params.yaml (then put params.yaml back as it was)"; \
+	  echo "# commit: $$(git rev-parse --short HEAD)$$(git diff --quiet HEAD -- . ':!params.yaml' || echo ' (with uncommitted changes)')"; \
+	  echo "data.source: $(SOURCE)"; echo "data.root: $(DATA)"; $(if $(SERIES),echo "data.series: $(SERIES)";) echo "profile: $(PROFILE)"; \
+	  echo "cv.run: true"; echo "cohort.seg_neighbours: 1"; } > reports/study.yaml && \
+	echo "make study: settings in reports/study.yaml; params.yaml put back as it was"
 
 ## make lab: JupyterLab on nbs/
 lab: $(STAMP)

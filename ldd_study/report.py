@@ -4,7 +4,7 @@
 
 # %% ../nbs/60_report.ipynb #083658c5
 from __future__ import annotations
-import io, json
+import io, json, os, re, sys, tempfile
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -29,8 +29,8 @@ __all__ = ['REPORT_DEFAULTS', 'SET_ALIASES', 'CROPS', 'PAPER_COLUMNS', 'ACC_ALL'
            'fig_calibration', 'read_training_log', 'fig_training_curves', 'select_note', 'ablation_table',
            'split_description', 'is_synthetic', 'data_description', 'implied_exact_accuracy', 'paper_comparison_table',
            'difference_notes', 'data_source_box', 'interval_note', 'left_out_table', 'left_out_note',
-           'cv_grading_table', 'cv_segmentation_table', 'paper_notebooks_dir', 'report_notebooks', 'export_html',
-           'render_reports']
+           'cv_grading_table', 'cv_segmentation_table', 'display_path', 'path_anchors', 'scrub_paths',
+           'sanitise_notebook', 'paper_notebooks_dir', 'report_notebooks', 'export_html', 'render_reports']
 
 # %% ../nbs/60_report.ipynb #b5102f83
 REPORT_DEFAULTS = dict(dpi=150, fig2_patients=4, sets=['tune', 'test'], headline_set='test', html_hide_code=True, discs='lumbar')
@@ -687,6 +687,73 @@ def cv_segmentation_table(cv_seg: pd.DataFrame, digits: int = 3, params: dict | 
     d = _cv_sets(cv_seg)
     return segmentation_table(d.drop(columns='fold'), sets=list(dict.fromkeys(d['set'])), digits=digits, params=params, **boot)
 
+# %% ../nbs/60_report.ipynb #b5d39ce4
+_PATH_CHARS = r'''[^\s"'`<>()\[\]{},;]*'''     # a path runs until whitespace, a quote, a bracket or a separator
+
+def _under(path: Path, base: Path) -> bool:
+    "Whether `path` is `base` or inside it."
+    return path == base or base in path.parents
+
+def display_path(path, root=None) -> str:
+    "How a report names `path`: as given if relative; relative to the project `root`, or `../…` beside it; else `…/` and its name."
+    p = Path(os.path.normpath(path))
+    if not p.is_absolute(): return str(path)
+    if root is not None:
+        root = Path(root)
+        if _under(p, root): return p.relative_to(root).as_posix()
+        if root.parent != Path(root.anchor) and _under(p, root.parent): return (Path('..')/p.relative_to(root.parent)).as_posix()
+    return f'…/{p.name}' if p.name else '…'
+
+def path_anchors(*named, root=None) -> dict:
+    "Absolute folder -> its stand-in, for `scrub_paths`: the `named` ones (results, reports, data), the project and the folder beside it, home, temp and Python's prefixes."
+    if root is None:
+        try: root = project_root()
+        except FileNotFoundError: root = None
+    root = Path(root) if root else None
+    found = [(Path(p), '…') for p in (Path.home(), tempfile.gettempdir(), sys.prefix, sys.base_prefix, sys.exec_prefix)]
+    found += [(p, None) for p in ([root.parent, root] if root else [])] + [(Path(p), None) for p in named if p]
+    out = {}
+    for p, shown in found:
+        p = Path(os.path.normpath(p))
+        if not p.is_absolute(): continue
+        if shown is None or (root is not None and _under(p, root)): shown = display_path(p, root)
+        for q in dict.fromkeys([p, p.resolve()]):
+            if q != Path(q.anchor): out[str(q)] = shown
+    return out
+
+def scrub_paths(text: str, anchors: dict) -> str:
+    "`text` with every path that starts at an anchor folder written as the anchor's stand-in plus the rest of the path."
+    if not anchors or not isinstance(text, str): return text
+    keys = sorted(anchors, key=len, reverse=True)                       # the longest folder wins
+    rx = re.compile(r'(?<![\w.~-])(' + '|'.join(map(re.escape, keys)) + r')(?![\w.@+-])((?:/' + _PATH_CHARS + r')?)')
+    def _sub(m):
+        shown, rest = anchors[m[1]], m[2]
+        return (rest[1:] or '.') if shown == '.' else shown + rest
+    return rx.sub(_sub, text)
+
+def _scrub(x, anchors: dict):
+    "Every string inside `x` (nested dicts and lists) scrubbed in place; values under `image/*` keys left alone."
+    if isinstance(x, str): return scrub_paths(x, anchors)
+    if isinstance(x, list): return [_scrub(v, anchors) for v in x]
+    if isinstance(x, dict):
+        for k in x:
+            if not str(k).startswith('image/'): x[k] = _scrub(x[k], anchors)
+    return x
+
+def _is_stderr(o: dict) -> bool:
+    "Whether notebook output `o` is a stderr stream."
+    return o.get('output_type') == 'stream' and o.get('name') == 'stderr'
+
+def sanitise_notebook(nb: dict, anchors: dict) -> list[str]:
+    "Drop `nb`'s stderr stream outputs (their texts are returned, for the log) and scrub `anchors`' paths from the rest, in place."
+    errs = []
+    for c in nb.get('cells', []):
+        if 'outputs' not in c: continue
+        errs += [''.join(o['text']) if isinstance(o['text'], list) else o['text'] for o in c['outputs'] if _is_stderr(o)]
+        c['outputs'] = [o for o in c['outputs'] if not _is_stderr(o)]
+    _scrub(nb, anchors)
+    return errs
+
 # %% ../nbs/60_report.ipynb #80a0dd45
 def paper_notebooks_dir() -> Path:
     "The project's `nbs/paper/` folder (the report notebooks)."
@@ -717,9 +784,28 @@ def export_html(nb_path, html_path=None, hide_code: bool = True) -> Path:
     body, _ = exp.from_notebook_node(nb, resources={'metadata': {'name': nb_path.stem, 'path': str(nb_path.parent)}})
     return atomic_write(html_path, lambda p: p.write_text(body, encoding='utf-8'))
 
+def _data_roots(res: Path, params: dict | None, root) -> list[Path]:
+    "The data folders a report may name: params' `data.root` (relative ones under the project) and the `root` of the results' cohort.json."
+    try: prm = params if params is not None else load_params()
+    except FileNotFoundError: prm = {}
+    out, r = [], (prm.get('data') or {}).get('root')
+    if r: out.append(Path(r) if Path(r).is_absolute() or root is None else Path(root)/r)
+    try: r = json.loads((res/'cohort.json').read_text()).get('root')
+    except (OSError, ValueError, AttributeError): r = None
+    if r and Path(r).is_absolute(): out.append(Path(r))
+    return out
+
+def _sanitise_file(path: Path, anchors: dict, label: str, output_path: str) -> None:
+    "Sanitise the executed notebook at `path` in place; its stderr goes to this process's stderr, prefixed by `label`."
+    import nbformat
+    nb = nbformat.read(path, as_version=4)
+    for e in sanitise_notebook(nb, anchors): sys.stderr.write(f'{label} (stderr, left out of the report): {e}')
+    if 'papermill' in nb.metadata: nb.metadata.papermill['output_path'] = output_path
+    nbformat.write(nb, path)
+
 def render_reports(results_dir='results', out_dir='reports', notebooks=None, params: dict | None = None,
                    progress: bool = True) -> list[Path]:
-    "Execute the report notebooks with papermill on `results_dir` into `out_dir/<name>.ipynb`, with HTML beside each."
+    "Execute the report notebooks with papermill on `results_dir` into `out_dir/<name>.ipynb` (sanitised), with HTML beside each."
     import papermill as pm
     from tqdm.auto import tqdm
     res, out = Path(results_dir).resolve(), Path(out_dir).resolve()
@@ -731,14 +817,18 @@ def render_reports(results_dir='results', out_dir='reports', notebooks=None, par
     parameters = dict(results_dir=str(res), out_dir=str(out))
     if params is not None: parameters['params'] = params
     hide = bool(report_params(params)['html_hide_code'])
+    try: root = project_root()
+    except FileNotFoundError: root = None
+    anchors = path_anchors(res, out, *dict.fromkeys(n.parent for n in nbs), *_data_roots(res, params, root), root=root)
     out.mkdir(parents=True, exist_ok=True); written = []
     bar = tqdm(nbs, desc='reports', unit='notebook', disable=not progress)
     for nb in bar:
         bar.set_postfix_str(nb.stem)
         dest = out/f'{nb.stem}.ipynb'
-        try:
-            atomic_write(dest, lambda p: pm.execute_notebook(str(nb), str(p), parameters=parameters, cwd=str(nb.parent),
-                                                             progress_bar=False, log_output=False))
+        def run(p: Path):
+            pm.execute_notebook(str(nb), str(p), parameters=parameters, cwd=str(nb.parent), progress_bar=False, log_output=False)
+            _sanitise_file(p, anchors, nb.name, display_path(dest, root))
+        try: atomic_write(dest, run)
         except pm.PapermillExecutionError as e:
             raise RuntimeError(f'report notebook {nb.name} failed in cell {e.exec_count}: {e.ename}: {e.evalue}') from None
         written += [dest, export_html(dest, hide_code=hide)]

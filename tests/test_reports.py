@@ -1,9 +1,11 @@
 """End to end: the report notebooks (nbs/paper/, kept out of nbdev-test by nbs/paper/.notest) rendered by papermill
 on SYNTHETIC results folders written by `ldd_study.report.fake_results` — made-up numbers, never a result."""
-import json
+import json, sys
+from pathlib import Path
+import nbformat
 import pandas as pd
 import pytest
-from ldd_study.core import load_params
+from ldd_study.core import load_params, project_root
 from ldd_study.report import (fake_results, render_reports, PAPER_COLUMNS, ACC_ALL, ABLATION_COLUMNS, ABLATION_DIFF, POOLED,
                               LEFT_OUT_COLUMNS)
 
@@ -17,6 +19,7 @@ TABLE_COLUMNS = {
     'cv_grading': ['set', 'discs', 'not found', *PAPER_COLUMNS, ACC_ALL],
     'left_out': LEFT_OUT_COLUMNS,
 }
+STDERR_HTML = 'data-mime-type="application/vnd.jupyter.stderr"'   # an stderr output block (the CSS names it in quotes of its own)
 FIGURES = ['fig2_segmentation.png', 'fig3_roc.png', 'confusion_groups.png', 'calibration.png', 'training_curves.png']
 
 
@@ -35,9 +38,27 @@ def render(tmp_path, **fake):
     return out, written
 
 
-def check_common(out, written):
+def machine_paths(tmp_path):
+    "Absolute paths of this machine a shared report must not show: the test's folder, home, the venv, the project."
+    paths = [str(tmp_path), str(Path.home()), sys.prefix, str(project_root())]
+    return [p for p in paths if Path(p) != Path(Path(p).anchor)]
+
+
+def check_private(tmp_path, nb_path, html_path):
+    "No machine path in the executed notebook or its HTML, and no stderr output in either."
+    nb_text, html = nb_path.read_text(encoding='utf-8'), html_path.read_text(encoding='utf-8')
+    for p in machine_paths(tmp_path):
+        assert p not in nb_text, (nb_path.name, p)
+        assert p not in html, (html_path.name, p)
+    cells = json.loads(nb_text)['cells']
+    assert not [o for c in cells for o in c.get('outputs', []) if o.get('output_type') == 'stream' and o.get('name') == 'stderr']
+    assert STDERR_HTML not in html
+
+
+def check_common(out, written, tmp_path):
     for nb in ('01_segmentation', '02_grading'):
         assert out/f'{nb}.ipynb' in written and out/f'{nb}.html' in written
+        check_private(tmp_path, out/f'{nb}.ipynb', out/f'{nb}.html')
         html = (out/f'{nb}.html').read_text(encoding='utf-8')
         assert 'These numbers are synthetic' in html and 'not a clinical result' in html
         assert 'src="data:image/png;base64' in html                            # figures inside the page
@@ -61,7 +82,7 @@ def check_table(out, stem, columns):
 def test_reports_full(tmp_path):
     "Every output on a results folder with grades, cross-validation and discs the U-Net missed."
     out, written = render(tmp_path, seed=0)
-    check_common(out, written)
+    check_common(out, written, tmp_path)
     assert (out/'figures'/'confusion_grades.png').read_bytes()[:8] == PNG
     for stem, cols in TABLE_COLUMNS.items(): check_table(out, stem, cols)
     t2 = pd.read_csv(out/'tables'/'table2_grading.csv').set_index('set')
@@ -87,7 +108,7 @@ def test_reports_show_what_was_left_out(tmp_path):
 def test_reports_tiny(tmp_path):
     "Tiny data: 2 test patients, no 'serious' disc in the test set, groups only, no CV: NaN metrics, no crash."
     out, written = render(tmp_path, seed=3, patients=6, grades=False, cv=False, drop_class='serious', left_out=False)
-    check_common(out, written)
+    check_common(out, written, tmp_path)
     assert 'Left out: none.' in (out/'01_segmentation.html').read_text(encoding='utf-8')
     assert len(check_table(out, 'left_out', LEFT_OUT_COLUMNS)) == 0
     t2 = check_table(out, 'table2_grading', TABLE_COLUMNS['table2_grading']).set_index('set')
@@ -95,3 +116,24 @@ def test_reports_tiny(tmp_path):
     for stem in ('table1_segmentation', 'ablation', 'paper_comparison'): check_table(out, stem, TABLE_COLUMNS[stem])
     assert not (out/'tables'/'table2_grades.csv').exists() and not (out/'tables'/'cv_grading.csv').exists()
     assert not (out/'figures'/'confusion_grades.png').exists()
+
+
+def test_reports_private(tmp_path, capfd):
+    "A notebook that prints its absolute folders and writes to stderr: the report shows neither, the log keeps the stderr."
+    nb = nbformat.v4.new_notebook(metadata={'kernelspec': {'display_name': 'python3', 'language': 'python', 'name': 'python3'}})
+    nb.cells = [nbformat.v4.new_code_cell('results_dir = "."\nout_dir = "."\nparams = None', metadata={'tags': ['parameters']}),
+                nbformat.v4.new_code_cell('import sys\nprint("read", results_dir)\nsys.stderr.write(f"warning about {out_dir}\\n")\n'
+                                          'from IPython.display import Markdown\nMarkdown(f"`{sys.prefix}` and `{results_dir}/cohort.json`")')]
+    src = tmp_path/'paper'/'03_probe.ipynb'; src.parent.mkdir(); nbformat.write(nb, src)
+    res = fake_results(tmp_path/'results')
+    out = tmp_path/'reports'
+    written = render_reports(res, out, notebooks=[src], params=fast_params(), progress=False)
+    assert written == [out/'03_probe.ipynb', out/'03_probe.html']
+    check_private(tmp_path, *written)
+    run = nbformat.read(written[0], as_version=4)
+    assert [o.text for o in run.cells[-1].outputs if o.output_type == 'stream'] == ['read …/results\n']
+    assert run.cells[-1].outputs[-1].data['text/markdown'].endswith('and `…/results/cohort.json`')
+    assert run.metadata.papermill.output_path == '…/03_probe.ipynb'
+    assert run.metadata.papermill.parameters['results_dir'] == '…/results'
+    assert 'injected-parameters' in run.cells[1].metadata.tags and '"…/results"' in run.cells[1].source
+    assert f'warning about {out}' in capfd.readouterr().err                # the stage's log keeps it
