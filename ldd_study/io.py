@@ -419,10 +419,10 @@ def cohort_source(root, source: str = 'auto') -> str:
     if source != 'auto': return source
     return 'lsma' if (Path(root)/'boxes.csv').exists() else 'sample'
 
-def _image_facts(path: Path) -> tuple[tuple, int, str]:
-    "Size, components and pixel type of an image file, from its header."
+def _image_facts(path: Path) -> tuple[tuple, int, str, tuple]:
+    "Size, components, pixel type and spacing of an image file, from its header."
     r = _header(path)
-    return r.GetSize(), r.GetNumberOfComponents(), sitk.GetPixelIDValueAsString(r.GetPixelID())
+    return r.GetSize(), r.GetNumberOfComponents(), sitk.GetPixelIDValueAsString(r.GetPixelID()), r.GetSpacing()
 
 def _image_table(root: Path) -> tuple[pd.DataFrame, list[DataError]]:
     "`images.csv` as (image, patient, row); without it, the PNGs under images/ with the patient from the file name."
@@ -448,6 +448,9 @@ def read_lsma_cohort(root, series: str | None = None, params: dict | None = None
     images, problems = _image_table(root)
     if series: images = images[[bool(re.search(series, case_name(Path(n)))) for n in images.image]]
     if images.empty: problems.append(DataError(root/'images', "no images found"))
+    listed = set(images.image)
+    problems += [DataError(p, "not listed in images.csv: left out") for p in _files(root/'images', _2D_SUFFIXES) if p.name not in listed
+                 and (root/'images.csv').exists() and not series]
     gpath, bpath = root/'gradings.csv', root/'boxes.csv'
     grades, gp = read_grades(gpath); problems += gp
     boxes, bp = read_boxes(bpath); problems += bp
@@ -458,13 +461,15 @@ def read_lsma_cohort(root, series: str | None = None, params: dict | None = None
         rows = [i for i, v in enumerate(graw[_find_col(graw.columns, _COLS['patient'])].str.strip(), start=2) if v == p]
         problems.append(DataError(gpath, f"row{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows))}: patient {p} is graded but has no image"))
     bimg = dict(tuple(boxes.groupby('image'))) if len(boxes) else {}
+    problems += [DataError(bpath, f"row{'s' if len(g) > 1 else ''} {', '.join(map(str, g.row.tolist()[:3]))}{' …' if len(g) > 3 else ''}: boxes of image {n}, which is not in images.csv")
+                 for n, g in bimg.items() if n not in listed and not series]
     rows, left_out = [], {}
     for r in images.itertuples(index=False):
         img = root/'images'/r.image
         where = f"images.csv row {r.row}" if r.row else "images/"
         try:
             if not img.exists(): raise DataError(img, f"file not found ({where})")
-            size, comps, ptype = _image_facts(img)
+            size, comps, ptype, sp_file = _image_facts(img)
             if comps != 1: raise DataError(img, f"{'RGB' if comps == 3 else f'{comps}-component'} image ({where}): the LSMA layout holds 8-bit greyscale PNGs")
             if ptype != '8-bit unsigned integer': raise DataError(img, f"{ptype} pixels ({where}): the LSMA layout holds 8-bit greyscale PNGs")
             if len(size) != 2: raise DataError(img, f"{len(size)}D image ({where}): one 2D sagittal slice is expected")
@@ -480,7 +485,8 @@ def read_lsma_cohort(root, series: str | None = None, params: dict | None = None
         except DataError as e:
             problems.append(e); left_out.setdefault(r.patient, []).append(f"{r.image}: {e.problem}"); continue
         for d in discs: d['refused'] = refused.get(d['ivd_label'], '')
-        rows.append(dict(patient=r.patient, series=case_name(img), image=str(img), mask='', size=tuple(size), spacing=(s, s, 1.0),
+        sp = (s, s, 1.0) if np.allclose(sp_file, 1.0) else (float(sp_file[1]), float(sp_file[0]), 1.0)   # a PNG records none: 1 x 1
+        rows.append(dict(patient=r.patient, series=case_name(img), image=str(img), mask='', size=tuple(size), spacing=sp,
                          grades=by_patient[r.patient], discs=discs, refused=refused, warnings=warns, pitch_px=disc_pitch_px(discs),
                          boxes=int(len(b)), merged=int(b.label.isin(DISC_BOX_LABELS).sum() - len(discs))))
     table = pd.DataFrame(rows, columns=['patient', 'series', 'image', 'mask', 'size', 'spacing', 'grades', 'discs', 'refused',
