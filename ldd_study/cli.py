@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 from .core import DataError, level_name, load_params, project_root, GROUPS, pfirrmann_group
-from .io import read_cohort, load_case, _natural
+from .io import cohort_source, read_cohort, read_lsma_cohort, load_case, _natural
 
 def slice_discs(case, params: dict | None = None) -> tuple[int, dict[int, int], list[str]]:
     "Chosen slice of `case`, its discs as {IVD label: pixel count}, and warnings."
@@ -21,6 +21,8 @@ def slice_discs(case, params: dict | None = None) -> tuple[int, dict[int, int], 
 
 def inspect_cohort(root, source: str = 'sample', params: dict | None = None, progress: bool = True) -> dict:
     "Counts of what the cohort under `root` holds; every graded disc is matched or in `unmatched` with its reason."
+    source = cohort_source(root, source)                          # 'auto': lsma where root holds boxes.csv, else sample
+    if source == 'lsma': return inspect_boxes(root, params)       # disc boxes (LSMA): see below
     c = read_cohort(root, source)
     out = dict(root=str(root), source=source, patients=len(c.patients), series=len(c.table), slices=0,
                graded_discs=len(c.grades), matched_discs=0, grade_counts={}, matched_grade_counts={},
@@ -59,7 +61,8 @@ def inspect_cohort(root, source: str = 'sample', params: dict | None = None, pro
     return out
 
 # %% auto #0
-__all__ = ['slice_discs', 'inspect_cohort', 'format_inspect', 'cmd_inspect', 'main', 'internal_error', 'add_predict_parser']
+__all__ = ['slice_discs', 'inspect_cohort', 'format_inspect', 'cmd_inspect', 'main', 'internal_error', 'add_predict_parser',
+           'inspect_boxes']
 
 # %% ../nbs/70_cli.ipynb #ca098231
 def format_inspect(rep: dict) -> str:
@@ -91,7 +94,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog='ldd-study', description='Lumbar disc degeneration study: inspect cohorts, grade new scans.')
     sub = p.add_subparsers(dest='cmd', required=True)
     pi = sub.add_parser('inspect', help='what a cohort holds: patients, series, slices, discs found and matched to grades')
-    pi.add_argument('root'); pi.add_argument('--source', default='sample', choices=['spider', 'sample', 'folder', 'images2d', 'phantom'])
+    pi.add_argument('root'); pi.add_argument('--source', default='auto', choices=['auto', 'lsma', 'spider', 'sample', 'folder', 'images2d', 'phantom'],
+                                    help='layout of ROOT; auto: lsma where ROOT holds boxes.csv, else sample')
     pi.add_argument('--json', action='store_true', help='print one JSON object')
     pi.set_defaults(fn=cmd_inspect)
     ps = sub.add_parser('stage', help='run pipeline stages by name (what dvc.yaml calls)')
@@ -149,3 +153,34 @@ def _run_predict(a) -> int:
     "Run `predict.cmd_predict`, imported only now: the networks' imports (torch, MONAI) cost seconds at start-up."
     from ldd_study.predict import cmd_predict
     return cmd_predict(a)
+
+# %% ../nbs/70_cli.ipynb #lsma0001
+def inspect_boxes(root, params: dict | None = None) -> dict:
+    "Counts of what the disc-box (LSMA) cohort under `root` holds, and every graded disc left out with its reason."
+    c = read_lsma_cohort(root, params=params); t = c.table
+    out = dict(root=str(c.root), source=c.source, patients=len(c.patients), series=len(t), slices=len(t),
+               graded_discs=len(c.grades), matched_discs=0, grade_counts={}, matched_grade_counts={}, group_counts={},
+               images_merged=int((t.merged > 0).sum()) if len(t) else 0, boxes_merged=int(t.merged.sum()) if len(t) else 0,
+               images_refused=int(sum(bool(set(r) & set(g)) for r, g in zip(t.refused, t.grades))), images_warned=int(sum(bool(w) for w in t.warnings)),
+               pixel_spacing_mm=float(t.spacing.iloc[0][0]) if len(t) else None,
+               cases=[], unmatched=[], problems=[str(p) for p in c.problems])
+    rows = {p: list(d.itertuples()) for p, d in t.groupby('patient')}
+    for r in t.itertuples():
+        ok = {d['ivd_label'] for d in r.discs if not d['refused']}
+        out['cases'].append(dict(patient=r.patient, series=r.series, slices=1, slice_index=0, discs_found=len(r.discs),
+                                 graded=len(r.grades), matched=len(set(r.grades) & ok), warnings=list(r.warnings)))
+    gmatched = Counter()
+    for g in c.grades.itertuples():
+        reasons = []
+        for r in rows.get(g.patient, []):
+            d = next((d for d in r.discs if d['ivd_label'] == g.ivd_label), None)
+            if d is not None and not d['refused']: break
+            reasons.append(f"{r.series}: " + (d['refused'] if d is not None else f"no disc box numbered {g.level} ({len(r.discs)} disc boxes)"))
+        else:
+            why = '; '.join(reasons) or (f"case left out: {c.left_out[g.patient]}" if g.patient in c.left_out else "no image of this patient")
+            out['unmatched'].append(dict(patient=g.patient, ivd_label=int(g.ivd_label), reason=why)); continue
+        out['matched_discs'] += 1; gmatched[int(g.pfirrmann)] += 1
+    out['grade_counts'] = {int(k): int(n) for k, n in sorted(Counter(c.grades.pfirrmann).items())}
+    out['matched_grade_counts'] = {int(k): int(gmatched[k]) for k in sorted(gmatched)}
+    out['group_counts'] = {GROUPS[i]: int(sum(n for k, n in out['grade_counts'].items() if pfirrmann_group(k) == i)) for i in range(3)}
+    return out

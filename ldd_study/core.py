@@ -28,7 +28,7 @@ def level_label(name: str) -> int:
 # %% auto #0
 __all__ = ['SPINE', 'LUMBAR_LABELS', 'GROUPS', 'GRADES', 'level_name', 'level_label', 'pfirrmann_group', 'group_name',
            'DataError', 'atomic_write', 'write_json', 'write_csv', 'project_root', 'load_params', 'params_section',
-           'sample_root']
+           'sample_root', 'lsma_root']
 
 # %% ../nbs/00_core.ipynb #2fbcfdb4
 GROUPS = ('mild', 'moderate', 'serious')
@@ -108,4 +108,14 @@ def sample_root() -> Path | None:
     for q in (Path.cwd().resolve(), *Path.cwd().resolve().parents):
         c = q/'shared'/'data'/'spider_t2space'
         if (c/'radiological_gradings.csv').exists(): return c
+    return None
+
+# %% ../nbs/00_core.ipynb #lsma0001
+def lsma_root() -> Path | None:
+    "The real LSMA T2 cohort: `$LDD_LSMA_ROOT`, else `shared/data/lsma_t2` beside an enclosing folder."
+    env = os.environ.get('LDD_LSMA_ROOT')
+    if env: return Path(env)
+    for q in (Path.cwd().resolve(), *Path.cwd().resolve().parents):
+        c = q/'shared'/'data'/'lsma_t2'
+        if (c/'boxes.csv').exists(): return c
     return None

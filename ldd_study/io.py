@@ -14,10 +14,12 @@ from .core import DataError, level_label, level_name, pfirrmann_group, GROUPS
 sitk.ProcessObject.SetGlobalWarningDisplay(False)   # failures surface as DataError, not as ITK's console noise
 
 # %% auto #0
-__all__ = ['IMAGE_SUFFIXES', 'LUMA', 'SEMANTIC', 'PIXEL_SPACING_MM', 'MAX_SLICE_SPACING_MM', 'GAP_TOLERANCE', 'case_name',
-           'dicom_series_files', 'to_grey', 'read_image', 'orientation_recorded', 'slice_plane', 'sagittal_array',
-           'mask_kind', 'semantic_mask', 'disc_levels', 'read_grades', 'Cohort', 'check_grid', 'read_cohort',
-           'ReadWarning', 'check_spacing', 'dicom_slice_gaps', 'Case', 'read_sagittal', 'load_image', 'load_case']
+__all__ = ['IMAGE_SUFFIXES', 'LUMA', 'SEMANTIC', 'PIXEL_SPACING_MM', 'MAX_SLICE_SPACING_MM', 'GAP_TOLERANCE', 'DISC_BOX_LABELS',
+           'FINDING_BOX_LABELS', 'BOX_DEFAULTS', 'case_name', 'dicom_series_files', 'to_grey', 'read_image',
+           'orientation_recorded', 'slice_plane', 'sagittal_array', 'mask_kind', 'semantic_mask', 'disc_levels',
+           'read_grades', 'Cohort', 'check_grid', 'read_cohort', 'ReadWarning', 'check_spacing', 'dicom_slice_gaps',
+           'Case', 'read_sagittal', 'load_image', 'load_case', 'read_boxes', 'disc_boxes', 'disc_pitch_px',
+           'l5s1_signs', 'check_levels', 'BoxCohort', 'cohort_source', 'read_lsma_cohort', 'load_lsma_case']
 
 # %% ../nbs/10_io.ipynb #7b540674
 IMAGE_SUFFIXES = ('.mha', '.mhd', '.nii.gz', '.nii', '.nrrd', '.seg.nrrd', '.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.dcm')
@@ -262,6 +264,7 @@ def _layout(root: Path, source: str):
 
 def read_cohort(root, source: str = 'sample', series: str | None = None) -> Cohort:
     "The cohort under `root` in layout `source`; `series` keeps only series whose name matches that regex (e.g. 't2')."
+    if source == 'lsma': return read_lsma_cohort(root, series)   # disc boxes, no masks: the LSMA cells below
     root = Path(root)
     if not root.is_dir(): raise DataError(root, f"cohort folder not found")
     pairs, gpath = _layout(root, source)
@@ -372,3 +375,200 @@ def load_case(row) -> Case:
             raise DataError(row['mask'], f"mask shape {mraw.shape} differs from its image's {img.shape}")
         m, levels = semantic_mask(mraw), disc_levels(mraw)
     return Case(str(row['patient']), str(row['series']), img, m, sp, levels, ref, str(row['image']))
+
+# %% ../nbs/10_io.ipynb #lsma0001
+from .core import SPINE, params_section
+DISC_BOX_LABELS = ('Normal IVD', 'DDD', 'LDB', 'TDB')        # boxes that mark a disc
+FINDING_BOX_LABELS = ('SS', 'Spondylolisthesis')             # boxes that mark a finding, not a disc
+_BOX_COLS = ('image', 'label', 'x0', 'y0', 'x1', 'y1')
+
+def read_boxes(path) -> tuple[pd.DataFrame, list[DataError]]:
+    "LSMA boxes as (image, label, x0, y0, x1, y1, row) in pixels and the problems found, one per bad row."
+    path = Path(path); cols = [*_BOX_COLS, 'row']
+    empty = pd.DataFrame(columns=cols)
+    if not path.exists(): return empty, [DataError(path, "box table not found")]
+    try: raw = pd.read_csv(path, dtype=str, skipinitialspace=True)
+    except Exception as e: return empty, [DataError(path, f"cannot be read as a CSV table: {e}")]
+    found = {k: _find_col(raw.columns, (k,)) for k in _BOX_COLS}
+    if None in found.values():
+        miss = [k for k, v in found.items() if v is None]
+        return empty, [DataError(path, f"missing column(s) {miss}; expected {', '.join(_BOX_COLS)}; found {list(raw.columns)}")]
+    rows, problems = [], []
+    for i, r in enumerate(raw.itertuples(index=False), start=2):
+        r = dict(zip(raw.columns, r))
+        img, lab = (str(r[found[k]]).strip() for k in ('image', 'label'))
+        if lab not in DISC_BOX_LABELS + FINDING_BOX_LABELS:
+            problems.append(DataError(path, f"row {i}: unknown box label {lab!r} (expected one of {', '.join(DISC_BOX_LABELS + FINDING_BOX_LABELS)})")); continue
+        try: x0, y0, x1, y1 = (float(r[found[k]]) for k in ('x0', 'y0', 'x1', 'y1'))
+        except (TypeError, ValueError):
+            problems.append(DataError(path, f"row {i}: box coordinates {[r[found[k]] for k in ('x0', 'y0', 'x1', 'y1')]} are not all numbers")); continue
+        if not np.isfinite([x0, y0, x1, y1]).all() or x1 <= x0 or y1 <= y0:
+            problems.append(DataError(path, f"row {i}: empty box ({x0:g}, {y0:g}, {x1:g}, {y1:g}): x1 > x0 and y1 > y0 are needed")); continue
+        rows.append((img, lab, x0, y0, x1, y1, i))
+    return pd.DataFrame(rows, columns=cols), problems
+
+# %% ../nbs/10_io.ipynb #lsma0004
+BOX_DEFAULTS = dict(merge_row_overlap=0.5, gap_pitch=1.5, close_pitch=0.6, flat_hw=0.65, step_pitch=0.05, bottom_pitch=2.6)
+
+def _union(a: dict, b: dict) -> dict:
+    return dict(x0=min(a['x0'], b['x0']), y0=min(a['y0'], b['y0']), x1=max(a['x1'], b['x1']), y1=max(a['y1'], b['y1']),
+                labels=a['labels'] + [l for l in b['labels'] if l not in a['labels']], rows=a['rows'] + b['rows'])
+
+def _row_overlap(a: dict, b: dict) -> float:
+    "Rows two boxes share, as a fraction of the shorter box's height."
+    return max(0.0, min(a['y1'], b['y1']) - max(a['y0'], b['y0'])) / min(a['y1'] - a['y0'], b['y1'] - b['y0'])
+
+def disc_boxes(boxes: pd.DataFrame, shape, path='boxes.csv', merge_row_overlap: float = 0.5) -> list[dict]:
+    "Disc boxes of one image: checked inside `shape` (rows, cols), merged where they share rows, numbered from the bottom (IVD label 1 = lowest)."
+    H, W = shape[:2]
+    for r in boxes.itertuples(index=False):
+        if r.x0 < -0.5 or r.y0 < -0.5 or r.x1 > W + 0.5 or r.y1 > H + 0.5:
+            raise DataError(path, f"row {r.row}: box ({r.x0:g}, {r.y0:g}, {r.x1:g}, {r.y1:g}) lies outside its image {r.image} ({W} × {H} px)")
+    out = [dict(x0=r.x0, y0=r.y0, x1=r.x1, y1=r.y1, labels=[r.label], rows=[int(r.row)])
+           for r in boxes.itertuples(index=False) if r.label in DISC_BOX_LABELS]
+    merged = True
+    while merged:                                       # discs stack along the rows: boxes on the same rows are one disc
+        merged = False
+        for i in range(len(out)):
+            j = next((j for j in range(i + 1, len(out)) if _row_overlap(out[i], out[j]) >= merge_row_overlap), None)
+            if j is not None: out[i] = _union(out[i], out.pop(j)); merged = True; break
+    out.sort(key=lambda d: -(d['y0'] + d['y1']))
+    return [dict(ivd_label=k, level=level_name(k) if k < len(SPINE) else '', **d) for k, d in enumerate(out, start=1)]
+
+# %% ../nbs/10_io.ipynb #lsma0007
+def _centre(d: dict) -> np.ndarray: return np.array([(d['y0'] + d['y1'])/2, (d['x0'] + d['x1'])/2])
+
+def disc_pitch_px(discs: list[dict]) -> float:
+    "The image's disc pitch in px: the lower quartile of the distances between consecutive disc box centres (robust to a missing box)."
+    if len(discs) < 2: return float('nan')
+    c = np.array([_centre(d) for d in discs])
+    return float(np.percentile(np.hypot(*np.diff(c, axis=0).T), 25))
+
+def l5s1_signs(discs: list[dict], shape, ref: float, flat_hw=0.65, step_pitch=0.05, bottom_pitch=2.6) -> list[str]:
+    "Signs that the lowest of `discs` is not L5-S1: flat (not tilted), no posterior step from the box above, far above the image bottom."
+    low, c = discs[0], np.array([_centre(d) for d in discs[:2]])
+    hw = (low['y1'] - low['y0']) / (low['x1'] - low['x0'])
+    step, bottom = (c[0][1] - c[1][1]) / ref, (shape[0] - c[0][0]) / ref
+    return ([f"the lowest box is flat (height/width {hw:.2f} < {flat_hw})"] * int(hw < flat_hw)
+            + [f"no posterior step from the box above ({step:+.2f} pitches)"] * int(step < step_pitch)
+            + [f"it lies {bottom:.1f} pitches above the image bottom (> {bottom_pitch})"] * int(bottom > bottom_pitch))
+
+def check_levels(discs: list[dict], findings: list[dict], shape, labels=(1, 2, 3), **kw) -> tuple[dict[int, str], list[str]]:
+    "Refused IVD labels {label: reason} of every disc box numbered from the bottom (`disc_boxes`), and warnings; `labels` are the graded ones."
+    o = {**BOX_DEFAULTS, **kw}; refused, warnings = {}, []
+    every = sorted({d['ivd_label'] for d in discs} | set(labels))
+    if len(discs) < max(labels) + 1:
+        return {l: f"{len(discs)} disc boxes: too few to check the numbering from the bottom" for l in every}, warnings
+    ref = disc_pitch_px(discs); c = np.array([_centre(d) for d in discs])
+    for k in range(len(discs) - 1):                      # a missing or doubled box shifts every label above it
+        g = float(np.hypot(*(c[k + 1] - c[k]))) / ref
+        if g >= o['gap_pitch'] or g < o['close_pitch']:
+            why = (f"gap of {g:.2f} disc pitches between the boxes numbered {level_name(k+1)} and {level_name(k+2)}: a disc box is missing"
+                   if g >= o['gap_pitch'] else f"the boxes numbered {level_name(k+1)} and {level_name(k+2)} are only {g:.2f} disc pitches apart")
+            for l in every:
+                if l >= k + 2: refused.setdefault(l, why + "; the labels above are not assigned")
+    low = discs[0]
+    below = [f for f in findings if (f['y0'] + f['y1'])/2 > low['y1']]
+    if below:
+        why = (f"a {below[0]['labels'][0]} finding box lies below the lowest disc box (boxes.csv row {below[0]['rows'][0]}): "
+               "there is a disc level below it, so the lowest box may not be L5-S1")
+        return {l: why for l in every}, warnings
+    signs = l5s1_signs(discs, shape, ref, o['flat_hw'], o['step_pitch'], o['bottom_pitch'])
+    if len(signs) == 3:
+        why = "the lowest disc box does not look like L5-S1: " + "; ".join(signs)
+        return {l: why for l in every}, warnings
+    if len(signs) == 2: warnings.append("lowest disc box checked as L5-S1 with doubts: " + "; ".join(signs))
+    return refused, warnings
+
+# %% ../nbs/10_io.ipynb #lsma0010
+@dataclass
+class BoxCohort(Cohort):
+    "A cohort read from disc boxes (LSMA): as `Cohort`, plus `left_out` {patient: why each image of theirs was left out}."
+    left_out: dict = field(default_factory=dict)
+
+def cohort_source(root, source: str = 'auto') -> str:
+    "`source` itself, or for 'auto' the layout found under `root`: 'lsma' where it holds boxes.csv, else 'sample'."
+    if source != 'auto': return source
+    return 'lsma' if (Path(root)/'boxes.csv').exists() else 'sample'
+
+def _image_facts(path: Path) -> tuple[tuple, int, str, tuple]:
+    "Size, components, pixel type and spacing of an image file, from its header."
+    r = _header(path)
+    return r.GetSize(), r.GetNumberOfComponents(), sitk.GetPixelIDValueAsString(r.GetPixelID()), r.GetSpacing()
+
+def _image_table(root: Path) -> tuple[pd.DataFrame, list[DataError]]:
+    "`images.csv` as (image, patient, row); without it, the PNGs under images/ with the patient from the file name."
+    path = root/'images.csv'
+    if not path.exists():
+        files = _files(root/'images', ('.png',))
+        return (pd.DataFrame([(p.name, case_name(p).split('_')[0].lstrip('0') or '0', 0) for p in files], columns=['image', 'patient', 'row']),
+                [DataError(path, "image table not found: patients taken from the file names")])
+    try: raw = pd.read_csv(path, dtype=str, skipinitialspace=True)
+    except Exception as e: return pd.DataFrame(columns=['image', 'patient', 'row']), [DataError(path, f"cannot be read as a CSV table: {e}")]
+    ci, cp = _find_col(raw.columns, ('image',)), _find_col(raw.columns, _COLS['patient'])
+    if ci is None or cp is None:
+        return pd.DataFrame(columns=['image', 'patient', 'row']), [DataError(path, f"missing column(s) {[k for k, v in (('image', ci), ('patient', cp)) if v is None]}; found {list(raw.columns)}")]
+    return pd.DataFrame({'image': raw[ci].str.strip(), 'patient': raw[cp].str.strip(), 'row': range(2, len(raw) + 2)}), []
+
+def read_lsma_cohort(root, series: str | None = None, params: dict | None = None) -> BoxCohort:
+    "The LSMA cohort under `root`: PNGs, `images.csv`, `gradings.csv`, `boxes.csv`; every problem listed, each naming its file and row."
+    root = Path(root)
+    if not root.is_dir(): raise DataError(root, "cohort folder not found")
+    data = params_section('data', {'pixel_spacing_mm': 0.72, 'boxes': {}}, params)
+    bopt = {**BOX_DEFAULTS, **(data.get('boxes') or {})}
+    s = float(data['pixel_spacing_mm'])
+    images, problems = _image_table(root)
+    if series: images = images[[bool(re.search(series, case_name(Path(n)))) for n in images.image]]
+    if images.empty: problems.append(DataError(root/'images', "no images found"))
+    listed = set(images.image)
+    problems += [DataError(p, "not listed in images.csv: left out") for p in _files(root/'images', _2D_SUFFIXES) if p.name not in listed
+                 and (root/'images.csv').exists() and not series]
+    gpath, bpath = root/'gradings.csv', root/'boxes.csv'
+    grades, gp = read_grades(gpath); problems += gp
+    boxes, bp = read_boxes(bpath); problems += bp
+    by_patient = {p: dict(zip(d.ivd_label, d.pfirrmann)) for p, d in grades.groupby('patient')}
+    imaged = set(images.patient)
+    graw = pd.read_csv(gpath, dtype=str) if (set(grades.patient) - imaged) else None
+    for p in sorted(set(grades.patient) - imaged, key=_natural):          # grades no image can be matched to
+        rows = [i for i, v in enumerate(graw[_find_col(graw.columns, _COLS['patient'])].str.strip(), start=2) if v == p]
+        problems.append(DataError(gpath, f"row{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows))}: patient {p} is graded but has no image"))
+    bimg = dict(tuple(boxes.groupby('image'))) if len(boxes) else {}
+    problems += [DataError(bpath, f"row{'s' if len(g) > 1 else ''} {', '.join(map(str, g.row.tolist()[:3]))}{' …' if len(g) > 3 else ''}: boxes of image {n}, which is not in images.csv")
+                 for n, g in bimg.items() if n not in listed and not series]
+    rows, left_out = [], {}
+    for r in images.itertuples(index=False):
+        img = root/'images'/r.image
+        where = f"images.csv row {r.row}" if r.row else "images/"
+        try:
+            if not img.exists(): raise DataError(img, f"file not found ({where})")
+            size, comps, ptype, sp_file = _image_facts(img)
+            if comps != 1: raise DataError(img, f"{'RGB' if comps == 3 else f'{comps}-component'} image ({where}): the LSMA layout holds 8-bit greyscale PNGs")
+            if ptype != '8-bit unsigned integer': raise DataError(img, f"{ptype} pixels ({where}): the LSMA layout holds 8-bit greyscale PNGs")
+            if len(size) != 2: raise DataError(img, f"{len(size)}D image ({where}): one 2D sagittal slice is expected")
+            if r.patient not in by_patient: raise DataError(gpath, f"no grade for patient {r.patient} (image {r.image}, {where})")
+            b = bimg.get(r.image)
+            if b is None or not b.label.isin(DISC_BOX_LABELS).any(): raise DataError(bpath, f"no disc box for image {r.image} ({where})")
+            shape = (size[1], size[0])
+            discs = disc_boxes(b, shape, bpath, bopt['merge_row_overlap'])
+            findings = [dict(x0=f.x0, y0=f.y0, x1=f.x1, y1=f.y1, labels=[f.label], rows=[int(f.row)])
+                        for f in b.itertuples(index=False) if f.label in FINDING_BOX_LABELS]
+            refused, warns = check_levels(discs, findings, shape, tuple(sorted(by_patient[r.patient])),
+                                          **{k: v for k, v in bopt.items() if k != 'merge_row_overlap'})
+        except DataError as e:
+            problems.append(e); left_out.setdefault(r.patient, []).append(f"{r.image}: {e.problem}"); continue
+        for d in discs: d['refused'] = refused.get(d['ivd_label'], '')
+        sp = (s, s, 1.0) if np.allclose(sp_file, 1.0) else (float(sp_file[1]), float(sp_file[0]), 1.0)   # a PNG records none: 1 x 1
+        rows.append(dict(patient=r.patient, series=case_name(img), image=str(img), mask='', size=tuple(size), spacing=sp,
+                         grades=by_patient[r.patient], discs=discs, refused=refused, warnings=warns, pitch_px=disc_pitch_px(discs),
+                         boxes=int(len(b)), merged=int(b.label.isin(DISC_BOX_LABELS).sum() - len(discs))))
+    table = pd.DataFrame(rows, columns=['patient', 'series', 'image', 'mask', 'size', 'spacing', 'grades', 'discs', 'refused',
+                                        'warnings', 'pitch_px', 'boxes', 'merged'])
+    return BoxCohort(root, 'lsma', table, grades, problems, {p: '; '.join(v) for p, v in left_out.items()})
+
+# %% ../nbs/10_io.ipynb #lsma0011
+def load_lsma_case(row) -> Case:
+    "Pixels of one LSMA cohort row, with the cohort's pixel spacing (the PNG records none) and no mask."
+    img, _, ref = load_image(row['image'])
+    sp = tuple(float(v) for v in row['spacing'])
+    ref.SetSpacing((sp[1], sp[0], ref.GetSpacing()[2]))
+    return Case(str(row['patient']), str(row['series']), img, None, sp, None, ref, str(row['image']))

@@ -50,3 +50,34 @@ def test_inspect_lists_every_bad_input(tmp_path):
     assert why[('2', 1)].startswith('case left out: file not found')
     assert why[('3', 1)].startswith('case left out: mask grid') and why[('3', 2)].startswith('case left out: mask grid')
     assert why[('7', 1)] == 'no image for this patient'
+
+
+def _lsma_root():
+    "The real LSMA T2 cohort: $LDD_LSMA_ROOT or ../shared/data/lsma_t2 beside the project."
+    import os
+    from pathlib import Path
+    p = Path(os.environ.get('LDD_LSMA_ROOT', Path(__file__).resolve().parents[2]/'shared'/'data'/'lsma_t2'))
+    assert (p/'boxes.csv').exists(), f"the LSMA cohort is needed for this test: not found at {p}"
+    return p
+
+
+def test_inspect_lsma_json():
+    "No --source: a root holding boxes.csv is read as LSMA; every graded disc is matched or listed with its reason."
+    import time
+    t0 = time.time()
+    rc, out, err = cli('inspect', _lsma_root(), '--json')
+    secs = time.time() - t0
+    assert rc == 0, err
+    rep = json.loads(out)
+    assert rep['source'] == 'lsma' and rep['patients'] == 400 and rep['series'] == 408
+    assert rep['graded_discs'] == 1200 and rep['matched_discs'] >= 1150, rep['matched_discs']
+    assert rep['graded_discs'] == rep['matched_discs'] + len(rep['unmatched'])
+    assert all({'patient', 'ivd_label', 'reason'} <= set(u) and u['reason'] for u in rep['unmatched'])
+    assert rep['problems'] == []
+    assert secs < 60, f"inspect took {secs:.0f} s on 408 PNGs"
+
+
+def test_inspect_lsma_text():
+    rc, out, _ = cli('inspect', _lsma_root(), '--source', 'lsma')
+    assert rc == 0
+    assert '(lsma)' in out and 'graded discs 1200' in out and 'left out (' in out
