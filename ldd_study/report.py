@@ -23,7 +23,7 @@ from .stats import (segmentation_table, grading_table, grading_summary, to_markd
 __all__ = ['REPORT_DEFAULTS', 'SET_ALIASES', 'CROPS', 'PAPER_COLUMNS', 'ACC_ALL', 'PAIRS', 'TRAINING_COLUMNS', 'ABLATION_METRICS',
            'ABLATION_COLUMNS', 'ABLATION_DIFF', 'PAPER_RESULTS', 'SPLIT_TEXT', 'LEFT_OUT_COLUMNS', 'POOLED',
            'OFFLINE_TEMPLATE', 'report_params', 'table_sets', 'headline_set', 'save_figure', 'figure_png',
-           'show_figure', 'write_table', 'fake_results', 'load_cohort_summary', 'read_predictions', 'crop_rows',
+           'show_figure', 'write_table', 'demo_results', 'load_cohort_summary', 'read_predictions', 'crop_rows',
            'graded_discs', 'has_grades', 'graded_mask', 'correct', 'grading_report_table', 'level_colour', 'load_cases',
            'fig_segmentation_examples', 'labels_proba', 'fig_ovo_roc', 'confusion_with_missing', 'fig_confusion',
            'fig_calibration', 'read_training_log', 'fig_training_curves', 'select_note', 'ablation_table',
@@ -79,7 +79,7 @@ def write_table(df: pd.DataFrame, stem, index: bool = True) -> tuple[Path, Path]
     return csv, md
 
 # %% ../nbs/60_report.ipynb #7d7a84a0
-def _fake_case(rng: np.random.Generator, shape=(112, 96)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _demo_case(rng: np.random.Generator, shape=(112, 96)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "A drawn mid-sagittal slice with five discs (float 0..1), its manual label map, and a perturbed 'automatic' one."
     from scipy import ndimage as ndi
     H, W = shape; rr, cc = np.mgrid[:H, :W]
@@ -106,7 +106,7 @@ def _fake_case(rng: np.random.Generator, shape=(112, 96)) -> tuple[np.ndarray, n
         auto[m & (auto == 0)] = k
     return np.clip(ndi.gaussian_filter(img, 0.6), 0, 1).astype(np.float32), manual, auto
 
-def _fake_grading(n_patients: int, seed: int, sets: tuple, grades: bool, miss_rate: float) -> pd.DataFrame:
+def _demo_grading(n_patients: int, seed: int, sets: tuple, grades: bool, miss_rate: float) -> pd.DataFrame:
     "Predictions for both crops: `manual` from synthetic_predictions, `auto` the same discs with noisier probabilities and a few not found."
     rng = np.random.default_rng(seed + 1)
     base = synthetic_predictions(n_patients, seed=seed, sets=sets)
@@ -122,7 +122,7 @@ def _fake_grading(n_patients: int, seed: int, sets: tuple, grades: bool, miss_ra
     cols = ['patient', 'set', 'ivd_label', 'level', 'crop', 'found', 'group_true', 'group_pred', *PROBA_COLUMNS, 'grade_true', 'grade_pred']
     return out[cols]
 
-def _fake_curve(rng, epochs: int, top: float) -> pd.DataFrame:
+def _demo_curve(rng, epochs: int, top: float) -> pd.DataFrame:
     "A training log that looks like one: falling losses, a rising tuning metric."
     e = np.arange(1, epochs + 1)
     tl = 1.1 * np.exp(-e / (epochs / 3)) + 0.15 + 0.02 * rng.standard_normal(epochs)
@@ -130,13 +130,13 @@ def _fake_curve(rng, epochs: int, top: float) -> pd.DataFrame:
                              tune_metric=np.clip(top * (1 - np.exp(-e / (epochs / 4))) + 0.02 * rng.standard_normal(epochs), 0, 1),
                              lr=np.full(epochs, 0.01)))
 
-def fake_results(folder, seed: int = 0, patients: int = 12, grades: bool = True, cv: bool = True,
+def demo_results(folder, seed: int = 0, patients: int = 12, grades: bool = True, cv: bool = True,
                  drop_class: str | None = None, miss_rate: float = 0.06, folds: int = 3, left_out: bool = True) -> Path:
     "Write a SYNTHETIC results folder (every file of the pipeline's contract, made-up numbers) for tests and demos."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     sets = ('train', 'tune', 'test')
-    pred = _fake_grading(patients, seed, sets, grades, miss_rate)
+    pred = _demo_grading(patients, seed, sets, grades, miss_rate)
     if drop_class: pred = pred[~((pred.set == 'test') & (pred.group_true == drop_class))]
     atomic_write(folder/'predictions.csv', lambda p: pred.to_csv(p, index=False))
     disc = pred[pred.crop == 'manual'][['patient', 'set', 'ivd_label', 'level']].reset_index(drop=True)
@@ -146,13 +146,13 @@ def fake_results(folder, seed: int = 0, patients: int = 12, grades: bool = True,
     test_pat = list(dict.fromkeys(disc[disc.set == 'test'].patient))[:6]
     arrays = {}
     for i, _ in enumerate(test_pat):
-        arrays[f'image_{i}'], arrays[f'manual_{i}'], arrays[f'auto_{i}'] = _fake_case(rng)
+        arrays[f'image_{i}'], arrays[f'manual_{i}'], arrays[f'auto_{i}'] = _demo_case(rng)
     arrays['patients'] = np.array(test_pat, dtype=str)
     atomic_write(folder/'fig2_cases.npz', lambda p: np.savez_compressed(p, **arrays))
     for name, top, ep in (('train_seg.csv', 0.9, 15), ('train_cls.csv', 0.7, 20)):
-        log = _fake_curve(rng, ep, top); atomic_write(folder/name, lambda p: log.to_csv(p, index=False))
+        log = _demo_curve(rng, ep, top); atomic_write(folder/name, lambda p: log.to_csv(p, index=False))
     if cv:
-        cvp = _fake_grading(patients, seed + 100, ('test',), grades, miss_rate)
+        cvp = _demo_grading(patients, seed + 100, ('test',), grades, miss_rate)
         fold_of = {pt: 1 + i % folds for i, pt in enumerate(dict.fromkeys(cvp.patient))}
         cvp.insert(0, 'fold', cvp.patient.map(fold_of))
         atomic_write(folder/'cv_predictions.csv', lambda p: cvp.to_csv(p, index=False))
@@ -167,7 +167,7 @@ def fake_results(folder, seed: int = 0, patients: int = 12, grades: bool = True,
         source='synthetic', root=str(folder), synthetic=True, patients=patients, graded_discs=len(graded),
         matched_discs=int(graded.found.sum()), split_method='patient', profile='smoke',
         sets={s: int((graded.set == s).sum()) for s in sets}, **lost,
-        note='written by ldd_study.report.fake_results: made-up numbers for tests, not a result'))
+        note='written by ldd_study.report.demo_results: made-up numbers for tests, not a result'))
     return folder
 
 # %% ../nbs/60_report.ipynb #6f5e9529

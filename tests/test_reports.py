@@ -1,12 +1,12 @@
 """End to end: the report notebooks (nbs/paper/, kept out of nbdev-test by nbs/paper/.notest) rendered by papermill
-on SYNTHETIC results folders written by `ldd_study.report.fake_results` — made-up numbers, never a result."""
+on SYNTHETIC results folders written by `ldd_study.report.demo_results` — made-up numbers, never a result."""
 import json, sys
 from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
 from ldd_study.core import load_params, project_root
-from ldd_study.report import (fake_results, render_reports, PAPER_COLUMNS, ACC_ALL, ABLATION_COLUMNS, ABLATION_DIFF, POOLED,
+from ldd_study.report import (demo_results, render_reports, PAPER_COLUMNS, ACC_ALL, ABLATION_COLUMNS, ABLATION_DIFF, POOLED,
                               LEFT_OUT_COLUMNS)
 
 PNG = b'\x89PNG\r\n\x1a\n'
@@ -32,7 +32,7 @@ def fast_params():
 
 
 def render(tmp_path, **fake):
-    res = fake_results(tmp_path/'results', **fake)
+    res = demo_results(tmp_path/'results', **fake)
     out = tmp_path/'reports'
     written = render_reports(res, out, params=fast_params(), progress=False)
     return out, written
@@ -125,7 +125,7 @@ def test_reports_private(tmp_path, capfd):
                 nbformat.v4.new_code_cell('import sys\nprint("read", results_dir)\nsys.stderr.write(f"warning about {out_dir}\\n")\n'
                                           'from IPython.display import Markdown\nMarkdown(f"`{sys.prefix}` and `{results_dir}/cohort.json`")')]
     src = tmp_path/'paper'/'03_probe.ipynb'; src.parent.mkdir(); nbformat.write(nb, src)
-    res = fake_results(tmp_path/'results')
+    res = demo_results(tmp_path/'results')
     out = tmp_path/'reports'
     written = render_reports(res, out, notebooks=[src], params=fast_params(), progress=False)
     assert written == [out/'03_probe.ipynb', out/'03_probe.html']
