@@ -94,6 +94,7 @@ def load_params(path=None) -> dict:
     path = Path(path) if path else project_root()/'params.yaml'
     with open(path) as f: return yaml.safe_load(f)
 
+# %% ../nbs/00_core.ipynb #d155f4c3
 def params_section(name: str, defaults: dict, params: dict | None = None) -> dict:
     "Section `name` of `params` (default: the project's params.yaml, if there is one) over `defaults`."
     if params is None:
@@ -101,6 +102,7 @@ def params_section(name: str, defaults: dict, params: dict | None = None) -> dic
         except FileNotFoundError: params = {}
     return {**defaults, **(params.get(name) or {})}
 
+# %% ../nbs/00_core.ipynb #f51883ef
 def sample_root() -> Path | None:
     "The real SPIDER T2 sample: `$LDD_SAMPLE_ROOT`, else `shared/data/spider_t2space` beside an enclosing folder."
     env = os.environ.get('LDD_SAMPLE_ROOT')

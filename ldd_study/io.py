@@ -35,6 +35,7 @@ def case_name(path) -> str:
     p = Path(os.path.abspath(path))
     return p.name if p.is_dir() else p.name[: len(p.name) - len(_suffix(p))]
 
+# %% ../nbs/10_io.ipynb #8143cf2f
 def dicom_series_files(folder) -> list[str]:
     "Files of the (largest) DICOM series in `folder`, in slice order."
     folder = str(folder)
@@ -45,6 +46,7 @@ def dicom_series_files(folder) -> list[str]:
 
 LUMA = (0.299, 0.587, 0.114)   # weights of R, G, B in the luminance of an RGB(A) image (ITU-R BT.601)
 
+# %% ../nbs/10_io.ipynb #14a811ae
 def to_grey(img: sitk.Image) -> sitk.Image:
     "A scalar image of `img`: itself if scalar, else float32 luminance of RGB(A) (alpha ignored) or the grey of grey+alpha."
     n = img.GetNumberOfComponentsPerPixel()
@@ -349,6 +351,7 @@ class Case:
     reference: sitk.Image | None = None    # the image in (slice, row, col) order, for writing results on its grid
     path: str = ''
 
+# %% ../nbs/10_io.ipynb #24e2750c
 def read_sagittal(path, warns: list | None = None) -> tuple[np.ndarray, tuple, sitk.Image, sitk.Image]:
     "One image (file or DICOM folder): sagittal (slice, row, col) float32 pixels, spacing, that image, and the image as stored."
     img = read_image(path)

@@ -217,6 +217,7 @@ def read_predictions(path) -> pd.DataFrame:
         parts.append(chk)
     return pd.concat(parts).loc[df.index]
 
+# %% ../nbs/60_report.ipynb #2654f5a9
 def crop_rows(pred: pd.DataFrame, crop: str = 'auto') -> pd.DataFrame:
     "The rows of one crop (`auto`: the fully automatic path; `manual`: crops from the manual mask)."
     if crop not in CROPS: raise ValueError(f"crop must be one of {CROPS}, got {crop!r}")
@@ -468,6 +469,7 @@ def fig_training_curves(csv_seg=None, csv_cls=None) -> Figure:
         a1.set_title(f'{name}: {mlab}', fontsize=10)
     return fig
 
+# %% ../nbs/60_report.ipynb #7a217e10
 def select_note(params: dict | None, part: str) -> str:
     "A warning for the tuning rows when `part` ('unet' or 'classifier') trained on the tuning patients (`select: last`); else ''."
     try:
@@ -545,10 +547,12 @@ def data_description(cohort: dict | None) -> str:
     if src in ('sample', 'spider'): return f'{n} SPIDER patients (public Dutch dataset, 1.5 T; van der Graaf et al. 2024)'
     return f'{n} patients ({src})'
 
+# %% ../nbs/60_report.ipynb #75ebd60f
 def implied_exact_accuracy(mean_ovr_accuracy: float, n_classes: int = 3) -> float:
     "Exact accuracy that a mean one-vs-rest accuracy implies: acc = 1 − K(1 − ACC)/2 (inverse of metrics' identity)."
     return 1 - n_classes * (1 - mean_ovr_accuracy) / 2
 
+# %% ../nbs/60_report.ipynb #b096fbef
 def _cell(df: pd.DataFrame | None, row, col) -> str:
     "A cell of a formatted table as text, 'n/a' where the table, row or column is missing."
     if df is None or row is None or row not in df.index or col not in df.columns: return 'n/a'
@@ -592,6 +596,7 @@ def paper_comparison_table(table1: pd.DataFrame | None, table2: pd.DataFrame | N
                      '(the paper gives no CI and does not say how it scored a pair)'))
     return pd.DataFrame(rows, columns=['quantity', 'set', 'paper (Ding et al. 2024)', 'ours', 'what differs']).set_index('quantity')
 
+# %% ../nbs/60_report.ipynb #97464352
 def difference_notes(cohort: dict | None = None) -> str:
     "Markdown bullets on why our figures and the paper's differ: data, split, metric definitions."
     c = cohort or {}
@@ -772,6 +777,7 @@ OFFLINE_TEMPLATE = ("{%- extends 'lab/index.html.j2' -%}"     # nbconvert's lab 
     "{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}"
     "{% block jupyter_widgets %}{% endblock jupyter_widgets %}")
 
+# %% ../nbs/60_report.ipynb #e44ac598
 def export_html(nb_path, html_path=None, hide_code: bool = True) -> Path:
     "Write executed notebook `nb_path` as standalone HTML (images embedded, CSS inlined, no CDN script; code cells hidden if `hide_code`)."
     import jinja2, nbformat
@@ -784,6 +790,7 @@ def export_html(nb_path, html_path=None, hide_code: bool = True) -> Path:
     body, _ = exp.from_notebook_node(nb, resources={'metadata': {'name': nb_path.stem, 'path': str(nb_path.parent)}})
     return atomic_write(html_path, lambda p: p.write_text(body, encoding='utf-8'))
 
+# %% ../nbs/60_report.ipynb #a40b8cba
 def _data_roots(res: Path, params: dict | None, root) -> list[Path]:
     "The data folders a report may name: params' `data.root` (relative ones under the project) and the `root` of the results' cohort.json."
     try: prm = params if params is not None else load_params()
