@@ -28,7 +28,7 @@ def level_label(name: str) -> int:
 # %% auto #0
 __all__ = ['SPINE', 'LUMBAR_LABELS', 'GROUPS', 'GRADES', 'level_name', 'level_label', 'pfirrmann_group', 'group_name',
            'DataError', 'atomic_write', 'write_json', 'write_csv', 'project_root', 'load_params', 'params_section',
-           'sample_root', 'lsma_root']
+           'shared_data', 'sample_root', 'lsma_root']
 
 # %% ../nbs/00_core.ipynb #2fbcfdb4
 GROUPS = ('mild', 'moderate', 'serious')
@@ -103,21 +103,19 @@ def params_section(name: str, defaults: dict, params: dict | None = None) -> dic
     return {**defaults, **(params.get(name) or {})}
 
 # %% ../nbs/00_core.ipynb #f51883ef
+def shared_data(name: str, marker: str, env: str) -> Path | None:
+    "Cohort `name` of the shared data: `$env`, else `shared/data/<name>` (holding `marker`) beside an enclosing folder."
+    if os.environ.get(env): return Path(os.environ[env])
+    for q in (Path.cwd().resolve(), *Path.cwd().resolve().parents):
+        c = q/'shared'/'data'/name
+        if (c/marker).exists(): return c
+    return None
+
 def sample_root() -> Path | None:
     "The real SPIDER T2 sample: `$LDD_SAMPLE_ROOT`, else `shared/data/spider_t2space` beside an enclosing folder."
-    env = os.environ.get('LDD_SAMPLE_ROOT')
-    if env: return Path(env)
-    for q in (Path.cwd().resolve(), *Path.cwd().resolve().parents):
-        c = q/'shared'/'data'/'spider_t2space'
-        if (c/'radiological_gradings.csv').exists(): return c
-    return None
+    return shared_data('spider_t2space', 'radiological_gradings.csv', 'LDD_SAMPLE_ROOT')
 
 # %% ../nbs/00_core.ipynb #lsma0001
 def lsma_root() -> Path | None:
     "The real LSMA T2 cohort: `$LDD_LSMA_ROOT`, else `shared/data/lsma_t2` beside an enclosing folder."
-    env = os.environ.get('LDD_LSMA_ROOT')
-    if env: return Path(env)
-    for q in (Path.cwd().resolve(), *Path.cwd().resolve().parents):
-        c = q/'shared'/'data'/'lsma_t2'
-        if (c/'boxes.csv').exists(): return c
-    return None
+    return shared_data('lsma_t2', 'boxes.csv', 'LDD_LSMA_ROOT')
