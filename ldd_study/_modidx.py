@@ -246,6 +246,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                  'ldd_study/preprocess.py'),
                                       'ldd_study.preprocess.disc_crop': ('preprocess.html#disc_crop', 'ldd_study/preprocess.py'),
                                       'ldd_study.preprocess.disc_crops': ('preprocess.html#disc_crops', 'ldd_study/preprocess.py'),
+                                      'ldd_study.preprocess.disc_gap_check': ('preprocess.html#disc_gap_check', 'ldd_study/preprocess.py'),
                                       'ldd_study.preprocess.disc_geometry': ('preprocess.html#disc_geometry', 'ldd_study/preprocess.py'),
                                       'ldd_study.preprocess.disc_instances': ('preprocess.html#disc_instances', 'ldd_study/preprocess.py'),
                                       'ldd_study.preprocess.mid_sagittal_index': ( 'preprocess.html#mid_sagittal_index',

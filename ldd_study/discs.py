@@ -45,7 +45,8 @@ def discs_on_slice(mask2d: np.ndarray, spacing, params: dict, levels2d: np.ndarr
         warnings.simplefilter('always')
         pp = params.get('preprocess', {})
         kw = {a: float(pp[k]) for a, k in (('min_area_mm2', 'min_disc_area_mm2'), ('merge_pitch_fraction',) * 2,
-                                            ('merge_gap_fraction',) * 2, ('split_factor',) * 2) if k in pp}
+                                            ('merge_gap_fraction',) * 2, ('split_factor',) * 2,
+                                            ('gap_factor', 'level_gap_factor')) if k in pp}
         lab, info = disc_instances(mask2d == 2, tuple(spacing[:2]), vertebra_mask2d=(mask2d == 1) if (mask2d == 1).any() else None, **kw)
     for d in info: d['warning'] = '; '.join(str(x.message) for x in w)
     return lab.astype(np.uint8), info

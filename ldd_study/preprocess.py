@@ -16,8 +16,8 @@ VERTEBRA, DISC, CANAL = 1, 2, 3   # semantic mask values of the SPIDER T2 sample
 # %% auto #0
 __all__ = ['VERTEBRA', 'DISC', 'CANAL', 'MAX_UPSAMPLE', 'window_level', 'window_image', 'otsu_threshold', 'best_vertical_path',
            'canal_continuity', 'mid_sagittal_scores', 'mid_sagittal_index', 'ResizeTransform', 'resize_pad',
-           'resize_transform', 'LevelWarning', 'disc_geometry', 'disc_instances', 'sacrum_check', 'disc_crop',
-           'disc_crops']
+           'resize_transform', 'LevelWarning', 'disc_geometry', 'disc_instances', 'sacrum_check', 'disc_gap_check',
+           'disc_crop', 'disc_crops']
 
 # %% ../nbs/20_preprocess.ipynb #0cf09c94
 def window_level(img: np.ndarray, percentiles: Sequence[float] = (0.5, 99.5), body: np.ndarray | None = None
@@ -275,7 +275,8 @@ def _merge_fragments(parts: list, sp, spine, pitch: float, pitch_fraction: float
 
 def disc_instances(disc_mask2d: np.ndarray, spacing: Sequence[float] = (1.0, 1.0), min_area_mm2: float = 15.0,
                    vertebra_mask2d: np.ndarray | None = None, merge_pitch_fraction: float = 0.3,
-                   merge_gap_fraction: float = 0.5, split_factor: float = 2.0, default_pitch_mm: float = 30.0
+                   merge_gap_fraction: float = 0.5, split_factor: float = 2.0, default_pitch_mm: float = 30.0,
+                   gap_factor: float = 1.6
                    ) -> tuple[np.ndarray, list[dict]]:
     "Disc instances of a 2D disc mask, fragments merged, merged discs split, labelled k = IVD label counted from the sacrum."
     m = np.asarray(disc_mask2d)
@@ -316,6 +317,8 @@ def disc_instances(disc_mask2d: np.ndarray, spacing: Sequence[float] = (1.0, 1.0
                          n_components=int(k), split=bool(split)))
     problem = sacrum_check(labels, info, vertebra_mask2d)
     if problem: warnings.warn(problem, LevelWarning)
+    gap = disc_gap_check(info, gap_factor)
+    if gap: warnings.warn(gap, LevelWarning)
     return labels, info
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
@@ -354,6 +357,19 @@ def sacrum_check(labels2d: np.ndarray, info: list[dict], vertebra_mask2d: np.nda
     where = "nothing labelled under it" if gap is None else f"a disc-sized gap ({gap:.0f} mm) under it"
     return (f"an ordinary vertebra ({e0 - s0:.0f} mm) with {where} lies below the lowest disc: a disc may be missing "
             "from the mask, so the lowest disc may not be L5-S1")
+
+# %% ../nbs/20_preprocess.ipynb #536d00bc
+def disc_gap_check(info: list[dict], gap_factor: float = 1.6) -> str | None:
+    "Why a disc may be missing between two numbered ones (a step over `gap_factor` × the median step), or None."
+    if len(info) < 3: return None
+    d = sorted(info, key=lambda i: i['ivd_label'])
+    c = np.array([np.array(i['centroid']) * np.array(i['spacing']) for i in d])        # mm, lowest disc first
+    step = np.linalg.norm(np.diff(c, axis=0), axis=1); med = float(np.median(step))
+    j = int(np.argmax(step))
+    if step[j] <= gap_factor * med: return None
+    return (f"the discs numbered {d[j]['level']} and {d[j + 1]['level']} are {step[j]:.0f} mm apart where neighbouring "
+            f"discs are {med:.0f} mm apart: a disc (a thin, collapsed one?) may be missing between them, and every disc "
+            "above it would be named one level too low")
 
 # %% ../nbs/20_preprocess.ipynb #6ae503be
 def disc_crop(img2d: np.ndarray, disc_mask2d: np.ndarray, info: dict, size: Sequence[int] = (128, 256),
