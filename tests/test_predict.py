@@ -16,6 +16,7 @@ from conftest import cli, ROOT
 
 GRADE_COLUMNS = ['case', 'ivd_label', 'level', 'group', 'p_mild', 'p_moderate', 'p_serious', 'pfirrmann']
 CASE_FILES = ['discs.mha', 'grades.csv', 'overlay.png', 'report.json']
+GALLERY = ['index.html', 'summary.csv']   # beside the case folders: every case in DIR (nbs/66_gallery)
 GOOD = ['plain', 'flipped', 'slicefirst', 'series', 'slice2d']
 SPACING = (2.5, 2.5, 4.0)   # row, col, slice (mm)
 
@@ -108,7 +109,7 @@ def _report(run, case) -> dict: return json.loads((run['out']/case/'report.json'
 
 
 def test_good_cases_follow_the_contract(run):
-    assert sorted(p.name for p in run['out'].iterdir()) == sorted(GOOD), run['stderr']   # no temporary folder left either
+    assert sorted(p.name for p in run['out'].iterdir()) == sorted(GOOD + GALLERY), run['stderr']   # no temporary folder left either
     for case in GOOD:
         d = run['out']/case
         assert sorted(p.name for p in d.iterdir()) == CASE_FILES
@@ -125,6 +126,33 @@ def test_good_cases_follow_the_contract(run):
         assert {'slice_index', 'model_version', 'model', 'timings_s', 'warnings'} <= set(rep)
         assert rep['discs'] == len(g) and rep['model']['unet']['profile'] == 'smoke'
         assert (d/'overlay.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+
+def test_the_gallery_shows_every_case(run):
+    "DIR/summary.csv: one row per disc of every case, as in its grades.csv; DIR/index.html: one card per case, offline."
+    from ldd_study.gallery import SUMMARY_COLUMNS
+    s = pd.read_csv(run['out']/'summary.csv')
+    assert list(s.columns) == SUMMARY_COLUMNS and sorted(s.case.unique()) == sorted(GOOD)
+    for case in GOOD:
+        g = pd.read_csv(run['out']/case/'grades.csv')
+        pd.testing.assert_frame_equal(s[s.case == case][GRADE_COLUMNS].reset_index(drop=True), g, check_dtype=False)
+        assert (s[s.case == case].slice_index == _report(run, case)['slice_index']).all()
+    assert s.confidence.between(1 / 3, 1).all()
+    page = (run['out']/'index.html').read_text(encoding='utf-8')
+    assert page.count('<article class="card') == len(GOOD)
+    for case in GOOD: assert f'<img src="{case}/overlay.png"' in page, case
+    assert 'http://' not in page and 'https://' not in page and str(run['root']) not in page
+
+
+def test_a_later_run_adds_to_the_gallery(run, tmp_path):
+    "A second run into the same DIR adds its case to index.html and summary.csv; the earlier cases stay."
+    import shutil
+    out = tmp_path/'out'; shutil.copytree(run['out'], out)
+    shutil.copy(run['root']/'inputs'/'plain.mha', tmp_path/'later.mha')
+    rc, _, err = cli('predict', tmp_path/'later.mha', '--out', out, '--model', run['root']/'work'/'models', '--threads', '1')
+    assert rc == 0, err
+    assert sorted(pd.read_csv(out/'summary.csv').case.unique()) == sorted(GOOD + ['later'])
+    assert (out/'index.html').read_text(encoding='utf-8').count('<article class="card') == len(GOOD) + 1
 
 
 def test_slice_index_is_along_each_inputs_own_slice_axis(run):
@@ -169,13 +197,13 @@ def test_inputs_and_foreign_folders_are_never_deleted(run, tmp_path):
     (out/'T2_SAG'/'notes.txt').unlink(); (out/'T2_SAG').rmdir()
     rc, _, err = cli('predict', '.', '--out', out, '--model', models, '--threads', '1', cwd=study/'T2_SAG')
     assert rc == 0, err
-    assert sorted(p.name for p in out.iterdir()) == ['T2_SAG'] and (out/'T2_SAG'/'report.json').exists()
+    assert sorted(p.name for p in out.iterdir()) == ['T2_SAG', *GALLERY] and (out/'T2_SAG'/'report.json').exists()
     rep = json.loads((out/'T2_SAG'/'report.json').read_text())
     assert rep['input'] == 'T2_SAG' and str(tmp_path) not in json.dumps(rep)     # no machine path in the report
     (study/'T2_SAG'/'sub').mkdir()
     rc, _, err = cli('predict', study/'T2_SAG'/'sub'/'..', '--out', out, '--model', models, '--threads', '1')
     assert rc == 0, err                                                          # replaces predict's own case folder
-    assert sorted(p.name for p in out.iterdir()) == ['T2_SAG']
+    assert sorted(p.name for p in out.iterdir()) == ['T2_SAG', *GALLERY]
 
 
 def test_out_problems_are_one_line_usage_errors(run, tmp_path):
