@@ -150,9 +150,14 @@ def add_predict_parser(sub) -> argparse.ArgumentParser:
     return p
 
 def _run_predict(a) -> int:
-    "Run `predict.cmd_predict`, imported only now: the networks' imports (torch, MONAI) cost seconds at start-up."
-    from ldd_study.predict import cmd_predict
-    return cmd_predict(a)
+    "Run `predict.cmd_predict` (imported only now: torch and MONAI cost seconds at start-up), then rebuild DIR's gallery."
+    from ldd_study.predict import cmd_predict, is_predict_case
+    from ldd_study.gallery import write_gallery
+    rc = cmd_predict(a)
+    out = Path(a.out)
+    if out.is_dir() and any(is_predict_case(p) for p in out.iterdir()):   # DIR/index.html and summary.csv of every case in DIR
+        write_gallery(out, _params_or_none())
+    return rc
 
 # %% ../nbs/70_cli.ipynb #lsma0001
 def inspect_boxes(root, params: dict | None = None) -> dict:

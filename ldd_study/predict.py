@@ -12,7 +12,6 @@ import SimpleITK as sitk
 from tqdm.auto import tqdm
 from .core import DataError, GROUPS, LUMBAR_LABELS, SPINE, atomic_write, write_json, load_params, params_section, project_root, level_name
 import ldd_study
-from . import gallery
 from .io import Case, SEMANTIC, case_name, read_sagittal, orientation_recorded, dicom_series_files
 from .preprocess import mid_sagittal_index
 from .unet import UNet2D, seg_class_names
@@ -460,7 +459,6 @@ def predict_paths(paths, out, predictor: Predictor, slice='image', params: dict 
                 f.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {path}\n{traceback.format_exc()}")
             problem = InternalError(path, e, log)
         problems.append(problem); tqdm.write(f"ldd-study predict: {problem}", file=sys.stderr)
-    if written: gallery.write_gallery(out, params)         # DIR/index.html and summary.csv of every case in DIR (nbs/66_gallery)
     return written, problems
 
 # %% ../nbs/65_predict.ipynb #59e10bfa
