@@ -8,7 +8,7 @@ DATA    ?= ../shared/data/spider_t2space
 SOURCE  ?= sample
 JOBS    ?= 2
 
-.PHONY: repro test lab study venv export bench
+.PHONY: repro test lab study venv export bench docs
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -57,6 +57,11 @@ study: $(STAMP)
 ## make lab: JupyterLab on nbs/
 lab: $(STAMP)
 	$(BIN)/jupyter lab nbs
+
+## make docs: the docs site of nbs/ into _docs/ (mkdocs-material + mkdocs-jupyter, offline, notebooks not executed);
+## open _docs/index.html (mkdocs.yml, tools/mkdocs_hooks.py)
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build -q
 
 ## make export: regenerate ldd_study/ from nbs/ and strip notebook noise
 export: $(STAMP)

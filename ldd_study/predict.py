@@ -18,6 +18,7 @@ from .unet import UNet2D, seg_class_names
 from .train import active_profile, predict_cls, predict_seg_proba
 from .models import load_model
 from .discs import disc_crops_of, mid_slice, neighbour_slices, predicted_discs, seg_input, windowed
+from .dicom_seg import write_disc_seg
 
 # %% auto #0
 __all__ = ['PREDICT_DEFAULTS', 'GRADE_COLUMNS', 'GROUP_COLOURS', 'CASE_FILES', 'EXIT_GRADED', 'EXIT_REFUSED', 'EXIT_USAGE',
@@ -319,7 +320,7 @@ def case_report(scan: Scan, pred: Prediction, predictor: Predictor) -> dict:
     return rep
 
 # %% ../nbs/65_predict.ipynb #8316a849
-CASE_FILES = ('discs.mha', 'grades.csv', 'overlay.png', 'report.json')
+CASE_FILES = ('discs.mha', 'grades.csv', 'overlay.png', 'report.json', 'discs.seg.dcm')   # the last: DICOM series inputs only
 _TMP = re.compile(r'^\.(?P<case>.+)\.ldd-predict\.(?P<pid>\d+)\.[^.]+$')
 
 def is_predict_case(folder) -> bool:
@@ -387,6 +388,8 @@ def write_case(out, scan: Scan, pred: Prediction, predictor: Predictor, params: 
     try:
         atomic_write(tmp/'grades.csv', lambda p: pred.grades.to_csv(p, index=False))
         atomic_write(tmp/'discs.mha', lambda p: sitk.WriteImage(slice_image(scan.reference, pred.slice, pred.labels), str(p), True))
+        if scan.path.is_dir(): pred.warnings += write_disc_seg(tmp/'discs.seg.dcm', dicom_series_files(scan.path)[pred.slice_index],   # DICOM SEG
+                                                               scan.reference, pred.slice, pred.labels, predictor.info.get('version'))
         title = f"{scan.case}: slice {pred.slice_index} ({pred.choice}), {len(pred.grades)} discs, model {predictor.info.get('version', '?')}"
         fig = overlay_figure(pred.image, pred.labels, pred.grades, scan.spacing, title, int(pp['overlay_width_px']))
         atomic_write(tmp/'overlay.png', lambda p: fig.savefig(p, format='png', facecolor='black', pil_kwargs={'compress_level': 1}))

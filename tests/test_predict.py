@@ -58,7 +58,8 @@ def _write_dicom_files(vol, folder, spacing):
                 '0020|000e': uid + '.2', '0008|0018': f'{uid}.3.{k}', '0020|0013': str(k + 1),
                 '0020|0037': '0\\1\\0\\0\\0\\-1',                          # rows run posterior, columns inferior
                 '0020|0032': f'{k * spacing[2]}\\-100\\50',                # slice k lies k x 4 mm towards the left
-                '0028|0030': f'{spacing[0]}\\{spacing[1]}', '0018|0050': str(spacing[2])}
+                '0028|0030': f'{spacing[0]}\\{spacing[1]}', '0018|0050': str(spacing[2]),
+                '0020|0052': uid + '.4', '0010|0020': 'PHANTOM1', '0010|0010': 'Phantom^One'}   # a DICOM SEG references these
         for t, v in tags.items(): im.SetMetaData(t, v)
         w.SetFileName(str(folder/f'{k:03d}.dcm')); w.Execute(im)
 
@@ -112,7 +113,7 @@ def test_good_cases_follow_the_contract(run):
     assert sorted(p.name for p in run['out'].iterdir()) == sorted(GOOD + GALLERY), run['stderr']   # no temporary folder left either
     for case in GOOD:
         d = run['out']/case
-        assert sorted(p.name for p in d.iterdir()) == CASE_FILES
+        assert sorted(p.name for p in d.iterdir()) == sorted(CASE_FILES + (['discs.seg.dcm'] if case == 'series' else []))
         g = pd.read_csv(d/'grades.csv')
         assert list(g.columns) == GRADE_COLUMNS
         assert len(g) >= 3 and (g.case == case).all(), (case, g)
@@ -169,6 +170,25 @@ def test_slice_index_is_along_each_inputs_own_slice_axis(run):
     for case in ('flipped', 'slicefirst', 'series'):                 # the same pixels give the same discs and grades
         assert np.array_equal(masks[case], masks['plain']), case
         pd.testing.assert_frame_equal(pd.read_csv(run['out']/case/'grades.csv').drop(columns='case'), plain, atol=1e-3)
+
+
+def test_dicom_series_gets_a_seg_on_its_chosen_slice(run):
+    "The series case's discs.seg.dcm: one segment per level of grades.csv, on the chosen slice's file, its pixels those of discs.mha."
+    import pydicom, highdicom as hd
+    d, rep = run['out']/'series', _report(run, 'series')
+    src = pydicom.dcmread(run['root']/'inputs'/'series'/rep['dicom']['file'])
+    seg = hd.seg.segread(d/'discs.seg.dcm')
+    g = pd.read_csv(d/'grades.csv')
+    assert (seg.Modality, seg.SegmentationType, seg.number_of_segments) == ('SEG', 'BINARY', len(g))
+    assert [s.SegmentLabel for s in seg.SegmentSequence] == [f'{l} intervertebral disc' for l in g.level]
+    assert seg.ReferencedSeriesSequence[0].SeriesInstanceUID == src.SeriesInstanceUID
+    assert seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence[0].ReferencedSOPInstanceUID == src.SOPInstanceUID
+    assert (seg.StudyInstanceUID, seg.FrameOfReferenceUID, seg.PatientID) == (src.StudyInstanceUID, src.FrameOfReferenceUID, 'PHANTOM1')
+    back = seg.get_pixels_by_source_instance([src.SOPInstanceUID], combine_segments=True)[0]   # segment i = i-th level
+    mask = sitk.GetArrayFromImage(sitk.ReadImage(str(d/'discs.mha')))
+    # this series' files store rows S->I and columns A->P (the sagittal order), so the source grid is discs.mha's
+    assert np.array_equal(np.select([back == i for i in range(1, len(g) + 1)], g.ivd_label.tolist(), 0), mask)
+    assert not any('DICOM SEG' in w for w in rep['warnings']), rep['warnings']
 
 
 def test_bad_inputs_are_named_and_the_others_still_run(run):
