@@ -345,7 +345,7 @@ PARAMS_ENV = 'LDD_STAGE_PARAMS'
 def train_processes(params: dict) -> tuple[int, int]:
     "(processes per node, nodes) that `train.devices` and `train.nodes` ask for (1, 1 by default)."
     t = params.get('train', {}) or {}
-    n, m = int(t.get('devices', 1) or 1), int(t.get('nodes', 1) or 1)
+    n, m = (int(1 if t.get(k) is None else t[k]) for k in ('devices', 'nodes'))
     if n < 1 or m < 1: raise DataError('params.yaml', f"train.devices and train.nodes are 1 or more, got {n} and {m}")
     return n, m
 
