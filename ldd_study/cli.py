@@ -4,7 +4,7 @@
 
 # %% ../nbs/70_cli.ipynb #9c953940
 from __future__ import annotations
-import argparse, json, sys
+import argparse, json, re, sys
 from collections import Counter, defaultdict
 from pathlib import Path
 import numpy as np
@@ -132,6 +132,19 @@ def _threads_arg(v: str) -> int:
     if n < 0: raise argparse.ArgumentTypeError(f"threads are 0 (all cores) or more, got {n}")
     return n
 
+def _shard_arg(v: str) -> tuple[int, int]:
+    "`--shard` value `i/n` (1 ≤ i ≤ n) as (i, n)."
+    m = re.fullmatch(r'\s*(\d+)\s*/\s*(\d+)\s*', v)
+    if not m or not 1 <= int(m[1]) <= int(m[2]): raise argparse.ArgumentTypeError(f"expected i/n with 1 <= i <= n (e.g. 2/4), got {v!r}")
+    return int(m[1]), int(m[2])
+
+def _workers_arg(v: str) -> int:
+    "`--workers` value: a positive count."
+    try: n = int(v)
+    except ValueError: raise argparse.ArgumentTypeError(f"expected a number of workers, got {v!r}") from None
+    if n < 1: raise argparse.ArgumentTypeError(f"workers are 1 or more, got {n}")
+    return n
+
 def add_predict_parser(sub) -> argparse.ArgumentParser:
     "Add the `predict` subcommand to the `ldd-study` subparsers `sub`."
     p = sub.add_parser('predict', help='grade the lumbar discs of new sagittal T2 scans',
@@ -145,6 +158,11 @@ def add_predict_parser(sub) -> argparse.ArgumentParser:
                         "rule, N = index along the input's own slice axis (default: params' predict.slice, else image)")
     p.add_argument('--threads', type=_threads_arg, default=None, metavar='N',
                    help="CPU threads for the networks (default: params' predict.threads; 0 = torch's default, all cores)")
+    p.add_argument('--shard', type=_shard_arg, default=None, metavar='i/n',
+                   help='grade only the i-th of n deterministic shares of the inputs (1 <= i <= n; for a job array: every '
+                        'job given the same inputs, e.g. --shard $SLURM_ARRAY_TASK_ID/n)')
+    p.add_argument('--workers', type=_workers_arg, default=1, metavar='N',
+                   help='N > 1: read the next scans (N - 1 threads) and write the last (1 thread) while the networks grade; same files (default 1)')
     p.add_argument('--quiet', action='store_true', help='no progress bar and no line per case')
     p.set_defaults(fn=_run_predict)
     return p

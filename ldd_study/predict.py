@@ -5,6 +5,8 @@
 # %% ../nbs/65_predict.ipynb #f2005183
 from __future__ import annotations
 import argparse, hashlib, json, os, re, sys, tempfile, time, traceback
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -26,7 +28,7 @@ __all__ = ['PREDICT_DEFAULTS', 'GRADE_COLUMNS', 'GROUP_COLOURS', 'CASE_FILES', '
            'input_slice_index', 'sagittal_slice_index', 'input_slices', 'slice_candidates', 'mid_classes', 'auto_slice',
            'Prediction', 'predict_scan', 'slice_image', 'slice_geometry', 'overlay_figure', 'case_report',
            'is_predict_case', 'clean_stale_temporaries', 'check_case_target', 'write_case', 'InternalError',
-           'check_out', 'predict_paths', 'cmd_predict']
+           'check_out', 'predict_paths', 'shard_paths', 'predict_overlapped', 'cmd_predict']
 
 # %% ../nbs/65_predict.ipynb #c63c78b0
 PREDICT_DEFAULTS = dict(slice='image', max_slices=15, batch=16, overlay_width_px=640, threads=0)
@@ -435,12 +437,14 @@ def check_out(out, inputs) -> Path:
 
 # %% ../nbs/65_predict.ipynb #60960296
 def predict_paths(paths, out, predictor: Predictor, slice='image', params: dict | None = None, progress: bool | None = None,
-                  echo: bool = True) -> tuple[list[Path], list[DataError]]:
+                  echo: bool = True, workers: int = 1) -> tuple[list[Path], list[DataError]]:
     "Grade every scan in `paths` into `out/<case>/`: the folders written and the problems met, one per bad input."
     paths = [Path(p) for p in paths]; out = check_out(out, paths)
     clean_stale_temporaries(out)
     written, problems, seen = [], [], {}
     bar = tqdm(paths, desc='predict', unit='scan', file=sys.stderr, disable=(len(paths) < 2) if progress is None else not progress)
+    if workers > 1:                  # reading and writing overlapped with the networks (Many scans at once): the same files
+        written, problems = predict_overlapped(paths, out, predictor, slice, params, bar, echo, workers); bar = ()
     for path in bar:
         t0 = time.perf_counter()
         try:
@@ -464,6 +468,62 @@ def predict_paths(paths, out, predictor: Predictor, slice='image', params: dict 
         problems.append(problem); tqdm.write(f"ldd-study predict: {problem}", file=sys.stderr)
     return written, problems
 
+# %% ../nbs/65_predict.ipynb #2368c9d3
+def shard_paths(paths, i: int, n: int) -> list:
+    "The inputs of share `i` of `n` (1-based): sorted distinct case names dealt out in turn; given order kept within."
+    names = [case_name(_abspath(p)) for p in paths]
+    mine = {c for j, c in enumerate(sorted(set(names))) if j % n == i - 1}
+    return [p for p, c in zip(paths, names) if c in mine]
+
+# %% ../nbs/65_predict.ipynb #3993a4de
+def _problem(path, e: BaseException, out: Path) -> DataError:
+    "The `DataError` for input `path`: `e` itself when it is one, else an `InternalError` with the traceback logged."
+    if isinstance(e, DataError): return e
+    log = out/'predict-errors.log'
+    with open(log, 'a', encoding='utf-8') as f:
+        f.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {path}\n{''.join(traceback.format_exception(e))}")
+    return InternalError(path, e, log)
+
+def _timed_read(path) -> tuple[Scan, float]:
+    t0 = time.perf_counter(); scan = read_scan(path); return scan, time.perf_counter() - t0
+
+def predict_overlapped(paths, out: Path, predictor: Predictor, slice='image', params: dict | None = None, bar=None,
+                       echo: bool = True, workers: int = 2) -> tuple[list[Path], list[DataError]]:
+    "`predict_paths`' loop with reading (workers − 1 threads) and writing (1 thread) beside the networks: the same results."
+    written, problems, seen, pending = [], [], {}, deque()          # pending: (path, case, pred, write future or problem)
+    bar = tqdm(total=len(paths), disable=True) if bar is None else bar
+    def settle(wait: bool):
+        "Record the cases at the head of `pending` whose writing is over (all of them when `wait`), in input order."
+        while pending and (wait or not isinstance(pending[0][3], Future) or pending[0][3].done()):
+            path, case, pred, res = pending.popleft(); bar.update()
+            if isinstance(res, Future):
+                try: written.append(res.result())
+                except Exception as e: res = _problem(path, e, out)
+                else:
+                    if echo: tqdm.write(_summary(case, pred), file=sys.stdout)
+                    continue
+            problems.append(res); tqdm.write(f"ldd-study predict: {res}", file=sys.stderr)
+    with ThreadPoolExecutor(max(1, workers - 1), thread_name_prefix='ldd-read') as readers, \
+         ThreadPoolExecutor(1, thread_name_prefix='ldd-write') as writer:
+        reads = deque(readers.submit(_timed_read, p) for p in paths[:workers])
+        for j, path in enumerate(paths):
+            fut = reads.popleft()
+            if j + workers < len(paths): reads.append(readers.submit(_timed_read, paths[j + workers]))
+            case, pred = None, None
+            try:
+                case = case_name(_abspath(path))
+                if not case: raise DataError(path, "names no file or folder")
+                if case in seen: raise DataError(path, f"case name {case!r} is taken by {seen[case]}: rename one of them")
+                check_case_target(out, case)
+                scan, t_read = fut.result()
+                pred = predict_scan(predictor, scan, slice, params)
+                pred.timings = {'read_s': round(t_read, 4), **pred.timings}
+                pending.append((path, case, pred, writer.submit(write_case, out, scan, pred, predictor, params))); seen[case] = path
+            except Exception as e: pending.append((path, case, pred, _problem(path, e, out)))
+            settle(wait=len(pending) > workers)
+        settle(wait=True)
+    bar.close(); return written, problems
+
 # %% ../nbs/65_predict.ipynb #59e10bfa
 EXIT_GRADED, EXIT_REFUSED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -476,9 +536,13 @@ def cmd_predict(a) -> int:
     if threads > 0:
         import torch; torch.set_num_threads(threads)
     predictor = load_predictor(a.model)
-    written, problems = predict_paths(a.inputs, a.out, predictor, a.slice if a.slice is not None else pp['slice'], params,
-                                      progress=None if not a.quiet else False, echo=not a.quiet)
-    print(f"ldd-study predict: {len(written)} of {len(a.inputs)} scans graded into {a.out}"
+    shard = getattr(a, 'shard', None)
+    inputs = shard_paths(a.inputs, *shard) if shard else a.inputs
+    written, problems = predict_paths(inputs, a.out, predictor, a.slice if a.slice is not None else pp['slice'], params,
+                                      progress=None if not a.quiet else False, echo=not a.quiet,
+                                      workers=getattr(a, 'workers', None) or 1)
+    print(f"ldd-study predict: {len(written)} of {len(inputs)} scans graded into {a.out}"
+          + (f" (share {shard[0]}/{shard[1]} of {len(a.inputs)} inputs)" if shard else '')
           + (f"; {len(problems)} refused (see above)" if problems else ''), file=sys.stderr)
     if any(isinstance(p, InternalError) for p in problems): return EXIT_INTERNAL
     return EXIT_REFUSED if problems else EXIT_GRADED

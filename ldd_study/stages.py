@@ -4,7 +4,7 @@
 
 # %% ../nbs/50_stages.ipynb #48054f72
 from __future__ import annotations
-import json, os, shutil, sys, time, warnings, zipfile
+import json, math, os, shutil, subprocess, sys, tempfile, time, warnings, zipfile
 from pathlib import Path
 import numpy as np, pandas as pd
 import torch
@@ -16,7 +16,7 @@ from .io import read_cohort, load_case
 from .phantom import write_phantom_cohort
 from .preprocess import resize_pad, resize_transform
 from .unet import seg_targets
-from .train import active_profile, cls_setup, fit, predict_cls, seg_setup, select_mode
+from .train import active_profile, cls_setup, distributed, fit, is_main, predict_cls, seg_setup, select_mode
 from .models import save_model, load_model
 from .metrics import grading_metrics, match_discs, per_disc_dice
 from .discs import disc_crops_of, discs_on_slice, mid_slice, neighbour_slices, predicted_discs, seg_input, windowed
@@ -48,10 +48,11 @@ def data_root(params: dict, work='.') -> Path:
     return r if r.is_absolute() else _p(work, r)
 
 # %% auto #0
-__all__ = ['PREDICTION_COLUMNS', 'STAGES', 'CV_STAGES', 'save_npz', 'stage_progress', 'shown_root', 'data_root', 'stage_phantom',
-           'cohort_note', 'stage_cohort', 'patient_split', 'set_names', 'patient_folds', 'stage_split',
-           'seg_targets_of', 'stage_train_seg', 'stage_eval_seg', 'stage_crops', 'stage_train_cls', 'disc_means',
-           'stage_eval_cls', 'stage_report', 'run_stage', 'run_stages', 'fold_split', 'stage_cv']
+__all__ = ['PREDICTION_COLUMNS', 'STAGES', 'TRAIN_STAGES', 'PARAMS_ENV', 'CV_STAGES', 'save_npz', 'stage_progress', 'shown_root',
+           'data_root', 'stage_phantom', 'cohort_note', 'stage_cohort', 'patient_split', 'set_names', 'patient_folds',
+           'stage_split', 'seg_targets_of', 'stage_train_seg', 'stage_eval_seg', 'stage_crops', 'stage_train_cls',
+           'disc_means', 'stage_eval_cls', 'stage_report', 'train_processes', 'torchrun_command', 'launch_stage',
+           'in_process_group', 'run_stage', 'run_stages', 'fold_split', 'stage_cv']
 
 # %% ../nbs/50_stages.ipynb #3087bdff
 def stage_phantom(params: dict, work='.') -> Path:
@@ -187,8 +188,9 @@ def stage_train_seg(params: dict, work='.') -> list:
     train = (z['train_images'][tr], seg_targets_of(z['train_masks'][tr], params))
     tune = (z['images'][tu], seg_targets_of(z['masks'][tu], params)) if tu.any() else None
     hist = fit(model, train, tune, task, cfg, _p(work, 'cache', 'ckpt_seg'))
-    save_model(_p(work, 'models', 'unet.pt'), model, params, 'unet')
-    write_csv(_p(work, 'results', 'train_seg.csv'), pd.DataFrame(hist))
+    if is_main():                                                          # torchrun: rank 0 writes
+        save_model(_p(work, 'models', 'unet.pt'), model, params, 'unet')
+        write_csv(_p(work, 'results', 'train_seg.csv'), pd.DataFrame(hist))
     return hist
 
 # %% ../nbs/50_stages.ipynb #81c4d16b
@@ -285,8 +287,9 @@ def stage_train_cls(params: dict, work='.') -> list:
     g = lambda r: (X[r['index'].values], r.group.map(GROUPS.index).values, r.pfirrmann.values - 1)
     model, task, cfg = cls_setup(params, g(tr)[1], g(tr)[2])
     hist = fit(model, g(tr), g(tu) if len(tu) else None, task, cfg, _p(work, 'cache', 'ckpt_cls'))
-    save_model(_p(work, 'models', 'grader.pt'), model, params, 'grader')
-    write_csv(_p(work, 'results', 'train_cls.csv'), pd.DataFrame(hist))
+    if is_main():                                                          # torchrun: rank 0 writes
+        save_model(_p(work, 'models', 'grader.pt'), model, params, 'grader')
+        write_csv(_p(work, 'results', 'train_cls.csv'), pd.DataFrame(hist))
     return hist
 
 # %% ../nbs/50_stages.ipynb #9e36b62b
@@ -340,13 +343,58 @@ STAGES = dict(phantom=stage_phantom, cohort=stage_cohort, split=stage_split, tra
               eval_seg=stage_eval_seg, crops=stage_crops, train_cls=stage_train_cls, eval_cls=stage_eval_cls,
               report=stage_report)
 
+# %% ../nbs/50_stages.ipynb #5d56c65d
+TRAIN_STAGES = ('train_seg', 'train_cls')
+PARAMS_ENV = 'LDD_STAGE_PARAMS'
+
+def train_processes(params: dict) -> tuple[int, int]:
+    "(processes per node, nodes) that `train.devices` and `train.nodes` ask for (1, 1 by default)."
+    t = params.get('train', {}) or {}
+    n, m = (int(1 if t.get(k) is None else t[k]) for k in ('devices', 'nodes'))
+    if n < 1 or m < 1: raise DataError('params.yaml', f"train.devices and train.nodes are 1 or more, got {n} and {m}")
+    return n, m
+
+def torchrun_command(name: str, devices: int, nodes: int = 1, env=None) -> list[str]:
+    "The torchrun command line that runs stage `name` in `devices` processes on each of `nodes` machines."
+    env = os.environ if env is None else env
+    cmd = [sys.executable, '-m', 'torch.distributed.run', f'--nproc_per_node={devices}']
+    if nodes == 1: cmd += ['--standalone']
+    else: cmd += [f'--nnodes={nodes}', f"--node_rank={env.get('NODE_RANK', env.get('SLURM_NODEID', '0'))}",
+                  f"--master_addr={env.get('MASTER_ADDR', '127.0.0.1')}", f"--master_port={env.get('MASTER_PORT', '29500')}"]
+    return cmd + ['--no-python', str(Path(sys.executable).parent/'ldd-study'), 'stage', name]
+
+def launch_stage(name: str, params: dict, work='.'):
+    "Run training stage `name` under torchrun in the processes `train.devices` / `train.nodes` ask for, params passed in a file."
+    n, m = train_processes(params)
+    fd, tmp = tempfile.mkstemp(prefix='.ldd-stage-params.', suffix='.json', dir=work)
+    try:
+        with os.fdopen(fd, 'w') as f: json.dump(params, f)
+        print(f"stage {name}: {n * m} processes ({n} per node, {m} nodes) under torchrun", file=sys.stderr)
+        r = subprocess.run(torchrun_command(name, n, m), cwd=work, env={**os.environ, PARAMS_ENV: os.path.abspath(tmp)})
+    finally: os.unlink(tmp)
+    if r.returncode: raise DataError(name, f"training under torchrun failed (exit status {r.returncode}; the ranks' errors are above)")
+
+def in_process_group(fn):
+    "Call `fn` as one rank of the torchrun group: `nccl` on CUDA (this rank's GPU), `gloo` on CPU."
+    cuda = torch.cuda.is_available()
+    if cuda: torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
+    torch.distributed.init_process_group('nccl' if cuda else 'gloo')
+    try: return fn()
+    finally: torch.distributed.destroy_process_group()
+
 # %% ../nbs/50_stages.ipynb #7264ee3d
 def run_stage(name: str, params: dict | None = None, work='.'):
     "Run one stage by name with `params` (default: the project's params.yaml)."
     if name not in STAGES: raise SystemExit(f"unknown stage {name!r}; stages: {', '.join(STAGES)}")
-    params = params or load_params(_p(work, 'params.yaml'))
+    params = params or (json.loads(Path(os.environ[PARAMS_ENV]).read_text()) if os.environ.get(PARAMS_ENV)
+                        else load_params(_p(work, 'params.yaml')))
     if os.environ.get('LDD_PROFILE'): params = {**params, 'profile': os.environ['LDD_PROFILE']}
-    torch.set_num_threads(max(1, int(params.get('train', {}).get('threads', 0)) or torch.get_num_threads()))
+    if name in TRAIN_STAGES and 'WORLD_SIZE' not in os.environ and math.prod(train_processes(params)) > 1:
+        return launch_stage(name, params, work)                           # train.devices > 1: under torchrun
+    threads = int(params.get('train', {}).get('threads', 0)) or torch.get_num_threads()
+    torch.set_num_threads(max(1, threads // int(os.environ.get('LOCAL_WORLD_SIZE', 1))))   # ranks share the cores
+    if name in TRAIN_STAGES and 'WORLD_SIZE' in os.environ and not distributed():
+        return in_process_group(lambda: STAGES[name](params, work))
     return STAGES[name](params, work)
 
 def run_stages(names=None):

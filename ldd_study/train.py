@@ -11,7 +11,9 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from torch.nn.parallel import DistributedDataParallel
+import torch.distributed as dist
 from tqdm.auto import tqdm
 from monai.transforms import RandRotate, RandFlip, RandGaussianNoise, RandCropByPosNegLabel, RandAdjustContrast, RandBiasField
 from monai.losses import DiceCELoss
@@ -37,8 +39,9 @@ def active_profile(params: dict, name: str | None = None) -> dict:
 # %% auto #0
 __all__ = ['PROFILE_KEYS', 'FIT_FILES', 'FIT_DEFAULTS', 'active_profile', 'Augment', 'RandPatch', 'Task', 'dice_per_image',
            'balanced_accuracy', 'seg_task', 'cls_task', 'torch_bytes', 'save_torch', 'temp_pattern',
-           'remove_stale_temps', 'pick_device', 'ArrayDataset', 'fit', 'predict_seg_proba', 'predict_seg',
-           'predict_cls', 'train_config', 'select_mode', 'make_augment', 'seg_setup', 'cls_setup']
+           'remove_stale_temps', 'distributed', 'dist_info', 'is_main', 'pick_device', 'ArrayDataset', 'fit',
+           'predict_seg_proba', 'predict_seg', 'predict_cls', 'train_config', 'select_mode', 'make_augment',
+           'seg_setup', 'cls_setup']
 
 # %% ../nbs/32_train.ipynb #9ac5d43d
 def _plain(t) -> torch.Tensor:
@@ -163,11 +166,25 @@ def remove_stale_temps(folder, names: Sequence[str] = FIT_FILES) -> list[Path]:
 
 # %% ../nbs/32_train.ipynb #2cbda6a2
 FIT_DEFAULTS = dict(epochs=300, batch=8, lr=0.001, momentum=0.9, weight_decay=0.0, lr_schedule='constant', seed=0,
-                    amp=True, device='auto', progress=True, desc=None, patch=None)
+                    amp=True, device='auto', progress=True, desc=None, patch=None, channels_last=True)
+
+def distributed() -> bool:
+    "Whether this process is one of a `torch.distributed` group (torchrun)."
+    return dist.is_available() and dist.is_initialized()
+
+def dist_info() -> tuple[int, int]:
+    "(rank, world size) of this process in its `torch.distributed` group, else (0, 1)."
+    return (dist.get_rank(), dist.get_world_size()) if distributed() else (0, 1)
+
+def is_main() -> bool:
+    "Whether this process writes the files: rank 0 of a group, or a process on its own."
+    return dist_info()[0] == 0
 
 def pick_device(pref: str = 'auto') -> torch.device:
-    "CUDA when present (or asked), else CPU."
-    if pref in (None, 'auto'): return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    "CUDA when present (or asked; under torchrun the process's own GPU, `LOCAL_RANK`), else CPU."
+    if pref in (None, 'auto'):
+        if not torch.cuda.is_available(): return torch.device('cpu')
+        return torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0))) if distributed() else torch.device('cuda')
     return torch.device(pref)
 
 def _check_ds(ds, what: str) -> tuple:
@@ -184,11 +201,17 @@ def _check_ds(ds, what: str) -> tuple:
 
 class ArrayDataset(Dataset):
     "In-memory samples (inputs, *targets) with `task`'s augmentation applied to each training sample."
-    def __init__(self, arrays: tuple, augment: Augment | None = None, mask: str = 'target', patch: RandPatch | None = None):
+    def __init__(self, arrays: tuple, augment: Augment | None = None, mask: str = 'target', patch: RandPatch | None = None,
+                 sample_seed: int | None = None):
         self.arrays, self.augment, self.mask, self.patch = arrays, augment, mask, patch
+        self.sample_seed, self.epoch = sample_seed, 0     # sample_seed: each sample's draws from (seed, epoch, index) alone
     def __len__(self): return len(self.arrays[0])
     def __getitem__(self, i):
         x, ys = torch.from_numpy(self.arrays[0][i]), [torch.as_tensor(a[i]) for a in self.arrays[1:]]
+        if self.sample_seed is not None:
+            rs = np.random.RandomState([int(self.sample_seed) % 2**32, int(self.epoch), int(i)])
+            for t in (self.augment, self.patch):
+                if t is not None: t.set_random_state(rs)
         if self.augment is not None:
             if self.mask == 'target':                       # segmentation: target (H, W) is the mask
                 x, m = self.augment(x, ys[0][None]); ys[0] = m[0]
@@ -201,7 +224,7 @@ class ArrayDataset(Dataset):
 def _fingerprint(model: nn.Module, arrays: Sequence, cfg: dict) -> str:
     "Hash of what a checkpoint must share to be resumed: model, data and config (not `epochs` unless the LR schedule uses it)."
     h = hashlib.sha1()
-    keep = {k: v for k, v in cfg.items() if k not in ('progress', 'desc', 'device', 'epochs')}
+    keep = {k: v for k, v in cfg.items() if k not in ('progress', 'desc', 'device', 'epochs', 'channels_last')}
     if cfg['lr_schedule'] != 'constant': keep['epochs'] = cfg['epochs']
     h.update(json.dumps(keep, sort_keys=True, default=str).encode())
     h.update(repr(model).encode())
@@ -221,7 +244,7 @@ def _fresh(history: list) -> list:
     return json.loads(json.dumps(history))
 
 def _write_history(out: Path, history: list):
-    cols = ['epoch', 'train_loss', 'tune_loss', 'tune_metric', 'lr']
+    cols = ['epoch', 'train_loss', 'tune_loss', 'tune_metric', 'lr', 'world_size']
     buf = io.StringIO(); w = csv.DictWriter(buf, cols, lineterminator='\n'); w.writeheader(); w.writerows(history)
     atomic_write(out/'history.csv', lambda p: p.write_text(buf.getvalue()))
     write_json(out/'history.json', [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()} for r in history])
@@ -242,11 +265,13 @@ def _evaluate(model, loader, task, device, amp) -> tuple[float, float]:
 def fit(model: nn.Module, train_ds: tuple, tune_ds: tuple | None, task: Task, cfg: dict, out_dir) -> list[dict]:
     "Train `model` on `train_ds` for `task`, select the best epoch on `tune_ds`, checkpoint to `out_dir` (resumes); the history."
     cfg = {**FIT_DEFAULTS, **cfg}
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True); remove_stale_temps(out)
+    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    if is_main(): remove_stale_temps(out)                # the other ranks only read
     train_a = _check_ds(train_ds, 'train_ds'); tune_a = _check_ds(tune_ds, 'tune_ds') if tune_ds is not None else None
     device = pick_device(cfg['device']); amp = bool(cfg['amp']) and device.type == 'cuda'
     if cfg['lr_schedule'] not in ('constant', 'cosine'): raise ValueError(f"lr_schedule {cfg['lr_schedule']!r}: expected constant or cosine")
-    fp = _fingerprint(model, (train_a, tune_a or ()), {**cfg, 'task': task.name, 'augment': repr(task.augment)})
+    fp = _fingerprint(model, (train_a, tune_a or ()), {**cfg, 'task': task.name, 'augment': repr(task.augment),
+                                                       **({'sampling': 'distributed'} if distributed() else {})})
     det = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled())
     torch.use_deterministic_algorithms(True, warn_only=True)
     if device.type == 'cuda':
@@ -262,11 +287,24 @@ def _fit(model, train_a, tune_a, task, cfg, out, device, amp, fp):
     gen, rs = torch.Generator().manual_seed(seed), np.random.RandomState(seed)
     aug = task.augment.set_random_state(rs) if task.augment is not None else None
     patch = RandPatch(int(cfg['patch'])).set_random_state(rs) if cfg.get('patch') else None   # segmentation: learn from patches
-    train_set = ArrayDataset(train_a, aug, task.mask, patch)
-    drop_last = len(train_set) > cfg['batch'] and len(train_set) % cfg['batch'] == 1   # no batch of 1 for batch norm
-    train_dl = DataLoader(train_set, batch_size=cfg['batch'], shuffle=True, generator=gen, num_workers=0, drop_last=drop_last)
+    rank, world = dist_info(); ddp, main = distributed(), rank == 0
+    if ddp:                                              # torchrun: each rank a share of every global batch (DDP section)
+        if cfg['batch'] % world: raise ValueError(f"batch {cfg['batch']} does not split over {world} processes: make it a multiple of {world}")
+        local = cfg['batch'] // world
+        train_set = ArrayDataset(train_a, aug, task.mask, patch, sample_seed=seed)
+        sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, shuffle=True, seed=seed, drop_last=False)
+        drop_last = len(sampler) > local and len(sampler) % local == 1              # no batch of 1 for batch norm
+        train_dl = DataLoader(train_set, batch_size=local, sampler=sampler, num_workers=0, drop_last=drop_last)
+    else:
+        train_set = ArrayDataset(train_a, aug, task.mask, patch)
+        drop_last = len(train_set) > cfg['batch'] and len(train_set) % cfg['batch'] == 1   # no batch of 1 for batch norm
+        train_dl = DataLoader(train_set, batch_size=cfg['batch'], shuffle=True, generator=gen, num_workers=0, drop_last=drop_last)
     tune_dl = DataLoader(ArrayDataset(tune_a), batch_size=cfg['batch'], shuffle=False, num_workers=0) if tune_a else None
     model.to(device)
+    cl = device.type == 'cuda' and bool(cfg.get('channels_last'))      # NHWC: faster convolutions on tensor cores
+    if cl: model.to(memory_format=torch.channels_last)
+    if ddp and device.type == 'cuda' and world > 1: model = nn.SyncBatchNorm.convert_sync_batchnorm(model)   # one batch's statistics
+    net = DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None) if ddp else model
     opt = torch.optim.SGD(model.parameters(), lr=cfg['lr'], momentum=cfg['momentum'], weight_decay=cfg['weight_decay'])
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg['epochs']) if cfg['lr_schedule'] == 'cosine' else None
     scaler = torch.amp.GradScaler(device.type, enabled=amp)
@@ -283,26 +321,34 @@ def _fit(model, train_a, tune_a, task, cfg, out, device, amp, fp):
             torch.set_rng_state(ck['torch_rng']); gen.set_state(ck['gen']); _set_np_state(rs, ck['np_rng'])
             if device.type == 'cuda' and ck.get('cuda_rng') is not None: torch.cuda.set_rng_state(ck['cuda_rng'], device)
     bar = tqdm(range(start, cfg['epochs']), initial=start, total=cfg['epochs'], desc=cfg['desc'] or task.name,
-               disable=not cfg['progress'], leave=False)
+               disable=not cfg['progress'] or not main, leave=False)
     for epoch in bar:
         lr = opt.param_groups[0]['lr']
+        if ddp:                                          # order, augmentation and dropout from (seed, epoch[, rank]): resume is exact
+            sampler.set_epoch(epoch); train_set.epoch = epoch; torch.manual_seed(seed + 1_000_003 * (epoch + 1) + rank)
         model.train(); total, n = 0.0, 0
         for x, *ys in train_dl:
             x, ys = x.to(device, non_blocking=True), [y.to(device, non_blocking=True) for y in ys]
+            if cl: x = x.contiguous(memory_format=torch.channels_last)
             opt.zero_grad(set_to_none=True)
             with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
-                loss = task.loss(model(x), *ys)
+                loss = task.loss(net(x), *ys)
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"{task.name}: training loss is {float(loss)} at epoch {epoch + 1} (lr {lr}); lower the lr")
             scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
             total += float(loss.detach()) * len(x); n += len(x)
         if sched is not None: sched.step()
+        if ddp:                                          # the epoch's loss over all ranks
+            t = torch.tensor([total, float(n)], dtype=torch.float64, device=device); dist.all_reduce(t); total, n = t.tolist()
+        if not main:                                     # rank 0 alone evaluates and writes
+            history.append({'epoch': epoch + 1}); continue
         tune_loss, metric = _evaluate(model, tune_dl, task, device, amp) if tune_dl else (math.nan, math.nan)
         score = metric if math.isfinite(metric) else -math.inf
         if score > best or best_epoch == 0 or (tune_dl is None):
             best, best_epoch = score, epoch + 1
             save_torch(best_path, {'model': model.state_dict(), 'epoch': best_epoch, 'tune_metric': metric})
-        history.append({'epoch': epoch + 1, 'train_loss': total / max(n, 1), 'tune_loss': tune_loss, 'tune_metric': metric, 'lr': lr})
+        history.append({'epoch': epoch + 1, 'train_loss': total / max(n, 1), 'tune_loss': tune_loss, 'tune_metric': metric, 'lr': lr,
+                        'world_size': world})
         _write_history(out, history)
         save_torch(ck_path, {'model': model.state_dict(), 'optimizer': opt.state_dict(), 'scaler': scaler.state_dict(),
                               'scheduler': sched.state_dict() if sched is not None else None, 'epoch': epoch + 1,
@@ -310,8 +356,10 @@ def _fit(model, train_a, tune_a, task, cfg, out, device, amp, fp):
                               'torch_rng': torch.get_rng_state(), 'gen': gen.get_state(), 'np_rng': _np_state(rs),
                               'cuda_rng': torch.cuda.get_rng_state(device) if device.type == 'cuda' else None})
         bar.set_postfix(loss=f"{history[-1]['train_loss']:.4f}", **({'tune': f"{metric:.4f}"} if tune_dl else {}))
+    if ddp:                                              # every rank ends with rank 0's best weights and history
+        dist.barrier(); box = [history]; dist.broadcast_object_list(box, src=0); history = box[0]
     if best_path.exists(): model.load_state_dict(torch.load(best_path, map_location=device, weights_only=True)['model'])
-    _write_history(out, history)
+    if main: _write_history(out, history)
     return history
 
 # %% ../nbs/32_train.ipynb #0236061e

@@ -19,3 +19,7 @@ def cli(*args, cwd=ROOT):
     exe = Path(sys.executable).parent/'ldd-study'
     r = subprocess.run([str(exe), *map(str, args)], cwd=cwd, capture_output=True, text=True, encoding='utf-8')
     return r.returncode, r.stdout, r.stderr
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'gpu: needs a CUDA GPU (skipped without one)')

@@ -260,3 +260,17 @@ def test_inputs_are_read_right(run, tmp_path):
     pd.testing.assert_frame_equal(grades(tmp_path/'out', 'int16'), grades(run['out'], 'plain'), atol=2e-3)   # window follows the range
     rep = json.loads((tmp_path/'out'/'gap'/'report.json').read_text())
     assert any('DICOM series has a gap' in w for w in rep['warnings']), rep['warnings']
+
+
+def test_shards_with_workers_grade_each_input_once(run, tmp_path):
+    "Two jobs `--shard 1/2` and `--shard 2/2 --workers 2` given the same inputs write every good case once, as one run did."
+    inputs, models, out = run['inputs'], run['root']/'work'/'models', tmp_path/'out'
+    rcs = [cli('predict', *inputs, '--out', out, '--model', models, '--threads', '1', '--shard', f'{i}/2', '--workers', w)
+           for i, w in ((1, 1), (2, 2))]
+    assert {rc for rc, _, _ in rcs} <= {0, 1}, [e for _, _, e in rcs]
+    assert 'share 1/2 of 7 inputs' in rcs[0][2] and 'share 2/2 of 7 inputs' in rcs[1][2]
+    assert sorted(p.name for p in out.iterdir()) == sorted(GOOD)
+    for case in GOOD:
+        assert (out/case/'grades.csv').read_bytes() == (run['out']/case/'grades.csv').read_bytes(), case
+    rc, _, err = cli('predict', *inputs, '--out', out, '--shard', '3/2')
+    assert rc == 2 and 'expected i/n' in err

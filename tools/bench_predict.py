@@ -13,8 +13,13 @@ cropping, grading, the overlay and the writing run as they would with a trained 
 Prints, per case, the wall time and the CPU time / threads (the fairer figure on a machine shared
 with other jobs), with report.json's split into read, segment (choosing the slice included), grade and write.
 
+With `--throughput`, it instead grades all the sample's volumes (or `--cases` of them) in one `predict_paths` call
+per `--workers` count (models loaded once, outside the time), prints cases/s for each, and checks that every count
+wrote the same files (report.json's timings aside).
+
 Usage: python tools/bench_predict.py [--profile cpu] [--threads 2] [--cases 3] [--slice auto|image|N]
                                     [--image-size 256] [--features 16 32 64 128 256]   (override the profile's U-Net)
+       python tools/bench_predict.py --throughput [--workers 1 2] [--cases 30] [--slice image] [--threads 2]
 """
 import argparse, copy, hashlib, json, os, tempfile, time
 from pathlib import Path
@@ -52,6 +57,47 @@ def answers_for(cases, params: dict, size: int) -> dict:
         for k in range(len(vol)):
             out[_key(seg_input(win, k, size)[0])] = torch.from_numpy(resize_pad((m[k] == 2).astype(np.uint8), size, order=0)[0]).float()
     return out
+
+
+def same_outputs(a: Path, b: Path) -> bool:
+    "Whether the case folders under `a` and `b` hold the same files with the same bytes (report.json: timings aside)."
+    ca, cb = sorted(p.name for p in a.iterdir()), sorted(p.name for p in b.iterdir())
+    if ca != cb: return False
+    for c in ca:
+        for f in sorted(p.name for p in (a/c).iterdir()):
+            x, y = (a/c/f).read_bytes(), (b/c/f).read_bytes()
+            if f == 'report.json': x, y = ({k: v for k, v in json.loads(z).items() if k != 'timings_s'} for z in (x, y))
+            if x != y: return False
+    return True
+
+
+def throughput(profile='cpu', threads=2, n_cases=30, slice_='image', workers=(1, 2), repeats=1):
+    "Cases/s of `predict_paths` over the sample's volumes for each workers count, models loaded once."
+    torch.set_num_threads(threads)
+    prm = copy.deepcopy(load_params()); prm['profile'] = profile
+    sr = sample_root()
+    if sr is None: raise SystemExit("the SPIDER sample is needed for --throughput (../shared/data/spider_t2space)")
+    tmp = Path(tempfile.mkdtemp(prefix='bench_predict.'))
+    save_model(tmp/'models'/'unet.pt', seg_setup(prm)[0], prm, 'unet')
+    save_model(tmp/'models'/'grader.pt', cls_setup(prm)[0], prm, 'grader')
+    pr = load_predictor(tmp/'models')
+    imgs = sorted((sr/'images').glob('*.mha'))[:n_cases]
+    answers = answers_for([(p, sr/'masks'/p.name) for p in imgs], pr.seg_params, pr.image_size)
+    bench = Predictor(MaskAnswer(pr.unet, answers).eval(), pr.grader, pr.seg_params, pr.cls_params, pr.info)
+    print(f"torch {torch.__version__}, {threads} threads, profile {profile}, --slice {slice_}, {len(imgs)} sample volumes, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    predict_paths(imgs[:1], tmp/'warmup', bench, slice_, prm, progress=False, echo=False)
+    first = None
+    for w in workers:
+        for r in range(repeats):
+            out = tmp/f'out_w{w}_{r}'
+            w0, c0 = time.perf_counter(), time.process_time()
+            written, problems = predict_paths(imgs, out, bench, slice_, prm, progress=False, echo=False, workers=w)
+            wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+            same = '' if first is None else f", files {'the same as' if same_outputs(first, out) else 'DIFFERENT from'} --workers {workers[0]}"
+            first = first or out
+            print(f"--workers {w}: {len(written)} cases in {wall:.2f} s = {len(written) / wall:.2f} cases/s "
+                  f"(CPU {cpu:.1f} s, {len(problems)} refused){same}, load average {os.getloadavg()[0]:.1f}")
 
 
 def main(profile='cpu', threads=2, n_cases=3, slice_='auto', image_size=None, features=None):
@@ -102,5 +148,11 @@ if __name__ == '__main__':
     ap.add_argument('--slice', default='auto', help='auto, image or a slice index')
     ap.add_argument('--image-size', type=int, default=None, help="U-Net input size (default: the profile's)")
     ap.add_argument('--features', type=int, nargs=5, default=None, help="U-Net widths (default: the profile's)")
+    ap.add_argument('--throughput', action='store_true', help="cases/s over the sample's volumes for each --workers")
+    ap.add_argument('--workers', type=int, nargs='+', default=[1, 2], help='--throughput: worker counts to time')
+    ap.add_argument('--repeats', type=int, default=1, help='--throughput: runs of each worker count')
     a = ap.parse_args()
+    if a.throughput:
+        raise SystemExit(throughput(a.profile, a.threads, a.cases if a.cases != 3 else 30, int(a.slice) if a.slice.isdigit() else
+                                    (a.slice if a.slice != 'auto' else 'image'), tuple(a.workers), a.repeats))
     main(a.profile, a.threads, a.cases, int(a.slice) if a.slice.isdigit() else a.slice, a.image_size, a.features)

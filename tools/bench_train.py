@@ -7,7 +7,11 @@ sample: 30 patients x 3 slices for segmentation (`make study`: the mid slice and
 grading, split 64 % train / 16 % tuning. With a profile's `seg.patch` the U-Net trains on patches of that size and
 evaluates whole slices, as in the pipeline.
 
+`--device cuda` runs the same steps on the GPU as `fit` does there (mixed precision with a GradScaler, channels-last
+tensors; `--no-amp`, `--no-channels-last` to compare) and waits for the GPU before reading the clock.
+
 Usage: python tools/bench_train.py [--profiles cpu paper] [--iters 3] [--threads 2] [--max-batch 8] [--clock wall|cpu]
+                                   [--device cpu|cuda] [--no-amp] [--no-channels-last]
 (`--clock cpu` divides the process's CPU time by the threads: on a machine shared with other jobs it estimates the
 wall time on dedicated cores better than the wall clock does.)
 """
@@ -21,33 +25,52 @@ from ldd_study.train import active_profile, seg_setup, cls_setup, make_augment
 CLOCK = time.perf_counter   # --clock cpu: process CPU time / threads, a fairer figure on a machine shared with others
 
 
+DEVICE, AMP, CL = torch.device('cpu'), False, False   # --device cuda: mixed precision and channels-last as `fit` uses them
+
+
+def _sync():
+    if DEVICE.type == 'cuda': torch.cuda.synchronize()
+
+
 def timed(f, n: int) -> float:
-    "Seconds per call of `f`, over `n` calls after one warm-up call."
-    f()
+    "Seconds per call of `f`, over `n` calls after one warm-up call (the GPU's work included)."
+    f(); _sync()
     t0 = CLOCK()
     for _ in range(n): f()
+    _sync()
     return (CLOCK() - t0) / n
 
 
 def bench_model(model, loss_fn, x, ys, iters: int) -> tuple[float, float]:
     "Training and evaluation images/s of `model` on batch `x`."
+    model = model.to(DEVICE, memory_format=torch.channels_last if CL else torch.preserve_format)
+    x = x.to(DEVICE, memory_format=torch.channels_last if CL else torch.preserve_format); ys = [y.to(DEVICE) for y in ys]
     opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+    scaler = torch.amp.GradScaler(DEVICE.type, enabled=AMP)
     def step():
-        model.train(); opt.zero_grad(set_to_none=True); loss_fn(model(x), *ys).backward(); opt.step()
+        model.train(); opt.zero_grad(set_to_none=True)
+        with torch.autocast(DEVICE.type, dtype=torch.float16, enabled=AMP): loss = loss_fn(model(x), *ys)
+        scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
     def evaluate():
         model.eval()
-        with torch.no_grad(): model(x)
+        with torch.no_grad(), torch.autocast(DEVICE.type, dtype=torch.float16, enabled=AMP): model(x)
     return len(x) / timed(step, iters), len(x) / timed(evaluate, iters)
 
 
 def main(profiles=('cpu', 'paper'), iters: int = 3, threads: int = 2, max_batch: int = 8, clock: str = 'wall',
-         seg_images: int = 90, cls_discs: int = 200, train_frac: float = 0.64, tune_frac: float = 0.16):
-    global CLOCK
+         seg_images: int = 90, cls_discs: int = 200, train_frac: float = 0.64, tune_frac: float = 0.16,
+         device: str = 'cpu', amp: bool = True, channels_last: bool = True):
+    global CLOCK, DEVICE, AMP, CL
+    DEVICE = torch.device(device)
+    if DEVICE.type == 'cuda' and not torch.cuda.is_available(): raise SystemExit("--device cuda: no CUDA GPU here")
+    AMP, CL = amp and DEVICE.type == 'cuda', channels_last and DEVICE.type == 'cuda'
+    if DEVICE.type == 'cuda': torch.backends.cudnn.benchmark = True
     torch.set_num_threads(threads); torch.manual_seed(0)
     if clock == 'cpu': CLOCK = lambda: time.process_time() / threads
     prm = load_params()
     print(f"torch {torch.__version__}, {threads} CPU threads, {iters} timed iterations after 1 warm-up, "
-          f"{clock} clock, load average {os.getloadavg()[0]:.1f}")
+          f"{clock} clock, load average {os.getloadavg()[0]:.1f}, device {DEVICE}"
+          + (f" ({torch.cuda.get_device_name(DEVICE)}, AMP {AMP}, channels-last {CL})" if DEVICE.type == 'cuda' else ''))
     for name in profiles:
         prof = active_profile(prm, name)
         s, c = prof['seg'], prof['cls']
@@ -89,5 +112,8 @@ if __name__ == '__main__':
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--max-batch', type=int, default=8, help='cap on the batch (paper-size U-Net steps are slow on a CPU)')
     p.add_argument('--clock', choices=['wall', 'cpu'], default='wall')
+    p.add_argument('--device', default='cpu', help='cpu or cuda (cuda:N)')
+    p.add_argument('--no-amp', action='store_true', help='--device cuda: full float32')
+    p.add_argument('--no-channels-last', action='store_true', help='--device cuda: contiguous (NCHW) tensors')
     a = p.parse_args()
-    main(a.profiles, a.iters, a.threads, a.max_batch, a.clock)
+    main(a.profiles, a.iters, a.threads, a.max_batch, a.clock, device=a.device, amp=not a.no_amp, channels_last=not a.no_channels_last)
