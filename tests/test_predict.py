@@ -269,7 +269,8 @@ def test_shards_with_workers_grade_each_input_once(run, tmp_path):
            for i, w in ((1, 1), (2, 2))]
     assert {rc for rc, _, _ in rcs} <= {0, 1}, [e for _, _, e in rcs]
     assert 'share 1/2 of 7 inputs' in rcs[0][2] and 'share 2/2 of 7 inputs' in rcs[1][2]
-    assert sorted(p.name for p in out.iterdir()) == sorted(GOOD)
+    assert sorted(p.name for p in out.iterdir()) == sorted(GOOD + ['index.html', 'summary.csv'])
+    assert sorted(pd.read_csv(out/'summary.csv').case.unique()) == sorted(GOOD)          # the gallery holds both shares
     for case in GOOD:
         assert (out/case/'grades.csv').read_bytes() == (run['out']/case/'grades.csv').read_bytes(), case
     rc, _, err = cli('predict', *inputs, '--out', out, '--shard', '3/2')
