@@ -125,12 +125,16 @@ def _slice_arg(v: str):
     if n < 0: raise argparse.ArgumentTypeError(f"a slice index is 0 or more, got {n}")
     return n
 
-def _threads_arg(v: str) -> int:
-    "`--threads` value: 0 (torch's default) or a positive count."
-    try: n = int(v)
-    except ValueError: raise argparse.ArgumentTypeError(f"expected a number of threads, got {v!r}") from None
-    if n < 0: raise argparse.ArgumentTypeError(f"threads are 0 (all cores) or more, got {n}")
-    return n
+def _count_arg(what: str, least: int, note: str = ''):
+    "An argparse type: a whole number of `what`, at least `least`."
+    def parse(v: str) -> int:
+        try: n = int(v)
+        except ValueError: raise argparse.ArgumentTypeError(f"expected a number of {what}, got {v!r}") from None
+        if n < least: raise argparse.ArgumentTypeError(f"{what} are {least}{note} or more, got {n}")
+        return n
+    return parse
+
+_threads_arg = _count_arg('threads', 0, ' (all cores)')     # `--threads`: 0 (torch's default) or a positive count
 
 def _shard_arg(v: str) -> tuple[int, int]:
     "`--shard` value `i/n` (1 ≤ i ≤ n) as (i, n)."
@@ -138,12 +142,7 @@ def _shard_arg(v: str) -> tuple[int, int]:
     if not m or not 1 <= int(m[1]) <= int(m[2]): raise argparse.ArgumentTypeError(f"expected i/n with 1 <= i <= n (e.g. 2/4), got {v!r}")
     return int(m[1]), int(m[2])
 
-def _workers_arg(v: str) -> int:
-    "`--workers` value: a positive count."
-    try: n = int(v)
-    except ValueError: raise argparse.ArgumentTypeError(f"expected a number of workers, got {v!r}") from None
-    if n < 1: raise argparse.ArgumentTypeError(f"workers are 1 or more, got {n}")
-    return n
+_workers_arg = _count_arg('workers', 1)                  # `--workers`: a positive count
 
 def add_predict_parser(sub) -> argparse.ArgumentParser:
     "Add the `predict` subcommand to the `ldd-study` subparsers `sub`."
