@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
-from .core import DataError, level_name, load_params, project_root, GROUPS, pfirrmann_group
+from .core import EXIT_INTERNAL, EXIT_USAGE, DataError, internal_error, level_name, load_params, project_root, GROUPS, pfirrmann_group
 from .io import cohort_source, read_cohort, read_lsma_cohort, load_case, _natural
 
 def slice_discs(case, params: dict | None = None) -> tuple[int, dict[int, int], list[str]]:
@@ -61,8 +61,7 @@ def inspect_cohort(root, source: str = 'sample', params: dict | None = None, pro
     return out
 
 # %% auto #0
-__all__ = ['slice_discs', 'inspect_cohort', 'format_inspect', 'cmd_inspect', 'main', 'internal_error', 'add_predict_parser',
-           'inspect_boxes']
+__all__ = ['slice_discs', 'inspect_cohort', 'format_inspect', 'cmd_inspect', 'main', 'add_predict_parser', 'inspect_boxes']
 
 # %% ../nbs/70_cli.ipynb #ca098231
 def format_inspect(rep: dict) -> str:
@@ -105,16 +104,9 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     try: return a.fn(a)
     except DataError as e:
-        print(f"ldd-study: {e}", file=sys.stderr); return 2
+        print(f"ldd-study: {e}", file=sys.stderr); return EXIT_USAGE
     except Exception as e:                                  # a bug: one line, the traceback in a log
-        print(f"ldd-study: {internal_error(e)}", file=sys.stderr); return 3
-
-def internal_error(e: BaseException) -> str:
-    "Write the traceback of `e` to a log file in the temp folder; the one-line message that names it."
-    import os, tempfile, traceback
-    fd, log = tempfile.mkstemp(prefix='ldd-study-error-', suffix='.log')
-    with os.fdopen(fd, 'w', encoding='utf-8') as f: f.write(traceback.format_exc())
-    return f"internal error ({type(e).__name__}: {e}); the traceback is in {log}"
+        print(f"ldd-study: {internal_error(e)[0]}", file=sys.stderr); return EXIT_INTERNAL
 
 # %% ../nbs/70_cli.ipynb #53a787e8
 def _slice_arg(v: str):

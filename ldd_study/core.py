@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #0988acc2
 from __future__ import annotations
-import os, json, tempfile
+import os, json, tempfile, traceback
 from pathlib import Path
 from typing import Any
 import yaml
@@ -26,9 +26,10 @@ def level_label(name: str) -> int:
     raise ValueError(f"unknown disc level {name!r} (expected names like L5-S1, L4-L5 … T12-L1)")
 
 # %% auto #0
-__all__ = ['SPINE', 'LUMBAR_LABELS', 'GROUPS', 'GRADES', 'level_name', 'level_label', 'pfirrmann_group', 'group_name',
-           'DataError', 'atomic_write', 'write_json', 'write_csv', 'project_root', 'load_params', 'params_section',
-           'shared_data', 'sample_root', 'lsma_root']
+__all__ = ['SPINE', 'LUMBAR_LABELS', 'GROUPS', 'GRADES', 'EXIT_GRADED', 'EXIT_REFUSED', 'EXIT_USAGE', 'EXIT_INTERNAL',
+           'level_name', 'level_label', 'pfirrmann_group', 'group_name', 'DataError', 'internal_error', 'atomic_write',
+           'write_json', 'write_csv', 'project_root', 'load_params', 'params_section', 'shared_data', 'sample_root',
+           'lsma_root']
 
 # %% ../nbs/00_core.ipynb #2fbcfdb4
 GROUPS = ('mild', 'moderate', 'serious')
@@ -51,6 +52,16 @@ class DataError(ValueError):
     def __init__(self, path, problem: str):
         self.path, self.problem = str(path), problem
         super().__init__(f"{self.path}: {problem}")
+
+# %% ../nbs/00_core.ipynb #ba66e875
+EXIT_GRADED, EXIT_REFUSED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3   # all done; some input refused; usage or model error; a bug
+
+def internal_error(e: BaseException, log=None, heading: str = '') -> tuple[str, Path]:
+    "Append `e`'s traceback (after `heading`) to `log`, or to a new temp file; the one-line message naming it, and the log."
+    if log is None:
+        fd, log = tempfile.mkstemp(prefix='ldd-study-error-', suffix='.log'); os.close(fd)
+    with open(log, 'a', encoding='utf-8') as f: f.write(heading + ''.join(traceback.format_exception(e)))
+    return f"internal error ({type(e).__name__}: {e}); the traceback is in {log}", Path(log)
 
 # %% ../nbs/00_core.ipynb #4d2718c2
 def atomic_write(path, write) -> Path:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/65_predict.ipynb #f2005183
 from __future__ import annotations
-import argparse, hashlib, json, os, re, sys, tempfile, time, traceback
+import hashlib, json, os, re, sys, tempfile, time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 import SimpleITK as sitk
 from tqdm.auto import tqdm
-from .core import DataError, GROUPS, LUMBAR_LABELS, SPINE, atomic_write, write_json, load_params, params_section, project_root, level_name
+from .core import EXIT_GRADED, EXIT_INTERNAL, EXIT_REFUSED, internal_error, DataError, GROUPS, LUMBAR_LABELS, SPINE, atomic_write, write_json, load_params, params_section, project_root, level_name
 import ldd_study
 from .io import Case, SEMANTIC, case_name, read_sagittal, orientation_recorded, dicom_series_files
 from .preprocess import mid_sagittal_index
@@ -23,12 +23,12 @@ from .discs import disc_crops_of, mid_slice, neighbour_slices, predicted_discs, 
 from .dicom_seg import write_disc_seg
 
 # %% auto #0
-__all__ = ['PREDICT_DEFAULTS', 'GRADE_COLUMNS', 'GROUP_COLOURS', 'CASE_FILES', 'EXIT_GRADED', 'EXIT_REFUSED', 'EXIT_USAGE',
-           'EXIT_INTERNAL', 'predict_params', 'Predictor', 'default_model_dir', 'load_predictor', 'Scan', 'read_scan',
-           'input_slice_index', 'sagittal_slice_index', 'input_slices', 'slice_candidates', 'mid_classes', 'auto_slice',
-           'Prediction', 'predict_scan', 'slice_image', 'slice_geometry', 'overlay_figure', 'case_report',
-           'is_predict_case', 'clean_stale_temporaries', 'check_case_target', 'write_case', 'InternalError',
-           'check_out', 'predict_paths', 'shard_paths', 'predict_overlapped', 'cmd_predict']
+__all__ = ['PREDICT_DEFAULTS', 'GRADE_COLUMNS', 'GROUP_COLOURS', 'CASE_FILES', 'predict_params', 'Predictor', 'default_model_dir',
+           'load_predictor', 'Scan', 'read_scan', 'input_slice_index', 'sagittal_slice_index', 'input_slices',
+           'slice_candidates', 'mid_classes', 'auto_slice', 'Prediction', 'predict_scan', 'slice_image',
+           'slice_geometry', 'overlay_figure', 'case_report', 'is_predict_case', 'clean_stale_temporaries',
+           'check_case_target', 'write_case', 'InternalError', 'check_out', 'predict_paths', 'shard_paths',
+           'predict_overlapped', 'cmd_predict']
 
 # %% ../nbs/65_predict.ipynb #c63c78b0
 PREDICT_DEFAULTS = dict(slice='image', max_slices=15, batch=16, overlay_width_px=640, threads=0)
@@ -413,8 +413,9 @@ def _summary(case: str, pred: Prediction) -> str:
 class InternalError(DataError):
     "An error nobody foresaw while grading one input (a bug, not a bad input): its traceback is in `log`."
     def __init__(self, path, exc: BaseException, log: Path):
-        self.log = log
-        super().__init__(path, f"internal error ({type(exc).__name__}: {exc}); the traceback is in {log}")
+        "Append `exc`'s traceback to `log` and name it in the message."
+        msg, self.log = internal_error(exc, log, f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {path}\n")
+        super().__init__(path, msg)
 
 def _within(a: Path, b: Path) -> bool:
     "Whether path `a` is `b` or lies inside it."
@@ -441,32 +442,35 @@ def predict_paths(paths, out, predictor: Predictor, slice='image', params: dict 
     "Grade every scan in `paths` into `out/<case>/`: the folders written and the problems met, one per bad input."
     paths = [Path(p) for p in paths]; out = check_out(out, paths)
     clean_stale_temporaries(out)
-    written, problems, seen = [], [], {}
     bar = tqdm(paths, desc='predict', unit='scan', file=sys.stderr, disable=(len(paths) < 2) if progress is None else not progress)
     if workers > 1:                  # reading and writing overlapped with the networks (Many scans at once): the same files
-        written, problems = predict_overlapped(paths, out, predictor, slice, params, bar, echo, workers); bar = ()
+        return predict_overlapped(paths, out, predictor, slice, params, bar, echo, workers)
+    written, problems, seen = [], [], {}
     for path in bar:
         t0 = time.perf_counter()
         try:
-            case = case_name(_abspath(path))
-            if not case: raise DataError(path, "names no file or folder")
-            if case in seen: raise DataError(path, f"case name {case!r} is taken by {seen[case]}: rename one of them")
-            check_case_target(out, case)
+            case = _case_of(path, seen, out)
             scan = read_scan(path)
             t_read = time.perf_counter() - t0
             pred = predict_scan(predictor, scan, slice, params)
             pred.timings = {'read_s': round(t_read, 4), **pred.timings}
             written.append(write_case(out, scan, pred, predictor, params)); seen[case] = path
             if echo: tqdm.write(_summary(case, pred), file=sys.stdout)
-            continue
-        except DataError as e: problem = e                      # a bad input: named, the others still run
-        except Exception as e:                                  # a bug: one line here, the traceback in the log
-            log = out/'predict-errors.log'
-            with open(log, 'a', encoding='utf-8') as f:
-                f.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {path}\n{traceback.format_exc()}")
-            problem = InternalError(path, e, log)
-        problems.append(problem); tqdm.write(f"ldd-study predict: {problem}", file=sys.stderr)
+        except Exception as e:                                  # a bad input (or a bug): named, the others still run
+            problems.append(_problem(path, e, out)); tqdm.write(f"ldd-study predict: {problems[-1]}", file=sys.stderr)
     return written, problems
+
+def _case_of(path, seen: dict, out: Path) -> str:
+    "The case name of input `path`; a `DataError` when it names nothing, is taken by an earlier input, or `out/<case>` is foreign."
+    case = case_name(_abspath(path))
+    if not case: raise DataError(path, "names no file or folder")
+    if case in seen: raise DataError(path, f"case name {case!r} is taken by {seen[case]}: rename one of them")
+    check_case_target(out, case)
+    return case
+
+def _problem(path, e: BaseException, out: Path) -> DataError:
+    "The `DataError` for input `path`: `e` itself when it is one (a bad input), else an `InternalError` logged in `out`."
+    return e if isinstance(e, DataError) else InternalError(path, e, out/'predict-errors.log')
 
 # %% ../nbs/65_predict.ipynb #2368c9d3
 def shard_paths(paths, i: int, n: int) -> list:
@@ -476,14 +480,6 @@ def shard_paths(paths, i: int, n: int) -> list:
     return [p for p, c in zip(paths, names) if c in mine]
 
 # %% ../nbs/65_predict.ipynb #3993a4de
-def _problem(path, e: BaseException, out: Path) -> DataError:
-    "The `DataError` for input `path`: `e` itself when it is one, else an `InternalError` with the traceback logged."
-    if isinstance(e, DataError): return e
-    log = out/'predict-errors.log'
-    with open(log, 'a', encoding='utf-8') as f:
-        f.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {path}\n{''.join(traceback.format_exception(e))}")
-    return InternalError(path, e, log)
-
 def _timed_read(path) -> tuple[Scan, float]:
     t0 = time.perf_counter(); scan = read_scan(path); return scan, time.perf_counter() - t0
 
@@ -511,10 +507,7 @@ def predict_overlapped(paths, out: Path, predictor: Predictor, slice='image', pa
             if j + workers < len(paths): reads.append(readers.submit(_timed_read, paths[j + workers]))
             case, pred = None, None
             try:
-                case = case_name(_abspath(path))
-                if not case: raise DataError(path, "names no file or folder")
-                if case in seen: raise DataError(path, f"case name {case!r} is taken by {seen[case]}: rename one of them")
-                check_case_target(out, case)
+                case = _case_of(path, seen, out)
                 scan, t_read = fut.result()
                 pred = predict_scan(predictor, scan, slice, params)
                 pred.timings = {'read_s': round(t_read, 4), **pred.timings}
@@ -525,8 +518,6 @@ def predict_overlapped(paths, out: Path, predictor: Predictor, slice='image', pa
     bar.close(); return written, problems
 
 # %% ../nbs/65_predict.ipynb #59e10bfa
-EXIT_GRADED, EXIT_REFUSED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-
 def cmd_predict(a) -> int:
     "Run `ldd-study predict` for the parsed arguments `a`; the exit status."
     try: params = load_params()
