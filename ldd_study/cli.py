@@ -51,17 +51,21 @@ def inspect_cohort(root, source: str = 'sample', params: dict | None = None, pro
                                  slice_index=int(k), discs_found=len(discs), graded=len(row.grades),
                                  matched=len(hit), warnings=warns))
     out['matched_discs'] = len(matched)
-    out['unmatched'] = [dict(patient=p, ivd_label=l, reason='; '.join(why[(p, l)]) or 'no image for this patient')
+    out['unmatched'] = [dict(patient=p, ivd_label=l, reason='; '.join(why[(p, l)]) or NO_IMAGE)
                         for p, l in sorted(graded, key=lambda k: (_natural(k[0]), k[1])) if (p, l) not in matched]
-    out['grade_counts'] = {int(g): int(n) for g, n in sorted(Counter(c.grades.pfirrmann).items())}
-    gmatched = Counter(graded[k] for k in matched)
-    out['matched_grade_counts'] = {int(g): int(gmatched[g]) for g in sorted(gmatched)}
-    out['group_counts'] = {GROUPS[i]: int(sum(n for g, n in out['grade_counts'].items() if pfirrmann_group(g) == i))
-                           for i in range(3)}
-    return out
+    return {**out, **grade_counts(c.grades.pfirrmann, Counter(graded[k] for k in matched))}
+
+NO_IMAGE = 'no image for this patient'     # why a graded disc of a patient with no image is unmatched
+
+def grade_counts(grades, matched: Counter) -> dict:
+    "`inspect`'s counts: every graded disc per Pfirrmann grade, the matched ones per grade, and every graded disc per group."
+    every = {int(g): int(n) for g, n in sorted(Counter(grades).items())}
+    return dict(grade_counts=every, matched_grade_counts={int(g): int(matched[g]) for g in sorted(matched)},
+                group_counts={GROUPS[i]: int(sum(n for g, n in every.items() if pfirrmann_group(g) == i)) for i in range(3)})
 
 # %% auto #0
-__all__ = ['slice_discs', 'inspect_cohort', 'format_inspect', 'cmd_inspect', 'main', 'add_predict_parser', 'inspect_boxes']
+__all__ = ['NO_IMAGE', 'slice_discs', 'inspect_cohort', 'grade_counts', 'format_inspect', 'cmd_inspect', 'main',
+           'add_predict_parser', 'inspect_boxes']
 
 # %% ../nbs/70_cli.ipynb #ca098231
 def format_inspect(rep: dict) -> str:
@@ -191,10 +195,8 @@ def inspect_boxes(root, params: dict | None = None) -> dict:
             if d is not None and not d['refused']: break
             reasons.append(f"{r.series}: " + (d['refused'] if d is not None else f"no disc box numbered {g.level} ({len(r.discs)} disc boxes)"))
         else:
-            why = '; '.join(reasons) or (f"case left out: {c.left_out[g.patient]}" if g.patient in c.left_out else "no image of this patient")
+            gone = [f"{Path(x['image']).name}: {x['problem']}" for x in c.left_out if x['patient'] == g.patient]
+            why = '; '.join(reasons) or (f"case left out: {'; '.join(gone)}" if gone else NO_IMAGE)
             out['unmatched'].append(dict(patient=g.patient, ivd_label=int(g.ivd_label), reason=why)); continue
         out['matched_discs'] += 1; gmatched[int(g.pfirrmann)] += 1
-    out['grade_counts'] = {int(k): int(n) for k, n in sorted(Counter(c.grades.pfirrmann).items())}
-    out['matched_grade_counts'] = {int(k): int(gmatched[k]) for k in sorted(gmatched)}
-    out['group_counts'] = {GROUPS[i]: int(sum(n for k, n in out['grade_counts'].items() if pfirrmann_group(k) == i)) for i in range(3)}
-    return out
+    return {**out, **grade_counts(c.grades.pfirrmann, gmatched)}

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd
 import SimpleITK as sitk
-from .core import DataError, level_label, level_name, pfirrmann_group, GROUPS
+from .core import DataError, SPINE, level_label, level_name, params_section, pfirrmann_group, GROUPS
 
 sitk.ProcessObject.SetGlobalWarningDisplay(False)   # failures surface as DataError, not as ITK's console noise
 
@@ -19,7 +19,7 @@ __all__ = ['IMAGE_SUFFIXES', 'LUMA', 'SEMANTIC', 'PIXEL_SPACING_MM', 'MAX_SLICE_
            'orientation_recorded', 'slice_plane', 'sagittal_array', 'mask_kind', 'semantic_mask', 'disc_levels',
            'read_grades', 'Cohort', 'check_grid', 'read_cohort', 'ReadWarning', 'check_spacing', 'dicom_slice_gaps',
            'Case', 'read_sagittal', 'load_image', 'load_case', 'read_boxes', 'disc_boxes', 'disc_pitch_px',
-           'l5s1_signs', 'check_levels', 'BoxCohort', 'cohort_source', 'read_lsma_cohort', 'load_lsma_case']
+           'l5s1_signs', 'check_levels', 'cohort_source', 'read_lsma_cohort', 'load_lsma_case']
 
 # %% ../nbs/10_io.ipynb #7b540674
 IMAGE_SUFFIXES = ('.mha', '.mhd', '.nii.gz', '.nii', '.nrrd', '.seg.nrrd', '.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.dcm')
@@ -380,7 +380,6 @@ def load_case(row) -> Case:
     return Case(str(row['patient']), str(row['series']), img, m, sp, levels, ref, str(row['image']))
 
 # %% ../nbs/10_io.ipynb #lsma0001
-from .core import SPINE, params_section
 DISC_BOX_LABELS = ('Normal IVD', 'DDD', 'LDB', 'TDB')        # boxes that mark a disc
 FINDING_BOX_LABELS = ('SS', 'Spondylolisthesis')             # boxes that mark a finding, not a disc
 _BOX_COLS = ('image', 'label', 'x0', 'y0', 'x1', 'y1')
@@ -484,11 +483,6 @@ def check_levels(discs: list[dict], findings: list[dict], shape, labels=(1, 2, 3
     return refused, warnings
 
 # %% ../nbs/10_io.ipynb #lsma0010
-@dataclass
-class BoxCohort(Cohort):
-    "A cohort read from disc boxes (LSMA): as `Cohort`, plus `left_out` {patient: why each image of theirs was left out}."
-    left_out: dict = field(default_factory=dict)
-
 def cohort_source(root, source: str = 'auto') -> str:
     "`source` itself, or for 'auto' the layout found under `root`: 'lsma' where it holds boxes.csv, else 'sample'."
     if source != 'auto': return source
@@ -513,7 +507,7 @@ def _image_table(root: Path) -> tuple[pd.DataFrame, list[DataError]]:
         return pd.DataFrame(columns=['image', 'patient', 'row']), [DataError(path, f"missing column(s) {[k for k, v in (('image', ci), ('patient', cp)) if v is None]}; found {list(raw.columns)}")]
     return pd.DataFrame({'image': raw[ci].str.strip(), 'patient': raw[cp].str.strip(), 'row': range(2, len(raw) + 2)}), []
 
-def read_lsma_cohort(root, series: str | None = None, params: dict | None = None) -> BoxCohort:
+def read_lsma_cohort(root, series: str | None = None, params: dict | None = None) -> Cohort:
     "The LSMA cohort under `root`: PNGs, `images.csv`, `gradings.csv`, `boxes.csv`; every problem listed, each naming its file and row."
     root = Path(root)
     if not root.is_dir(): raise DataError(root, "cohort folder not found")
@@ -538,7 +532,7 @@ def read_lsma_cohort(root, series: str | None = None, params: dict | None = None
     bimg = dict(tuple(boxes.groupby('image'))) if len(boxes) else {}
     problems += [DataError(bpath, f"row{'s' if len(g) > 1 else ''} {', '.join(map(str, g.row.tolist()[:3]))}{' …' if len(g) > 3 else ''}: boxes of image {n}, which is not in images.csv")
                  for n, g in bimg.items() if n not in listed and not series]
-    rows, left_out = [], {}
+    rows, left_out = [], []
     for r in images.itertuples(index=False):
         img = root/'images'/r.image
         where = f"images.csv row {r.row}" if r.row else "images/"
@@ -558,7 +552,8 @@ def read_lsma_cohort(root, series: str | None = None, params: dict | None = None
             refused, warns = check_levels(discs, findings, shape, tuple(sorted(by_patient[r.patient])),
                                           **{k: v for k, v in bopt.items() if k != 'merge_row_overlap'})
         except DataError as e:
-            problems.append(e); left_out.setdefault(r.patient, []).append(f"{r.image}: {e.problem}"); continue
+            problems.append(e); left_out.append(dict(patient=r.patient, series=case_name(img), image=str(img), mask='', problem=e.problem))
+            continue
         for d in discs: d['refused'] = refused.get(d['ivd_label'], '')
         sp = (s, s, 1.0) if np.allclose(sp_file, 1.0) else (float(sp_file[1]), float(sp_file[0]), 1.0)   # a PNG records none: 1 x 1
         rows.append(dict(patient=r.patient, series=case_name(img), image=str(img), mask='', size=tuple(size), spacing=sp,
@@ -566,7 +561,7 @@ def read_lsma_cohort(root, series: str | None = None, params: dict | None = None
                          boxes=int(len(b)), merged=int(b.label.isin(DISC_BOX_LABELS).sum() - len(discs))))
     table = pd.DataFrame(rows, columns=['patient', 'series', 'image', 'mask', 'size', 'spacing', 'grades', 'discs', 'refused',
                                         'warnings', 'pitch_px', 'boxes', 'merged'])
-    return BoxCohort(root, 'lsma', table, grades, problems, {p: '; '.join(v) for p, v in left_out.items()})
+    return Cohort(root, 'lsma', table, grades, problems, left_out)
 
 # %% ../nbs/10_io.ipynb #lsma0011
 def load_lsma_case(row) -> Case:
