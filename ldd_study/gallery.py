@@ -12,18 +12,19 @@ import SimpleITK as sitk
 import ldd_study
 from . import predict
 from .core import GROUPS, LUMBAR_LABELS, atomic_write, level_name, params_section, pfirrmann_group, write_json
+from .metrics import ROMAN
 from .phantom import phantom_config, phantom_patient
+from .stats import PROBA_COLUMNS
 try: import fcntl
 except ImportError: fcntl = None       # not POSIX: no lock (two runs finishing at the same instant may drop a case until the next)
 
 # %% auto #0
-__all__ = ['GALLERY_DEFAULTS', 'P_COLUMNS', 'FLAGS', 'SUMMARY_COLUMNS', 'GALLERY_FILES', 'DEMO_CASES', 'DEMO_NOTE', 'GENERATOR',
+__all__ = ['GALLERY_DEFAULTS', 'FLAGS', 'SUMMARY_COLUMNS', 'GALLERY_FILES', 'DEMO_CASES', 'DEMO_NOTE', 'GENERATOR',
            'gallery_params', 'missing_levels', 'case_flags', 'gallery_cases', 'gallery_rows', 'demo_case', 'demo_cases',
            'gallery_html', 'is_gallery_file', 'write_summary', 'write_gallery']
 
 # %% ../nbs/66_gallery.ipynb #3f6903af
 GALLERY_DEFAULTS = dict(gallery_low_confidence=0.6)
-P_COLUMNS = ('p_mild', 'p_moderate', 'p_serious')
 FLAGS = ('low confidence', 'missing level', 'warning')
 
 def gallery_params(params: dict | None = None) -> dict:
@@ -38,15 +39,14 @@ def missing_levels(ivd_labels) -> list[str]:
 
 def case_flags(grades: pd.DataFrame, warnings=(), low_confidence: float = 0.6) -> dict:
     "What a reader should check in one case: its low-confidence levels, its missing levels, its warnings, and the `FLAGS` raised."
-    conf = grades[list(P_COLUMNS)].max(axis=1) if len(grades) else pd.Series(dtype=float)
+    conf = grades[list(PROBA_COLUMNS)].max(axis=1) if len(grades) else pd.Series(dtype=float)
     low = grades.level[conf < float(low_confidence)].tolist()
     missing, warnings = missing_levels(grades.ivd_label), [str(w) for w in warnings]
     return dict(low_confidence=low, missing_levels=missing, warnings=warnings,
                 flags=[f for f, on in zip(FLAGS, (low, missing, warnings)) if on])
 
 # %% ../nbs/66_gallery.ipynb #9b97f14a
-SUMMARY_COLUMNS = ['case', 'ivd_label', 'level', 'group', 'p_mild', 'p_moderate', 'p_serious', 'pfirrmann',   # predict.GRADE_COLUMNS,
-                   'confidence', 'flags', 'missing_levels', 'warnings', 'slice_index', 'model_version']        # then the gallery's
+SUMMARY_COLUMNS = [*predict.GRADE_COLUMNS, 'confidence', 'flags', 'missing_levels', 'warnings', 'slice_index', 'model_version']
 GALLERY_FILES = ('index.html', 'summary.csv')
 
 def _read_grades(folder: Path) -> pd.DataFrame:
@@ -80,7 +80,7 @@ def gallery_rows(out, params: dict | None = None, cases: list | None = None) -> 
     parts = []
     for c in cases:
         g, f, rep = c['grades'].copy(), c['flags'], c['report']
-        g['confidence'] = g[list(P_COLUMNS)].max(axis=1).round(4)
+        g['confidence'] = g[list(PROBA_COLUMNS)].max(axis=1).round(4)
         case_level = [x for x in ('missing level', 'warning') if x in f['flags']]
         g['flags'] = ['; '.join((['low confidence'] if p < low else []) + case_level) for p in g.confidence]
         g['missing_levels'] = ' '.join(f['missing_levels'])
@@ -140,7 +140,6 @@ def demo_cases(out, cases: dict | None = None) -> list[Path]:
     return [demo_case(out, c, g, p, w, seed=i) for i, (c, (g, p, w)) in enumerate((cases or DEMO_CASES).items())]
 
 # %% ../nbs/66_gallery.ipynb #c3c38136
-_ROMAN = {1: 'I', 2: 'II', 3: 'III', 4: 'IV', 5: 'V'}
 GENERATOR = 'ldd-study predict gallery'        # in the page's <meta name="generator">: how a later run knows the file as its own
 _FLAG_KEY = {f: f.replace(' ', '-') for f in FLAGS}
 _esc = html.escape
@@ -244,10 +243,10 @@ def _tint(hex_colour: str, alpha: float) -> str:
 
 def _disc_row(r, low: float) -> str:
     "One disc's table row: level, group, Pfirrmann grade, and each group's probability in a cell tinted by it."
-    ps = [float(getattr(r, c)) for c in P_COLUMNS]; conf = max(ps)
+    ps = [float(getattr(r, c)) for c in PROBA_COLUMNS]; conf = max(ps)
     cells = ''.join(f'<td class="p{" top" if p == conf else ""}" style="background:{_tint(predict.GROUP_COLOURS[g], 0.6 * p)}">{p:.2f}</td>'
                     for g, p in zip(GROUPS, ps))
-    grade = _ROMAN.get(int(r.pfirrmann), '–') if pd.notna(r.pfirrmann) else '–'
+    grade = ROMAN[int(r.pfirrmann) - 1] if pd.notna(r.pfirrmann) and 1 <= int(r.pfirrmann) <= 5 else '–'
     mark = '<span class="lowmark" title="largest group probability below the threshold">low confidence</span>' if conf < low else ''
     g, cls = _esc(str(r.group)), ' class="low"' if conf < low else ''
     return (f'<tr data-group="{g}"{cls}><td><b>{_esc(str(r.level))}</b></td>'
@@ -266,7 +265,7 @@ def _card(c: dict, order: int, low: float) -> str:
     case, g, f, rep = c['case'], c['grades'], c['flags'], c['report']
     groups = [x for x in GROUPS if x in set(g.group)]
     worst = max((GROUPS.index(x) for x in groups), default=-1)
-    conf = g[list(P_COLUMNS)].max(axis=1)
+    conf = g[list(PROBA_COLUMNS)].max(axis=1)
     rows = ''.join(_disc_row(r, low) for r in g.sort_values('ivd_label', ascending=False).itertuples())
     worst_chip = f'<span class="grp {GROUPS[worst]}">worst: {GROUPS[worst]}</span>' if worst >= 0 else ''
     meta = (f"slice {_esc(str(rep.get('slice_index', '?')))} of {_esc(str(rep.get('slices', '?')))} "

@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 from .core import EXIT_GRADED, EXIT_INTERNAL, EXIT_REFUSED, internal_error, DataError, GROUPS, LUMBAR_LABELS, SPINE, atomic_write, write_json, load_params, params_section, project_root, level_name
 import ldd_study
 from .io import Case, SEMANTIC, case_name, read_sagittal, orientation_recorded, dicom_series_files
+from .metrics import ROMAN
 from .preprocess import mid_sagittal_index
 from .unet import UNet2D, seg_class_names
 from .train import active_profile, predict_cls, predict_seg_proba
@@ -250,7 +251,6 @@ def predict_scan(predictor: Predictor, scan: Scan, slice='image', params: dict |
 
 # %% ../nbs/65_predict.ipynb #725f70d5
 GROUP_COLOURS = {'mild': '#2ca02c', 'moderate': '#ff7f0e', 'serious': '#d62728'}
-_ROMAN = {1: 'I', 2: 'II', 3: 'III', 4: 'IV', 5: 'V'}
 
 def slice_image(reference: sitk.Image, k: int, values: np.ndarray) -> sitk.Image:
     "2D image of `values` (rows, cols) with the spacing, origin and direction SimpleITK gives slice `k` of `reference`."
@@ -290,7 +290,7 @@ def overlay_figure(image2d: np.ndarray, labels2d: np.ndarray, grades: pd.DataFra
         ax.contour(np.arange(c0, min(c1, W)), np.arange(r0, min(r1, H)), m[r0:r1, c0:c1].astype(float), levels=[0.5],
                    colors=[colour], linewidths=1.0)
         p = getattr(r, f'p_{r.group}')
-        grade = f", {_ROMAN[int(r.pfirrmann)]}" if pd.notna(r.pfirrmann) else ''
+        grade = f", {ROMAN[int(r.pfirrmann) - 1]}" if pd.notna(r.pfirrmann) else ''
         ax.text(c.min() - 0.02 * W if left else c.max() + 0.02 * W, np.nonzero(m)[0].mean(), f"{r.level} {r.group} {p:.2f}{grade}",
                 ha='right' if left else 'left', va='center', fontsize=8, color='white',
                 bbox=dict(boxstyle='round,pad=0.2', fc=colour, ec='none', alpha=0.85))
