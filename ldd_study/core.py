@@ -28,8 +28,8 @@ def level_label(name: str) -> int:
 # %% auto #0
 __all__ = ['SPINE', 'LUMBAR_LABELS', 'GROUPS', 'GRADES', 'EXIT_GRADED', 'EXIT_REFUSED', 'EXIT_USAGE', 'EXIT_INTERNAL',
            'level_name', 'level_label', 'pfirrmann_group', 'group_name', 'DataError', 'internal_error', 'atomic_write',
-           'write_json', 'write_csv', 'project_root', 'load_params', 'params_section', 'shared_data', 'sample_root',
-           'lsma_root']
+           'write_json', 'write_csv', 'path_within', 'project_root', 'load_params', 'params_section', 'shared_data',
+           'sample_root', 'lsma_root']
 
 # %% ../nbs/00_core.ipynb #2fbcfdb4
 GROUPS = ('mild', 'moderate', 'serious')
@@ -93,6 +93,11 @@ def _jsonable(o):
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 # %% ../nbs/00_core.ipynb #2c48f216
+def path_within(path, folder) -> bool:
+    "Whether `path` is `folder` or lies inside it (as written: resolve both first to compare real locations)."
+    path, folder = Path(path), Path(folder)
+    return path == folder or folder in path.parents
+
 def project_root(start=None) -> Path:
     "The nearest folder at or above `start` that holds params.yaml (the ldd-study project)."
     p = Path(start or os.getcwd()).resolve()

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 import SimpleITK as sitk
 from tqdm.auto import tqdm
-from .core import EXIT_GRADED, EXIT_INTERNAL, EXIT_REFUSED, internal_error, DataError, GROUPS, LUMBAR_LABELS, SPINE, atomic_write, write_json, load_params, params_section, project_root, level_name
+from .core import EXIT_GRADED, path_within, EXIT_INTERNAL, EXIT_REFUSED, internal_error, DataError, GROUPS, LUMBAR_LABELS, SPINE, atomic_write, write_json, load_params, params_section, project_root, level_name
 import ldd_study
 from .io import Case, SEMANTIC, case_name, read_sagittal, orientation_recorded, dicom_series_files
 from .metrics import ROMAN
@@ -417,18 +417,14 @@ class InternalError(DataError):
         msg, self.log = internal_error(exc, log, f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {path}\n")
         super().__init__(path, msg)
 
-def _within(a: Path, b: Path) -> bool:
-    "Whether path `a` is `b` or lies inside it."
-    return a == b or b in a.parents
-
 def check_out(out, inputs) -> Path:
     "The output folder `out`, created; a `DataError` naming it when it is a file, cannot be made, or is, holds or lies in an input."
     o = Path(os.path.realpath(out))
     for p in inputs:
         q = Path(os.path.realpath(p))
         if not q.exists(): continue                                       # named as missing when its turn comes
-        if _within(o, q): raise DataError(out, f"--out is {'the input' if o == q else 'inside the input'} {p}: choose a folder outside the inputs")
-        if _within(q, o): raise DataError(out, f"--out holds the input {p}: choose a folder that holds no input")
+        if path_within(o, q): raise DataError(out, f"--out is {'the input' if o == q else 'inside the input'} {p}: choose a folder outside the inputs")
+        if path_within(q, o): raise DataError(out, f"--out holds the input {p}: choose a folder that holds no input")
     if o.exists() and not o.is_dir(): raise DataError(out, "--out is a file, not a folder")
     try: o.mkdir(parents=True, exist_ok=True)
     except FileExistsError: raise DataError(out, "--out cannot be created: a file stands in its path") from None

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib import colormaps
-from .core import GROUPS, LUMBAR_LABELS, DataError, atomic_write, write_json, load_params, params_section, project_root, level_name
+from .core import path_within, GROUPS, LUMBAR_LABELS, DataError, atomic_write, write_json, load_params, params_section, project_root, level_name
 from .train import select_mode
 from .metrics import per_disc_dice
 from .metrics import (confusion_matrix, reliability_curve, ovo_scores, grading_metrics, fmt_ci,
@@ -695,18 +695,14 @@ def cv_segmentation_table(cv_seg: pd.DataFrame, digits: int = 3, params: dict | 
 # %% ../nbs/60_report.ipynb #b5d39ce4
 _PATH_CHARS = r'''[^\s"'`<>()\[\]{},;]*'''     # a path runs until whitespace, a quote, a bracket or a separator
 
-def _under(path: Path, base: Path) -> bool:
-    "Whether `path` is `base` or inside it."
-    return path == base or base in path.parents
-
 def display_path(path, root=None) -> str:
     "How a report names `path`: as given if relative; relative to the project `root`, or `../…` beside it; else `…/` and its name."
     p = Path(os.path.normpath(path))
     if not p.is_absolute(): return str(path)
     if root is not None:
         root = Path(root)
-        if _under(p, root): return p.relative_to(root).as_posix()
-        if root.parent != Path(root.anchor) and _under(p, root.parent): return (Path('..')/p.relative_to(root.parent)).as_posix()
+        if path_within(p, root): return p.relative_to(root).as_posix()
+        if root.parent != Path(root.anchor) and path_within(p, root.parent): return (Path('..')/p.relative_to(root.parent)).as_posix()
     return f'…/{p.name}' if p.name else '…'
 
 def path_anchors(*named, root=None) -> dict:
@@ -721,7 +717,7 @@ def path_anchors(*named, root=None) -> dict:
     for p, shown in found:
         p = Path(os.path.normpath(p))
         if not p.is_absolute(): continue
-        if shown is None or (root is not None and _under(p, root)): shown = display_path(p, root)
+        if shown is None or (root is not None and path_within(p, root)): shown = display_path(p, root)
         for q in dict.fromkeys([p, p.resolve()]):
             if q != Path(q.anchor): out[str(q)] = shown
     return out

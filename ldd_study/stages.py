@@ -20,7 +20,7 @@ from .train import active_profile, cls_setup, distributed, fit, is_main, predict
 from .models import save_model, load_model
 from .metrics import grading_metrics, match_discs, per_disc_dice
 from .discs import disc_crops_of, discs_on_slice, mid_slice, neighbour_slices, predicted_discs, seg_input, windowed
-from .report import render_reports
+from .report import display_path, render_reports
 
 def _p(work, *parts) -> Path: return Path(work).joinpath(*parts)
 
@@ -37,22 +37,17 @@ def stage_progress(params: dict) -> bool:
     "Whether the stages show tqdm bars: params' `train.progress` (default True), as `fit` does."
     return bool((params.get('train') or {}).get('progress', True))
 
-def shown_root(root, work='.') -> str:
-    "`data.root` as outputs show it: relative to the project folder (an absolute path would name this machine's folders)."
-    r = Path(root)
-    return str(r) if not r.is_absolute() else os.path.relpath(r, Path(work).resolve())
-
 def data_root(params: dict, work='.') -> Path:
     "The cohort folder of `data.root` (relative to the project folder)."
     r = Path(params['data']['root'])
     return r if r.is_absolute() else _p(work, r)
 
 # %% auto #0
-__all__ = ['PREDICTION_COLUMNS', 'STAGES', 'TRAIN_STAGES', 'PARAMS_ENV', 'CV_STAGES', 'save_npz', 'stage_progress', 'shown_root',
-           'data_root', 'stage_phantom', 'cohort_note', 'stage_cohort', 'patient_split', 'set_names', 'patient_folds',
-           'stage_split', 'seg_targets_of', 'stage_train_seg', 'stage_eval_seg', 'stage_crops', 'stage_train_cls',
-           'disc_means', 'stage_eval_cls', 'stage_report', 'train_processes', 'torchrun_command', 'launch_stage',
-           'in_process_group', 'run_stage', 'run_stages', 'fold_split', 'stage_cv']
+__all__ = ['PREDICTION_COLUMNS', 'STAGES', 'TRAIN_STAGES', 'PARAMS_ENV', 'CV_STAGES', 'save_npz', 'stage_progress', 'data_root',
+           'stage_phantom', 'cohort_note', 'stage_cohort', 'patient_split', 'set_names', 'patient_folds', 'stage_split',
+           'seg_targets_of', 'stage_train_seg', 'stage_eval_seg', 'stage_crops', 'stage_train_cls', 'disc_means',
+           'stage_eval_cls', 'stage_report', 'train_processes', 'torchrun_command', 'launch_stage', 'in_process_group',
+           'run_stage', 'run_stages', 'fold_split', 'stage_cv']
 
 # %% ../nbs/50_stages.ipynb #3087bdff
 def stage_phantom(params: dict, work='.') -> Path:
@@ -111,7 +106,7 @@ def stage_cohort(params: dict, work='.') -> dict:
     write_csv(_p(work, 'cache', 'cases.csv'), pd.DataFrame(cases))
     dd = pd.DataFrame(discs, columns=['patient', 'series', 'ivd_label', 'level', 'pfirrmann', 'group', 'manual_found'])
     write_csv(_p(work, 'cache', 'discs.csv'), dd)
-    summary = dict(source=d['source'], root=shown_root(d['root'], work), synthetic=d['source'] == 'phantom', patients=len({c_['patient'] for c_ in cases}),
+    summary = dict(source=d['source'], root=display_path(d['root'], Path(work).resolve()), synthetic=d['source'] == 'phantom', patients=len({c_['patient'] for c_ in cases}),
                    series=len(cases), graded_discs=len(dd), matched_discs=int(dd.manual_found.sum()),
                    grade_counts={int(g): int(n) for g, n in dd.pfirrmann.value_counts().sort_index().items()},
                    profile=params.get('profile'), problems=problems)
