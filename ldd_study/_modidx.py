@@ -75,6 +75,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'ldd_study.discs.discs_on_slice': ('discs.html#discs_on_slice', 'ldd_study/discs.py'),
                                  'ldd_study.discs.label_info': ('discs.html#label_info', 'ldd_study/discs.py'),
                                  'ldd_study.discs.mid_slice': ('discs.html#mid_slice', 'ldd_study/discs.py'),
+                                 'ldd_study.discs.missing_disc': ('discs.html#missing_disc', 'ldd_study/discs.py'),
                                  'ldd_study.discs.neighbour_slices': ('discs.html#neighbour_slices', 'ldd_study/discs.py'),
                                  'ldd_study.discs.predicted_discs': ('discs.html#predicted_discs', 'ldd_study/discs.py'),
                                  'ldd_study.discs.seg_input': ('discs.html#seg_input', 'ldd_study/discs.py'),

@@ -23,6 +23,7 @@ def inspect_cohort(root, source: str = 'sample', params: dict | None = None, pro
     "Counts of what the cohort under `root` holds; every graded disc is matched or in `unmatched` with its reason."
     source = cohort_source(root, source)                          # 'auto': lsma where root holds boxes.csv, else sample
     if source == 'lsma': return inspect_boxes(root, params)       # disc boxes (LSMA): see below
+    from ldd_study.discs import missing_disc                      # lazy, as in slice_discs: torch only when needed
     c = read_cohort(root, source)
     out = dict(root=str(root), source=source, patients=len(c.patients), series=len(c.table), slices=0,
                graded_discs=len(c.grades), matched_discs=0, grade_counts={}, matched_grade_counts={},
@@ -46,7 +47,7 @@ def inspect_cohort(root, source: str = 'sample', params: dict | None = None, pro
         hit = [l for l in row.grades if l in discs]
         matched |= {(str(row.patient), int(l)) for l in hit}
         for l in row.grades:
-            if l not in discs: miss(row.patient, row.series, [l], f"no disc instance {level_name(l)} on slice {k} ({len(discs)} discs found there)")
+            if l not in discs: miss(row.patient, row.series, [l], missing_disc(l, k, len(discs)))
         out['cases'].append(dict(patient=row.patient, series=row.series, slices=int(case.image.shape[0]),
                                  slice_index=int(k), discs_found=len(discs), graded=len(row.grades),
                                  matched=len(hit), warnings=warns))

@@ -12,8 +12,8 @@ from .preprocess import window_image, resize_pad, mid_sagittal_index, disc_geome
 from .train import active_profile, predict_seg_proba
 
 # %% auto #0
-__all__ = ['windowed', 'seg_input', 'label_info', 'discs_on_slice', 'mid_slice', 'clean_disc_mask', 'predicted_discs',
-           'slice_offsets', 'neighbour_slices', 'disc_crops_of']
+__all__ = ['windowed', 'seg_input', 'label_info', 'discs_on_slice', 'missing_disc', 'mid_slice', 'clean_disc_mask',
+           'predicted_discs', 'slice_offsets', 'neighbour_slices', 'disc_crops_of']
 
 # %% ../nbs/45_discs.ipynb #a708694d
 def windowed(vol: np.ndarray, params: dict) -> np.ndarray:
@@ -50,6 +50,10 @@ def discs_on_slice(mask2d: np.ndarray, spacing, params: dict, levels2d: np.ndarr
         lab, info = disc_instances(mask2d == 2, tuple(spacing[:2]), vertebra_mask2d=(mask2d == 1) if (mask2d == 1).any() else None, **kw)
     for d in info: d['warning'] = '; '.join(str(x.message) for x in w)
     return lab.astype(np.uint8), info
+
+def missing_disc(ivd_label: int, k: int, n_found: int) -> str:
+    "Why a graded disc is not matched on its slice's mask (the cohort stage and `inspect` say it in these words)."
+    return f"no disc instance {level_name(ivd_label)} on slice {k} ({n_found} discs found there)"
 
 # %% ../nbs/45_discs.ipynb #89fb8e8f
 def mid_slice(case, params: dict) -> int:

@@ -19,7 +19,7 @@ from .unet import seg_targets
 from .train import active_profile, cls_setup, distributed, fit, is_main, predict_cls, seg_setup, select_mode
 from .models import save_model, load_model
 from .metrics import grading_metrics, match_discs, per_disc_dice
-from .discs import disc_crops_of, discs_on_slice, mid_slice, neighbour_slices, predicted_discs, seg_input, windowed
+from .discs import disc_crops_of, discs_on_slice, mid_slice, missing_disc, neighbour_slices, predicted_discs, seg_input, windowed
 from .report import display_path, render_reports
 
 def _p(work, *parts) -> Path: return Path(work).joinpath(*parts)
@@ -97,7 +97,7 @@ def stage_cohort(params: dict, work='.') -> dict:
             discs.append(dict(patient=case.patient, series=case.series, ivd_label=int(l), level=level_name(l), pfirrmann=int(g),
                               group=GROUPS[pfirrmann_group(g)], manual_found=int(l) in found))
         unmatched += [dict(patient=case.patient, series=case.series, ivd_label=int(l), level=level_name(l),
-                           reason=f"no disc instance {level_name(l)} on slice {k} ({len(found)} discs found there)")
+                           reason=missing_disc(l, k, len(found)))
                       for l in row['grades'] if int(l) not in found]
     if not cases: raise DataError(data_root(params, work), 'no usable case in this cohort: ' + '; '.join(problems[:5]))
     save_npz(_p(work, 'cache', 'cohort.npz'), images=np.stack(X), masks=np.stack(Y), train_images=np.stack(XT),
