@@ -4,8 +4,8 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 export PATH := $(abspath $(VENV)/bin):$(PATH)
 STAMP   := $(VENV)/.ldd-installed
-DATA    ?= ../shared/data/spider_t2space
-SOURCE  ?= sample
+DATA    ?=
+SOURCE  ?= auto
 JOBS    ?= 2
 
 .PHONY: repro test lab study venv export bench docs
@@ -30,15 +30,19 @@ repro: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest -n $(JOBS) tests
 
-## make study DATA=<root> [SOURCE=sample|spider|folder] [SERIES=<regex>] [PROFILE=cpu]: the whole pipeline with
-## cross-validation on real data; trained models stay in models/ for `ldd-study predict`, the report in reports/.
+## make study [DATA=<root>] [SOURCE=auto|sample|spider|folder|lsma] [SERIES=<regex>] [PROFILE=cpu]: the whole pipeline with
+## cross-validation on real data; with no DATA, the two-site study on both shared cohorts (params' data.cohorts under
+## ../shared/data: SPIDER and LSMA, reported apart and pooled); with DATA, that one cohort (SOURCE auto: lsma where it
+## holds boxes.csv, else sample). Trained models stay in models/ for `ldd-study predict`, the report in reports/.
 ## `dvc exp run -S` writes its settings into params.yaml, so the recipe keeps a copy of the tracked params.yaml and puts
 ## it back afterwards, pass or fail: no tracked file changes, and a later `make repro` runs the default again (it then
 ## retrains models/ and reports/ on the phantom: keep what you need first). The study's settings are written to
 ## reports/study.yaml and kept in the DVC experiment (`dvc exp show`). dvc.lock is not tracked (README, Reproducibility).
-PROFILE ?= cpu
+PROFILE ?= $(if $(DATA),cpu,cohorts)
 SERIES  ?=
-STUDY_SET = data.source=$(SOURCE) data.root=$(abspath $(DATA)) $(if $(SERIES),data.series=$(SERIES)) profile=$(PROFILE) \
+STUDY_SOURCE = $(if $(DATA),$(SOURCE),cohorts)
+STUDY_ROOT   = $(if $(DATA),$(DATA),../shared/data)
+STUDY_SET = data.source=$(STUDY_SOURCE) data.root=$(abspath $(STUDY_ROOT)) $(if $(SERIES),data.series=$(SERIES)) profile=$(PROFILE) \
             cv.run=true cohort.seg_neighbours=1
 BACKUP  := .params.yaml.before-study
 study: $(STAMP)
@@ -50,7 +54,7 @@ study: $(STAMP)
 	$(BIN)/dvc exp run $(addprefix -S ,$(STUDY_SET)) && \
 	{ echo "# make study ran \`dvc exp run\` with these overrides of params.yaml (then put params.yaml back as it was)"; \
 	  echo "# commit: $$(git rev-parse --short HEAD)$$(git diff --quiet HEAD -- . ':!params.yaml' || echo ' (with uncommitted changes)')"; \
-	  echo "data.source: $(SOURCE)"; echo "data.root: $(DATA)"; $(if $(SERIES),echo "data.series: $(SERIES)";) echo "profile: $(PROFILE)"; \
+	  echo "data.source: $(STUDY_SOURCE)"; echo "data.root: $(STUDY_ROOT)"; $(if $(SERIES),echo "data.series: $(SERIES)";) echo "profile: $(PROFILE)"; \
 	  echo "cv.run: true"; echo "cohort.seg_neighbours: 1"; } > reports/study.yaml && \
 	echo "make study: settings in reports/study.yaml; params.yaml put back as it was"
 

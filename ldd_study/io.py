@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_io.ipynb #3207da69
 from __future__ import annotations
-import os, re, warnings
+import os, re, shutil, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -15,11 +15,12 @@ sitk.ProcessObject.SetGlobalWarningDisplay(False)   # failures surface as DataEr
 
 # %% auto #0
 __all__ = ['IMAGE_SUFFIXES', 'LUMA', 'SEMANTIC', 'PIXEL_SPACING_MM', 'MAX_SLICE_SPACING_MM', 'GAP_TOLERANCE', 'DISC_BOX_LABELS',
-           'FINDING_BOX_LABELS', 'BOX_DEFAULTS', 'case_name', 'dicom_series_files', 'to_grey', 'read_image',
-           'orientation_recorded', 'slice_plane', 'sagittal_array', 'mask_kind', 'semantic_mask', 'disc_levels',
-           'read_grades', 'Cohort', 'check_grid', 'read_cohort', 'ReadWarning', 'check_spacing', 'dicom_slice_gaps',
-           'Case', 'read_sagittal', 'load_image', 'load_case', 'read_boxes', 'disc_boxes', 'disc_pitch_px',
-           'l5s1_signs', 'check_levels', 'cohort_source', 'read_lsma_cohort', 'load_lsma_case']
+           'FINDING_BOX_LABELS', 'BOX_DEFAULTS', 'SOURCE_COHORT', 'case_name', 'dicom_series_files', 'to_grey',
+           'read_image', 'orientation_recorded', 'slice_plane', 'sagittal_array', 'mask_kind', 'semantic_mask',
+           'disc_levels', 'read_grades', 'Cohort', 'check_grid', 'read_cohort', 'ReadWarning', 'check_spacing',
+           'dicom_slice_gaps', 'Case', 'read_sagittal', 'load_image', 'load_case', 'read_boxes', 'disc_boxes',
+           'disc_pitch_px', 'l5s1_signs', 'check_levels', 'cohort_source', 'cohort_name', 'read_lsma_cohort',
+           'load_lsma_case', 'box_level_map', 'lsma_subset']
 
 # %% ../nbs/10_io.ipynb #7b540674
 IMAGE_SUFFIXES = ('.mha', '.mhd', '.nii.gz', '.nii', '.nrrd', '.seg.nrrd', '.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.dcm')
@@ -264,9 +265,10 @@ def _layout(root: Path, source: str):
         return pairs, root/'grades.csv'
     raise ValueError(f"unknown data source {source!r}: use spider, sample, phantom, folder or images2d")
 
-def read_cohort(root, source: str = 'sample', series: str | None = None) -> Cohort:
-    "The cohort under `root` in layout `source`; `series` keeps only series whose name matches that regex (e.g. 't2')."
-    if source == 'lsma': return read_lsma_cohort(root, series)   # disc boxes, no masks: the LSMA cells below
+def read_cohort(root, source: str = 'sample', series: str | None = None, params: dict | None = None) -> Cohort:
+    "The cohort under `root` in layout `source` ('auto': found by `cohort_source`); `series` keeps only series whose name matches that regex (e.g. 't2')."
+    if source == 'auto': source = cohort_source(root, source)        # (its cell is below, with the LSMA layout)
+    if source == 'lsma': return read_lsma_cohort(root, series, params)   # disc boxes, no masks: the LSMA cells below
     root = Path(root)
     if not root.is_dir(): raise DataError(root, f"cohort folder not found")
     pairs, gpath = _layout(root, source)
@@ -488,6 +490,12 @@ def cohort_source(root, source: str = 'auto') -> str:
     if source != 'auto': return source
     return 'lsma' if (Path(root)/'boxes.csv').exists() else 'sample'
 
+SOURCE_COHORT = {'sample': 'SPIDER', 'spider': 'SPIDER', 'lsma': 'LSMA'}   # the name each real layout is reported under
+
+def cohort_name(source: str, root) -> str:
+    "The name a cohort is reported under: SPIDER or LSMA for their layouts, else its folder's name (`phantom`)."
+    return SOURCE_COHORT.get(cohort_source(root, source), Path(root).name)
+
 def _image_facts(path: Path) -> tuple[tuple, int, str, tuple]:
     "Size, components, pixel type and spacing of an image file, from its header."
     r = _header(path)
@@ -570,3 +578,25 @@ def load_lsma_case(row) -> Case:
     sp = tuple(float(v) for v in row['spacing'])
     ref.SetSpacing((sp[1], sp[0], ref.GetSpacing()[2]))
     return Case(str(row['patient']), str(row['series']), img, None, sp, None, ref, str(row['image']))
+
+# %% ../nbs/10_io.ipynb #lsma0031
+def box_level_map(discs: list[dict], shape) -> np.ndarray:
+    "Level map (k = IVD label k) of the ellipses inscribed in the disc boxes of one image (`disc_boxes`), refused boxes left out."
+    rr, cc = np.mgrid[:shape[0], :shape[1]] + 0.5                  # pixel centres, in the boxes' pixel coordinates
+    out = np.zeros(shape[:2], np.uint8)
+    for d in sorted(discs, key=lambda d: -d['ivd_label']):          # the lowest disc drawn last, where two boxes touch
+        if d.get('refused'): continue
+        cy, cx, ry, rx = (d['y0'] + d['y1'])/2, (d['x0'] + d['x1'])/2, (d['y1'] - d['y0'])/2, (d['x1'] - d['x0'])/2
+        out[((rr - cy) / ry) ** 2 + ((cc - cx) / rx) ** 2 <= 1] = d['ivd_label']
+    return out
+
+# %% ../nbs/10_io.ipynb #lsma0033
+def lsma_subset(root, dst, images) -> Path:
+    "A small LSMA-layout cohort in `dst`: the PNGs `images` (file names) of the cohort under `root`, and their rows of its three tables."
+    root, dst = Path(root), Path(dst); (dst/'images').mkdir(parents=True, exist_ok=True)
+    im = pd.read_csv(root/'images.csv', dtype=str); im = im[im.image.isin(images)]
+    for n in images: shutil.copy(root/'images'/n, dst/'images'/n)
+    im.to_csv(dst/'images.csv', index=False)
+    g = pd.read_csv(root/'gradings.csv', dtype=str); g[g.patient.isin(im.patient)].to_csv(dst/'gradings.csv', index=False)
+    b = pd.read_csv(root/'boxes.csv', dtype=str); b[b.image.isin(images)].to_csv(dst/'boxes.csv', index=False)
+    return dst

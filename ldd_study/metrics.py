@@ -9,9 +9,10 @@ import pandas as pd
 from .core import GROUPS
 
 # %% auto #0
-__all__ = ['ROMAN', 'dice_iou', 'label_dice_iou', 'image_dice_iou', 'match_discs', 'per_disc_dice', 'median_iqr',
-           'fmt_median_iqr', 'fmt_ci', 'class_names', 'check_labels', 'check_proba', 'confusion_matrix', 'ovo_scores',
-           'weighted_auc', 'confusion_metrics', 'grading_metrics_weighted', 'grading_metrics', 'reliability_curve']
+__all__ = ['ROMAN', 'dice_iou', 'label_dice_iou', 'image_dice_iou', 'match_discs', 'per_disc_dice', 'discs_in_boxes',
+           'median_iqr', 'fmt_median_iqr', 'fmt_ci', 'class_names', 'check_labels', 'check_proba', 'confusion_matrix',
+           'ovo_scores', 'weighted_auc', 'confusion_metrics', 'grading_metrics_weighted', 'grading_metrics',
+           'reliability_curve']
 
 # %% ../nbs/40_metrics.ipynb #c2ce660e
 def dice_iou(pred, true) -> tuple[float, float]:
@@ -59,6 +60,19 @@ def per_disc_dice(manual: np.ndarray, auto: np.ndarray, labels=None) -> pd.DataF
         d, j = dice_iou(auto == a, manual == k) if a else (0.0, 0.0)
         rows.append(dict(ivd_label=int(k), dice=d, iou=j, auto_label=a))
     return pd.DataFrame(rows, columns=['ivd_label', 'dice', 'iou', 'auto_label'])
+
+# %% ../nbs/40_metrics.ipynb #box00002
+def _centroid(mask: np.ndarray) -> np.ndarray: return np.argwhere(mask).mean(0) if mask.any() else np.full(2, np.nan)
+
+def discs_in_boxes(boxes: np.ndarray, auto: np.ndarray, labels=None, tolerance_px: float = 1.0) -> pd.DataFrame:
+    "Per box disc of the level map `boxes`: whether the predicted disc of its level (`in_box`) and the one overlapping it most (`box_found`) have their centroid inside its box."
+    m = match_discs(boxes, auto); rows = []
+    for k in (labels if labels is not None else sorted(m)):
+        r, c = np.nonzero(boxes == k)
+        inside = lambda p: bool(len(r)) and r.min() - tolerance_px <= p[0] <= r.max() + tolerance_px and c.min() - tolerance_px <= p[1] <= c.max() + tolerance_px
+        a = m.get(int(k), 0)
+        rows.append(dict(ivd_label=int(k), auto_label=a, in_box=inside(_centroid(auto == k)), box_found=bool(a) and inside(_centroid(auto == a))))
+    return pd.DataFrame(rows, columns=['ivd_label', 'auto_label', 'in_box', 'box_found'])
 
 # %% ../nbs/40_metrics.ipynb #37e181a5
 def median_iqr(x) -> tuple[float, float, float]:

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib import colormaps
-from .core import path_within, GROUPS, LUMBAR_LABELS, DataError, atomic_write, write_json, load_params, params_section, project_root, level_name
+from .core import path_within, GROUPS, LUMBAR_LABELS, DataError, atomic_write, write_json, load_params, params_section, project_root, level_name, pfirrmann_group
 from .train import select_mode
-from .metrics import per_disc_dice
+from .metrics import per_disc_dice, ROMAN
 from .metrics import (confusion_matrix, reliability_curve, ovo_scores, grading_metrics, fmt_ci,
                                class_names)
 from .stats import (segmentation_table, grading_table, grading_summary, to_markdown, ovo_auc_delong,
@@ -22,14 +22,16 @@ from .stats import (segmentation_table, grading_table, grading_summary, to_markd
 # %% auto #0
 __all__ = ['REPORT_DEFAULTS', 'SET_ALIASES', 'CROPS', 'PAPER_COLUMNS', 'ACC_ALL', 'PAIRS', 'TRAINING_COLUMNS', 'ABLATION_METRICS',
            'ABLATION_COLUMNS', 'ABLATION_DIFF', 'PAPER_RESULTS', 'SPLIT_TEXT', 'LEFT_OUT_COLUMNS', 'POOLED',
-           'OFFLINE_TEMPLATE', 'report_params', 'table_sets', 'headline_set', 'save_figure', 'figure_png',
-           'show_figure', 'write_table', 'demo_results', 'load_cohort_summary', 'read_predictions', 'crop_rows',
-           'graded_discs', 'has_grades', 'graded_mask', 'correct', 'grading_report_table', 'level_colour', 'load_cases',
-           'fig_segmentation_examples', 'labels_proba', 'fig_ovo_roc', 'confusion_with_missing', 'fig_confusion',
-           'fig_calibration', 'read_training_log', 'fig_training_curves', 'select_note', 'ablation_table',
-           'split_description', 'is_synthetic', 'data_description', 'implied_exact_accuracy', 'paper_comparison_table',
-           'difference_notes', 'data_source_box', 'interval_note', 'left_out_table', 'left_out_note',
-           'cv_grading_table', 'cv_segmentation_table', 'display_path', 'path_anchors', 'scrub_paths',
+           'COHORT_SOURCES', 'POOLED_COHORTS', 'BOX_COLUMNS', 'OFFLINE_TEMPLATE', 'report_params', 'table_sets',
+           'headline_set', 'save_figure', 'figure_png', 'show_figure', 'write_table', 'demo_results',
+           'load_cohort_summary', 'read_predictions', 'crop_rows', 'graded_discs', 'has_grades', 'graded_mask',
+           'correct', 'grading_report_table', 'level_colour', 'load_cases', 'fig_segmentation_examples', 'labels_proba',
+           'fig_ovo_roc', 'confusion_with_missing', 'fig_confusion', 'fig_calibration', 'read_training_log',
+           'fig_training_curves', 'select_note', 'ablation_table', 'split_description', 'is_synthetic',
+           'data_description', 'implied_exact_accuracy', 'paper_comparison_table', 'difference_notes',
+           'data_source_box', 'interval_note', 'left_out_table', 'left_out_note', 'cv_grading_table',
+           'cv_segmentation_table', 'study_cohorts_of', 'cohort_table', 'mask_rows', 'by_cohort',
+           'cohort_grading_table', 'box_hit_table', 'transfer_table', 'display_path', 'path_anchors', 'scrub_paths',
            'sanitise_notebook', 'paper_notebooks_dir', 'report_notebooks', 'export_html', 'render_reports']
 
 # %% ../nbs/60_report.ipynb #b5102f83
@@ -130,18 +132,33 @@ def _demo_curve(rng, epochs: int, top: float) -> pd.DataFrame:
                              tune_metric=np.clip(top * (1 - np.exp(-e / (epochs / 4))) + 0.02 * rng.standard_normal(epochs), 0, 1),
                              lr=np.full(epochs, 0.01)))
 
+def _demo_boxes(seg: pd.DataFrame, names: tuple, rng) -> pd.DataFrame:
+    "Segmentation rows with the last of several cohorts made a box cohort: no Dice, whether the predicted centre is in the box."
+    box = (seg.cohort == names[-1]).values & (len(names) > 1)
+    return seg.assign(dice=np.where(box, np.nan, seg.dice), iou=np.where(box, np.nan, seg.iou),
+                      in_box=np.where(box, rng.random(len(seg)) < 0.93, np.nan), box_found=np.where(box, rng.random(len(seg)) < 0.98, np.nan))
+
+def _demo_worse(pred: pd.DataFrame, rng, p: float = 0.3) -> pd.DataFrame:
+    "`pred` with a share `p` of the found discs' groups redrawn at random: a weaker grader, for the transfer table."
+    redo = (rng.random(len(pred)) < p) & pred.found.values.astype(bool)
+    return pred.assign(group_pred=np.where(redo, rng.choice(list(GROUPS), len(pred)), pred.group_pred))
+
 def demo_results(folder, seed: int = 0, patients: int = 12, grades: bool = True, cv: bool = True,
-                 drop_class: str | None = None, miss_rate: float = 0.06, folds: int = 3, left_out: bool = True) -> Path:
-    "Write a SYNTHETIC results folder (every file of the pipeline's contract, made-up numbers) for tests and demos."
+                 drop_class: str | None = None, miss_rate: float = 0.06, folds: int = 3, left_out: bool = True,
+                 cohorts: tuple = ()) -> Path:
+    "Write a SYNTHETIC results folder (every file of the pipeline's contract, made-up numbers) for tests and demos; `cohorts` names two or more: patients alternate between them, the last has boxes, not masks."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     sets = ('train', 'tune', 'test')
+    names = tuple(cohorts) or ('phantom',)
+    cohort_of = lambda pts: pts.map({p: names[i % len(names)] for i, p in enumerate(dict.fromkeys(pts))})
     pred = _demo_grading(patients, seed, sets, grades, miss_rate)
+    pred['cohort'] = cohort_of(pred.patient)
     if drop_class: pred = pred[~((pred.set == 'test') & (pred.group_true == drop_class))]
     atomic_write(folder/'predictions.csv', lambda p: pred.to_csv(p, index=False))
-    disc = pred[pred.crop == 'manual'][['patient', 'set', 'ivd_label', 'level']].reset_index(drop=True)
+    disc = pred[pred.crop == 'manual'][['patient', 'set', 'ivd_label', 'level', 'cohort']].reset_index(drop=True)
     dice = np.clip(rng.beta(14, 1.6, len(disc)), 0, 1); dice[rng.random(len(disc)) < 0.04] = 0.0
-    seg = disc.assign(dice=dice, iou=dice / (2 - dice))
+    seg = _demo_boxes(disc.assign(dice=dice, iou=dice / (2 - dice)), names, rng)
     atomic_write(folder/'seg_discs.csv', lambda p: seg.to_csv(p, index=False))
     test_pat = list(dict.fromkeys(disc[disc.set == 'test'].patient))[:6]
     arrays = {}
@@ -154,11 +171,15 @@ def demo_results(folder, seed: int = 0, patients: int = 12, grades: bool = True,
     if cv:
         cvp = _demo_grading(patients, seed + 100, ('test',), grades, miss_rate)
         fold_of = {pt: 1 + i % folds for i, pt in enumerate(dict.fromkeys(cvp.patient))}
-        cvp.insert(0, 'fold', cvp.patient.map(fold_of))
+        cvp.insert(0, 'fold', cvp.patient.map(fold_of)); cvp['cohort'] = cohort_of(cvp.patient)
         atomic_write(folder/'cv_predictions.csv', lambda p: cvp.to_csv(p, index=False))
         cvs = seg.assign(set='test', fold=seg.patient.map(fold_of)); cvs['dice'] = np.clip(rng.beta(14, 1.6, len(cvs)), 0, 1)
         cvs['iou'] = cvs.dice / (2 - cvs.dice)
+        cvs = _demo_boxes(cvs, names, rng)
         atomic_write(folder/'cv_seg_discs.csv', lambda p: cvs.to_csv(p, index=False))
+        tr = pd.concat([_demo_worse(cvp, rng).assign(trained_on=n) for n in names], ignore_index=True) if len(names) > 1 else \
+             pd.DataFrame(columns=[*cvp.columns, 'trained_on'])
+        atomic_write(folder/'cv_transfer.csv', lambda p: tr.to_csv(p, index=False))
     graded = pred[pred.crop == 'auto']
     lost = dict(problems=[f"{folder/'masks'/'99_t2.mha'}: file not found", f"{folder/'radiological_gradings.csv'}: row 7: patient is empty"],
                 unmatched=[dict(patient=str(pred.patient.iloc[0]), series=f'{pred.patient.iloc[0]}_t2', ivd_label=5, level='L1-L2',
@@ -167,6 +188,11 @@ def demo_results(folder, seed: int = 0, patients: int = 12, grades: bool = True,
         source='synthetic', root=str(folder), synthetic=True, patients=patients, graded_discs=len(graded),
         matched_discs=int(graded.found.sum()), split_method='patient', profile='smoke',
         sets={s: int((graded.set == s).sum()) for s in sets}, **lost,
+        **({'cohorts': {n: dict(source='synthetic', boxes=j == len(names) - 1, site=f'site {n} (made up)', sequence='synthetic',
+                               patients=int(graded[graded.cohort == n].patient.nunique()), series=int(graded[graded.cohort == n].patient.nunique()),
+                               graded_discs=int((graded.cohort == n).sum()), matched_discs=int(graded[graded.cohort == n].found.sum()),
+                               grade_counts={int(g): int(k) for g, k in graded[graded.cohort == n].grade_true.value_counts().sort_index().items()} if grades else {})
+                        for j, n in enumerate(names)}} if len(names) > 1 else {}),
         note='written by ldd_study.report.demo_results: made-up numbers for tests, not a result'))
     return folder
 
@@ -691,6 +717,82 @@ def cv_segmentation_table(cv_seg: pd.DataFrame, digits: int = 3, params: dict | 
     "Table 1 per cross-validation fold (held-out discs) and pooled over folds."
     d = _cv_sets(cv_seg)
     return segmentation_table(d.drop(columns='fold'), sets=list(dict.fromkeys(d['set'])), digits=digits, params=params, **boot)
+
+# %% ../nbs/60_report.ipynb #coh00002
+COHORT_SOURCES = {   # what to cite wherever results on a cohort are shown (the data READMEs' words)
+    'SPIDER': "SPIDER: van der Graaf JW, van Hooff ML, Buckens CFM, et al. *Lumbar spine segmentation in MR images: a dataset and "
+              "a public benchmark.* Scientific Data 11, 264 (2024), CC BY 4.0.",
+    'LSMA': "LSMA images: Sudirman S, Al Kafri A, Natalia F, et al. *Lumbar Spine MRI Dataset.* Mendeley Data (2019), doi "
+            "10.17632/k57fr854j2, CC BY 4.0; Pfirrmann grades: Masood et al. *LSMA-PQR* (2025), Mendeley Data p3r4xd2488, CC BY 4.0; "
+            "disc boxes: the YOLO annotations published with the YOLOspine code (MIT), derived from Mendeley 9j9hmy8kbn."}
+POOLED_COHORTS = 'pooled'
+
+def study_cohorts_of(cohort: dict) -> dict:
+    "The per-cohort part of `cohort.json` (name → facts); a run of one cohort, written before there were several, as one entry."
+    return cohort.get('cohorts') or {cohort.get('source', 'cohort'): {k: cohort.get(k) for k in ('source', 'patients', 'series', 'graded_discs', 'matched_discs', 'grade_counts')}}
+
+def cohort_table(cohort: dict) -> pd.DataFrame:
+    "The cohort table: per cohort its site, sequence, reference, patients, images, graded discs (matched to a mask or box), discs per Pfirrmann grade and group; all cohorts in a last row."
+    rows = []
+    for name, c in study_cohorts_of(cohort).items():
+        gc = {int(k): int(v) for k, v in (c.get('grade_counts') or {}).items()}
+        r = {'cohort': name, 'site': c.get('site', ''), 'sequence': c.get('sequence', ''),
+             'reference': 'disc boxes (no masks)' if c.get('boxes') else 'disc masks',
+             'patients': int(c.get('patients') or 0), 'images': int(c.get('series') or 0),
+             'graded discs': int(c.get('graded_discs') or 0), 'matched to a mask or box': int(c.get('matched_discs') or 0)}
+        r.update({f'grade {ROMAN[g - 1]}': gc.get(g, 0) for g in range(1, 6)})
+        r.update({grp: sum(n for g, n in gc.items() if GROUPS[pfirrmann_group(g)] == grp) for grp in GROUPS})
+        rows.append(r)
+    t = pd.DataFrame(rows).set_index('cohort')
+    if len(t) > 1:
+        t.loc['all'] = ['', '', ''] + t.iloc[:, 3:].sum().astype(int).tolist()
+    return t
+
+def mask_rows(seg: pd.DataFrame) -> pd.DataFrame:
+    "Segmentation rows of the cohorts with disc masks: a box cohort's rows (`in_box` set) have no Dice."
+    return seg[seg['in_box'].isna()] if 'in_box' in seg else seg
+
+def by_cohort(df: pd.DataFrame, pooled: str | None = POOLED_COHORTS) -> pd.DataFrame:
+    "Held-out rows (set 'test' where the table has it) re-labelled set = their cohort, plus a copy with set = `pooled` when there are several."
+    d = df[df['set'] == 'test'] if (df['set'] == 'test').any() else df
+    d = d.assign(cohort=d['cohort'].fillna('').astype(str)) if 'cohort' in d else d.assign(cohort='')
+    names = list(dict.fromkeys(d.cohort))
+    parts = [d[d.cohort == c].assign(set=c or 'all') for c in names]
+    return pd.concat(parts + ([d.assign(set=pooled)] if pooled and len(names) > 1 else []), ignore_index=True)
+
+def cohort_grading_table(cv_pred: pd.DataFrame, scheme: str = 'group', digits: int = 3, params: dict | None = None, **boot) -> pd.DataFrame:
+    "Table 2 (or the 5-grade table) of the cross-validated automatic path per cohort and pooled over cohorts."
+    d = by_cohort(crop_rows(cv_pred, 'auto'))
+    return grading_report_table(d, scheme, 'auto', sets=list(dict.fromkeys(d['set'])), digits=digits, params=params, **boot)
+
+BOX_COLUMNS = {'in_box': 'centre in its box, at its level', 'box_found': 'centre in its box, any level'}
+
+def box_hit_table(cv_seg: pd.DataFrame, digits: int = 3, params: dict | None = None, **boot) -> pd.DataFrame:
+    "Per box cohort (no masks): discs with a box, and the share whose predicted disc has its centre inside the box, at its level and at any, with patient-bootstrap CIs."
+    d = cv_seg[cv_seg['in_box'].notna()] if 'in_box' in cv_seg else cv_seg.iloc[:0]
+    rows = []
+    for name, g in by_cohort(d, pooled=None).groupby('set', sort=False) if len(d) else []:
+        b = mean_bootstrap({k: g[k].astype(bool).astype(float).values for k in BOX_COLUMNS}, g.patient.values, params=params, **boot)
+        rows.append({'cohort': name, 'discs': len(g), 'patients': g.patient.nunique(),
+                     **{t: fmt_ci(b.loc[k].estimate, b.loc[k].lo, b.loc[k].hi, digits) for k, t in BOX_COLUMNS.items()}})
+    return pd.DataFrame(rows, columns=['cohort', 'discs', 'patients', *BOX_COLUMNS.values()]).set_index('cohort')
+
+def transfer_table(cv_pred: pd.DataFrame, cv_transfer: pd.DataFrame, digits: int = 3, params: dict | None = None, **boot) -> pd.DataFrame:
+    "Graders trained on one cohort or on both (rows), tested on each cohort's held-out patients (columns): 3-group exact accuracy (not found = wrong) and 5-grade QWK, with patient-bootstrap CIs."
+    runs = pd.concat([cv_transfer, cv_pred.assign(trained_on='both')], ignore_index=True)
+    runs = crop_rows(runs[runs['set'] == 'test'], 'auto')
+    names = list(dict.fromkeys(cv_pred['cohort'].astype(str)))
+    rows = []
+    for tr in [*dict.fromkeys(cv_transfer['trained_on'].astype(str)), 'both']:
+        d = runs[runs.trained_on == tr].assign(set=lambda x: x['cohort'].astype(str))
+        g = grading_report_table(d, 'group', 'auto', sets=names, digits=digits, params=params, **boot)
+        k = grading_report_table(d, 'grade', 'auto', sets=names, digits=digits, params=params, **boot) if has_grades(d) else None
+        r = {'trained on': tr}
+        for c in names:
+            r[f'{c}: {ACC_ALL}'] = g.loc[c, ACC_ALL] if c in g.index else 'n/a'
+            if k is not None: r[f'{c}: QWK (5 grades)'] = k.loc[c, 'QWK'] if c in k.index and 'QWK' in k else 'n/a'
+        rows.append(r)
+    return pd.DataFrame(rows).set_index('trained on')
 
 # %% ../nbs/60_report.ipynb #b5d39ce4
 _PATH_CHARS = r'''[^\s"'`<>()\[\]{},;]*'''     # a path runs until whitespace, a quote, a bracket or a separator

@@ -4,7 +4,7 @@
 
 # %% ../nbs/50_stages.ipynb #48054f72
 from __future__ import annotations
-import json, math, os, shutil, subprocess, sys, tempfile, time, warnings, zipfile
+import copy, json, math, os, shutil, subprocess, sys, tempfile, time, warnings, zipfile
 from pathlib import Path
 import numpy as np, pandas as pd
 import torch
@@ -12,14 +12,14 @@ from sklearn.model_selection import StratifiedKFold, KFold
 from tqdm.auto import tqdm
 from .core import (DataError, GROUPS, LUMBAR_LABELS, atomic_write, level_name, load_params, pfirrmann_group,
                             project_root, write_csv, write_json)
-from .io import read_cohort, load_case
+from .io import box_level_map, cohort_name, cohort_source, read_cohort, load_case, load_lsma_case
 from .phantom import write_phantom_cohort
 from .preprocess import resize_pad, resize_transform
 from .unet import seg_targets
 from .train import active_profile, cls_setup, distributed, fit, is_main, predict_cls, seg_setup, select_mode
 from .models import save_model, load_model
-from .metrics import grading_metrics, match_discs, per_disc_dice
-from .discs import disc_crops_of, discs_on_slice, mid_slice, missing_disc, neighbour_slices, predicted_discs, seg_input, windowed
+from .metrics import discs_in_boxes, grading_metrics, match_discs, per_disc_dice
+from .discs import disc_crops_of, discs_on_slice, label_info, mid_slice, missing_disc, neighbour_slices, predicted_discs, seg_input, windowed
 from .report import display_path, render_reports
 
 def _p(work, *parts) -> Path: return Path(work).joinpath(*parts)
@@ -43,11 +43,12 @@ def data_root(params: dict, work='.') -> Path:
     return r if r.is_absolute() else _p(work, r)
 
 # %% auto #0
-__all__ = ['PREDICTION_COLUMNS', 'STAGES', 'TRAIN_STAGES', 'PARAMS_ENV', 'CV_STAGES', 'save_npz', 'stage_progress', 'data_root',
-           'stage_phantom', 'cohort_note', 'stage_cohort', 'patient_split', 'set_names', 'patient_folds', 'stage_split',
-           'seg_targets_of', 'stage_train_seg', 'stage_eval_seg', 'stage_crops', 'stage_train_cls', 'disc_means',
-           'stage_eval_cls', 'stage_report', 'train_processes', 'torchrun_command', 'launch_stage', 'in_process_group',
-           'run_stage', 'run_stages', 'fold_split', 'stage_cv']
+__all__ = ['SEG_COLUMNS', 'PREDICTION_COLUMNS', 'STAGES', 'TRAIN_STAGES', 'PARAMS_ENV', 'CV_STAGES', 'save_npz', 'stage_progress',
+           'data_root', 'stage_phantom', 'cohort_note', 'study_cohorts', 'one_series_each', 'stage_cohort',
+           'patient_split', 'set_names', 'patient_folds', 'stage_split', 'masked', 'seg_targets_of', 'stage_train_seg',
+           'stage_eval_seg', 'stage_crops', 'stage_train_cls', 'disc_means', 'stage_eval_cls', 'group_accuracy',
+           'stage_report', 'train_processes', 'torchrun_command', 'launch_stage', 'in_process_group', 'run_stage',
+           'run_stages', 'fold_split', 'stage_cv', 'cv_summary', 'same_samples', 'train_on_one']
 
 # %% ../nbs/50_stages.ipynb #3087bdff
 def stage_phantom(params: dict, work='.') -> Path:
@@ -65,51 +66,93 @@ def cohort_note(problems: list, left_out: list, unmatched: int = 0, where='resul
     lines = [f"{head}; all in {where}"] + [f"  {p}" for p in problems[:first]]
     return '\n'.join(lines + ([f"  ... and {n - first} more"] if n > first else []))
 
+def study_cohorts(params: dict, work='.') -> list[tuple[str, Path, str]]:
+    "(name, folder, source) of each cohort a run reads: those of `data.cohorts` under `data.root` for source `cohorts`, else the one."
+    d = params['data']; root = data_root(params, work)
+    if d['source'] != 'cohorts': return [(cohort_name(d['source'], root), root, cohort_source(root, d['source']))]
+    cs = d.get('cohorts') or {}
+    if not cs: raise DataError('params.yaml', "data.source is cohorts, but data.cohorts names no cohort")
+    return [(str(n), root/c['path'], cohort_source(root/c['path'], c.get('source', 'auto'))) for n, c in cs.items()]
+
+def one_series_each(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    "A box cohort's rows, one image per patient (the grades are the patient's): the first whose graded boxes all have a level, and the series set aside."
+    if table.empty: return table, []
+    bad = table.apply(lambda r: any(l in r['refused'] for l in r['grades']), axis=1)
+    keep = table.assign(_bad=bad).sort_values('_bad', kind='stable').drop_duplicates('patient').index   # first usable image, in order
+    return table.loc[sorted(keep)], table.series[~table.index.isin(keep)].tolist()
+
+def _box_case(row, params: dict):
+    "An LSMA-layout row: its one slice, its box discs (`io.box_level_map`) as the manual level map, and why a graded disc has none."
+    case = load_lsma_case(row)
+    lab = box_level_map(row['discs'], case.image.shape[1:])
+    return case, 0, lab, label_info(lab, case.spacing), {int(l): why for l, why in row['refused'].items()}
+
+def _mask_case(row, params: dict):
+    "A row of a masked cohort: its mid slice (from the mask) and the mask's disc instances there."
+    case = load_case(row)
+    if case.mask is None: raise DataError(row['mask'], 'no mask')
+    k = mid_slice(case, params)
+    lab, info = discs_on_slice(case.mask[k], case.spacing, params, None if case.levels is None else case.levels[k])
+    return case, k, lab, info, {}
+
 def stage_cohort(params: dict, work='.') -> dict:
-    "Read the cohort, choose slices, cache U-Net inputs, manual instances and the graded discs; problems on stderr too."
+    "Read the cohort(s), choose slices, cache U-Net inputs, manual (or box) instances and the graded discs; problems on stderr too."
     d = params['data']; S = int(active_profile(params)['seg']['image_size'])
     nbh = int(params.get('cohort', {}).get('seg_neighbours', 0))
-    c = read_cohort(data_root(params, work), d['source'], d.get('series'))
-    cases, discs, problems = [], [], [str(p) for p in c.problems]
-    left, unmatched = [x['series'] for x in c.left_out], []
+    cohorts = study_cohorts(params, work); many = len(cohorts) > 1
+    cases, discs, problems, left, unmatched, per, set_aside = [], [], [], [], [], {}, []
     X, Y, XT, YT, TC, manual = [], [], [], [], [], {}
-    for _, row in tqdm(list(c.table.iterrows()), desc='cohort', leave=False, disable=not stage_progress(params)):
-        try:
-            case = load_case(row)
-            if case.mask is None: raise DataError(row['mask'], 'no mask')
-        except DataError as e:
-            problems.append(str(e)); left.append(row['series']); continue
-        k = mid_slice(case, params)
-        win = windowed(case.image, params)
-        lab, info = discs_on_slice(case.mask[k], case.spacing, params, None if case.levels is None else case.levels[k])
-        i = len(cases)
-        for j in range(max(0, k - nbh), min(len(win), k + nbh + 1)):
-            x, tf = seg_input(win, j, S)
-            y = resize_pad(case.mask[j], S, order=0)[0].astype(np.uint8)
-            if j == k: X.append(x); Y.append(y)
-            XT.append(x); YT.append(y); TC.append(i)
-        manual[case.series] = lab
-        cases.append(dict(patient=case.patient, series=case.series, image=row['image'], mask=row['mask'], slice_index=int(k),
-                          n_slices=int(case.image.shape[0]), rows=int(case.image.shape[1]), cols=int(case.image.shape[2]),
-                          spacing_row=case.spacing[0], spacing_col=case.spacing[1]))
-        found = {int(dd['ivd_label']) for dd in info}
-        for l, g in row['grades'].items():
-            discs.append(dict(patient=case.patient, series=case.series, ivd_label=int(l), level=level_name(l), pfirrmann=int(g),
-                              group=GROUPS[pfirrmann_group(g)], manual_found=int(l) in found))
-        unmatched += [dict(patient=case.patient, series=case.series, ivd_label=int(l), level=level_name(l),
-                           reason=missing_disc(l, k, len(found)))
-                      for l in row['grades'] if int(l) not in found]
+    for name, root, source in cohorts:
+        tag = (lambda s, n=name: f"{n}-{s}") if many else str        # patients and series of two cohorts can share a name
+        c = read_cohort(root, source, d.get('series'), params)
+        boxes = source == 'lsma'; table = c.table
+        if boxes: table, aside = one_series_each(table); set_aside += [tag(s) for s in aside]
+        problems += [(f"{name}: " if many else '') + str(p) for p in c.problems]
+        left += [tag(x['series']) for x in c.left_out]; n0 = len(cases)
+        for _, row in tqdm(list(table.iterrows()), desc=f'cohort {name}' if many else 'cohort', leave=False, disable=not stage_progress(params)):
+            try: case, k, lab, info, why = (_box_case if boxes else _mask_case)(row, params)
+            except DataError as e:
+                problems.append((f"{name}: " if many else '') + str(e)); left.append(tag(row['series'])); continue
+            patient, series = tag(case.patient), tag(case.series)
+            win = windowed(case.image, params)
+            i = len(cases)
+            if boxes: X.append(seg_input(win, k, S)[0]); Y.append(np.zeros((S, S), np.uint8))   # no mask: never a U-Net target
+            else:
+                for j in range(max(0, k - nbh), min(len(win), k + nbh + 1)):
+                    x, tf = seg_input(win, j, S)
+                    y = resize_pad(case.mask[j], S, order=0)[0].astype(np.uint8)
+                    if j == k: X.append(x); Y.append(y)
+                    XT.append(x); YT.append(y); TC.append(i)
+            manual[series] = lab
+            cases.append(dict(cohort=name, patient=patient, series=series, image=row['image'], mask=row['mask'], slice_index=int(k),
+                              n_slices=int(case.image.shape[0]), rows=int(case.image.shape[1]), cols=int(case.image.shape[2]),
+                              spacing_row=case.spacing[0], spacing_col=case.spacing[1], masks=not boxes))
+            found = {int(dd['ivd_label']) for dd in info}
+            for l, g in row['grades'].items():
+                discs.append(dict(cohort=name, patient=patient, series=series, ivd_label=int(l), level=level_name(l), pfirrmann=int(g),
+                                  group=GROUPS[pfirrmann_group(g)], manual_found=int(l) in found))
+            unmatched += [dict(patient=patient, series=series, ivd_label=int(l), level=level_name(l),
+                               reason=why.get(int(l)) or missing_disc(l, k, len(found)))
+                          for l in row['grades'] if int(l) not in found]
+        per[name] = dict(source=source, root=display_path(root, Path(work).resolve()), boxes=boxes,
+                         **{k: v for k, v in ((d.get('cohorts') or {}).get(name) or {}).items() if k not in ('path', 'source')})
+        per[name]['series'] = len(cases) - n0
     if not cases: raise DataError(data_root(params, work), 'no usable case in this cohort: ' + '; '.join(problems[:5]))
+    if not XT: raise DataError(data_root(params, work), 'no cohort with disc masks: the U-Net has nothing to learn from')
     save_npz(_p(work, 'cache', 'cohort.npz'), images=np.stack(X), masks=np.stack(Y), train_images=np.stack(XT),
              train_masks=np.stack(YT), train_case=np.array(TC), patients=np.array([c_['patient'] for c_ in cases]))
     save_npz(_p(work, 'cache', 'manual_discs.npz'), **manual)
     write_csv(_p(work, 'cache', 'cases.csv'), pd.DataFrame(cases))
-    dd = pd.DataFrame(discs, columns=['patient', 'series', 'ivd_label', 'level', 'pfirrmann', 'group', 'manual_found'])
+    dd = pd.DataFrame(discs, columns=['cohort', 'patient', 'series', 'ivd_label', 'level', 'pfirrmann', 'group', 'manual_found'])
     write_csv(_p(work, 'cache', 'discs.csv'), dd)
+    counts = lambda g: {int(k): int(n) for k, n in g.pfirrmann.value_counts().sort_index().items()}
     summary = dict(source=d['source'], root=display_path(d['root'], Path(work).resolve()), synthetic=d['source'] == 'phantom', patients=len({c_['patient'] for c_ in cases}),
                    series=len(cases), graded_discs=len(dd), matched_discs=int(dd.manual_found.sum()),
-                   grade_counts={int(g): int(n) for g, n in dd.pfirrmann.value_counts().sort_index().items()},
-                   profile=params.get('profile'), problems=problems)
+                   grade_counts=counts(dd), profile=params.get('profile'), problems=problems)
+    for name, g in dd.groupby('cohort', sort=False):
+        per[name].update(patients=int(g.patient.nunique()), graded_discs=int(len(g)), matched_discs=int(g.manual_found.sum()), grade_counts=counts(g))
+    summary['cohorts'] = per
+    if set_aside: summary['set_aside'] = set_aside          # a box cohort's other images of a patient, not graded twice
     if unmatched: summary['unmatched'] = unmatched          # only then: a clean cohort's file stays as it was
     write_json(_p(work, 'results', 'cohort.json'), summary)
     note = cohort_note(problems, left, len(unmatched), _p(work, 'results', 'cohort.json'))
@@ -117,10 +160,16 @@ def stage_cohort(params: dict, work='.') -> dict:
     return summary
 
 # %% ../nbs/50_stages.ipynb #4df25f1f
-def _strata(discs: pd.DataFrame) -> pd.Series:
-    "Stratum of each patient: tertile of its mean group index (its grade mix)."
-    m = discs.assign(g=discs.group.map(GROUPS.index)).groupby('patient').g.mean()
+def _tertiles(m: pd.Series) -> pd.Series:
+    "Tertile (0, 1, 2) of each value of `m`, ties broken by order."
     return pd.Series(pd.qcut(m.rank(method='first'), q=min(3, len(m)), labels=False), index=m.index)
+
+def _strata(discs: pd.DataFrame) -> pd.Series:
+    "Stratum of each patient: tertile of its mean group index (its grade mix), within its cohort where there are several."
+    m = discs.assign(g=discs.group.map(GROUPS.index)).groupby('patient').g.mean()
+    if 'cohort' not in discs or discs.cohort.nunique() < 2: return _tertiles(m)
+    coh = discs.groupby('patient').cohort.first()
+    return pd.concat([_tertiles(m[coh == c]).map(lambda t, c=c: f"{c}:{t}") for c in sorted(coh.unique())]).loc[m.index]
 
 def patient_split(discs: pd.DataFrame, fractions=(0.64, 0.15, 0.21), seed: int = 0) -> dict:
     "Patient → 'train' | 'tune' | 'test', stratified on grade mix, seeded; set sizes exact to the nearest patient."
@@ -163,6 +212,10 @@ def stage_split(params: dict, work='.') -> pd.DataFrame:
     return out
 
 # %% ../nbs/50_stages.ipynb #7fd08971
+def masked(cases: pd.DataFrame) -> np.ndarray:
+    "Whether each case has disc masks (a box cohort's have none: never a U-Net target, no Dice)."
+    return cases.masks.values.astype(bool) if 'masks' in cases else np.ones(len(cases), bool)
+
 def _case_sets(work) -> dict:
     "Series → segmentation set (train / tune / test), from the split."
     sp = pd.read_csv(_p(work, 'cache', 'split.csv'), dtype={'patient': str})
@@ -178,7 +231,7 @@ def stage_train_seg(params: dict, work='.') -> list:
     cases = pd.read_csv(_p(work, 'cache', 'cases.csv'), dtype={'patient': str}); sets = _case_sets(work)
     cset = cases.series.map(sets).fillna('train').values
     last = select_mode(params, 'seg') == 'last'                            # train on train + tune, keep the last epoch
-    tr = np.isin(cset[z['train_case']], ['train', 'tune'] if last else ['train']); tu = (cset == 'tune') & (not last)
+    tr = np.isin(cset[z['train_case']], ['train', 'tune'] if last else ['train']); tu = (cset == 'tune') & masked(cases) & (not last)
     model, task, cfg = seg_setup(params)
     train = (z['train_images'][tr], seg_targets_of(z['train_masks'][tr], params))
     tune = (z['images'][tu], seg_targets_of(z['masks'][tu], params)) if tu.any() else None
@@ -189,33 +242,41 @@ def stage_train_seg(params: dict, work='.') -> list:
     return hist
 
 # %% ../nbs/50_stages.ipynb #81c4d16b
+SEG_COLUMNS = ['patient', 'set', 'ivd_label', 'level', 'dice', 'iou', 'auto_label', 'cohort', 'in_box', 'box_found']
+
 def stage_eval_seg(params: dict, work='.') -> dict:
     "Predict every case's mid slice; per-disc Dice/IoU to results/seg_discs.csv, predicted discs to cache/auto_discs.npz."
     model, _ = load_model(_p(work, 'models', 'unet.pt'))
     z = np.load(_p(work, 'cache', 'cohort.npz')); man = np.load(_p(work, 'cache', 'manual_discs.npz'))
     cases = pd.read_csv(_p(work, 'cache', 'cases.csv'), dtype={'patient': str}); sets = _case_sets(work)
-    rows, auto = [], {}
+    rows, auto, has, images = [], {}, masked(cases), z['images']          # read once: each z[...] decompresses the whole array
+    graded = pd.read_csv(_p(work, 'cache', 'discs.csv'), dtype={'patient': str}).groupby('series').ivd_label.apply(sorted).to_dict()
     for i, c in tqdm(list(cases.iterrows()), desc='eval_seg', leave=False, disable=not stage_progress(params)):
-        tf = resize_transform((c.rows, c.cols), z['images'].shape[-1])
-        lab, _ = predicted_discs(model, z['images'][i], tf, (c.spacing_row, c.spacing_col), params)
+        tf = resize_transform((c.rows, c.cols), images.shape[-1])
+        lab, _ = predicted_discs(model, images[i], tf, (c.spacing_row, c.spacing_col), params)
         auto[c.series] = lab; m = man[c.series]
-        d = per_disc_dice(m, lab, [l for l in np.unique(m) if l in LUMBAR_LABELS])
+        if has[i]: d = per_disc_dice(m, lab, [l for l in np.unique(m) if l in LUMBAR_LABELS])
+        else: d = discs_in_boxes(m, lab, [l for l in graded.get(c.series, []) if (m == l).any()]).assign(dice=np.nan, iou=np.nan)
         d.insert(0, 'patient', c.patient); d.insert(1, 'set', sets.get(c.series, 'train'))
-        d['level'] = d.ivd_label.map(level_name); rows.append(d)
-    seg = pd.concat(rows, ignore_index=True)[['patient', 'set', 'ivd_label', 'level', 'dice', 'iou', 'auto_label']]
+        d['level'] = d.ivd_label.map(level_name); d['cohort'] = c.get('cohort', ''); rows.append(d)
+    seg = pd.concat(rows, ignore_index=True).reindex(columns=SEG_COLUMNS)
     write_csv(_p(work, 'results', 'seg_discs.csv'), seg)
     save_npz(_p(work, 'cache', 'auto_discs.npz'), **auto)
     _fig2_cases(z, cases, sets, man, auto, params, work)
+    box = seg.in_box.notna().values                                        # rows of a box cohort: no Dice, inside the box or not
     summ = {s: dict(discs=int(len(g)), dice_median=float(g.dice.median()), iou_median=float(g.iou.median()),
                     dice_mean=float(g.dice.mean()), found=float((g.auto_label > 0).mean()),
-                    level_correct=float((g.auto_label == g.ivd_label).mean())) for s, g in seg.groupby('set')}
+                    level_correct=float((g.auto_label == g.ivd_label).mean())) for s, g in seg[~box].groupby('set')}
+    summ.update({f'boxes_{s}': dict(discs=int(len(g)), in_box=float(g.in_box.astype(bool).mean()), found=float(g.box_found.astype(bool).mean()),
+                                    level_correct=float((g.auto_label == g.ivd_label).mean())) for s, g in seg[box].groupby('set')})
     write_json(_p(work, 'metrics', 'seg.json'), summ)
     return summ
 
 def _fig2_cases(z, cases, sets, man, auto, params, work, n=None):
     "Mid slice, manual and automatic disc labels of a few test patients, for the report's Fig. 2."
     n = n or int(params.get('report', {}).get('fig2_patients', 4))
-    pick = [i for i, c in cases.iterrows() if sets.get(c.series) == 'test'][:n] or list(range(min(n, len(cases))))
+    has = masked(cases)                                                    # cases with masks only: a box disc is no manual outline
+    pick = [i for i, c in cases.iterrows() if sets.get(c.series) == 'test' and has[i]][:n] or [i for i in range(len(cases)) if has[i]][:n]
     arrs = {}
     for j, i in enumerate(pick):
         c = cases.iloc[i]; case = load_case(dict(patient=c.patient, series=c.series, image=c.image, mask=None))
@@ -296,7 +357,7 @@ def disc_means(t: pd.DataFrame, *probs: np.ndarray):
     return (t.drop_duplicates(['series', 'ivd_label', 'crop']), *means)
 
 PREDICTION_COLUMNS = ['patient', 'set', 'ivd_label', 'level', 'crop', 'found', 'group_true', 'group_pred', 'p_mild', 'p_moderate',
-                      'p_serious', 'grade_true', 'grade_pred']
+                      'p_serious', 'grade_true', 'grade_pred', 'cohort']
 
 def stage_eval_cls(params: dict, work='.') -> dict:
     "Grade every disc from its automatic and manual crops: results/predictions.csv and metrics/cls.json."
@@ -318,15 +379,19 @@ def stage_eval_cls(params: dict, work='.') -> dict:
     pred['grade_pred'] = pred.grade_pred.astype('Int64')
     pred = pred.sort_values(['crop', 'set', 'patient', 'ivd_label'])[PREDICTION_COLUMNS]
     write_csv(_p(work, 'results', 'predictions.csv'), pred)
-    out = {}
-    for (kind, st), g in pred.groupby(['crop', 'set']):
-        yt = g.group_true.map(GROUPS.index).values
-        yp = np.where(g.found, g.group_pred.map(lambda v: GROUPS.index(v) if isinstance(v, str) else -1), -1)
-        m = grading_metrics(yt[g.found.values], yp[g.found.values])
-        out[f'{kind}_{st}'] = dict(discs=int(len(g)), found=int(g.found.sum()), accuracy=float((yt == yp).mean()),
-                                   qwk_found=float(m['qwk']), balanced_accuracy_found=float(m['balanced_accuracy']))
+    out = {f'{kind}_{st}': group_accuracy(g) for (kind, st), g in pred.groupby(['crop', 'set'])}
+    if pred.cohort.nunique() > 1:                                          # several cohorts: each apart as well
+        out.update({f'{kind}_{st}_{co}': group_accuracy(g) for (kind, st, co), g in pred.groupby(['crop', 'set', 'cohort'])})
     write_json(_p(work, 'metrics', 'cls.json'), out)
     return out
+
+def group_accuracy(g: pd.DataFrame) -> dict:
+    "Discs, found, 3-group accuracy (a disc not found counts wrong), and QWK and balanced accuracy of the found, of prediction rows `g`."
+    yt = g.group_true.map(GROUPS.index).values
+    yp = np.where(g.found, g.group_pred.map(lambda v: GROUPS.index(v) if isinstance(v, str) else -1), -1)
+    m = grading_metrics(yt[g.found.values], yp[g.found.values])
+    return dict(discs=int(len(g)), found=int(g.found.sum()), accuracy=float((yt == yp).mean()),
+                qwk_found=float(m['qwk']), balanced_accuracy_found=float(m['balanced_accuracy']))
 
 # %% ../nbs/50_stages.ipynb #a2c75b0c
 def stage_report(params: dict, work='.') -> list:
@@ -413,10 +478,14 @@ def stage_cv(params: dict, work='.') -> dict:
     "Patient-grouped k-fold cross-validation of the whole automatic path: results/cv_predictions.csv, cv_seg_discs.csv."
     if not params.get('cv', {}).get('run', False):      # off: empty tables, so the report says no CV was run
         write_csv(_p(work, 'results', 'cv_predictions.csv'), pd.DataFrame(columns=PREDICTION_COLUMNS + ['fold']))
-        write_csv(_p(work, 'results', 'cv_seg_discs.csv'), pd.DataFrame(columns=['patient', 'set', 'ivd_label', 'level', 'dice', 'iou', 'fold']))
+        write_csv(_p(work, 'results', 'cv_seg_discs.csv'), pd.DataFrame(columns=SEG_COLUMNS + ['fold']))
+        write_csv(_p(work, 'results', 'cv_transfer.csv'), pd.DataFrame(columns=PREDICTION_COLUMNS + ['fold', 'trained_on']))
         write_json(_p(work, 'metrics', 'cv.json'), dict(run=False)); return dict(run=False)
     split = pd.read_csv(_p(work, 'cache', 'split.csv'), dtype={'patient': str}); k = int(split.fold.max()) + 1
-    preds, segs = [], []
+    discs = pd.read_csv(_p(work, 'cache', 'discs.csv'), dtype={'patient': str})
+    names = list(dict.fromkeys(discs.cohort)) if 'cohort' in discs else []
+    transfer = len(names) > 1 and bool(params.get('cv', {}).get('transfer', True))
+    preds, segs, trans = [], [], []
     for f in tqdm(range(k), desc='cv folds', disable=not stage_progress(params)):
         fw = _p(work, 'cache', 'cv', f'fold{f}')
         for n in ('cohort.npz', 'manual_discs.npz', 'cases.csv', 'discs.csv'):
@@ -425,14 +494,51 @@ def stage_cv(params: dict, work='.') -> dict:
         for n in CV_STAGES: STAGES[n](params, fw)
         p = pd.read_csv(fw/'results'/'predictions.csv', dtype={'patient': str}); preds.append(p[p.set == 'test'].assign(fold=f))
         s = pd.read_csv(fw/'results'/'seg_discs.csv', dtype={'patient': str}); segs.append(s[s.set == 'test'].assign(fold=f))
+        for name in (names if transfer else []):                          # graders that learn from one cohort only
+            tw = fw/'trained_on'/name
+            trans.append(train_on_one(params, fw, tw, name, discs).assign(fold=f, trained_on=name))
     pred, seg = pd.concat(preds, ignore_index=True), pd.concat(segs, ignore_index=True)
     write_csv(_p(work, 'results', 'cv_predictions.csv'), pred); write_csv(_p(work, 'results', 'cv_seg_discs.csv'), seg)
+    write_csv(_p(work, 'results', 'cv_transfer.csv'), pd.concat(trans, ignore_index=True) if trans
+              else pd.DataFrame(columns=PREDICTION_COLUMNS + ['fold', 'trained_on']))
+    out = dict(run=True, folds=k, **cv_summary(pred, seg))
+    if len(names) > 1: out['cohorts'] = {c: cv_summary(pred[pred.cohort == c], seg[seg.cohort == c]) for c in names}
+    write_json(_p(work, 'metrics', 'cv.json'), out)
+    return out
+
+def cv_summary(pred: pd.DataFrame, seg: pd.DataFrame) -> dict:
+    "The CV headline figures of prediction and segmentation rows: discs found, Dice median (masked cohorts), box hits (box cohorts), 3-group accuracy (all and lumbar)."
     auto = pred[pred.crop == 'auto']
     yt, yp = auto.group_true.values, auto.group_pred.values
     lum = auto.ivd_label.isin(LUMBAR_LABELS).values
-    out = dict(run=True, folds=k, discs=int(len(auto)), found=int(auto.found.sum()), seg_dice_median=float(seg.dice.median()),
+    out = dict(discs=int(len(auto)), found=int(auto.found.sum()), seg_dice_median=float(seg.dice.median()),
                accuracy_auto=float(np.mean(yt == yp)), lumbar_discs=int(lum.sum()), accuracy_auto_lumbar=float(np.mean(yt[lum] == yp[lum])))
-    write_json(_p(work, 'metrics', 'cv.json'), out)
+    box = seg[seg.in_box.notna()] if 'in_box' in seg else seg.iloc[:0]
+    if len(box): out.update(box_discs=int(len(box)), in_box=float(box.in_box.astype(bool).mean()), box_found=float(box.box_found.astype(bool).mean()))
     return out
+
+def same_samples(params: dict, n_all: int, n_one: int) -> dict:
+    "`params` with the grader's epochs scaled so that training on `n_one` discs sees as many crops as on `n_all`, at most `cv.transfer_max_epochs`."
+    prof = active_profile(params); e = int(prof['cls']['epochs'])
+    cap = int(params.get('cv', {}).get('transfer_max_epochs', e))
+    p = copy.deepcopy(params); cls = p['profiles'][prof['name']].setdefault('cls', {})
+    cls['epochs'] = max(1, min(cap, round(e * n_all / max(n_one, 1))))
+    return p
+
+def train_on_one(params: dict, fw: Path, tw: Path, name: str, discs: pd.DataFrame) -> pd.DataFrame:
+    "The test predictions of fold folder `fw` by a grader trained (in `tw`) on cohort `name`'s training discs only, on its crops."
+    (tw/'cache').mkdir(parents=True, exist_ok=True)
+    for n in ('crops.npz', 'crops.csv', 'discs.csv'):
+        dst = tw/'cache'/n; dst.unlink(missing_ok=True)
+        try: os.link(fw/'cache'/n, dst)                                 # the fold's crops, not copied where a hard link can be made
+        except OSError: shutil.copyfile(fw/'cache'/n, dst)
+    sp = pd.read_csv(fw/'cache'/'split.csv', dtype={'patient': str})
+    other = ~sp.series.isin(discs.series[discs.cohort == name]).values
+    write_csv(tw/'cache'/'split.csv', sp.assign(set=np.where(other & (sp.set != 'test').values, 'other', sp.set)))
+    fit_sets = ['train', 'tune'] if select_mode(params, 'cls') == 'last' else ['train']
+    p1 = same_samples(params, int(sp.set.isin(fit_sets).sum()), int((sp.set.isin(fit_sets).values & ~other).sum()))
+    for n in ('train_cls', 'eval_cls'): STAGES[n](p1, tw)
+    p = pd.read_csv(tw/'results'/'predictions.csv', dtype={'patient': str})
+    return p[p.set == 'test']
 
 STAGES['cv'] = stage_cv

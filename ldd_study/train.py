@@ -25,12 +25,17 @@ PROFILE_KEYS = {'seg': ('image_size', 'features', 'epochs', 'batch', 'lr'),
                 'cls': ('crop_size', 'widths', 'epochs', 'batch', 'lr')}
 
 def active_profile(params: dict, name: str | None = None) -> dict:
-    "The training profile `name` (else `$LDD_PROFILE`, else params' `profile`), checked: {'name', 'seg': {...}, 'cls': {...}}."
+    "The training profile `name` (else `$LDD_PROFILE`, else params' `profile`), checked: {'name', 'seg': {...}, 'cls': {...}}; `like: OTHER` takes OTHER's settings under its own."
     name = name or os.environ.get('LDD_PROFILE') or params.get('profile')
     profiles = params.get('profiles') or {}
     if name not in profiles:
         raise DataError('params.yaml', f"profile {name!r} is not one of the profiles {sorted(profiles)}")
     prof = copy.deepcopy(profiles[name])
+    if prof.get('like') is not None:
+        base = prof.pop('like')
+        if base not in profiles or profiles[base].get('like') is not None:
+            raise DataError('params.yaml', f"profiles.{name}.like is {base!r}: it names one of {sorted(p for p in profiles if not profiles[p].get('like'))}")
+        prof = {**copy.deepcopy(profiles[base]), **prof, **{k: {**profiles[base].get(k, {}), **(prof.get(k) or {})} for k in PROFILE_KEYS}}
     for part, keys in PROFILE_KEYS.items():
         missing = [k for k in keys if k not in (prof.get(part) or {})]
         if missing: raise DataError('params.yaml', f"profiles.{name}.{part} lacks {missing}")
