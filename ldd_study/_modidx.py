@@ -356,6 +356,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'ldd_study.report.level_colour': ('report.html#level_colour', 'ldd_study/report.py'),
                                   'ldd_study.report.load_cases': ('report.html#load_cases', 'ldd_study/report.py'),
                                   'ldd_study.report.load_cohort_summary': ('report.html#load_cohort_summary', 'ldd_study/report.py'),
+                                  'ldd_study.report.load_mask_segmentation': ('report.html#load_mask_segmentation', 'ldd_study/report.py'),
                                   'ldd_study.report.mask_rows': ('report.html#mask_rows', 'ldd_study/report.py'),
                                   'ldd_study.report.paper_comparison_table': ('report.html#paper_comparison_table', 'ldd_study/report.py'),
                                   'ldd_study.report.paper_notebooks_dir': ('report.html#paper_notebooks_dir', 'ldd_study/report.py'),

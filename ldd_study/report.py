@@ -30,9 +30,10 @@ __all__ = ['REPORT_DEFAULTS', 'SET_ALIASES', 'CROPS', 'PAPER_COLUMNS', 'ACC_ALL'
            'fig_training_curves', 'select_note', 'ablation_table', 'split_description', 'is_synthetic',
            'data_description', 'implied_exact_accuracy', 'paper_comparison_table', 'difference_notes',
            'data_source_box', 'interval_note', 'left_out_table', 'left_out_note', 'cv_grading_table',
-           'cv_segmentation_table', 'study_cohorts_of', 'cohort_table', 'mask_rows', 'by_cohort',
-           'cohort_grading_table', 'box_hit_table', 'transfer_table', 'display_path', 'path_anchors', 'scrub_paths',
-           'sanitise_notebook', 'paper_notebooks_dir', 'report_notebooks', 'export_html', 'render_reports']
+           'cv_segmentation_table', 'study_cohorts_of', 'cohort_table', 'mask_rows', 'load_mask_segmentation',
+           'by_cohort', 'cohort_grading_table', 'box_hit_table', 'transfer_table', 'display_path', 'path_anchors',
+           'scrub_paths', 'sanitise_notebook', 'paper_notebooks_dir', 'report_notebooks', 'export_html',
+           'render_reports']
 
 # %% ../nbs/60_report.ipynb #b5102f83
 REPORT_DEFAULTS = dict(dpi=150, fig2_patients=4, sets=['tune', 'test'], headline_set='test', html_hide_code=True, discs='lumbar')
@@ -751,6 +752,12 @@ def cohort_table(cohort: dict) -> pd.DataFrame:
 def mask_rows(seg: pd.DataFrame) -> pd.DataFrame:
     "Segmentation rows of the cohorts with disc masks: a box cohort's rows (`in_box` set) have no Dice."
     return seg[seg['in_box'].isna()] if 'in_box' in seg else seg
+
+def load_mask_segmentation(path) -> pd.DataFrame:
+    "The rows of `seg_discs.csv` (or `cv_seg_discs.csv`) of the cohorts with masks, checked: Table 1's discs."
+    path = Path(path)
+    if not path.exists(): raise DataError(path, 'file not found')
+    return check_predictions(mask_rows(pd.read_csv(path)), 'segmentation', str(path))
 
 def by_cohort(df: pd.DataFrame, pooled: str | None = POOLED_COHORTS) -> pd.DataFrame:
     "Held-out rows (set 'test' where the table has it) re-labelled set = their cohort, plus a copy with set = `pooled` when there are several."

@@ -56,12 +56,12 @@ def check_private(tmp_path, nb_path, html_path):
 
 
 def check_common(out, written, tmp_path):
-    for nb in ('01_segmentation', '02_grading'):
+    for nb in ('01_segmentation', '02_grading', '03_cohorts'):
         assert out/f'{nb}.ipynb' in written and out/f'{nb}.html' in written
         check_private(tmp_path, out/f'{nb}.ipynb', out/f'{nb}.html')
         html = (out/f'{nb}.html').read_text(encoding='utf-8')
         assert 'These numbers are synthetic' in html and 'not a clinical result' in html
-        assert 'src="data:image/png;base64' in html                            # figures inside the page
+        assert nb == '03_cohorts' or 'src="data:image/png;base64' in html     # figures inside the page (03: only with CV)
         assert '<script src="http' not in html                                  # nothing to fetch: it opens offline
         cells = json.loads((out/f'{nb}.ipynb').read_text())['cells']
         assert not [o for c in cells for o in c.get('outputs', []) if o.get('output_type') == 'error']
@@ -137,3 +137,23 @@ def test_reports_private(tmp_path, capfd):
     assert run.metadata.papermill.parameters['results_dir'] == '…/results'
     assert 'injected-parameters' in run.cells[1].metadata.tags and '"…/results"' in run.cells[1].source
     assert f'warning about {out}' in capfd.readouterr().err                # the stage's log keeps it
+
+
+def test_reports_two_cohorts(tmp_path):
+    "Two cohorts (the second with boxes, not masks): the cohort table, Table 2 per cohort and pooled, box hits, the transfer table, Fig. 3 per cohort; Table 1 holds the masked cohort only."
+    out, written = render(tmp_path, seed=5, patients=16, cohorts=('SPIDER', 'LSMA'))
+    check_common(out, written, tmp_path)
+    ct = check_table(out, 'cohorts', ['cohort', 'site', 'sequence', 'reference', 'patients', 'graded discs', 'grade I', 'mild'])
+    assert ct.cohort.tolist() == ['SPIDER', 'LSMA', 'all']
+    cg = check_table(out, 'cohort_grading', TABLE_COLUMNS['cv_grading'])
+    assert cg.set.tolist() == ['SPIDER', 'LSMA', 'pooled']
+    assert check_table(out, 'box_hits', ['cohort', 'discs', 'centre in its box, at its level']).cohort.tolist() == ['LSMA']
+    tt = check_table(out, 'transfer', ['trained on', f'SPIDER: {ACC_ALL}', f'LSMA: {ACC_ALL}', 'LSMA: QWK (5 grades)'])
+    assert tt['trained on'].tolist() == ['SPIDER', 'LSMA', 'both']
+    for f in ('fig3_roc_SPIDER.png', 'fig3_roc_LSMA.png', 'fig3_roc_pooled.png'):
+        assert (out/'figures'/f).read_bytes()[:8] == PNG
+    html = (out/'03_cohorts.html').read_text(encoding='utf-8')
+    assert 'Sudirman S' in html and 'van der Graaf JW' in html                   # both sources attributed
+    seg = pd.read_csv(tmp_path/'results'/'seg_discs.csv')
+    t1 = pd.read_csv(out/'tables'/'table1_segmentation.csv').set_index('set')
+    assert t1.loc['test', 'discs'] == int(((seg.set == 'test') & seg.in_box.isna()).sum())   # Table 1: discs with masks only
