@@ -119,6 +119,10 @@ def run_cls(params, out: Path, folds, tta: bool, ensemble: bool = False):
                               f"{np.mean(g[lum].group_true == g[lum].group_ens):.3f} (lumbar)")
         if tta: line += f"; with flip TTA: 3-group {np.mean(g.group_true == g.group_tta):.3f} (all), {np.mean(g[lum].group_true == g[lum].group_tta):.3f} (lumbar)"
         print(line)
+        for co, c in (g.groupby('cohort') if 'cohort' in g and g.cohort.nunique() > 1 else []):   # two cohorts: each apart
+            l, k = c.ivd_label.isin(LUMBAR_LABELS), c.found.astype(bool)
+            print(f"         {co}: 3-group exact accuracy {np.mean(c[l].group_true == c[l].group_pred):.3f} (lumbar {int(l.sum())}); "
+                  f"5-grade QWK {cohen_kappa_score(c.grade_true[k & l], c.grade_pred.fillna(0).astype(int)[k & l], weights='quadratic'):.3f} (found lumbar)")
 
 def main(argv=None):
     a = parse_args(argv)
