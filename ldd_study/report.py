@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib import colormaps
-from .core import path_within, GROUPS, LUMBAR_LABELS, DataError, atomic_write, write_json, load_params, params_section, project_root, level_name, pfirrmann_group
+from .core import path_within, GROUPS, LUMBAR_LABELS, DataError, atomic_write, write_json, load_params, params_section, project_root, level_name, pfirrmann_group, GRADES
 from .train import select_mode
 from .metrics import per_disc_dice, ROMAN
 from .metrics import (confusion_matrix, reliability_curve, ovo_scores, grading_metrics, fmt_ci,
@@ -741,7 +741,7 @@ def cohort_table(cohort: dict) -> pd.DataFrame:
              'reference': 'disc boxes (no masks)' if c.get('boxes') else 'disc masks',
              'patients': int(c.get('patients') or 0), 'images': int(c.get('series') or 0),
              'graded discs': int(c.get('graded_discs') or 0), 'matched to a mask or box': int(c.get('matched_discs') or 0)}
-        r.update({f'grade {ROMAN[g - 1]}': gc.get(g, 0) for g in range(1, 6)})
+        r.update({f'grade {ROMAN[g - 1]}': gc.get(g, 0) for g in GRADES})
         r.update({grp: sum(n for g, n in gc.items() if GROUPS[pfirrmann_group(g)] == grp) for grp in GROUPS})
         rows.append(r)
     t = pd.DataFrame(rows).set_index('cohort')
