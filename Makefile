@@ -72,8 +72,9 @@ export: $(STAMP)
 	$(BIN)/nbdev-export
 	$(BIN)/nbdev-clean
 
-## make bench: the speed figures (bootstrap, training images/s, predict seconds per case)
+## make bench: the speed figures (bootstrap, training images/s, predict seconds per case and cases/s with 1 and 2 workers)
 bench: $(STAMP)
 	$(BIN)/python tools/bench_stats.py
 	$(BIN)/python tools/bench_train.py --profiles cpu
 	$(BIN)/python tools/bench_predict.py --threads 1
+	$(BIN)/python tools/bench_predict.py --throughput --workers 1 2 --threads 1

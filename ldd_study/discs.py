@@ -56,11 +56,13 @@ def missing_disc(ivd_label: int, k: int, n_found: int) -> str:
     return f"no disc instance {level_name(ivd_label)} on slice {k} ({n_found} discs found there)"
 
 # %% ../nbs/45_discs.ipynb #89fb8e8f
-def mid_slice(case, params: dict) -> int:
-    "The mid-sagittal slice of `case`: from its mask where it has one, else from the image (params' `preprocess.mid_*`)."
+def mid_slice(case, params: dict, windowed: np.ndarray | None = None) -> int:
+    "The mid-sagittal slice of `case`: from its mask where it has one, else from the image (params' `preprocess.mid_*`; `windowed`: `windowed(case.image, params)`, when at hand)."
     pp = params.get('preprocess', {})
     kw = dict(labels=tuple(pp['mid_labels'])) if 'mid_labels' in pp else {}
     if 'mid_band_mm' in pp: kw['band_mm'] = float(pp['mid_band_mm'])
+    if 'window_percentiles' in pp: kw['percentiles'] = tuple(pp['window_percentiles'])
+    if windowed is not None: kw['windowed'] = windowed
     return mid_sagittal_index(case.image, case.mask, spacing=tuple(case.spacing[:2]), **kw)
 
 # %% ../nbs/45_discs.ipynb #504bcda3

@@ -127,8 +127,8 @@ def demo_case(out, case: str, grades, confidences, warnings=(), seed: int = 0, s
     im = sitk.GetImageFromArray(labels); im.SetSpacing((sp[1], sp[0]))
     atomic_write(d/'discs.mha', lambda p: sitk.WriteImage(im, str(p), True))
     k = slices // 2 if not any('edge slice 0' in w for w in warnings) else 0
-    fig = predict.overlay_figure(vol[0] / 255.0, labels, g, sp[:2], f"{case}: slice {k} (image), {len(g)} discs, model demo")
-    atomic_write(d/'overlay.png', lambda p: fig.savefig(p, format='png', facecolor='black'))
+    img = predict.overlay_image(vol[0] / 255.0, labels, g, sp[:2], f"{case}: slice {k} (image), {len(g)} discs, model demo")
+    atomic_write(d/'overlay.png', lambda p: predict.save_overlay(img, p))
     write_json(d/'report.json', dict(case=case, input=f'{case}.mha', slice_index=k, slices=slices, slice_choice='image',
                                      discs=len(g), levels=g.level.tolist(), model_version='demo',
                                      model=dict(package_version=ldd_study.__version__, version='demo'),

@@ -4,13 +4,14 @@
 
 # %% ../nbs/65_predict.ipynb #f2005183
 from __future__ import annotations
-import hashlib, json, os, re, sys, tempfile, time
+import functools, hashlib, json, os, re, sys, tempfile, time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd
 import SimpleITK as sitk
+from scipy import ndimage as ndi
 from tqdm.auto import tqdm
 from .core import EXIT_GRADED, path_within, EXIT_INTERNAL, EXIT_REFUSED, internal_error, DataError, GROUPS, LUMBAR_LABELS, SPINE, atomic_write, write_json, load_params, params_section, project_root, level_name
 import ldd_study
@@ -24,12 +25,12 @@ from .discs import disc_crops_of, mid_slice, neighbour_slices, predicted_discs, 
 from .dicom_seg import write_disc_seg
 
 # %% auto #0
-__all__ = ['PREDICT_DEFAULTS', 'GRADE_COLUMNS', 'GROUP_COLOURS', 'CASE_FILES', 'predict_params', 'Predictor', 'default_model_dir',
-           'load_predictor', 'Scan', 'read_scan', 'input_slice_index', 'sagittal_slice_index', 'input_slices',
-           'slice_candidates', 'mid_classes', 'auto_slice', 'Prediction', 'predict_scan', 'slice_image',
-           'slice_geometry', 'overlay_figure', 'case_report', 'is_predict_case', 'clean_stale_temporaries',
-           'check_case_target', 'write_case', 'InternalError', 'check_out', 'predict_paths', 'shard_paths',
-           'predict_overlapped', 'cmd_predict']
+__all__ = ['PREDICT_DEFAULTS', 'GRADE_COLUMNS', 'GROUP_COLOURS', 'FILL_ALPHA', 'NAME_ALPHA', 'TITLE_BAND_PX', 'CASE_FILES',
+           'predict_params', 'Predictor', 'default_model_dir', 'load_predictor', 'Scan', 'read_scan',
+           'input_slice_index', 'sagittal_slice_index', 'input_slices', 'slice_candidates', 'mid_classes', 'auto_slice',
+           'Prediction', 'predict_scan', 'slice_image', 'slice_geometry', 'overlay_image', 'save_overlay',
+           'case_report', 'is_predict_case', 'clean_stale_temporaries', 'check_case_target', 'write_case',
+           'InternalError', 'check_out', 'predict_paths', 'shard_paths', 'predict_overlapped', 'cmd_predict']
 
 # %% ../nbs/65_predict.ipynb #c63c78b0
 PREDICT_DEFAULTS = dict(slice='image', max_slices=15, batch=16, overlay_width_px=640, threads=0)
@@ -200,7 +201,7 @@ def _choose_slice(predictor: Predictor, scan: Scan, win: np.ndarray, how, params
                          f"may lie outside them; choose a slice with --slice N")
         return ks[j], 'auto', searched, warns, proba[j]
     if how == 'image':
-        k = int(mid_slice(Case('', scan.case, scan.image, None, scan.spacing), predictor.seg_params))
+        k = int(mid_slice(Case('', scan.case, scan.image, None, scan.spacing), predictor.seg_params, windowed=win))
         if k in (0, n - 1):
             warns.append(f"the image-only rule chose the edge slice {input_slice_index(scan.original, scan.reference, k)} of {n}: "
                          "the spine's midline may lie outside the slab; check the overlay, or try --slice auto or --slice N")
@@ -266,37 +267,58 @@ def slice_geometry(reference: sitk.Image, k: int) -> dict:
                 spacing_mm=[round(v, 6) for v in reference.GetSpacing()[:2]])
 
 # %% ../nbs/65_predict.ipynb #f79a7525
-def overlay_figure(image2d: np.ndarray, labels2d: np.ndarray, grades: pd.DataFrame, spacing=(1.0, 1.0),
-                   title: str = '', width_px: int = 640):
-    "The windowed slice with each disc filled in its group's colour and named: level, group, probability, Pfirrmann grade."
-    from matplotlib.figure import Figure
-    H, W = labels2d.shape; aspect = float(spacing[0]) / float(spacing[1])
-    w_in, dpi = width_px / 100, 100
-    h_in = w_in * H * aspect / W
-    fig = Figure(figsize=(w_in, h_in + 0.35), dpi=dpi, facecolor='black')
-    ax = fig.add_axes((0, 0, 1, h_in / (h_in + 0.35)))
-    ax.imshow(image2d, cmap='gray', vmin=0, vmax=1, aspect=aspect, interpolation='bilinear')
-    rgba = np.zeros((H, W, 4))
+FILL_ALPHA = 0.4        # opacity of a disc's fill in its group's colour
+NAME_ALPHA = 0.85       # opacity of the box behind a disc's name
+TITLE_BAND_PX = 35      # height of the black band above the slice that holds the title
+
+@functools.lru_cache(maxsize=None)
+def _font(size_px: int):
+    "DejaVu Sans (the font matplotlib ships) at `size_px` pixels, for Pillow."
+    from PIL import ImageFont
+    from matplotlib import font_manager
+    return ImageFont.truetype(font_manager.findfont('DejaVu Sans'), size_px)
+
+def overlay_image(image2d: np.ndarray, labels2d: np.ndarray, grades: pd.DataFrame, spacing=(1.0, 1.0),
+                  title: str = '', width_px: int = 640):
+    "The windowed slice at its true aspect, each disc filled and outlined in its group's colour and named: level, group, probability, Pfirrmann grade."
+    from PIL import Image, ImageDraw
+    labels2d = np.asarray(labels2d); H, W = labels2d.shape
+    Wo = int(width_px); Ho = max(1, int(round(Wo * H * float(spacing[0]) / (W * float(spacing[1])))))   # true aspect
     by_label = {int(r.ivd_label): r for r in grades.itertuples()}
-    for l, r in by_label.items(): rgba[labels2d == l] = (*_rgb(GROUP_COLOURS[r.group]), 0.4)
-    ax.imshow(rgba, aspect=aspect, interpolation='nearest')
-    cols = [np.nonzero(labels2d == l)[1] for l in by_label]
-    left = all(c.min() > 0.3 * W for c in cols if len(c))          # room for the names on the anterior (left) side
-    for (l, r), c in zip(by_label.items(), cols):
-        m = labels2d == l
-        if not m.any(): continue
-        colour = GROUP_COLOURS[r.group]
-        (r0, r1), (c0, c1) = [(max(int(v.min()) - 1, 0), int(v.max()) + 2) for v in np.nonzero(m)]   # contour its box only
-        ax.contour(np.arange(c0, min(c1, W)), np.arange(r0, min(r1, H)), m[r0:r1, c0:c1].astype(float), levels=[0.5],
-                   colors=[colour], linewidths=1.0)
-        p = getattr(r, f'p_{r.group}')
+    boxes = ndi.find_objects(np.clip(labels2d, 0, None).astype(np.intp))      # (row, col) slices of each label's box
+    box = {l: boxes[l - 1] for l in by_label if 0 < l <= len(boxes) and boxes[l - 1] is not None}
+    lut = np.zeros((len(boxes) + 1, 3), np.float32)                           # label -> its group's colour
+    for l in box: lut[l] = _rgb(GROUP_COLOURS[by_label[l].group])
+    drawn = np.isin(labels2d, list(box))
+    a = (FILL_ALPHA * drawn)[..., None]; colour = lut[np.where(drawn, labels2d, 0)]           # (H, W, 1), (H, W, 3)
+    rgb = np.clip(np.asarray(image2d, np.float32), 0, 1)[..., None] * (1 - a) + colour * a
+    slice_img = Image.fromarray((rgb * 255 + 0.5).astype(np.uint8)).resize((Wo, Ho), Image.BILINEAR)
+    lab = np.asarray(Image.fromarray(np.where(drawn, labels2d, 0).astype(np.int32)).resize((Wo, Ho), Image.NEAREST))
+    edge = np.zeros(lab.shape, bool)                                          # outline: a disc pixel beside another label
+    edge[1:] |= lab[1:] != lab[:-1]; edge[:-1] |= lab[:-1] != lab[1:]; edge[:, 1:] |= lab[:, 1:] != lab[:, :-1]; edge[:, :-1] |= lab[:, :-1] != lab[:, 1:]
+    px = np.asarray(slice_img).copy(); on = edge & (lab > 0)
+    px[on] = (lut[lab[on]] * 255 + 0.5).astype(np.uint8)
+    out = Image.new('RGB', (Wo, Ho + TITLE_BAND_PX)); out.paste(Image.fromarray(px), (0, TITLE_BAND_PX))
+    draw = ImageDraw.Draw(out, 'RGBA'); sx, sy = Wo / W, Ho / H; font = _font(11)
+    left = all(b[1].start > 0.3 * W for b in box.values())                    # room for the names on the anterior (left) side
+    for l, (rs, cs) in box.items():
+        r = by_label[l]; p = getattr(r, f'p_{r.group}')
         grade = f", {ROMAN[int(r.pfirrmann) - 1]}" if pd.notna(r.pfirrmann) else ''
-        ax.text(c.min() - 0.02 * W if left else c.max() + 0.02 * W, np.nonzero(m)[0].mean(), f"{r.level} {r.group} {p:.2f}{grade}",
-                ha='right' if left else 'left', va='center', fontsize=8, color='white',
-                bbox=dict(boxstyle='round,pad=0.2', fc=colour, ec='none', alpha=0.85))
-    ax.set_xlim(-0.5, W - 0.5); ax.set_ylim(H - 0.5, -0.5); ax.axis('off')
-    fig.text(0.01, 1 - 0.2 / (h_in + 0.35), title, color='white', fontsize=9, va='center')
-    return fig
+        rows = rs.start + np.nonzero(labels2d[rs, cs] == l)[0]
+        x = (cs.start - 0.02 * W if left else cs.stop - 1 + 0.02 * W) * sx; y = TITLE_BAND_PX + (rows.mean() + 0.5) * sy
+        text, anchor = f"{r.level} {r.group} {p:.2f}{grade}", 'rm' if left else 'lm'
+        x0, y0, x1, y1 = draw.textbbox((x, y), text, font=font, anchor=anchor)
+        dx = max(0, 4 - x0) - max(0, x1 - (Wo - 4))                          # kept inside the image (over the disc if need be)
+        x, x0, x1 = x + dx, x0 + dx, x1 + dx
+        draw.rounded_rectangle((x0 - 3, y0 - 2, x1 + 3, y1 + 2), radius=3,
+                               fill=(*(int(v * 255 + 0.5) for v in _rgb(GROUP_COLOURS[r.group])), int(NAME_ALPHA * 255)))
+        draw.text((x, y), text, font=font, anchor=anchor, fill='white')
+    draw.text((0.01 * Wo, TITLE_BAND_PX / 2), title, font=_font(12), anchor='lm', fill='white')
+    return out
+
+def save_overlay(image, path):
+    "Write the overlay `image` (Pillow) to `path` as a PNG at low compression (fast; the file a few times a JPEG's size)."
+    image.save(path, format='png', compress_level=1)
 
 def _rgb(hex_colour: str) -> tuple:
     return tuple(int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
@@ -393,8 +415,8 @@ def write_case(out, scan: Scan, pred: Prediction, predictor: Predictor, params: 
         if scan.path.is_dir(): pred.warnings += write_disc_seg(tmp/'discs.seg.dcm', dicom_series_files(scan.path)[pred.slice_index],   # DICOM SEG
                                                                scan.reference, pred.slice, pred.labels, predictor.info.get('version'))
         title = f"{scan.case}: slice {pred.slice_index} ({pred.choice}), {len(pred.grades)} discs, model {predictor.info.get('version', '?')}"
-        fig = overlay_figure(pred.image, pred.labels, pred.grades, scan.spacing, title, int(pp['overlay_width_px']))
-        atomic_write(tmp/'overlay.png', lambda p: fig.savefig(p, format='png', facecolor='black', pil_kwargs={'compress_level': 1}))
+        img = overlay_image(pred.image, pred.labels, pred.grades, scan.spacing, title, int(pp['overlay_width_px']))
+        atomic_write(tmp/'overlay.png', lambda p: save_overlay(img, p))
         pred.timings['write_s'] = round(time.perf_counter() - t0, 4)
         pred.timings['total_s'] = round(sum(v for k, v in pred.timings.items() if k != 'total_s'), 4)
         write_json(tmp/'report.json', case_report(scan, pred, predictor))

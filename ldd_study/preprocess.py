@@ -81,9 +81,9 @@ def _body_mask(img01: np.ndarray, erode_px: int) -> np.ndarray:
 MAX_UPSAMPLE = 4.0   # the 1 mm grid of `canal_continuity` has at most this many times the input's rows and columns
 
 def canal_continuity(vol: np.ndarray, spacing: Sequence[float] = (1.0, 1.0), band_mm: float = 6.0,
-                     percentiles: Sequence[float] = (0.5, 99.5)) -> np.ndarray:
+                     percentiles: Sequence[float] = (0.5, 99.5), windowed: np.ndarray | None = None) -> np.ndarray:
     "Per slice of `vol`: rows (mm) where bright CSF lies within `band_mm` of the canal line found on the mean slice."
-    w = window_image(vol, percentiles)
+    w = window_image(vol, percentiles) if windowed is None else np.asarray(windowed, np.float32)   # `windowed`: that, done already
     z = (1.0, *(min(float(s), MAX_UPSAMPLE) for s in spacing[:2]))       # resample in-plane to 1 mm, at most 4× the size
     if max(abs(z[1] - 1), abs(z[2] - 1)) > 0.05: w = ndi.zoom(w, z, order=1, grid_mode=True, mode='nearest')
     mean = w.mean(0)
@@ -100,8 +100,8 @@ def canal_continuity(vol: np.ndarray, spacing: Sequence[float] = (1.0, 1.0), ban
 
 # %% ../nbs/20_preprocess.ipynb #48b74ef5
 def mid_sagittal_scores(vol: np.ndarray, mask: np.ndarray | None = None, labels: Sequence[int] = (DISC, CANAL),
-                        spacing: Sequence[float] = (1.0, 1.0), band_mm: float = 6.0) -> np.ndarray:
-    "Score of each slice as the mid-sagittal one: mask area of `labels` when `mask` is given, else `canal_continuity`."
+                        spacing: Sequence[float] = (1.0, 1.0), band_mm: float = 6.0, **canal) -> np.ndarray:
+    "Score of each slice as the mid-sagittal one: mask area of `labels` when `mask` is given, else `canal_continuity` (`canal`: its `percentiles`, `windowed`)."
     vol = np.asarray(vol)
     if vol.ndim != 3: raise ValueError(f"expected a volume (slice, row, column), got shape {vol.shape}")
     if mask is not None:
@@ -110,12 +110,12 @@ def mid_sagittal_scores(vol: np.ndarray, mask: np.ndarray | None = None, labels:
         area = np.isin(mask, list(labels)).sum((1, 2)).astype(np.float64)
         if area.max() > 0: return area
         warnings.warn(f"mask has no voxel with a value in {tuple(labels)}: choosing the mid slice from the image")
-    return canal_continuity(vol, spacing, band_mm)
+    return canal_continuity(vol, spacing, band_mm, **canal)
 
 def mid_sagittal_index(vol: np.ndarray, mask: np.ndarray | None = None, labels: Sequence[int] = (DISC, CANAL),
-                       spacing: Sequence[float] = (1.0, 1.0), band_mm: float = 6.0) -> int:
+                       spacing: Sequence[float] = (1.0, 1.0), band_mm: float = 6.0, **canal) -> int:
     "Index of the mid-sagittal slice of `vol`: most `labels` area in `mask`, else the most continuous bright canal."
-    return _central_argmax(mid_sagittal_scores(vol, mask, labels, spacing, band_mm))
+    return _central_argmax(mid_sagittal_scores(vol, mask, labels, spacing, band_mm, **canal))
 
 # %% ../nbs/20_preprocess.ipynb #52261748
 @dataclass(frozen=True)
