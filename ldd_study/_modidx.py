@@ -31,6 +31,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                           'ldd_study/attention_vgg.py')},
             'ldd_study.cli': { 'ldd_study.cli._count_arg': ('cli.html#_count_arg', 'ldd_study/cli.py'),
                                'ldd_study.cli._params_or_none': ('cli.html#_params_or_none', 'ldd_study/cli.py'),
+                               'ldd_study.cli._reader_gone': ('cli.html#_reader_gone', 'ldd_study/cli.py'),
                                'ldd_study.cli._run_predict': ('cli.html#_run_predict', 'ldd_study/cli.py'),
                                'ldd_study.cli._shard_arg': ('cli.html#_shard_arg', 'ldd_study/cli.py'),
                                'ldd_study.cli._slice_arg': ('cli.html#_slice_arg', 'ldd_study/cli.py'),

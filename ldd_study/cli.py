@@ -4,12 +4,12 @@
 
 # %% ../nbs/70_cli.ipynb #9c953940
 from __future__ import annotations
-import argparse, json, re, sys
+import argparse, json, os, re, sys
 from collections import Counter, defaultdict
 from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
-from .core import EXIT_INTERNAL, EXIT_USAGE, DataError, internal_error, level_name, load_params, project_root, GROUPS, pfirrmann_group
+from .core import EXIT_INTERNAL, EXIT_PIPE, EXIT_USAGE, DataError, internal_error, level_name, load_params, project_root, GROUPS, pfirrmann_group
 from .io import cohort_source, read_cohort, read_lsma_cohort, load_case, _natural
 
 def slice_discs(case, params: dict | None = None) -> tuple[int, dict[int, int], list[str]]:
@@ -93,6 +93,12 @@ def cmd_inspect(a) -> int:
     print(json.dumps(rep, indent=1) if a.json else format_inspect(rep))
     return 1 if rep['problems'] else 0
 
+def _reader_gone() -> int:
+    "Exit quietly when the reader of stdout has gone (a closed pipe): no traceback, and Python's flush at exit silenced."
+    try: os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError): pass                   # stdout is not a file (a notebook, a test)
+    return EXIT_PIPE
+
 def main(argv=None) -> int:
     "Entry point of the `ldd-study` command."
     p = argparse.ArgumentParser(prog='ldd-study', description='Lumbar disc degeneration study: inspect cohorts, grade new scans.')
@@ -108,6 +114,7 @@ def main(argv=None) -> int:
     add_predict_parser(sub)
     a = p.parse_args(argv)
     try: return a.fn(a)
+    except BrokenPipeError: return _reader_gone()                         # `ldd-study inspect ... | head`: not an error of ours
     except DataError as e:
         print(f"ldd-study: {e}", file=sys.stderr); return EXIT_USAGE
     except Exception as e:                                  # a bug: one line, the traceback in a log

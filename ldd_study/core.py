@@ -27,9 +27,9 @@ def level_label(name: str) -> int:
 
 # %% auto #0
 __all__ = ['SPINE', 'LUMBAR_LABELS', 'GROUPS', 'GRADES', 'EXIT_GRADED', 'EXIT_REFUSED', 'EXIT_USAGE', 'EXIT_INTERNAL',
-           'level_name', 'level_label', 'pfirrmann_group', 'group_name', 'DataError', 'internal_error', 'atomic_write',
-           'write_json', 'write_csv', 'path_within', 'project_root', 'load_params', 'params_section', 'shared_data',
-           'sample_root', 'lsma_root']
+           'EXIT_PIPE', 'level_name', 'level_label', 'pfirrmann_group', 'group_name', 'DataError', 'internal_error',
+           'atomic_write', 'write_json', 'write_csv', 'path_within', 'project_root', 'load_params', 'params_section',
+           'shared_data', 'sample_root', 'lsma_root']
 
 # %% ../nbs/00_core.ipynb #2fbcfdb4
 GROUPS = ('mild', 'moderate', 'serious')
@@ -55,6 +55,7 @@ class DataError(ValueError):
 
 # %% ../nbs/00_core.ipynb #ba66e875
 EXIT_GRADED, EXIT_REFUSED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3   # all done; some input refused; usage or model error; a bug
+EXIT_PIPE = 141          # the reader of stdout went away (`... | head`): 128 + SIGPIPE, as a shell reports for `yes | head`
 
 def internal_error(e: BaseException, log=None, heading: str = '') -> tuple[str, Path]:
     "Append `e`'s traceback (after `heading`) to `log`, or to a new temp file; the one-line message naming it, and the log."

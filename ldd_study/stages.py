@@ -463,7 +463,8 @@ def run_stages(names=None):
         t0 = time.time()
         try: run_stage(n)
         except DataError as e: raise SystemExit(f"stage {n}: {e}")
-        print(f"stage {n}: done in {time.time() - t0:.1f} s", file=sys.stderr)
+        if int(os.environ.get('RANK', 0)) == 0:                            # under torchrun: one line, not one per rank
+            print(f"stage {n}: done in {time.time() - t0:.1f} s", file=sys.stderr)
 
 # %% ../nbs/50_stages.ipynb #bd22848a
 CV_STAGES = ('train_seg', 'eval_seg', 'crops', 'train_cls', 'eval_cls')

@@ -154,6 +154,7 @@ def test_reports_two_cohorts(tmp_path):
         assert (out/'figures'/f).read_bytes()[:8] == PNG
     html = (out/'03_cohorts.html').read_text(encoding='utf-8')
     assert 'Sudirman S' in html and 'van der Graaf JW' in html                   # both sources attributed
+    assert 'id="cell-id=injected-parameters"' in html                           # not papermill's random id: a rerun, the same bytes
     seg = pd.read_csv(tmp_path/'results'/'seg_discs.csv')
     t1 = pd.read_csv(out/'tables'/'table1_segmentation.csv').set_index('set')
     assert t1.loc['test', 'discs'] == int(((seg.set == 'test') & seg.in_box.isna()).sum())   # Table 1: discs with masks only
