@@ -289,11 +289,11 @@ def overlay_image(image2d: np.ndarray, labels2d: np.ndarray, grades: pd.DataFram
     box = {l: boxes[l - 1] for l in by_label if 0 < l <= len(boxes) and boxes[l - 1] is not None}
     lut = np.zeros((len(boxes) + 1, 3), np.float32)                           # label -> its group's colour
     for l in box: lut[l] = _rgb(GROUP_COLOURS[by_label[l].group])
-    drawn = np.isin(labels2d, list(box))
-    a = (FILL_ALPHA * drawn)[..., None]; colour = lut[np.where(drawn, labels2d, 0)]           # (H, W, 1), (H, W, 3)
+    drawn = np.isin(labels2d, list(box)); shown = np.where(drawn, labels2d, 0)   # the graded discs' labels, 0 elsewhere
+    a = (FILL_ALPHA * drawn)[..., None]; colour = lut[shown]                  # (H, W, 1), (H, W, 3)
     rgb = np.clip(np.asarray(image2d, np.float32), 0, 1)[..., None] * (1 - a) + colour * a
     slice_img = Image.fromarray((rgb * 255 + 0.5).astype(np.uint8)).resize((Wo, Ho), Image.BILINEAR)
-    lab = np.asarray(Image.fromarray(np.where(drawn, labels2d, 0).astype(np.int32)).resize((Wo, Ho), Image.NEAREST))
+    lab = np.asarray(Image.fromarray(shown.astype(np.int32)).resize((Wo, Ho), Image.NEAREST))
     edge = np.zeros(lab.shape, bool)                                          # outline: a disc pixel beside another label
     edge[1:] |= lab[1:] != lab[:-1]; edge[:-1] |= lab[:-1] != lab[1:]; edge[:, 1:] |= lab[:, 1:] != lab[:, :-1]; edge[:, :-1] |= lab[:, :-1] != lab[:, 1:]
     px = np.asarray(slice_img).copy(); on = edge & (lab > 0)

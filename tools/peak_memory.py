@@ -8,7 +8,7 @@ bound of what the machine needed; page cache is not counted. A sample misses pea
 Usage: python tools/peak_memory.py [--every 0.5] [--log FILE] -- COMMAND ...
        e.g. .venv/bin/python tools/peak_memory.py --log peak.tsv -- make study
 """
-import argparse, subprocess, sys, time
+import argparse, os, subprocess, sys, time
 import psutil
 
 
@@ -26,15 +26,15 @@ def tree_rss(root: psutil.Process) -> dict[int, tuple[str, int]]:
 def main(cmd: list[str], every: float = 0.5, log=None) -> int:
     t0 = time.perf_counter(); child = subprocess.Popen(cmd); root = psutil.Process(child.pid)
     peak, peak_at, peak_procs, single = 0, 0.0, {}, (0, '')
-    f = open(log, 'w') if log else None
-    if f: f.write('seconds\tprocesses\trss_mib\n')
-    while child.poll() is None:
-        rss = tree_rss(root); total = sum(r for _, r in rss.values()); t = time.perf_counter() - t0
-        if total > peak: peak, peak_at, peak_procs = total, t, rss
-        for name, r in rss.values():
-            if r > single[0]: single = (r, name)
-        if f: f.write(f"{t:.1f}\t{len(rss)}\t{total / 2**20:.0f}\n"); f.flush()
-        time.sleep(every)
+    with open(log or os.devnull, 'w') as f:
+        f.write('seconds\tprocesses\trss_mib\n')
+        while child.poll() is None:
+            rss = tree_rss(root); total = sum(r for _, r in rss.values()); t = time.perf_counter() - t0
+            if total > peak: peak, peak_at, peak_procs = total, t, rss
+            for name, r in rss.values():
+                if r > single[0]: single = (r, name)
+            f.write(f"{t:.1f}\t{len(rss)}\t{total / 2**20:.0f}\n"); f.flush()
+            time.sleep(every)
     wall = time.perf_counter() - t0
     top = sorted(peak_procs.values(), key=lambda x: -x[1])[:5]
     print(f"peak_memory: {' '.join(cmd)}: exit status {child.returncode}, wall {wall / 60:.1f} min ({wall:.0f} s); "
