@@ -8,17 +8,36 @@ DATA    ?=
 SOURCE  ?= auto
 JOBS    ?= 2
 
-.PHONY: repro test lab study venv export bench docs
+.PHONY: repro test lab study venv export bench docs lock test-order
 
-$(STAMP): pyproject.toml
+LOCK    := requirements.lock
+
+# Every package at the exact version of requirements.lock (transitive ones included); the package itself without its
+# dependencies, so pyproject's ranges (kept for `pip install ldd-study` users) never pull a newer release. Refresh the
+# lock with `make lock`.
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q "$$(grep '^pip==' $(LOCK))"
 	# the CPU build of torch first, so nothing pulls a CUDA build
-	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q "$$(grep '^torch==' $(LOCK))"
+	$(BIN)/pip install -q -r $(LOCK)
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
+	$(BIN)/pip check
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+## make lock: resolve pyproject's ranges afresh in a throwaway venv (torch 2.13.0 CPU first) and write every installed
+## version to requirements.lock; commit it, then `make test` (and `make study` to see whether the figures moved)
+lock:
+	rm -rf .lock-venv && $(PY) -m venv .lock-venv
+	.lock-venv/bin/pip install -q --upgrade pip
+	.lock-venv/bin/pip install -q torch==2.13.0
+	.lock-venv/bin/pip install -q -e '.[dev]'
+	{ echo "# Every dependency of ldd-study at an exact version, transitive ones included: what make installs."; \
+	  echo "# Made by \`make lock\` ($$(.lock-venv/bin/python --version), $$(uname -m) Linux); pyproject.toml keeps the ranges."; \
+	  .lock-venv/bin/pip freeze --all --exclude-editable | grep -v '^ldd-study' | sed 's/^torch==\([0-9.]*\)+cpu$$/torch==\1/'; } > $(LOCK).tmp
+	mv $(LOCK).tmp $(LOCK) && rm -rf .lock-venv
 
 ## make repro: the whole pipeline on the embedded default (synthetic phantom cohort)
 ## (PATH above puts .venv/bin first: each dvc stage runs `ldd-study stage NAME`, which only the venv has; to call dvc
@@ -29,6 +48,12 @@ repro: $(STAMP)
 ## make test: the notebooks' tests and the end-to-end tests
 test: $(STAMP)
 	$(BIN)/pytest -n $(JOBS) tests
+
+## make test-order [ORDER_SEED=n]: the same suite in a shuffled order (every test among all files, pytest-random-order),
+## to catch a test that passes only after another; the seed is printed, and ORDER_SEED=n repeats that order
+ORDER_SEED ?= $(shell python3 -c 'import random; print(random.randrange(10**6))')
+test-order: $(STAMP)
+	$(BIN)/pytest -p no:cacheprovider -n $(JOBS) --random-order-bucket=global --random-order-seed=$(ORDER_SEED) tests
 
 ## make study [DATA=<root>] [SOURCE=auto|sample|spider|folder|lsma] [SERIES=<regex>] [PROFILE=cpu]: the whole pipeline with
 ## cross-validation on real data; with no DATA, the two-site study on both shared cohorts (params' data.cohorts under
