@@ -88,6 +88,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'ldd_study.gallery._disc_row': ('gallery.html#_disc_row', 'ldd_study/gallery.py'),
                                    'ldd_study.gallery._href': ('gallery.html#_href', 'ldd_study/gallery.py'),
                                    'ldd_study.gallery._locked': ('gallery.html#_locked', 'ldd_study/gallery.py'),
+                                   'ldd_study.gallery._measure': ('gallery.html#_measure', 'ldd_study/gallery.py'),
                                    'ldd_study.gallery._read_grades': ('gallery.html#_read_grades', 'ldd_study/gallery.py'),
                                    'ldd_study.gallery._select': ('gallery.html#_select', 'ldd_study/gallery.py'),
                                    'ldd_study.gallery._tint': ('gallery.html#_tint', 'ldd_study/gallery.py'),

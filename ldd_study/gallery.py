@@ -15,13 +15,14 @@ from .core import GROUPS, LUMBAR_LABELS, atomic_write, level_name, params_sectio
 from .metrics import ROMAN
 from .phantom import phantom_config, phantom_patient
 from .stats import PROBA_COLUMNS
+from .measures import MEASURE_COLUMNS, MEASURES as MEASURE_TITLES, disc_measures
 try: import fcntl
 except ImportError: fcntl = None       # not POSIX: no lock (two runs finishing at the same instant may drop a case until the next)
 
 # %% auto #0
-__all__ = ['GALLERY_DEFAULTS', 'FLAGS', 'SUMMARY_COLUMNS', 'GALLERY_FILES', 'DEMO_CASES', 'DEMO_NOTE', 'GENERATOR',
-           'gallery_params', 'missing_levels', 'case_flags', 'gallery_cases', 'gallery_rows', 'demo_case', 'demo_cases',
-           'gallery_html', 'is_gallery_file', 'write_summary', 'write_gallery']
+__all__ = ['GALLERY_DEFAULTS', 'FLAGS', 'SUMMARY_COLUMNS', 'SUMMARY_KEY', 'GALLERY_FILES', 'DEMO_CASES', 'DEMO_NOTE', 'GENERATOR',
+           'GALLERY_MEASURES', 'gallery_params', 'missing_levels', 'case_flags', 'gallery_cases', 'gallery_rows',
+           'demo_case', 'demo_cases', 'gallery_html', 'is_gallery_file', 'write_summary', 'write_gallery']
 
 # %% ../nbs/66_gallery.ipynb #3f6903af
 GALLERY_DEFAULTS = dict(gallery_low_confidence=0.6)
@@ -46,7 +47,9 @@ def case_flags(grades: pd.DataFrame, warnings=(), low_confidence: float = 0.6) -
                 flags=[f for f, on in zip(FLAGS, (low, missing, warnings)) if on])
 
 # %% ../nbs/66_gallery.ipynb #9b97f14a
-SUMMARY_COLUMNS = [*predict.GRADE_COLUMNS, 'confidence', 'flags', 'missing_levels', 'warnings', 'slice_index', 'model_version']
+SUMMARY_COLUMNS = [*predict.GRADE_COLUMNS, 'confidence', 'flags', 'missing_levels', 'warnings', 'slice_index', 'model_version',
+                   *MEASURE_COLUMNS]
+SUMMARY_KEY = SUMMARY_COLUMNS[:-len(MEASURE_COLUMNS)]   # the header start that marks a summary.csv as the gallery's (one without measures too)
 GALLERY_FILES = ('index.html', 'summary.csv')
 
 def _read_grades(folder: Path) -> pd.DataFrame:
@@ -55,7 +58,9 @@ def _read_grades(folder: Path) -> pd.DataFrame:
     missing = [c for c in predict.GRADE_COLUMNS if c not in g.columns]
     if missing: raise ValueError(f"grades.csv lacks {', '.join(missing)}")
     g['pfirrmann'] = pd.array(g.pfirrmann.round(), dtype='Int64')
-    return g[predict.GRADE_COLUMNS]
+    for c in MEASURE_COLUMNS:
+        if c not in g.columns: g[c] = np.nan      # a case folder written without measures: its discs show none
+    return g[predict.PREDICT_COLUMNS]
 
 def gallery_cases(out, params: dict | None = None) -> list[dict]:
     "Every predict case folder in `out`, in name order: {case, report, grades, flags}."
@@ -67,7 +72,7 @@ def gallery_cases(out, params: dict | None = None) -> list[dict]:
         warns = [str(w) for w in rep.get('warnings') or []]
         try: g = _read_grades(folder)
         except (OSError, ValueError, TypeError) as e:
-            g = pd.DataFrame({c: pd.Series(dtype=float if c.startswith('p_') else object) for c in predict.GRADE_COLUMNS})
+            g = pd.DataFrame({c: pd.Series(dtype=float if c.startswith('p_') else object) for c in predict.PREDICT_COLUMNS})
             warns.append(f"grades.csv cannot be read ({type(e).__name__}): run predict on this case again")
         g['case'] = folder.name
         cases.append(dict(case=folder.name, report=rep, grades=g, flags=case_flags(g, warns, low)))
@@ -121,8 +126,9 @@ def demo_case(out, case: str, grades, confidences, warnings=(), seed: int = 0, s
     g = pd.DataFrame(dict(case=case, ivd_label=ivd, level=[level_name(l) for l in ivd],
                           group=[GROUPS[int(np.argmax(p))] for p in ps], p_mild=[p[0] for p in ps],
                           p_moderate=[p[1] for p in ps], p_serious=[p[2] for p in ps], pfirrmann=list(grades)))
-    d = Path(out)/case; d.mkdir(parents=True, exist_ok=True)
     sp = [float(v) for v in cfg['spacing_mm']]
+    g = g.merge(disc_measures(vol[0], labels, sp[:2]).round(predict.MEASURE_DECIMALS), on='ivd_label', how='left')   # measured
+    d = Path(out)/case; d.mkdir(parents=True, exist_ok=True)
     atomic_write(d/'grades.csv', lambda p: g.to_csv(p, index=False))
     im = sitk.GetImageFromArray(labels); im.SetSpacing((sp[1], sp[0]))
     atomic_write(d/'discs.mha', lambda p: sitk.WriteImage(im, str(p), True))
@@ -175,17 +181,18 @@ main { display: grid; grid-template-columns: repeat(auto-fill, minmax(440px, 1fr
 table { border-collapse: collapse; width: 100%%; font-size: 14px; }
 th { text-align: left; font-size: 12px; font-weight: 600; color: #5b6475; padding: 6px 8px; border-bottom: 1px solid #d5d9e2;
      vertical-align: bottom; }
-td { padding: 5px 8px; border-bottom: 1px solid #eceef3; white-space: nowrap; }
-th:first-child, td:first-child { padding-left: 14px; } th:last-child, td:last-child { padding-right: 14px; }
+td { padding: 5px 5px; border-bottom: 1px solid #eceef3; white-space: nowrap; }
+th:first-child, td:first-child { padding-left: 12px; } th:last-child, td:last-child { padding-right: 10px; }
 tr.low td { background: #fff8e0; }
 tr.dim td { opacity: .35; }
 .grp { display: inline-block; padding: 1px 8px; border-radius: 4px; font-weight: 600;
        border-left: 5px solid; background: #f4f5f8; }
 .grp.mild { border-color: var(--mild); } .grp.moderate { border-color: var(--moderate); } .grp.serious { border-color: var(--serious); }
 .tbl { overflow-x: auto; }
-td.p, th.p { text-align: right; width: 16%%; } th.pall { text-align: center; padding-bottom: 0; border-bottom: 0; }
+td.p, th.p { text-align: right; width: 13%%; } th.pall { text-align: center; padding-bottom: 0; border-bottom: 0; }
 span.pf { display: inline-block; min-width: 26px; font-weight: 600; color: #3a4252; }
 td.p { font-variant-numeric: tabular-nums; color: #3a4252; } td.p.top { font-weight: 700; color: #1d2330; }
+.ms { display: block; font-size: 10.5px; font-weight: 400; color: #5b6474; white-space: nowrap; font-variant-numeric: tabular-nums; }
 .lowmark { display: block; font-size: 11.5px; font-weight: 600; color: #8a5a00; }
 .notes { padding: 8px 14px 12px; font-size: 13px; }
 .notes ul { margin: 4px 0; padding-left: 18px; }
@@ -241,15 +248,23 @@ def _tint(hex_colour: str, alpha: float) -> str:
     "CSS rgba() of `hex_colour` at opacity `alpha`."
     return f"rgba({', '.join(str(int(hex_colour[k:k + 2], 16)) for k in (1, 3, 5))}, {alpha:.2f})"
 
+GALLERY_MEASURES = {'height_index': 'height index', 'nucleus_csf': 'nucleus/CSF'}   # the measures each card shows under the level (all: summary.csv)
+
+def _measure(v) -> str:
+    "A measure as a card shows it: two decimals, or a dash where it could not be taken."
+    return f'{float(v):.2f}' if pd.notna(v) else '–'
+
 def _disc_row(r, low: float) -> str:
-    "One disc's table row: level, group, Pfirrmann grade, and each group's probability in a cell tinted by it."
+    "One disc's table row: level and its measures, group, Pfirrmann grade, and each group's probability in a cell tinted by it."
     ps = [float(getattr(r, c)) for c in PROBA_COLUMNS]; conf = max(ps)
     cells = ''.join(f'<td class="p{" top" if p == conf else ""}" style="background:{_tint(predict.GROUP_COLOURS[g], 0.6 * p)}">{p:.2f}</td>'
                     for g, p in zip(GROUPS, ps))
     grade = ROMAN[int(r.pfirrmann) - 1] if pd.notna(r.pfirrmann) and 1 <= int(r.pfirrmann) <= 5 else '–'
     mark = '<span class="lowmark" title="largest group probability below the threshold">low confidence</span>' if conf < low else ''
+    measured = ''.join(f'<span class="ms" title="{_esc(MEASURE_TITLES[c])}">{_esc(t)} {_measure(getattr(r, c, float("nan")))}</span>'
+                       for c, t in GALLERY_MEASURES.items())
     g, cls = _esc(str(r.group)), ' class="low"' if conf < low else ''
-    return (f'<tr data-group="{g}"{cls}><td><b>{_esc(str(r.level))}</b></td>'
+    return (f'<tr data-group="{g}"{cls}><td><b>{_esc(str(r.level))}</b>{measured}</td>'
             f'<td><span class="grp {g}">{g}</span> <span class="pf" title="Pfirrmann grade">{grade}</span>{mark}</td>{cells}</tr>')
 
 def _badges(f: dict) -> str:
@@ -329,7 +344,7 @@ def is_gallery_file(path) -> bool:
     try:
         with open(p, encoding='utf-8', errors='replace') as f: head = f.read(4096)
     except OSError: return False
-    if p.name == 'summary.csv': return head.split('\n', 1)[0].strip().split(',')[:len(SUMMARY_COLUMNS)] == SUMMARY_COLUMNS
+    if p.name == 'summary.csv': return head.split('\n', 1)[0].strip().split(',')[:len(SUMMARY_KEY)] == SUMMARY_KEY
     return f'<meta name="generator" content="{GENERATOR}">' in head
 
 @contextlib.contextmanager

@@ -11,7 +11,7 @@ from scipy import ndimage as ndi
 
 # %% auto #0
 __all__ = ['HEIGHT_POSITIONS', 'NUCLEUS_ALONG', 'NUCLEUS_ACROSS', 'ANNULUS_END', 'CSF_GAP_MM', 'CSF_DEPTH_MM', 'CSF_PERCENTILE',
-           'MEASURE_COLUMNS', 'DiscFrame', 'pixel_extent', 'disc_frame', 'height_at', 'disc_heights',
+           'MEASURES', 'MEASURE_COLUMNS', 'DiscFrame', 'pixel_extent', 'disc_frame', 'height_at', 'disc_heights',
            'nucleus_and_annulus', 'canal_band', 'csf_reference', 'disc_measures']
 
 # %% ../nbs/46_measures.ipynb #c101b3a0
@@ -111,11 +111,19 @@ def csf_reference(image: np.ndarray, frame: DiscFrame, height_mm: float) -> floa
     value = float(np.percentile(image[rows, cols], CSF_PERCENTILE))
     return value if value > float(np.median(image)) else float("nan")
 
-# %% ../nbs/46_measures.ipynb #c541727e
-MEASURE_COLUMNS = [
-    "height_anterior_mm", "height_middle_mm", "height_posterior_mm", "height_index",
-    "nucleus_csf", "nucleus_annulus", "signal_cv", "csf_clipped", "csf_source",
-]  # fmt: skip
+# %% ../nbs/46_measures.ipynb #fc19ae08
+MEASURES = {
+    "height_anterior_mm": "disc height (mm) across its long axis at 20 % of its length from the anterior end",
+    "height_middle_mm": "disc height (mm) at the middle of its length",
+    "height_posterior_mm": "disc height (mm) at 80 % of its length",
+    "height_index": "Farfan's disc height index: (anterior + posterior height) / disc length",
+    "nucleus_csf": "nucleus signal (median) over the CSF signal in the canal behind the disc",
+    "nucleus_annulus": "nucleus signal over annulus signal (medians): near 1 when the two cannot be told apart",
+    "signal_cv": "coefficient of variation of the whole disc's signal",
+    "csf_clipped": "the CSF reference sits at the image's ceiling: the true CSF may be brighter, nucleus_csf an upper bound",
+    "csf_source": "where the CSF reference was read: canal (behind this disc), neighbours (other discs' canal), none",
+}
+MEASURE_COLUMNS = list(MEASURES)
 
 
 def _signal(image: np.ndarray, frame: DiscFrame, csf: float, ceiling: float) -> dict:

@@ -22,15 +22,17 @@ from .unet import UNet2D, seg_class_names
 from .train import active_profile, predict_cls, predict_seg_proba
 from .models import load_model
 from .discs import disc_crops_of, mid_slice, neighbour_slices, predicted_discs, seg_input, windowed
+from .measures import MEASURE_COLUMNS, disc_measures
 from .dicom_seg import write_disc_seg
 
 # %% auto #0
-__all__ = ['PREDICT_DEFAULTS', 'GRADE_COLUMNS', 'GROUP_COLOURS', 'FILL_ALPHA', 'NAME_ALPHA', 'TITLE_BAND_PX', 'CASE_FILES',
-           'predict_params', 'Predictor', 'default_model_dir', 'load_predictor', 'Scan', 'read_scan',
-           'input_slice_index', 'sagittal_slice_index', 'input_slices', 'slice_candidates', 'mid_classes', 'auto_slice',
-           'Prediction', 'predict_scan', 'slice_image', 'slice_geometry', 'overlay_image', 'save_overlay',
-           'case_report', 'is_predict_case', 'clean_stale_temporaries', 'check_case_target', 'write_case',
-           'InternalError', 'check_out', 'predict_paths', 'shard_paths', 'predict_overlapped', 'cmd_predict']
+__all__ = ['PREDICT_DEFAULTS', 'GRADE_COLUMNS', 'PREDICT_COLUMNS', 'MEASURE_DECIMALS', 'GROUP_COLOURS', 'FILL_ALPHA',
+           'NAME_ALPHA', 'TITLE_BAND_PX', 'CASE_FILES', 'predict_params', 'Predictor', 'default_model_dir',
+           'load_predictor', 'Scan', 'read_scan', 'input_slice_index', 'sagittal_slice_index', 'input_slices',
+           'slice_candidates', 'mid_classes', 'auto_slice', 'Prediction', 'predict_scan', 'slice_image',
+           'slice_geometry', 'overlay_image', 'save_overlay', 'case_report', 'is_predict_case',
+           'clean_stale_temporaries', 'check_case_target', 'write_case', 'InternalError', 'check_out', 'predict_paths',
+           'shard_paths', 'predict_overlapped', 'cmd_predict']
 
 # %% ../nbs/65_predict.ipynb #c63c78b0
 PREDICT_DEFAULTS = dict(slice='image', max_slices=15, batch=16, overlay_width_px=640, threads=0)
@@ -173,13 +175,15 @@ class Prediction:
     labels: np.ndarray          # (rows, cols) uint8 disc label map, k = IVD label k
     image: np.ndarray           # (rows, cols) the chosen slice as the U-Net saw it (windowed to [0, 1])
     info: list                  # geometry of each disc (discs.discs_on_slice)
-    grades: pd.DataFrame        # GRADE_COLUMNS
+    grades: pd.DataFrame        # PREDICT_COLUMNS
     searched: list = field(default_factory=list)    # auto: [{slice_index, disc_area_mm2, ...}] of the slices segmented
     warnings: list = field(default_factory=list)    # what a reader should check (a missing level, an edge slice, a gap)
     timings: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)       # facts of the input that need no action (no orientation recorded)
 
 GRADE_COLUMNS = ['case', 'ivd_label', 'level', 'group', 'p_mild', 'p_moderate', 'p_serious', 'pfirrmann']
+PREDICT_COLUMNS = GRADE_COLUMNS + MEASURE_COLUMNS   # grades.csv: the contract's columns, then each disc's measures
+MEASURE_DECIMALS = 3                                # the measures as written (mm and ratios: 0.001 is far below a pixel)
 
 # %% ../nbs/65_predict.ipynb #213ff1eb
 def _choose_slice(predictor: Predictor, scan: Scan, win: np.ndarray, how, params: dict) -> tuple[int, str, list, list, np.ndarray | None]:
@@ -236,6 +240,8 @@ def predict_scan(predictor: Predictor, scan: Scan, slice='image', params: dict |
                                group=[GROUPS[i] for i in pg.argmax(1)], p_mild=pg[:, 0].round(4), p_moderate=pg[:, 1].round(4),
                                p_serious=pg[:, 2].round(4)), columns=GRADE_COLUMNS[:-1])
     grades['pfirrmann'] = pd.array(pk.argmax(1) + 1 if predictor.grades_predicted else [None] * len(ivd), dtype='Int64')
+    measures = disc_measures(scan.image[k], labels, scan.spacing[:2]).round(MEASURE_DECIMALS)   # raw signal, not windowed
+    grades = grades.merge(measures, on='ivd_label', how='left')
     t2 = time.perf_counter()
     lumbar = [l for l in ivd if l in LUMBAR_LABELS]
     if len(lumbar) < len(LUMBAR_LABELS):
@@ -247,7 +253,7 @@ def predict_scan(predictor: Predictor, scan: Scan, slice='image', params: dict |
                      "anterior→posterior (a flipped image would be numbered wrongly)")
     if scan.slices == 1 and int(cp.get('classifier', {}).get('in_channels', 2)) == 4:
         warns.append("the grader reads neighbouring slices; this input has one slice, which stands in for them")
-    return Prediction(k, si, choice, labels.astype(np.uint8), seen, info, grades[GRADE_COLUMNS], searched, warns,
+    return Prediction(k, si, choice, labels.astype(np.uint8), seen, info, grades[PREDICT_COLUMNS], searched, warns,
                       dict(segment_s=round(t1 - t0, 4), grade_s=round(t2 - t1, 4)), notes)
 
 # %% ../nbs/65_predict.ipynb #725f70d5

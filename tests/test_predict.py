@@ -19,6 +19,7 @@ import SimpleITK as sitk
 import pytest
 from filelock import FileLock
 from conftest import cli, ROOT
+from ldd_study.measures import MEASURE_COLUMNS
 
 GRADE_COLUMNS = ['case', 'ivd_label', 'level', 'group', 'p_mild', 'p_moderate', 'p_serious', 'pfirrmann']
 CASE_FILES = ['discs.mha', 'grades.csv', 'overlay.png', 'report.json']
@@ -153,7 +154,8 @@ def test_good_cases_follow_the_contract(run):
         d = run['out']/case
         assert sorted(p.name for p in d.iterdir()) == sorted(CASE_FILES + (['discs.seg.dcm'] if case == 'series' else []))
         g = pd.read_csv(d/'grades.csv')
-        assert list(g.columns) == GRADE_COLUMNS
+        assert list(g.columns) == GRADE_COLUMNS + MEASURE_COLUMNS                 # the contract's columns, then the measures
+        assert (g.height_middle_mm > 0).all() and g.csf_source.isin(['canal', 'neighbours']).all(), (case, g)
         assert len(g) >= 3 and (g.case == case).all(), (case, g)
         assert g.group.isin(['mild', 'moderate', 'serious']).all() and g.pfirrmann.between(1, 5).all()
         assert np.allclose(g[['p_mild', 'p_moderate', 'p_serious']].sum(axis=1), 1, atol=1e-3)
@@ -174,7 +176,8 @@ def test_the_gallery_shows_every_case(run):
     assert list(s.columns) == SUMMARY_COLUMNS and sorted(s.case.unique()) == sorted(GOOD)
     for case in GOOD:
         g = pd.read_csv(run['out']/case/'grades.csv')
-        pd.testing.assert_frame_equal(s[s.case == case][GRADE_COLUMNS].reset_index(drop=True), g, check_dtype=False)
+        columns = GRADE_COLUMNS + MEASURE_COLUMNS                                  # the summary holds grades.csv's columns
+        pd.testing.assert_frame_equal(s[s.case == case][columns].reset_index(drop=True), g, check_dtype=False)
         assert (s[s.case == case].slice_index == _report(run, case)['slice_index']).all()
     assert s.confidence.between(1 / 3, 1).all()
     page = (run['out']/'index.html').read_text(encoding='utf-8')
