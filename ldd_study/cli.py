@@ -19,14 +19,30 @@ def slice_discs(case, params: dict | None = None) -> tuple[int, dict[int, int], 
     _, info = discs_on_slice(case.mask[k], case.spacing, params or {}, None if case.levels is None else case.levels[k])
     return k, {int(d['ivd_label']): int(d['area_px']) for d in info}, sorted({d['warning'] for d in info if d.get('warning')})
 
-def inspect_cohort(root, source: str = 'sample', params: dict | None = None, progress: bool = True) -> dict:
-    "Counts of what the cohort under `root` holds; every graded disc is matched or in `unmatched` with its reason."
-    source = cohort_source(root, source)                          # 'auto': lsma where root holds boxes.csv, else sample
+UNET_AT_RUN_TIME = "no mask: the U-Net finds this disc at run time (inspect --model DIR finds it now)"
+
+def unet_discs(case, predictor) -> tuple[int, dict[int, int], list[str]]:
+    "Chosen slice of a `case` without a mask, the discs `predictor`'s U-Net finds there as {IVD label: pixel count}, and warnings."
+    from ldd_study.discs import mid_slice, predicted_discs, seg_input, windowed
+    sp = predictor.seg_params
+    win = windowed(case.image, sp)
+    k = 0 if len(win) == 1 else int(mid_slice(case, sp, windowed=win))
+    x, tf = seg_input(win, k, predictor.image_size)
+    _, info = predicted_discs(predictor.unet, x, tf, case.spacing, sp)
+    return k, {int(d['ivd_label']): int(d['area_px']) for d in info}, sorted({d['warning'] for d in info if d.get('warning')})
+
+def inspect_cohort(root, source: str = 'sample', params: dict | None = None, progress: bool = True, model=None) -> dict:
+    """Counts of what the cohort under `root` holds; every graded disc is matched or in `unmatched` with its reason.
+    A case without a mask has its discs found by the U-Net of `model` (a models folder) when one is given."""
+    source = cohort_source(root, source)                          # 'auto': lsma (boxes.csv), spider2d (no masks/) or sample
     if source == 'lsma': return inspect_boxes(root, params)       # disc boxes (LSMA): see below
     from ldd_study.discs import missing_disc                      # lazy, as in slice_discs: torch only when needed
     c = read_cohort(root, source)
+    if model is not None:
+        from ldd_study.predict import load_predictor
+        predictor = load_predictor(model)
     out = dict(root=str(root), source=source, patients=len(c.patients), series=len(c.table), slices=0,
-               graded_discs=len(c.grades), matched_discs=0, grade_counts={}, matched_grade_counts={},
+               graded_discs=len(c.grades), matched_discs=0, unet_discs=0, grade_counts={}, matched_grade_counts={},
                group_counts={}, cases=[], unmatched=[], problems=[str(p) for p in c.problems])
     graded = {(str(p), int(l)): int(g) for p, l, g in zip(c.grades.patient, c.grades.ivd_label, c.grades.pfirrmann)}
     n_series = Counter([x['patient'] for x in c.left_out] + list(c.table.patient))    # series per patient, refused ones too
@@ -38,8 +54,13 @@ def inspect_cohort(root, source: str = 'sample', params: dict | None = None, pro
     for _, row in tqdm(list(c.table.iterrows()), desc='inspect', disable=not progress, leave=False):
         try:
             case = load_case(row)
-            if case.mask is None: raise DataError(row['mask'], "no mask: discs cannot be found")
-            k, discs, warns = slice_discs(case, params)
+            if case.mask is None and model is None:           # a slice without a mask: its discs are the U-Net's, at run time
+                miss(row.patient, row.series, row.grades, UNET_AT_RUN_TIME); out['unet_discs'] += len(row.grades)
+                out['cases'].append(dict(patient=row.patient, series=row.series, slices=int(case.image.shape[0]), slice_index=None,
+                                         discs_found=None, graded=len(row.grades), matched=0, warnings=[]))
+                out['slices'] += case.image.shape[0]
+                continue
+            k, discs, warns = slice_discs(case, params) if case.mask is not None else unet_discs(case, predictor)
         except DataError as e:
             out['problems'].append(str(e)); miss(row.patient, row.series, row.grades, f"case left out: {e.problem}")
             continue
@@ -65,18 +86,20 @@ def grade_counts(grades, matched: Counter) -> dict:
                 group_counts={GROUPS[i]: int(sum(n for g, n in every.items() if pfirrmann_group(g) == i)) for i in range(3)})
 
 # %% auto #0
-__all__ = ['NO_IMAGE', 'slice_discs', 'inspect_cohort', 'grade_counts', 'format_inspect', 'cmd_inspect', 'main',
-           'add_predict_parser', 'inspect_boxes']
+__all__ = ['UNET_AT_RUN_TIME', 'NO_IMAGE', 'slice_discs', 'unet_discs', 'inspect_cohort', 'grade_counts', 'format_inspect',
+           'cmd_inspect', 'main', 'add_predict_parser', 'inspect_boxes']
 
 # %% ../nbs/70_cli.ipynb #ca098231
 def format_inspect(rep: dict) -> str:
     "Human-readable summary of `inspect_cohort`'s result."
     L = [f"cohort {rep['root']} ({rep['source']})",
          f"  patients {rep['patients']}, series {rep['series']}, slices {rep['slices']}",
-         f"  graded discs {rep['graded_discs']}, matched to a disc on the chosen slice {rep['matched_discs']}",
+         f"  graded discs {rep['graded_discs']}, matched to a disc on the chosen slice {rep['matched_discs']}"
+         + (f", found by the U-Net at run time {rep['unet_discs']} (no masks; --model DIR finds them now)" if rep.get('unet_discs') else ''),
          "  Pfirrmann grades " + ", ".join(f"{'I II III IV V'.split()[g-1]}: {n}" for g, n in rep['grade_counts'].items()),
          "  groups " + ", ".join(f"{k} {v}" for k, v in rep['group_counts'].items()), "", "  series: chosen slice, discs found, graded, matched"]
-    L += [f"    {c['series']:<24} slice {c['slice_index']:>3} of {c['slices']:<3} discs {c['discs_found']:<2} graded {c['graded']:<2} matched {c['matched']}"
+    shown = lambda v: '–' if v is None else v                 # a slice without a mask, no model: not searched yet
+    L += [f"    {c['series']:<24} slice {shown(c['slice_index']):>3} of {c['slices']:<3} discs {shown(c['discs_found']):<2} graded {c['graded']:<2} matched {c['matched']}"
           + (f"  ! {'; '.join(c['warnings'])}" if c['warnings'] else '') for c in rep['cases']]
     if rep['unmatched']:
         L += ["", f"  left out ({len(rep['unmatched'])}):"] + [f"    patient {u['patient']} {level_name(u['ivd_label'])}: {u['reason']}" for u in rep['unmatched']]
@@ -89,7 +112,7 @@ def _params_or_none():
     except FileNotFoundError: return None
 
 def cmd_inspect(a) -> int:
-    rep = inspect_cohort(a.root, a.source, _params_or_none(), progress=not a.json)
+    rep = inspect_cohort(a.root, a.source, _params_or_none(), progress=not a.json, model=a.model)
     print(json.dumps(rep, indent=1) if a.json else format_inspect(rep))
     return 1 if rep['problems'] else 0
 
@@ -104,9 +127,10 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog='ldd-study', description='Lumbar disc degeneration study: inspect cohorts, grade new scans.')
     sub = p.add_subparsers(dest='cmd', required=True)
     pi = sub.add_parser('inspect', help='what a cohort holds: patients, series, slices, discs found and matched to grades')
-    pi.add_argument('root'); pi.add_argument('--source', default='auto', choices=['auto', 'lsma', 'spider', 'sample', 'folder', 'images2d', 'phantom'],
-                                    help='layout of ROOT; auto: lsma where ROOT holds boxes.csv, else sample')
+    pi.add_argument('root'); pi.add_argument('--source', default='auto', choices=['auto', 'lsma', 'spider', 'sample', 'spider2d', 'folder', 'images2d', 'phantom'],
+                                    help='layout of ROOT; auto: lsma where ROOT holds boxes.csv, spider2d where it holds radiological_gradings.csv and no masks/, else sample')
     pi.add_argument('--json', action='store_true', help='print one JSON object')
+    pi.add_argument('--model', metavar='DIR', help='a cohort without masks (spider2d): find its discs now with the U-Net in DIR')
     pi.set_defaults(fn=cmd_inspect)
     ps = sub.add_parser('stage', help='run pipeline stages by name (what dvc.yaml calls)')
     ps.add_argument('names', nargs='*', help='stages in order; all when none is named')

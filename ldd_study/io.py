@@ -18,9 +18,9 @@ __all__ = ['IMAGE_SUFFIXES', 'LUMA', 'SEMANTIC', 'PIXEL_SPACING_MM', 'MAX_SLICE_
            'FINDING_BOX_LABELS', 'BOX_DEFAULTS', 'SOURCE_COHORT', 'case_name', 'dicom_series_files', 'to_grey',
            'read_image', 'orientation_recorded', 'slice_plane', 'sagittal_array', 'mask_kind', 'semantic_mask',
            'disc_levels', 'read_grades', 'Cohort', 'check_grid', 'read_cohort', 'ReadWarning', 'check_spacing',
-           'dicom_slice_gaps', 'Case', 'read_sagittal', 'load_image', 'load_case', 'read_boxes', 'disc_boxes',
-           'disc_pitch_px', 'l5s1_signs', 'check_levels', 'cohort_source', 'cohort_name', 'read_lsma_cohort',
-           'load_lsma_case', 'box_level_map', 'lsma_subset']
+           'spacing_recorded', 'check_slice_header', 'dicom_slice_gaps', 'Case', 'read_sagittal', 'load_image',
+           'load_case', 'read_boxes', 'disc_boxes', 'disc_pitch_px', 'l5s1_signs', 'check_levels', 'cohort_source',
+           'cohort_name', 'read_lsma_cohort', 'load_lsma_case', 'box_level_map', 'lsma_subset']
 
 # %% ../nbs/10_io.ipynb #7b540674
 IMAGE_SUFFIXES = ('.mha', '.mhd', '.nii.gz', '.nii', '.nrrd', '.seg.nrrd', '.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.dcm')
@@ -259,11 +259,13 @@ def _layout(root: Path, source: str):
         pairs = [(pat, img, _mask_for(masks, case_name(img), ('.seg.nrrd', '.nrrd', '.nii.gz', '.nii', '.mha')))
                  for pat, img in _series_folders(images)]
         return pairs, root/'grades.csv'
+    if source == 'spider2d':                         # one 2D slice per patient, SPIDER's gradings, no masks: the U-Net finds the discs
+        return [(case_name(p).split('_')[0], p, None) for p in _files(images, _2D_SUFFIXES)], root/'radiological_gradings.csv'
     if source == 'images2d':
         pairs = [(case_name(p).split('_')[0], p, _mask_for(masks, case_name(p), ('.png', '.tif', '.tiff', '.bmp', '.mha', '.nii.gz', '.nrrd')))
                  for p in _files(images, _2D_SUFFIXES)]
         return pairs, root/'grades.csv'
-    raise ValueError(f"unknown data source {source!r}: use spider, sample, phantom, folder or images2d")
+    raise ValueError(f"unknown data source {source!r}: use spider, sample, spider2d, phantom, folder or images2d")
 
 def read_cohort(root, source: str = 'sample', series: str | None = None, params: dict | None = None) -> Cohort:
     "The cohort under `root` in layout `source` ('auto': found by `cohort_source`); `series` keeps only series whose name matches that regex (e.g. 't2')."
@@ -279,11 +281,11 @@ def read_cohort(root, source: str = 'sample', series: str | None = None, params:
     rows, left_out, imaged = [], [], {pat for pat, _, _ in pairs}
     for pat, img, msk in pairs:
         try:
-            size, spacing = check_grid(img, msk)
+            size, spacing = check_grid(img, msk) if msk is not None else check_slice_header(img)
         except DataError as e:
-            problems.append(e); left_out.append(dict(patient=pat, series=case_name(img), image=str(img), mask=str(msk), problem=e.problem))
+            problems.append(e); left_out.append(dict(patient=pat, series=case_name(img), image=str(img), mask=str(msk or ''), problem=e.problem))
             continue
-        rows.append(dict(patient=pat, series=case_name(img), image=str(img), mask=str(msk), size=size,
+        rows.append(dict(patient=pat, series=case_name(img), image=str(img), mask=str(msk or ''), size=size,
                          spacing=tuple(float(s) for s in spacing), grades=by_patient.get(pat, {})))
     for pat in sorted(set(by_patient) - imaged, key=_natural):     # graded, but no image to grade: said, never dropped quietly
         n = len(by_patient[pat])
@@ -310,6 +312,28 @@ def check_spacing(path, spacing, dim: int = 3) -> list[str]:
     if dim < 3 or len(spacing) < 3 or float(spacing[2]) <= MAX_SLICE_SPACING_MM: return []
     return [f"slice spacing {_mm(spacing[2])} mm is over {MAX_SLICE_SPACING_MM:g} mm: the graded slice may miss the "
             f"spine's midline and its neighbouring slices lie far from it, so grades are less reliable"]
+
+# %% ../nbs/10_io.ipynb #58020d8a
+_STATES_SPACING = {'.mha': (b'ElementSpacing', b'ElementSize'), '.mhd': (b'ElementSpacing', b'ElementSize'),
+                   '.nrrd': (b'spacings:', b'space directions:'), '.seg.nrrd': (b'spacings:', b'space directions:')}
+
+def spacing_recorded(path) -> bool:
+    "Whether the header of the image file `path` states its pixel spacing (NIfTI and DICOM always do; PNG, JPEG, TIFF, BMP never)."
+    p = Path(path); s = _suffix(p)
+    if p.is_dir() or s in ('.nii', '.nii.gz', '.dcm'): return True
+    if s not in _STATES_SPACING: return False
+    with open(p, 'rb') as f: head = f.read(65536)
+    head = head.split(b'ElementDataFile')[0] if s in ('.mha', '.mhd') else head.split(b'\n\n')[0]
+    return any(line.strip().startswith(key) for line in head.splitlines() for key in _STATES_SPACING[s])
+
+def check_slice_header(path) -> tuple[tuple, tuple]:
+    "Size and spacing of the 2D slice `path`, from its header; a `DataError` naming it when it is not 2D or its spacing is missing or implausible."
+    size, spacing = _grid(path)
+    if len([n for n in size if n > 1]) != 2: raise DataError(path, f"size {tuple(size)}: one 2D sagittal slice is expected")
+    if not spacing_recorded(path):
+        raise DataError(path, "no pixel spacing recorded in its header: disc sizes in mm cannot be known; add it to the file")
+    check_spacing(path, (spacing[1], spacing[0]), dim=2)
+    return tuple(n for n in size if n > 1), tuple(spacing)
 
 # %% ../nbs/10_io.ipynb #698b12f4
 GAP_TOLERANCE = 0.10   # a step between neighbouring DICOM slices this far (relative) from the median step is reported
@@ -486,11 +510,14 @@ def check_levels(discs: list[dict], findings: list[dict], shape, labels=(1, 2, 3
 
 # %% ../nbs/10_io.ipynb #lsma0010
 def cohort_source(root, source: str = 'auto') -> str:
-    "`source` itself, or for 'auto' the layout found under `root`: 'lsma' where it holds boxes.csv, else 'sample'."
+    """`source` itself, or for 'auto' the layout found under `root`: 'lsma' where it holds boxes.csv, 'spider2d' where it holds
+    SPIDER's gradings and no masks folder, else 'sample'."""
     if source != 'auto': return source
-    return 'lsma' if (Path(root)/'boxes.csv').exists() else 'sample'
+    root = Path(root)
+    if (root/'boxes.csv').exists(): return 'lsma'
+    return 'spider2d' if (root/'radiological_gradings.csv').exists() and not (root/'masks').exists() else 'sample'
 
-SOURCE_COHORT = {'sample': 'SPIDER', 'spider': 'SPIDER', 'lsma': 'LSMA'}   # the name each real layout is reported under
+SOURCE_COHORT = {'sample': 'SPIDER', 'spider': 'SPIDER', 'lsma': 'LSMA', 'spider2d': 'SPIDER TSE'}   # the name each real layout is reported under
 
 def cohort_name(source: str, root) -> str:
     "The name a cohort is reported under: SPIDER or LSMA for their layouts, else its folder's name (`phantom`)."

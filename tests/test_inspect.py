@@ -81,3 +81,17 @@ def test_inspect_lsma_text():
     rc, out, _ = cli('inspect', _lsma_root(), '--source', 'lsma')
     assert rc == 0
     assert '(lsma)' in out and 'graded discs 1200' in out and 'left out (' in out
+
+
+def test_inspect_spider_t2tse_accounts_for_every_graded_disc():
+    "No --source: SPIDER's gradings and no masks/ read as spider2d; with no model every graded disc awaits the U-Net, said."
+    import os
+    from pathlib import Path
+    root = Path(os.environ.get('LDD_TSE_ROOT', Path(__file__).resolve().parents[2]/'shared'/'data'/'spider_t2tse'))
+    assert (root/'radiological_gradings.csv').exists(), f"the SPIDER T2 TSE cohort is needed for this test: not found at {root}"
+    rc, out, err = cli('inspect', root, '--json')
+    assert rc == 0, err
+    rep = json.loads(out)
+    assert (rep['source'], rep['patients'], rep['series'], rep['graded_discs']) == ('spider2d', 144, 144, 977)
+    assert rep['unet_discs'] == 977 and rep['matched_discs'] == 0 and rep['problems'] == []
+    assert len(rep['unmatched']) == 977 and all(u['reason'].startswith('no mask: the U-Net finds') for u in rep['unmatched'])

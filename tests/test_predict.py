@@ -316,3 +316,23 @@ def test_shards_with_workers_grade_each_input_once(run, tmp_path):
         assert (out/case/'grades.csv').read_bytes() == (run['out']/case/'grades.csv').read_bytes(), case
     rc, _, err = cli('predict', *inputs, '--out', out, '--shard', '3/2')
     assert rc == 2 and 'expected i/n' in err
+
+
+def test_inspect_finds_the_discs_of_slices_without_masks(run, tmp_path):
+    "A spider2d cohort of three phantom mid slices: `inspect --model` finds their discs with the U-Net and matches the grades."
+    import shutil
+    phantom = run['root']/'work'/'data'/'phantom'
+    for pid in (1, 2, 3):
+        vol = sitk.ReadImage(str(phantom/'images'/f'{pid}_t2_phantom.mha'))
+        mid = sitk.GetImageFromArray(sitk.GetArrayFromImage(vol)[2]); mid.SetSpacing((SPACING[1], SPACING[0]))
+        (tmp_path/'tse'/'images').mkdir(parents=True, exist_ok=True); sitk.WriteImage(mid, str(tmp_path/'tse'/'images'/f'{pid}_t2.mha'))
+    g = pd.read_csv(phantom/'radiological_gradings.csv')
+    g[g.Patient.isin([1, 2, 3])].to_csv(tmp_path/'tse'/'radiological_gradings.csv', index=False)
+    rc, out, err = cli('inspect', tmp_path/'tse', '--model', run['root']/'work'/'models', '--json')
+    assert rc == 0, err
+    rep = json.loads(out)
+    assert (rep['source'], rep['graded_discs'], rep['unet_discs']) == ('spider2d', 15, 0)
+    assert rep['matched_discs'] == 15, rep['unmatched']                  # the smoke U-Net finds all 7 phantom discs (module docstring)
+    assert [c['discs_found'] for c in rep['cases']] == [7, 7, 7]
+    rc, _, err = cli('inspect', tmp_path/'tse', '--model', tmp_path/'nowhere')
+    assert rc == 2 and 'model not found' in err and err.count('\n') == 1, err
