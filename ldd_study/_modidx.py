@@ -193,6 +193,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'ldd_study.metrics.reliability_curve': ('metrics.html#reliability_curve', 'ldd_study/metrics.py'),
                                    'ldd_study.metrics.weighted_auc': ('metrics.html#weighted_auc', 'ldd_study/metrics.py')},
             'ldd_study.models': { 'ldd_study.models.load_model': ('models.html#load_model', 'ldd_study/models.py'),
+                                  'ldd_study.models.load_model_trusted': ('models.html#load_model_trusted', 'ldd_study/models.py'),
                                   'ldd_study.models.save_model': ('models.html#save_model', 'ldd_study/models.py')},
             'ldd_study.phantom': { 'ldd_study.phantom._bbox': ('phantom.html#_bbox', 'ldd_study/phantom.py'),
                                    'ldd_study.phantom._block_dist': ('phantom.html#_block_dist', 'ldd_study/phantom.py'),

@@ -336,3 +336,20 @@ def test_inspect_finds_the_discs_of_slices_without_masks(run, tmp_path):
     assert [c['discs_found'] for c in rep['cases']] == [7, 7, 7]
     rc, _, err = cli('inspect', tmp_path/'tse', '--model', tmp_path/'nowhere')
     assert rc == 2 and 'model not found' in err and err.count('\n') == 1, err
+
+
+def test_a_model_file_cannot_run_code(run, tmp_path):
+    "Issue 24's case 7: a crafted grader.pt names a function to call when unpickled; predict refuses it, runs nothing, exit 2."
+    import shutil, torch
+    evil = tmp_path/'evil'; shutil.copytree(run['root']/'work'/'models', evil)
+    marker = tmp_path/'pwned.txt'
+
+    class Payload:
+        def __reduce__(self): return (Path.write_text, (marker, 'code ran'))
+    torch.save(dict(kind='grader', state_dict={}, params={}, payload=Payload()), evil/'grader.pt')
+    rc, _, err = cli('predict', run['root']/'inputs'/'plain.mha', '--out', tmp_path/'out', '--model', evil)
+    assert rc == 2 and 'grader.pt: refused: loading it would run Python code' in err and err.count('\n') == 1, err
+    assert not marker.exists()
+    torch.save(dict(state_dict={}), evil/'grader.pt')                 # a file of another shape (issue 24's case 13): exit 2 too
+    rc, _, err = cli('predict', run['root']/'inputs'/'plain.mha', '--out', tmp_path/'out', '--model', evil)
+    assert rc == 2 and 'grader.pt: not a model saved by ldd-study' in err, err
