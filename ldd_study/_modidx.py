@@ -264,6 +264,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'ldd_study.predict.predict_params': ('predict.html#predict_params', 'ldd_study/predict.py'),
                                    'ldd_study.predict.predict_paths': ('predict.html#predict_paths', 'ldd_study/predict.py'),
                                    'ldd_study.predict.predict_scan': ('predict.html#predict_scan', 'ldd_study/predict.py'),
+                                   'ldd_study.predict.process_owner': ('predict.html#process_owner', 'ldd_study/predict.py'),
                                    'ldd_study.predict.read_scan': ('predict.html#read_scan', 'ldd_study/predict.py'),
                                    'ldd_study.predict.sagittal_slice_index': ('predict.html#sagittal_slice_index', 'ldd_study/predict.py'),
                                    'ldd_study.predict.save_overlay': ('predict.html#save_overlay', 'ldd_study/predict.py'),

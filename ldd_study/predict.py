@@ -4,7 +4,7 @@
 
 # %% ../nbs/65_predict.ipynb #f2005183
 from __future__ import annotations
-import functools, hashlib, json, os, re, sys, tempfile, time
+import functools, hashlib, json, os, re, socket, sys, tempfile, time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -30,7 +30,7 @@ __all__ = ['PREDICT_DEFAULTS', 'GRADE_COLUMNS', 'PREDICT_COLUMNS', 'MEASURE_DECI
            'NAME_ALPHA', 'TITLE_BAND_PX', 'CASE_FILES', 'predict_params', 'Predictor', 'default_model_dir',
            'load_predictor', 'Scan', 'read_scan', 'input_slice_index', 'sagittal_slice_index', 'input_slices',
            'slice_candidates', 'mid_classes', 'auto_slice', 'Prediction', 'predict_scan', 'slice_image',
-           'slice_geometry', 'overlay_image', 'save_overlay', 'case_report', 'is_predict_case',
+           'slice_geometry', 'overlay_image', 'save_overlay', 'case_report', 'process_owner', 'is_predict_case',
            'clean_stale_temporaries', 'check_case_target', 'write_case', 'InternalError', 'check_out', 'predict_paths',
            'shard_paths', 'predict_overlapped', 'cmd_predict']
 
@@ -351,13 +351,23 @@ def case_report(scan: Scan, pred: Prediction, predictor: Predictor) -> dict:
 
 # %% ../nbs/65_predict.ipynb #8316a849
 CASE_FILES = ('discs.mha', 'grades.csv', 'overlay.png', 'report.json', 'discs.seg.dcm')   # the last: DICOM series inputs only
-_TMP = re.compile(r'^\.(?P<case>.+)\.ldd-predict\.(?P<pid>\d+)\.[^.]+$')
+_TMP = re.compile(r'^\.(?P<case>.+)\.ldd-predict\.(?P<owner>[0-9a-f]{8})\.(?P<pid>\d+)\.[^.]+$')
+
+@functools.cache
+def process_owner() -> str:
+    """Who a process id belongs to: 8 hex digits of this machine's boot and this process's PID namespace. Two runs on one
+    shared disk (two machines, or two containers of one) never read each other's process ids as their own."""
+    parts = [socket.gethostname()]
+    for f in ('/proc/sys/kernel/random/boot_id', '/proc/self/ns/pid'):
+        try: parts.append(os.readlink(f) if f.endswith('/pid') else Path(f).read_text().strip())
+        except OSError: pass                                  # not Linux: the host name alone
+    return hashlib.sha1('|'.join(parts).encode()).hexdigest()[:8]
 
 def is_predict_case(folder) -> bool:
-    "Whether `folder` is a case folder that predict wrote: only its four files, with a report.json naming the case."
+    "Whether `folder` is a case folder that predict wrote: its files (and any hidden ones: .DS_Store), a report.json naming the case."
     folder = Path(folder)
     if folder.is_symlink() or not folder.is_dir(): return False
-    names = {p.name for p in folder.iterdir()}
+    names = {p.name for p in folder.iterdir() if not (p.name.startswith('.') and p.is_file() and not p.is_symlink())}
     if not names <= set(CASE_FILES) or 'report.json' not in names: return False
     try: rep = json.loads((folder/'report.json').read_text(encoding='utf-8'))
     except (OSError, ValueError): return False
@@ -377,17 +387,19 @@ def _remove_own_files(folder: Path):
     except OSError: pass                                     # something else is in it: leave it
 
 def clean_stale_temporaries(out) -> list[str]:
-    "Remove the temporary case folders of predict runs in `out` whose process has ended; their names."
-    gone = []
+    """Remove the temporary case folders in `out` of predict runs of this machine and PID namespace whose process has ended;
+    their names. Another machine's (or container's) are left alone, and so is a finished case folder of such a name."""
+    gone, owner = [], process_owner()
     for p in Path(out).iterdir():
         m = _TMP.match(p.name)
-        if m and p.is_dir() and not p.is_symlink() and not _pid_alive(int(m['pid'])):
+        if (m and m['owner'] == owner and p.is_dir() and not p.is_symlink() and not _pid_alive(int(m['pid']))
+                and not is_predict_case(p)):
             _remove_own_files(p); gone.append(p.name)
     return gone
 
 def _temp_case_dir(out: Path, case: str) -> Path:
     "A new hidden folder in `out` for writing `case`, named with this process id, with the usual mode."
-    tmp = Path(tempfile.mkdtemp(dir=out, prefix=f".{case}.ldd-predict.{os.getpid()}."))
+    tmp = Path(tempfile.mkdtemp(dir=out, prefix=f".{case}.ldd-predict.{process_owner()}.{os.getpid()}."))
     um = os.umask(0); os.umask(um); os.chmod(tmp, 0o777 & ~um)            # mkdtemp makes 0700
     return tmp
 
@@ -403,7 +415,7 @@ def _replace_dir(tmp: Path, final: Path):
     old = None
     check_case_target(final.parent, final.name)
     if final.exists():
-        old = final.with_name(f".{final.name}.ldd-predict.{os.getpid()}.old{time.monotonic_ns()}")
+        old = final.with_name(f".{final.name}.ldd-predict.{process_owner()}.{os.getpid()}.old{time.monotonic_ns()}")
         os.replace(final, old)
     os.replace(tmp, final)
     if old is not None: _remove_own_files(old)

@@ -353,3 +353,17 @@ def test_a_model_file_cannot_run_code(run, tmp_path):
     torch.save(dict(state_dict={}), evil/'grader.pt')                 # a file of another shape (issue 24's case 13): exit 2 too
     rc, _, err = cli('predict', run['root']/'inputs'/'plain.mha', '--out', tmp_path/'out', '--model', evil)
     assert rc == 2 and 'grader.pt: not a model saved by ldd-study' in err, err
+
+
+def test_a_hidden_file_in_a_case_folder_keeps_the_case(run, tmp_path):
+    "Issue 24's case 2: a .DS_Store in a case folder neither drops the case from the gallery nor blocks grading it again."
+    import shutil
+    out, models = tmp_path/'out', run['root']/'work'/'models'
+    shutil.copytree(run['out'], out); (out/'plain'/'.DS_Store').write_bytes(b'\0\0')
+    shutil.copy(run['root']/'inputs'/'plain.mha', tmp_path/'later.mha')
+    rc, _, err = cli('predict', tmp_path/'later.mha', '--out', out, '--model', models, '--threads', '1')
+    assert rc == 0, err
+    assert sorted(pd.read_csv(out/'summary.csv').case.unique()) == sorted(GOOD + ['later'])
+    rc, _, err = cli('predict', run['root']/'inputs'/'plain.mha', '--out', out, '--model', models, '--threads', '1')
+    assert rc == 0, err                                                  # graded again: the case folder is predict's own
+    assert (out/'plain'/'grades.csv').read_bytes() == (run['out']/'plain'/'grades.csv').read_bytes()
