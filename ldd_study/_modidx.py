@@ -60,6 +60,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'ldd_study.core.project_root': ('core.html#project_root', 'ldd_study/core.py'),
                                 'ldd_study.core.sample_root': ('core.html#sample_root', 'ldd_study/core.py'),
                                 'ldd_study.core.shared_data': ('core.html#shared_data', 'ldd_study/core.py'),
+                                'ldd_study.core.spreadsheet_safe': ('core.html#spreadsheet_safe', 'ldd_study/core.py'),
                                 'ldd_study.core.write_csv': ('core.html#write_csv', 'ldd_study/core.py'),
                                 'ldd_study.core.write_json': ('core.html#write_json', 'ldd_study/core.py')},
             'ldd_study.dicom_seg': { 'ldd_study.dicom_seg.algorithm': ('dicom_seg.html#algorithm', 'ldd_study/dicom_seg.py'),

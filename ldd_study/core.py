@@ -27,9 +27,9 @@ def level_label(name: str) -> int:
 
 # %% auto #0
 __all__ = ['SPINE', 'LUMBAR_LABELS', 'GROUPS', 'GRADES', 'EXIT_GRADED', 'EXIT_REFUSED', 'EXIT_USAGE', 'EXIT_INTERNAL',
-           'EXIT_PIPE', 'level_name', 'level_label', 'pfirrmann_group', 'group_name', 'DataError', 'internal_error',
-           'atomic_write', 'write_json', 'write_csv', 'path_within', 'project_root', 'load_params', 'params_section',
-           'shared_data', 'sample_root', 'lsma_root']
+           'EXIT_PIPE', 'FORMULA_STARTS', 'level_name', 'level_label', 'pfirrmann_group', 'group_name', 'DataError',
+           'internal_error', 'atomic_write', 'write_json', 'write_csv', 'spreadsheet_safe', 'path_within',
+           'project_root', 'load_params', 'params_section', 'shared_data', 'sample_root', 'lsma_root']
 
 # %% ../nbs/00_core.ipynb #2fbcfdb4
 GROUPS = ('mild', 'moderate', 'serious')
@@ -92,6 +92,17 @@ def _jsonable(o):
     if isinstance(o, np.ndarray): return o.tolist()
     if isinstance(o, Path): return str(o)
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+# %% ../nbs/00_core.ipynb #6dfe14d6
+FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r')   # what makes a spreadsheet read a text cell as a formula
+
+def spreadsheet_safe(df):
+    "A copy of the DataFrame `df` whose text cells cannot start a formula in a spreadsheet (a leading apostrophe)."
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object or str(out[c].dtype) in ('string', 'str'):
+            out[c] = out[c].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v)
+    return out
 
 # %% ../nbs/00_core.ipynb #2c48f216
 def path_within(path, folder) -> bool:

@@ -11,7 +11,7 @@ import numpy as np, pandas as pd
 import SimpleITK as sitk
 import ldd_study
 from . import predict
-from .core import GROUPS, LUMBAR_LABELS, atomic_write, level_name, params_section, pfirrmann_group, write_json
+from .core import GROUPS, LUMBAR_LABELS, atomic_write, level_name, params_section, pfirrmann_group, spreadsheet_safe, write_json
 from .metrics import ROMAN
 from .phantom import phantom_config, phantom_patient
 from .stats import PROBA_COLUMNS
@@ -129,7 +129,7 @@ def demo_case(out, case: str, grades, confidences, warnings=(), seed: int = 0, s
     sp = [float(v) for v in cfg['spacing_mm']]
     g = g.merge(disc_measures(vol[0], labels, sp[:2]).round(predict.MEASURE_DECIMALS), on='ivd_label', how='left')   # measured
     d = Path(out)/case; d.mkdir(parents=True, exist_ok=True)
-    atomic_write(d/'grades.csv', lambda p: g.to_csv(p, index=False))
+    atomic_write(d/'grades.csv', lambda p: spreadsheet_safe(g).to_csv(p, index=False))
     im = sitk.GetImageFromArray(labels); im.SetSpacing((sp[1], sp[0]))
     atomic_write(d/'discs.mha', lambda p: sitk.WriteImage(im, str(p), True))
     k = slices // 2 if not any('edge slice 0' in w for w in warnings) else 0
@@ -359,7 +359,7 @@ def _locked(folder: Path):
 def write_summary(out, params: dict | None = None, cases: list | None = None) -> Path:
     "Write `out/summary.csv`: one row per disc of every case in `out`."
     rows = gallery_rows(out, params, cases)
-    return atomic_write(Path(out)/'summary.csv', lambda p: rows.to_csv(p, index=False))
+    return atomic_write(Path(out)/'summary.csv', lambda p: spreadsheet_safe(rows).to_csv(p, index=False))
 
 def write_gallery(out, params: dict | None = None) -> list[Path]:
     "Rebuild `out/index.html` and `out/summary.csv` from every case folder in `out`; the paths written (not a foreign file)."

@@ -13,7 +13,7 @@ import numpy as np, pandas as pd
 import SimpleITK as sitk
 from scipy import ndimage as ndi
 from tqdm.auto import tqdm
-from .core import EXIT_GRADED, path_within, EXIT_INTERNAL, EXIT_REFUSED, internal_error, DataError, GROUPS, LUMBAR_LABELS, SPINE, atomic_write, write_json, load_params, params_section, project_root, level_name
+from .core import EXIT_GRADED, path_within, EXIT_INTERNAL, EXIT_REFUSED, internal_error, DataError, GROUPS, LUMBAR_LABELS, SPINE, atomic_write, write_json, load_params, params_section, project_root, level_name, spreadsheet_safe
 import ldd_study
 from .io import Case, SEMANTIC, case_name, read_sagittal, orientation_recorded, dicom_series_files
 from .metrics import ROMAN
@@ -428,7 +428,7 @@ def write_case(out, scan: Scan, pred: Prediction, predictor: Predictor, params: 
     t0 = time.perf_counter()
     tmp = _temp_case_dir(out, scan.case)
     try:
-        atomic_write(tmp/'grades.csv', lambda p: pred.grades.to_csv(p, index=False))
+        atomic_write(tmp/'grades.csv', lambda p: spreadsheet_safe(pred.grades).to_csv(p, index=False))
         atomic_write(tmp/'discs.mha', lambda p: sitk.WriteImage(slice_image(scan.reference, pred.slice, pred.labels), str(p), True))
         if scan.path.is_dir(): pred.warnings += write_disc_seg(tmp/'discs.seg.dcm', dicom_series_files(scan.path)[pred.slice_index],   # DICOM SEG
                                                                scan.reference, pred.slice, pred.labels, predictor.info.get('version'))
