@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
-from .core import EXIT_INTERNAL, EXIT_PIPE, EXIT_USAGE, DataError, internal_error, level_name, load_params, project_root, GROUPS, pfirrmann_group
+from .core import EXIT_INTERNAL, EXIT_PIPE, EXIT_USAGE, DataError, internal_error, level_name, load_params, project_root, GROUPS, pfirrmann_group, silence_stdout
 from .io import cohort_source, read_cohort, read_lsma_cohort, load_case, _natural
 
 def slice_discs(case, params: dict | None = None) -> tuple[int, dict[int, int], list[str]]:
@@ -118,8 +118,7 @@ def cmd_inspect(a) -> int:
 
 def _reader_gone() -> int:
     "Exit quietly when the reader of stdout has gone (a closed pipe): no traceback, and Python's flush at exit silenced."
-    try: os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (AttributeError, OSError, ValueError): pass                   # stdout is not a file (a notebook, a test)
+    silence_stdout()
     return EXIT_PIPE
 
 def main(argv=None) -> int:

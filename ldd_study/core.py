@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #0988acc2
 from __future__ import annotations
-import os, json, tempfile, traceback
+import os, json, sys, tempfile, traceback
 from pathlib import Path
 from typing import Any
 import yaml
@@ -28,8 +28,8 @@ def level_label(name: str) -> int:
 # %% auto #0
 __all__ = ['SPINE', 'LUMBAR_LABELS', 'GROUPS', 'GRADES', 'EXIT_GRADED', 'EXIT_REFUSED', 'EXIT_USAGE', 'EXIT_INTERNAL',
            'EXIT_PIPE', 'FORMULA_STARTS', 'level_name', 'level_label', 'pfirrmann_group', 'group_name', 'DataError',
-           'internal_error', 'atomic_write', 'write_json', 'write_csv', 'spreadsheet_safe', 'path_within',
-           'project_root', 'load_params', 'params_section', 'shared_data', 'sample_root', 'lsma_root']
+           'silence_stdout', 'internal_error', 'atomic_write', 'write_json', 'write_csv', 'spreadsheet_safe',
+           'path_within', 'project_root', 'load_params', 'params_section', 'shared_data', 'sample_root', 'lsma_root']
 
 # %% ../nbs/00_core.ipynb #2fbcfdb4
 GROUPS = ('mild', 'moderate', 'serious')
@@ -56,6 +56,11 @@ class DataError(ValueError):
 # %% ../nbs/00_core.ipynb #ba66e875
 EXIT_GRADED, EXIT_REFUSED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3   # all done; some input refused; usage or model error; a bug
 EXIT_PIPE = 141          # the reader of stdout went away (`... | head`): 128 + SIGPIPE, as a shell reports for `yes | head`
+
+def silence_stdout():
+    "Send stdout to the null device once its reader has gone (a closed pipe): later writes, and Python's flush at exit, pass quietly."
+    try: os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError): pass                   # stdout is not a file (a notebook, a test)
 
 def internal_error(e: BaseException, log=None, heading: str = '') -> tuple[str, Path]:
     "Append `e`'s traceback (after `heading`) to `log`, or to a new temp file; the one-line message naming it, and the log."

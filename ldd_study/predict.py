@@ -13,7 +13,7 @@ import numpy as np, pandas as pd
 import SimpleITK as sitk
 from scipy import ndimage as ndi
 from tqdm.auto import tqdm
-from .core import EXIT_GRADED, path_within, EXIT_INTERNAL, EXIT_REFUSED, internal_error, DataError, GROUPS, LUMBAR_LABELS, SPINE, atomic_write, write_json, load_params, params_section, project_root, level_name, spreadsheet_safe
+from .core import EXIT_GRADED, path_within, EXIT_INTERNAL, EXIT_REFUSED, internal_error, DataError, GROUPS, LUMBAR_LABELS, SPINE, atomic_write, write_json, load_params, params_section, project_root, level_name, silence_stdout, spreadsheet_safe
 import ldd_study
 from .io import Case, SEMANTIC, case_name, read_sagittal, orientation_recorded, dicom_series_files
 from .metrics import ROMAN
@@ -32,7 +32,7 @@ __all__ = ['PREDICT_DEFAULTS', 'GRADE_COLUMNS', 'PREDICT_COLUMNS', 'MEASURE_DECI
            'slice_candidates', 'mid_classes', 'auto_slice', 'Prediction', 'predict_scan', 'slice_image',
            'slice_geometry', 'overlay_image', 'save_overlay', 'case_report', 'process_owner', 'is_predict_case',
            'clean_stale_temporaries', 'check_case_target', 'write_case', 'InternalError', 'check_out', 'predict_paths',
-           'shard_paths', 'predict_overlapped', 'cmd_predict']
+           'echo_line', 'shard_paths', 'predict_overlapped', 'cmd_predict']
 
 # %% ../nbs/65_predict.ipynb #c63c78b0
 PREDICT_DEFAULTS = dict(slice='image', max_slices=15, batch=16, overlay_width_px=640, threads=0)
@@ -491,10 +491,15 @@ def predict_paths(paths, out, predictor: Predictor, slice='image', params: dict 
             pred = predict_scan(predictor, scan, slice, params)
             pred.timings = {'read_s': round(t_read, 4), **pred.timings}
             written.append(write_case(out, scan, pred, predictor, params)); seen[case] = path
-            if echo: tqdm.write(_summary(case, pred), file=sys.stdout)
+            if echo: echo_line(_summary(case, pred))
         except Exception as e:                                  # a bad input (or a bug): named, the others still run
             problems.append(_problem(path, e, out)); tqdm.write(f"ldd-study predict: {problems[-1]}", file=sys.stderr)
     return written, problems
+
+def echo_line(text: str):
+    "Print one graded case's line on stdout; once its reader has gone (`predict … | head`), the rest are graded quietly."
+    try: tqdm.write(text, file=sys.stdout)
+    except BrokenPipeError: silence_stdout()
 
 def _case_of(path, seen: dict, out: Path) -> str:
     "The case name of input `path`; a `DataError` when it names nothing, is taken by an earlier input, or `out/<case>` is foreign."
@@ -532,7 +537,7 @@ def predict_overlapped(paths, out: Path, predictor: Predictor, slice='image', pa
                 try: written.append(res.result())
                 except Exception as e: res = _problem(path, e, out)
                 else:
-                    if echo: tqdm.write(_summary(case, pred), file=sys.stdout)
+                    if echo: echo_line(_summary(case, pred))
                     continue
             problems.append(res); tqdm.write(f"ldd-study predict: {res}", file=sys.stderr)
     with ThreadPoolExecutor(max(1, workers - 1), thread_name_prefix='ldd-read') as readers, \

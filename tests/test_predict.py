@@ -367,3 +367,15 @@ def test_a_hidden_file_in_a_case_folder_keeps_the_case(run, tmp_path):
     rc, _, err = cli('predict', run['root']/'inputs'/'plain.mha', '--out', out, '--model', models, '--threads', '1')
     assert rc == 0, err                                                  # graded again: the case folder is predict's own
     assert (out/'plain'/'grades.csv').read_bytes() == (run['out']/'plain'/'grades.csv').read_bytes()
+
+
+def test_a_closed_pipe_on_stdout_still_grades_every_case(run, tmp_path):
+    "Issue 24's case 12: `predict … | head -c 0`: the reader goes at once; every case is still graded, exit 0, no internal error."
+    import shutil, subprocess, sys
+    for name in ('a', 'b', 'c'): shutil.copy(run['root']/'inputs'/'plain.mha', tmp_path/f'{name}.mha')
+    exe = Path(sys.executable).parent/'ldd-study'
+    cmd = (f"'{exe}' predict '{tmp_path}'/a.mha '{tmp_path}'/b.mha '{tmp_path}'/c.mha --out '{tmp_path}/out' "
+           f"--model '{run['root']/'work'/'models'}' --threads 1 | head -c 0; echo \"status ${{PIPESTATUS[0]}}\" >&2")
+    r = subprocess.run(['bash', '-c', cmd], capture_output=True, text=True)
+    assert 'status 0' in r.stderr and 'internal error' not in r.stderr, r.stderr
+    assert all((tmp_path/'out'/c/'grades.csv').exists() for c in 'abc')
