@@ -50,7 +50,7 @@ def case_flags(grades: pd.DataFrame, warnings=(), low_confidence: float = 0.6) -
 SUMMARY_COLUMNS = [*predict.GRADE_COLUMNS, 'confidence', 'flags', 'missing_levels', 'warnings', 'slice_index', 'model_version',
                    *MEASURE_COLUMNS]
 SUMMARY_KEY = SUMMARY_COLUMNS[:-len(MEASURE_COLUMNS)]   # the header start that marks a summary.csv as the gallery's (one without measures too)
-GALLERY_FILES = ('index.html', 'summary.csv')
+GALLERY_FILES = predict.GALLERY_FILES
 
 def _read_grades(folder: Path) -> pd.DataFrame:
     "A case's grades.csv, `pfirrmann` as nullable integers."

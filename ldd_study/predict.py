@@ -27,12 +27,13 @@ from .dicom_seg import write_disc_seg
 
 # %% auto #0
 __all__ = ['PREDICT_DEFAULTS', 'GRADE_COLUMNS', 'PREDICT_COLUMNS', 'MEASURE_DECIMALS', 'GROUP_COLOURS', 'FILL_ALPHA',
-           'NAME_ALPHA', 'TITLE_BAND_PX', 'CASE_FILES', 'predict_params', 'Predictor', 'default_model_dir',
-           'load_predictor', 'Scan', 'read_scan', 'input_slice_index', 'sagittal_slice_index', 'input_slices',
-           'slice_candidates', 'mid_classes', 'auto_slice', 'Prediction', 'predict_scan', 'slice_image',
-           'slice_geometry', 'overlay_image', 'save_overlay', 'case_report', 'process_owner', 'is_predict_case',
-           'clean_stale_temporaries', 'check_case_target', 'write_case', 'InternalError', 'check_out', 'predict_paths',
-           'echo_line', 'shard_paths', 'predict_overlapped', 'cmd_predict']
+           'NAME_ALPHA', 'TITLE_BAND_PX', 'CASE_FILES', 'GALLERY_FILES', 'ERROR_LOG', 'OWN_FILES', 'TEMP_CASE_CHARS',
+           'predict_params', 'Predictor', 'default_model_dir', 'load_predictor', 'Scan', 'read_scan',
+           'input_slice_index', 'sagittal_slice_index', 'input_slices', 'slice_candidates', 'mid_classes', 'auto_slice',
+           'Prediction', 'predict_scan', 'slice_image', 'slice_geometry', 'overlay_image', 'save_overlay',
+           'case_report', 'process_owner', 'is_predict_case', 'clean_stale_temporaries', 'check_case_target',
+           'write_case', 'InternalError', 'check_out', 'predict_paths', 'echo_line', 'shard_paths',
+           'predict_overlapped', 'cmd_predict']
 
 # %% ../nbs/65_predict.ipynb #c63c78b0
 PREDICT_DEFAULTS = dict(slice='image', max_slices=15, batch=16, overlay_width_px=640, threads=0)
@@ -351,6 +352,10 @@ def case_report(scan: Scan, pred: Prediction, predictor: Predictor) -> dict:
 
 # %% ../nbs/65_predict.ipynb #8316a849
 CASE_FILES = ('discs.mha', 'grades.csv', 'overlay.png', 'report.json', 'discs.seg.dcm')   # the last: DICOM series inputs only
+GALLERY_FILES = ('index.html', 'summary.csv')   # beside the case folders: every case in DIR (ldd_study.gallery)
+ERROR_LOG = 'predict-errors.log'                # beside them too: the tracebacks of internal errors
+OWN_FILES = (*GALLERY_FILES, ERROR_LOG)         # names no case may take
+TEMP_CASE_CHARS = 64                            # a temporary folder's name holds at most this much of the case's name
 _TMP = re.compile(r'^\.(?P<case>.+)\.ldd-predict\.(?P<owner>[0-9a-f]{8})\.(?P<pid>\d+)\.[^.]+$')
 
 @functools.cache
@@ -399,7 +404,7 @@ def clean_stale_temporaries(out) -> list[str]:
 
 def _temp_case_dir(out: Path, case: str) -> Path:
     "A new hidden folder in `out` for writing `case`, named with this process id, with the usual mode."
-    tmp = Path(tempfile.mkdtemp(dir=out, prefix=f".{case}.ldd-predict.{process_owner()}.{os.getpid()}."))
+    tmp = Path(tempfile.mkdtemp(dir=out, prefix=f".{case[:TEMP_CASE_CHARS]}.ldd-predict.{process_owner()}.{os.getpid()}."))
     um = os.umask(0); os.umask(um); os.chmod(tmp, 0o777 & ~um)            # mkdtemp makes 0700
     return tmp
 
@@ -415,7 +420,7 @@ def _replace_dir(tmp: Path, final: Path):
     old = None
     check_case_target(final.parent, final.name)
     if final.exists():
-        old = final.with_name(f".{final.name}.ldd-predict.{process_owner()}.{os.getpid()}.old{time.monotonic_ns()}")
+        old = final.with_name(f".{final.name[:TEMP_CASE_CHARS]}.ldd-predict.{process_owner()}.{os.getpid()}.old{time.monotonic_ns()}")
         os.replace(final, old)
     os.replace(tmp, final)
     if old is not None: _remove_own_files(old)
@@ -470,7 +475,9 @@ def check_out(out, inputs) -> Path:
     except FileExistsError: raise DataError(out, "--out cannot be created: a file stands in its path") from None
     except NotADirectoryError: raise DataError(out, "--out cannot be created: it lies under a file") from None
     except OSError as e: raise DataError(out, f"--out cannot be created: {e.strerror or e}") from None
-    return Path(out)
+    try: os.rmdir(tempfile.mkdtemp(dir=o, prefix='.ldd-predict-probe.'))   # writable? (a read-only folder or disk)
+    except OSError as e: raise DataError(out, f"--out cannot be written: {e.strerror or e}") from None
+    return o                                                              # resolved: 'o/missing/..' is o
 
 # %% ../nbs/65_predict.ipynb #60960296
 def predict_paths(paths, out, predictor: Predictor, slice='image', params: dict | None = None, progress: bool | None = None,
@@ -505,13 +512,14 @@ def _case_of(path, seen: dict, out: Path) -> str:
     "The case name of input `path`; a `DataError` when it names nothing, is taken by an earlier input, or `out/<case>` is foreign."
     case = case_name(_abspath(path))
     if not case: raise DataError(path, "names no file or folder")
+    if case in OWN_FILES: raise DataError(path, f"its case name {case!r} is the name of a file predict keeps in --out: rename the input")
     if case in seen: raise DataError(path, f"case name {case!r} is taken by {seen[case]}: rename one of them")
     check_case_target(out, case)
     return case
 
 def _problem(path, e: BaseException, out: Path) -> DataError:
     "The `DataError` for input `path`: `e` itself when it is one (a bad input), else an `InternalError` logged in `out`."
-    return e if isinstance(e, DataError) else InternalError(path, e, out/'predict-errors.log')
+    return e if isinstance(e, DataError) else InternalError(path, e, out/ERROR_LOG)
 
 # %% ../nbs/65_predict.ipynb #2368c9d3
 def shard_paths(paths, i: int, n: int) -> list:
