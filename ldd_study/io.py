@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_io.ipynb #3207da69
 from __future__ import annotations
-import os, re, shutil, warnings
+import gzip, os, re, shutil, struct, warnings, zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -14,13 +14,14 @@ from .core import DataError, SPINE, level_label, level_name, params_section, pfi
 sitk.ProcessObject.SetGlobalWarningDisplay(False)   # failures surface as DataError, not as ITK's console noise
 
 # %% auto #0
-__all__ = ['IMAGE_SUFFIXES', 'LUMA', 'SEMANTIC', 'PIXEL_SPACING_MM', 'MAX_SLICE_SPACING_MM', 'GAP_TOLERANCE', 'DISC_BOX_LABELS',
-           'FINDING_BOX_LABELS', 'BOX_DEFAULTS', 'SOURCE_COHORT', 'case_name', 'dicom_series_files', 'to_grey',
-           'read_image', 'orientation_recorded', 'slice_plane', 'sagittal_array', 'mask_kind', 'semantic_mask',
-           'disc_levels', 'read_grades', 'Cohort', 'check_grid', 'read_cohort', 'ReadWarning', 'check_spacing',
-           'spacing_recorded', 'check_slice_header', 'dicom_slice_gaps', 'Case', 'read_sagittal', 'load_image',
-           'load_case', 'read_boxes', 'disc_boxes', 'disc_pitch_px', 'l5s1_signs', 'check_levels', 'cohort_source',
-           'cohort_name', 'read_lsma_cohort', 'load_lsma_case', 'box_level_map', 'lsma_subset']
+__all__ = ['IMAGE_SUFFIXES', 'LUMA', 'MAX_VOXELS', 'SEMANTIC', 'PIXEL_SPACING_MM', 'MAX_SLICE_SPACING_MM', 'GAP_TOLERANCE',
+           'DISC_BOX_LABELS', 'FINDING_BOX_LABELS', 'BOX_DEFAULTS', 'SOURCE_COHORT', 'case_name', 'dicom_series_files',
+           'check_declared_size', 'to_grey', 'read_image', 'orientation_recorded', 'slice_plane', 'sagittal_array',
+           'mask_kind', 'semantic_mask', 'disc_levels', 'read_grades', 'Cohort', 'check_grid', 'read_cohort',
+           'ReadWarning', 'check_spacing', 'spacing_recorded', 'check_slice_header', 'dicom_slice_gaps', 'Case',
+           'read_sagittal', 'load_image', 'load_case', 'read_boxes', 'disc_boxes', 'disc_pitch_px', 'l5s1_signs',
+           'check_levels', 'cohort_source', 'cohort_name', 'read_lsma_cohort', 'load_lsma_case', 'box_level_map',
+           'lsma_subset']
 
 # %% ../nbs/10_io.ipynb #7b540674
 IMAGE_SUFFIXES = ('.mha', '.mhd', '.nii.gz', '.nii', '.nrrd', '.seg.nrrd', '.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.dcm')
@@ -47,6 +48,59 @@ def dicom_series_files(folder) -> list[str]:
 
 LUMA = (0.299, 0.587, 0.114)   # weights of R, G, B in the luminance of an RGB(A) image (ITU-R BT.601)
 
+# %% ../nbs/10_io.ipynb #2065c76a
+MAX_VOXELS = 2 ** 28   # voxels (times components) an input may declare: more is refused before reading (see above)
+
+def _bytes_per_voxel(r: sitk.ImageFileReader) -> int:
+    return int(sitk.GetArrayFromImage(sitk.Image([1] * r.GetDimension(), r.GetPixelID(), r.GetNumberOfComponents())).nbytes)
+
+def _nifti_offset(head: bytes) -> int:
+    "`vox_offset` of a NIfTI-1 header (its first 348 bytes), in either byte order."
+    order = '<' if struct.unpack('<i', head[:4])[0] == 348 else '>'
+    return int(struct.unpack(order + 'f', head[108:112])[0])
+
+def _gzip_length(path: Path) -> int:
+    "The uncompressed length of a gzip file, read through once (a truncated stream is a `DataError`)."
+    n = 0
+    try:
+        with gzip.open(path, 'rb') as f:
+            while chunk := f.read(1 << 22): n += len(chunk)
+    except (EOFError, OSError, zlib.error): raise DataError(path, "truncated or corrupt gzip data: its compressed stream ends early") from None
+    return n
+
+def check_declared_size(path) -> None:
+    "A `DataError` naming `path` when its header declares more than `MAX_VOXELS` voxels, or data its file does not hold (or holds more of)."
+    p = Path(path); r = sitk.ImageFileReader(); r.SetFileName(str(p))
+    try: r.ReadImageInformation()
+    except RuntimeError: return                      # a header its reader cannot parse: read_image says why
+    voxels = int(np.prod(r.GetSize(), dtype=np.int64)) * r.GetNumberOfComponents()
+    if voxels > MAX_VOXELS:
+        raise DataError(p, f"its header declares {' × '.join(map(str, r.GetSize()))} voxels ({voxels:,}), more than the "
+                           f"{MAX_VOXELS:,} any lumbar MRI needs: not read (a wrong header, or a compression bomb)")
+    data, s = voxels // r.GetNumberOfComponents() * _bytes_per_voxel(r), _suffix(p)
+    if s in ('.mha', '.mhd'):
+        with open(p, 'rb') as f: head = f.read(65536)                                # the header, not the data
+        if b'ElementDataFile' not in head: return
+        end = head.index(b'\n', head.index(b'ElementDataFile')) + 1                      # the data starts here
+        fields = {k.strip(): v.strip() for k, v in (l.split(b'=', 1) for l in head[:end].splitlines() if b'=' in l)}
+        if s == '.mhd' or fields.get(b'ElementDataFile') != b'LOCAL': return             # data in another file: its reader checks
+        compressed = fields.get(b'CompressedData', b'False') != b'False'
+        if compressed and b'CompressedDataSize' not in fields: return
+        have, want = p.stat().st_size - end, int(fields[b'CompressedDataSize']) if compressed else data
+    elif s == '.nii':
+        with open(p, 'rb') as f: head = f.read(348)
+        have, want = p.stat().st_size, _nifti_offset(head) + data
+    elif s == '.nii.gz':
+        with open(p, 'rb') as f: f.seek(-4, os.SEEK_END); trailer = struct.unpack('<I', f.read(4))[0]
+        try:
+            with gzip.open(p, 'rb') as f: want = _nifti_offset(f.read(348)) + data
+        except (EOFError, OSError, zlib.error): raise DataError(p, "truncated or corrupt gzip data") from None
+        have = trailer if trailer == want % 2 ** 32 else _gzip_length(p)
+    else: return
+    if have != want:
+        raise DataError(p, f"{'truncated' if have < want else 'holds more data than its header declares'}: "
+                           f"{have:,} bytes of image data where its header declares {want:,}")
+
 # %% ../nbs/10_io.ipynb #14a811ae
 def to_grey(img: sitk.Image) -> sitk.Image:
     "A scalar image of `img`: itself if scalar, else float32 luminance of RGB(A) (alpha ignored) or the grey of grey+alpha."
@@ -65,6 +119,7 @@ def read_image(path) -> sitk.Image:
             img = r.Execute()
         else:
             if p.stat().st_size == 0: raise DataError(p, "file is empty")
+            check_declared_size(p)                          # before any voxel is read: a bomb, a truncated or overfull file
             img = sitk.ReadImage(str(p))
     except DataError: raise
     except RuntimeError as e:

@@ -39,7 +39,7 @@ def test_inspect_lists_every_bad_input(tmp_path):
     assert rc == 1
     rep = json.loads(out)
     probs = rep['problems']
-    for expected in ['2_t2.mha: file not found', '3_t2.mha: mask grid', '4_t2.mha: cannot be read',
+    for expected in ['2_t2.mha: file not found', '3_t2.mha: mask grid', '4_t2.mha: truncated',
                      'row 3: duplicate of row 2', "row 4: Pfirrmann grade '6' is outside 1–5",
                      "row 5: unknown disc level 'L9-L10'", 'row 6: patient is empty', 'patient 7: 1 graded disc but no image']:
         assert any(expected in p for p in probs), (expected, probs)
