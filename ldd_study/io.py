@@ -14,14 +14,14 @@ from .core import DataError, SPINE, level_label, level_name, params_section, pfi
 sitk.ProcessObject.SetGlobalWarningDisplay(False)   # failures surface as DataError, not as ITK's console noise
 
 # %% auto #0
-__all__ = ['IMAGE_SUFFIXES', 'LUMA', 'MAX_VOXELS', 'SEMANTIC', 'PIXEL_SPACING_MM', 'MAX_SLICE_SPACING_MM', 'GAP_TOLERANCE',
-           'DISC_BOX_LABELS', 'FINDING_BOX_LABELS', 'BOX_DEFAULTS', 'SOURCE_COHORT', 'case_name', 'dicom_series_files',
-           'check_declared_size', 'to_grey', 'read_image', 'orientation_recorded', 'slice_plane', 'sagittal_array',
-           'mask_kind', 'semantic_mask', 'disc_levels', 'read_grades', 'Cohort', 'check_grid', 'read_cohort',
-           'ReadWarning', 'check_spacing', 'spacing_recorded', 'check_slice_header', 'dicom_slice_gaps', 'Case',
-           'read_sagittal', 'load_image', 'load_case', 'read_boxes', 'disc_boxes', 'disc_pitch_px', 'l5s1_signs',
-           'check_levels', 'cohort_source', 'cohort_name', 'read_lsma_cohort', 'load_lsma_case', 'box_level_map',
-           'lsma_subset']
+__all__ = ['IMAGE_SUFFIXES', 'T2_SERIES', 'LUMA', 'MAX_VOXELS', 'SEMANTIC', 'PIXEL_SPACING_MM', 'MAX_SLICE_SPACING_MM',
+           'GAP_TOLERANCE', 'DISC_BOX_LABELS', 'FINDING_BOX_LABELS', 'BOX_DEFAULTS', 'SOURCE_COHORT', 'case_name',
+           'dicom_series', 'dicom_series_choice', 'dicom_series_files', 'check_declared_size', 'to_grey', 'read_image',
+           'orientation_recorded', 'slice_plane', 'sagittal_array', 'mask_kind', 'semantic_mask', 'disc_levels',
+           'read_grades', 'Cohort', 'check_grid', 'read_cohort', 'ReadWarning', 'check_spacing', 'spacing_recorded',
+           'check_slice_header', 'dicom_slice_gaps', 'Case', 'read_sagittal', 'load_image', 'load_case', 'read_boxes',
+           'disc_boxes', 'disc_pitch_px', 'l5s1_signs', 'check_levels', 'cohort_source', 'cohort_name',
+           'read_lsma_cohort', 'load_lsma_case', 'box_level_map', 'lsma_subset']
 
 # %% ../nbs/10_io.ipynb #7b540674
 IMAGE_SUFFIXES = ('.mha', '.mhd', '.nii.gz', '.nii', '.nrrd', '.seg.nrrd', '.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.dcm')
@@ -38,13 +38,41 @@ def case_name(path) -> str:
     return p.name if p.is_dir() else p.name[: len(p.name) - len(_suffix(p))]
 
 # %% ../nbs/10_io.ipynb #8143cf2f
+T2_SERIES = re.compile(r't2', re.IGNORECASE)   # a series description that names the T2 sequence the grader reads
+
+def dicom_series(folder) -> list[dict]:
+    "Every DICOM series in `folder` as {uid, description, files} (files in slice order), most files first."
+    out = []
+    for uid in sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder)):
+        files = list(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), uid))
+        r = sitk.ImageFileReader(); r.SetFileName(files[0])
+        try: r.ReadImageInformation(); desc = r.GetMetaData('0008|103e').strip() if r.HasMetaDataKey('0008|103e') else ''
+        except RuntimeError: desc = ''
+        out.append(dict(uid=uid, description=desc, files=files))
+    return sorted(out, key=lambda s: (-len(s['files']), s['uid']))
+
+def _series_name(s: dict) -> str:
+    return f"{s['description'] or 'no description'!r} ({len(s['files'])} files, series UID …{s['uid'][-12:]})"
+
+def dicom_series_choice(folder) -> tuple[list[str], list[str]]:
+    "Files of the DICOM series to grade in `folder` (the rule above) and a warning naming the others; a `DataError` listing them all when none can be chosen."
+    series = dicom_series(folder)
+    if not series: raise DataError(folder, "no DICOM series found in this folder")
+    if len(series) == 1: return series[0]['files'], []
+    named = [s for s in series if T2_SERIES.search(s['description'])]
+    pool = named or series
+    listed = '; '.join(_series_name(s) for s in series)
+    if len(pool) > 1 and len(pool[0]['files']) == len(pool[1]['files']):
+        raise DataError(folder, f"holds {len(series)} DICOM series and none can be chosen ({'two named T2' if named else 'none named T2'} "
+                                f"with as many files): {listed}; put the series to grade in a folder of its own")
+    why = 'the one named T2' + (' with the most files' if len(named) > 1 else '') if named else 'none is named T2: the one with the most files'
+    others = '; '.join(_series_name(s) for s in series if s is not pool[0])
+    return pool[0]['files'], [f"this folder holds {len(series)} DICOM series: graded {_series_name(pool[0])}, {why}; "
+                              f"left out {others} (put a series in a folder of its own to grade it)"]
+
 def dicom_series_files(folder) -> list[str]:
-    "Files of the (largest) DICOM series in `folder`, in slice order."
-    folder = str(folder)
-    ids = sitk.ImageSeriesReader.GetGDCMSeriesIDs(folder)
-    if not ids: raise DataError(folder, "no DICOM series found in this folder")
-    files = max((sitk.ImageSeriesReader.GetGDCMSeriesFileNames(folder, i) for i in ids), key=len)
-    return list(files)
+    "Files of the DICOM series in `folder` that is graded (`dicom_series_choice`), in slice order."
+    return dicom_series_choice(folder)[0]
 
 LUMA = (0.299, 0.587, 0.114)   # weights of R, G, B in the luminance of an RGB(A) image (ITU-R BT.601)
 
@@ -438,7 +466,7 @@ def read_sagittal(path, warns: list | None = None) -> tuple[np.ndarray, tuple, s
     img = read_image(path)
     a, sp, ref = sagittal_array(img, path)
     if a.dtype.kind == 'f' and not np.isfinite(a).all(): raise DataError(path, "image holds NaN or infinite values")
-    found = check_spacing(path, sp, img.GetDimension()) + (dicom_slice_gaps(path) if Path(path).is_dir() else [])
+    found = check_spacing(path, sp, img.GetDimension()) + (dicom_series_choice(path)[1] + dicom_slice_gaps(path) if Path(path).is_dir() else [])
     if warns is not None: warns += found
     else:
         for w in found: warnings.warn(f"{path}: {w}", ReadWarning, stacklevel=2)
