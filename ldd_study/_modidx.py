@@ -84,6 +84,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'ldd_study.discs.predicted_discs': ('discs.html#predicted_discs', 'ldd_study/discs.py'),
                                  'ldd_study.discs.seg_input': ('discs.html#seg_input', 'ldd_study/discs.py'),
                                  'ldd_study.discs.slice_offsets': ('discs.html#slice_offsets', 'ldd_study/discs.py'),
+                                 'ldd_study.discs.upside_down_sign': ('discs.html#upside_down_sign', 'ldd_study/discs.py'),
                                  'ldd_study.discs.windowed': ('discs.html#windowed', 'ldd_study/discs.py')},
             'ldd_study.gallery': { 'ldd_study.gallery._badges': ('gallery.html#_badges', 'ldd_study/gallery.py'),
                                    'ldd_study.gallery._card': ('gallery.html#_card', 'ldd_study/gallery.py'),

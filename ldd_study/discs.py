@@ -7,13 +7,15 @@ from __future__ import annotations
 import warnings
 import numpy as np
 from scipy import ndimage as ndi
+from scipy.stats import spearmanr
 from .core import level_name
 from .preprocess import window_image, resize_pad, mid_sagittal_index, disc_geometry, disc_instances, disc_crop
 from .train import active_profile, predict_seg_proba
 
 # %% auto #0
-__all__ = ['windowed', 'seg_input', 'label_info', 'discs_on_slice', 'missing_disc', 'mid_slice', 'clean_disc_mask',
-           'predicted_discs', 'slice_offsets', 'neighbour_slices', 'disc_crops_of']
+__all__ = ['UPSIDE_DOWN_RHO', 'UPSIDE_DOWN_MIN_DISCS', 'windowed', 'seg_input', 'label_info', 'discs_on_slice', 'missing_disc',
+           'mid_slice', 'clean_disc_mask', 'predicted_discs', 'upside_down_sign', 'slice_offsets', 'neighbour_slices',
+           'disc_crops_of']
 
 # %% ../nbs/45_discs.ipynb #a708694d
 def windowed(vol: np.ndarray, params: dict) -> np.ndarray:
@@ -82,6 +84,18 @@ def predicted_discs(model, x: np.ndarray, tf, spacing, params: dict, batch: int 
     disc = tf.inverse(p[1], order=1) >= threshold                   # disc probability, bilinear: a smooth outline on the slice's grid
     disc = clean_disc_mask(disc, float(params['preprocess'].get('min_disc_fraction', 0.25)))
     return discs_on_slice(np.where(disc, 2, 0), spacing, params)
+
+# %% ../nbs/45_discs.ipynb #9073d321
+UPSIDE_DOWN_RHO = 0.6       # Spearman's rho of IVD label and disc area at or above which the discs grow upwards
+UPSIDE_DOWN_MIN_DISCS = 5   # ... over at least this many discs
+
+def upside_down_sign(info: list[dict]) -> str | None:
+    "A warning when the discs of `info` (`label_info`) grow upwards, as on an image upside down; else None."
+    if len(info) < UPSIDE_DOWN_MIN_DISCS: return None
+    rho = spearmanr([d['ivd_label'] for d in info], [d['area_mm2'] for d in info]).statistic
+    if not rho >= UPSIDE_DOWN_RHO: return None
+    return (f"the discs grow upwards (Spearman's rho of level and area {rho:.2f}): the image may be upside down, its "
+            "levels numbered from the wrong end; check the overlay, and flip the image if so")
 
 # %% ../nbs/45_discs.ipynb #9f61ac03
 def slice_offsets(n: int) -> list[int]:

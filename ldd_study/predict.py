@@ -21,7 +21,7 @@ from .preprocess import mid_sagittal_index
 from .unet import UNet2D, seg_class_names
 from .train import active_profile, predict_cls, predict_seg_proba
 from .models import load_model
-from .discs import disc_crops_of, mid_slice, neighbour_slices, predicted_discs, seg_input, windowed
+from .discs import disc_crops_of, mid_slice, neighbour_slices, predicted_discs, seg_input, upside_down_sign, windowed
 from .measures import MEASURE_COLUMNS, disc_measures
 from .dicom_seg import write_disc_seg
 
@@ -248,6 +248,7 @@ def predict_scan(predictor: Predictor, scan: Scan, slice='image', params: dict |
     if len(lumbar) < len(LUMBAR_LABELS):
         warns.append(f"{len(lumbar)} of the 5 lumbar discs found on slice {si}")
     warns += sorted({d['warning'] for d in info if d.get('warning')}) + list(scan.warnings)   # and the reader's: spacing, DICOM gaps
+    if (sign := upside_down_sign(info)) is not None: warns.append(sign)
     notes = []
     if scan.original.GetDimension() == 2 or not orientation_recorded(scan.original):
         notes.append("the file records no orientation: rows are taken as superior→inferior and columns as "

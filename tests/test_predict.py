@@ -379,3 +379,18 @@ def test_a_closed_pipe_on_stdout_still_grades_every_case(run, tmp_path):
     r = subprocess.run(['bash', '-c', cmd], capture_output=True, text=True)
     assert 'status 0' in r.stderr and 'internal error' not in r.stderr, r.stderr
     assert all((tmp_path/'out'/c/'grades.csv').exists() for c in 'abc')
+
+
+def test_an_image_upside_down_is_flagged(run, tmp_path):
+    "Issue 24's case 6: phantom patient 4's mid slice stored upside down is graded with a warning, upright with none."
+    vol = sitk.GetArrayFromImage(sitk.ReadImage(str(run['root']/'work'/'data'/'phantom'/'images'/'4_t2_phantom.mha')))
+    for name, im in (('upright', vol[2]), ('flipped', vol[2][::-1])):   # the smoke U-Net's discs: rho -0.11 and 0.75
+        png = sitk.GetImageFromArray(im.copy()); png.SetSpacing((SPACING[1], SPACING[0]))
+        sitk.WriteImage(png, str(tmp_path/f'{name}.png'))
+    rc, _, err = cli('predict', tmp_path/'upright.png', tmp_path/'flipped.png', '--out', tmp_path/'out',
+                     '--model', run['root']/'work'/'models', '--threads', '1')
+    assert rc == 0, err
+    warns = {c: json.loads((tmp_path/'out'/c/'report.json').read_text())['warnings'] for c in ('upright', 'flipped')}
+    assert any('the image may be upside down' in w for w in warns['flipped']), warns
+    assert not any('upside down' in w for w in warns['upright']), warns
+    for case in GOOD: assert not any('upside down' in w for w in _report(run, case)['warnings']), case
