@@ -264,6 +264,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                   'ldd_study/predict.py'),
                                    'ldd_study.predict.cmd_predict': ('predict.html#cmd_predict', 'ldd_study/predict.py'),
                                    'ldd_study.predict.default_model_dir': ('predict.html#default_model_dir', 'ldd_study/predict.py'),
+                                   'ldd_study.predict.distinct_inputs': ('predict.html#distinct_inputs', 'ldd_study/predict.py'),
                                    'ldd_study.predict.echo_line': ('predict.html#echo_line', 'ldd_study/predict.py'),
                                    'ldd_study.predict.input_slice_index': ('predict.html#input_slice_index', 'ldd_study/predict.py'),
                                    'ldd_study.predict.input_slices': ('predict.html#input_slices', 'ldd_study/predict.py'),

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 import SimpleITK as sitk
 from .core import DataError, SPINE, level_label, level_name, params_section, pfirrmann_group, GROUPS
+from .metrics import ROMAN
 
 sitk.ProcessObject.SetGlobalWarningDisplay(False)   # failures surface as DataError, not as ITK's console noise
 
@@ -252,8 +253,8 @@ def read_grades(path) -> tuple[pd.DataFrame, list[DataError]]:
         try: k = _as_label(lev)
         except ValueError: problems.append(DataError(path, f"row {i}: unknown disc level {lev!r}")); continue
         try:
-            gi = int(float(g))
-            if gi != float(g): raise ValueError
+            gi = ROMAN.index(g.upper()) + 1 if g.upper() in ROMAN else int(float(g))   # 3, 3.0 and III alike
+            if g.upper() not in ROMAN and gi != float(g): raise ValueError
             pfirrmann_group(gi)
         except ValueError: problems.append(DataError(path, f"row {i}: Pfirrmann grade {g!r} is outside 1–5")); continue
         key = (pat, k)
@@ -261,6 +262,7 @@ def read_grades(path) -> tuple[pd.DataFrame, list[DataError]]:
             problems.append(DataError(path, f"row {i}: duplicate of row {seen[key]} (patient {pat}, {level_name(k)})")); continue
         seen[key] = i
         rows.append((pat, k, level_name(k), gi, GROUPS[pfirrmann_group(gi)]))
+    if raw.empty: problems.append(DataError(path, "holds no grade: a header and no rows"))
     return pd.DataFrame(rows, columns=cols), problems
 
 # %% ../nbs/10_io.ipynb #0c0b1e1f

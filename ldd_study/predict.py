@@ -4,7 +4,7 @@
 
 # %% ../nbs/65_predict.ipynb #f2005183
 from __future__ import annotations
-import functools, hashlib, json, os, re, socket, sys, tempfile, time
+import errno, functools, hashlib, json, os, re, socket, sys, tempfile, time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,7 +32,7 @@ __all__ = ['PREDICT_DEFAULTS', 'GRADE_COLUMNS', 'PREDICT_COLUMNS', 'MEASURE_DECI
            'input_slice_index', 'sagittal_slice_index', 'input_slices', 'slice_candidates', 'mid_classes', 'auto_slice',
            'Prediction', 'predict_scan', 'slice_image', 'slice_geometry', 'overlay_image', 'save_overlay',
            'case_report', 'process_owner', 'is_predict_case', 'clean_stale_temporaries', 'check_case_target',
-           'write_case', 'InternalError', 'check_out', 'predict_paths', 'echo_line', 'shard_paths',
+           'write_case', 'InternalError', 'check_out', 'predict_paths', 'echo_line', 'distinct_inputs', 'shard_paths',
            'predict_overlapped', 'cmd_predict']
 
 # %% ../nbs/65_predict.ipynb #c63c78b0
@@ -465,6 +465,7 @@ class InternalError(DataError):
 
 def check_out(out, inputs) -> Path:
     "The output folder `out`, created; a `DataError` naming it when it is a file, cannot be made, or is, holds or lies in an input."
+    if not str(out).strip(): raise DataError(repr(str(out)), "--out is empty: name the folder to write the cases in")
     o = Path(os.path.realpath(out))
     for p in inputs:
         q = Path(os.path.realpath(p))
@@ -484,7 +485,7 @@ def check_out(out, inputs) -> Path:
 def predict_paths(paths, out, predictor: Predictor, slice='image', params: dict | None = None, progress: bool | None = None,
                   echo: bool = True, workers: int = 1) -> tuple[list[Path], list[DataError]]:
     "Grade every scan in `paths` into `out/<case>/`: the folders written and the problems met, one per bad input."
-    paths = [Path(p) for p in paths]; out = check_out(out, paths)
+    paths = distinct_inputs(paths); out = check_out(out, paths)
     clean_stale_temporaries(out)
     bar = tqdm(paths, desc='predict', unit='scan', file=sys.stderr, disable=(len(paths) < 2) if progress is None else not progress)
     if workers > 1:                  # reading and writing overlapped with the networks (Many scans at once): the same files
@@ -509,6 +510,15 @@ def echo_line(text: str):
     try: tqdm.write(text, file=sys.stdout)
     except BrokenPipeError: silence_stdout()
 
+def distinct_inputs(paths) -> list[Path]:
+    "`paths` with each file or folder once (the first time it is named); a note on stderr for each repeat."
+    out, seen = [], {}
+    for p in map(Path, paths):
+        key = os.path.realpath(p)
+        if key in seen: print(f"ldd-study predict: {p}: given again (as {seen[key]}): graded once", file=sys.stderr); continue
+        seen[key] = p; out.append(p)
+    return out
+
 def _case_of(path, seen: dict, out: Path) -> str:
     "The case name of input `path`; a `DataError` when it names nothing, is taken by an earlier input, or `out/<case>` is foreign."
     case = case_name(_abspath(path))
@@ -520,6 +530,8 @@ def _case_of(path, seen: dict, out: Path) -> str:
 
 def _problem(path, e: BaseException, out: Path) -> DataError:
     "The `DataError` for input `path`: `e` itself when it is one (a bad input), else an `InternalError` logged in `out`."
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):           # the disk, not the input nor a bug
+        return DataError(path, f"its results could not be written: {e.strerror} on the disk of --out {out}")
     return e if isinstance(e, DataError) else InternalError(path, e, out/ERROR_LOG)
 
 # %% ../nbs/65_predict.ipynb #2368c9d3
@@ -578,7 +590,7 @@ def cmd_predict(a) -> int:
         import torch; torch.set_num_threads(threads)
     predictor = load_predictor(a.model)
     shard = getattr(a, 'shard', None)
-    inputs = shard_paths(a.inputs, *shard) if shard else a.inputs
+    inputs = distinct_inputs(shard_paths(a.inputs, *shard) if shard else a.inputs)
     written, problems = predict_paths(inputs, a.out, predictor, a.slice if a.slice is not None else pp['slice'], params,
                                       progress=None if not a.quiet else False, echo=not a.quiet,
                                       workers=getattr(a, 'workers', None) or 1)
