@@ -5,6 +5,7 @@
 # %% ../nbs/67_dicom_seg.ipynb #1fd52ff9
 from __future__ import annotations
 from pathlib import Path
+import warnings
 import numpy as np
 import SimpleITK as sitk
 import pydicom
@@ -100,7 +101,9 @@ def disc_segmentation(slice_file, reference: sitk.Image, k: int, labels2d: np.nd
 def write_disc_seg(path, slice_file, reference: sitk.Image, k: int, labels2d: np.ndarray,
                    model_version: str | None = None) -> list[str]:
     "Write the SEG of `disc_segmentation` to `path`, atomically; the warnings (why none was written, if so)."
-    try: seg = disc_segmentation(slice_file, reference, k, labels2d, model_version)
-    except DataError as e: return [f"no DICOM SEG written: {Path(e.path).name}: {e.problem}"]
+    with warnings.catch_warnings():           # the SEG copies the source's patient name as it is: a one-part name is no news
+        warnings.filterwarnings('ignore', message=r'The string .* is unlikely to represent the intended person name')
+        try: seg = disc_segmentation(slice_file, reference, k, labels2d, model_version)
+        except DataError as e: return [f"no DICOM SEG written: {Path(e.path).name}: {e.problem}"]
     atomic_write(path, lambda p: seg.save_as(p))
     return []

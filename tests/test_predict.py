@@ -394,3 +394,13 @@ def test_an_image_upside_down_is_flagged(run, tmp_path):
     assert any('the image may be upside down' in w for w in warns['flipped']), warns
     assert not any('upside down' in w for w in warns['upright']), warns
     for case in GOOD: assert not any('upside down' in w for w in _report(run, case)['warnings']), case
+
+
+def test_a_case_name_near_the_file_system_limit(run, tmp_path):
+    "Issue 24's case 11: a 250-character name is graded, and graded again into the same --out (its temporaries stay short)."
+    import shutil
+    long = tmp_path/('x' * 250 + '.png'); shutil.copy(run['root']/'inputs'/'slice2d.png', long)
+    for _ in range(2):
+        rc, _, err = cli('predict', long, '--out', tmp_path/'out', '--model', run['root']/'work'/'models', '--threads', '1')
+        assert rc == 0, err
+    assert (tmp_path/'out'/('x' * 250)/'grades.csv').exists()
