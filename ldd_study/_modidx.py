@@ -46,6 +46,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'ldd_study.cli.unet_discs': ('cli.html#unet_discs', 'ldd_study/cli.py')},
             'ldd_study.core': { 'ldd_study.core.DataError': ('core.html#dataerror', 'ldd_study/core.py'),
                                 'ldd_study.core.DataError.__init__': ('core.html#dataerror.__init__', 'ldd_study/core.py'),
+                                'ldd_study.core._finite': ('core.html#_finite', 'ldd_study/core.py'),
                                 'ldd_study.core._jsonable': ('core.html#_jsonable', 'ldd_study/core.py'),
                                 'ldd_study.core.atomic_write': ('core.html#atomic_write', 'ldd_study/core.py'),
                                 'ldd_study.core.group_name': ('core.html#group_name', 'ldd_study/core.py'),

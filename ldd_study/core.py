@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #0988acc2
 from __future__ import annotations
-import os, json, sys, tempfile, traceback
+import math, os, json, sys, tempfile, traceback
 from pathlib import Path
 from typing import Any
 import yaml
@@ -85,7 +85,14 @@ def atomic_write(path, write) -> Path:
 
 def write_json(path, obj: Any) -> Path:
     "Write `obj` as indented JSON to `path`, atomically."
-    return atomic_write(path, lambda p: p.write_text(json.dumps(obj, indent=2, default=_jsonable) + "\n"))
+    return atomic_write(path, lambda p: p.write_text(json.dumps(_finite(obj), indent=2, default=_jsonable, allow_nan=False) + "\n"))
+
+def _finite(o):
+    "`o` with every NaN or infinite float as None: JSON has no NaN (a metric that cannot be computed is null)."
+    if isinstance(o, float): return o if math.isfinite(o) else None
+    if isinstance(o, dict): return {k: _finite(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)): return [_finite(v) for v in o]
+    return o
 
 def write_csv(path, df) -> Path:
     "Write the DataFrame `df` to CSV at `path` (no index), atomically."
@@ -93,8 +100,8 @@ def write_csv(path, df) -> Path:
 
 def _jsonable(o):
     import numpy as np
-    if isinstance(o, np.generic): return o.item()
-    if isinstance(o, np.ndarray): return o.tolist()
+    if isinstance(o, np.generic): return _finite(o.item())
+    if isinstance(o, np.ndarray): return _finite(o.tolist())
     if isinstance(o, Path): return str(o)
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
