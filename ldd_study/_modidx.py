@@ -240,6 +240,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'ldd_study.predict.Predictor.grades_predicted': ( 'predict.html#predictor.grades_predicted',
                                                                                      'ldd_study/predict.py'),
                                    'ldd_study.predict.Predictor.image_size': ('predict.html#predictor.image_size', 'ldd_study/predict.py'),
+                                   'ldd_study.predict.Predictor.trained_on_phantom': ( 'predict.html#predictor.trained_on_phantom',
+                                                                                       'ldd_study/predict.py'),
                                    'ldd_study.predict.Scan': ('predict.html#scan', 'ldd_study/predict.py'),
                                    'ldd_study.predict.Scan.slices': ('predict.html#scan.slices', 'ldd_study/predict.py'),
                                    'ldd_study.predict._abspath': ('predict.html#_abspath', 'ldd_study/predict.py'),

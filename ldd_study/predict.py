@@ -26,9 +26,9 @@ from .measures import MEASURE_COLUMNS, disc_measures
 from .dicom_seg import write_disc_seg
 
 # %% auto #0
-__all__ = ['PREDICT_DEFAULTS', 'GRADE_COLUMNS', 'PREDICT_COLUMNS', 'MEASURE_DECIMALS', 'GROUP_COLOURS', 'FILL_ALPHA',
-           'NAME_ALPHA', 'TITLE_BAND_PX', 'CASE_FILES', 'GALLERY_FILES', 'ERROR_LOG', 'OWN_FILES', 'TEMP_CASE_CHARS',
-           'predict_params', 'Predictor', 'default_model_dir', 'load_predictor', 'Scan', 'read_scan',
+__all__ = ['PREDICT_DEFAULTS', 'GRADE_COLUMNS', 'PHANTOM_MODEL', 'PREDICT_COLUMNS', 'MEASURE_DECIMALS', 'GROUP_COLOURS',
+           'FILL_ALPHA', 'NAME_ALPHA', 'TITLE_BAND_PX', 'CASE_FILES', 'GALLERY_FILES', 'ERROR_LOG', 'OWN_FILES',
+           'TEMP_CASE_CHARS', 'predict_params', 'Predictor', 'default_model_dir', 'load_predictor', 'Scan', 'read_scan',
            'input_slice_index', 'sagittal_slice_index', 'input_slices', 'slice_candidates', 'mid_classes', 'auto_slice',
            'Prediction', 'predict_scan', 'slice_image', 'slice_geometry', 'overlay_image', 'save_overlay',
            'case_report', 'process_owner', 'is_predict_case', 'clean_stale_temporaries', 'check_case_target',
@@ -61,6 +61,11 @@ class Predictor:
     def crop_size(self) -> tuple:
         "(height, width) of the grader's crops."
         return tuple(int(v) for v in _profile(self.cls_params)['cls']['crop_size'])
+
+    @property
+    def trained_on_phantom(self) -> bool:
+        "Whether either network was trained on the synthetic phantom (`make repro`'s default), not on real scans."
+        return any((p.get('data') or {}).get('source') == 'phantom' for p in (self.seg_params, self.cls_params))
 
     @property
     def grades_predicted(self) -> bool:
@@ -183,6 +188,8 @@ class Prediction:
     notes: list = field(default_factory=list)       # facts of the input that need no action (no orientation recorded)
 
 GRADE_COLUMNS = ['case', 'ivd_label', 'level', 'group', 'p_mild', 'p_moderate', 'p_serious', 'pfirrmann']
+PHANTOM_MODEL = ("the models were trained on the synthetic phantom (make repro's default), not on real scans: these grades "
+                 "test the tool and mean nothing clinically; grade with models that make study trained (--model DIR)")
 PREDICT_COLUMNS = GRADE_COLUMNS + MEASURE_COLUMNS   # grades.csv: the contract's columns, then each disc's measures
 MEASURE_DECIMALS = 3                                # the measures as written (mm and ratios: 0.001 is far below a pixel)
 
@@ -249,6 +256,7 @@ def predict_scan(predictor: Predictor, scan: Scan, slice='image', params: dict |
         warns.append(f"{len(lumbar)} of the 5 lumbar discs found on slice {si}")
     warns += sorted({d['warning'] for d in info if d.get('warning')}) + list(scan.warnings)   # and the reader's: spacing, DICOM gaps
     if (sign := upside_down_sign(info)) is not None: warns.append(sign)
+    if predictor.trained_on_phantom: warns.append(PHANTOM_MODEL)
     notes = []
     if scan.original.GetDimension() == 2 or not orientation_recorded(scan.original):
         notes.append("the file records no orientation: rows are taken as superior→inferior and columns as "
@@ -594,6 +602,7 @@ def cmd_predict(a) -> int:
     written, problems = predict_paths(inputs, a.out, predictor, a.slice if a.slice is not None else pp['slice'], params,
                                       progress=None if not a.quiet else False, echo=not a.quiet,
                                       workers=getattr(a, 'workers', None) or 1)
+    if predictor.trained_on_phantom and written: print(f"ldd-study predict: warning: {PHANTOM_MODEL}", file=sys.stderr)
     print(f"ldd-study predict: {len(written)} of {len(inputs)} scans graded into {a.out}"
           + (f" (share {shard[0]}/{shard[1]} of {len(a.inputs)} inputs)" if shard else '')
           + (f"; {len(problems)} refused (see above)" if problems else ''), file=sys.stderr)

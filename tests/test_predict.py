@@ -166,6 +166,7 @@ def test_good_cases_follow_the_contract(run):
         rep = _report(run, case)
         assert {'slice_index', 'model_version', 'model', 'timings_s', 'warnings'} <= set(rep)
         assert rep['discs'] == len(g) and rep['model']['unet']['profile'] == 'smoke'
+        assert any(w.startswith('the models were trained on the synthetic phantom') for w in rep['warnings'])   # issue 21
         assert (d/'overlay.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
 
 
@@ -239,6 +240,7 @@ def test_bad_inputs_are_named_and_the_others_still_run(run):
     assert 'axial.nii.gz: this is an axial series' in err
     assert '5 of 7 scans graded' in err and '2 refused' in err
     assert '7/7' in err                                              # the progress bar
+    assert err.count('warning: the models were trained on the synthetic phantom') == 1, err   # said once, and in each report.json
     assert sum(line.split(':')[0] in GOOD for line in run['stdout'].splitlines()) == 5   # one line per graded case
 
 
