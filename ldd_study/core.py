@@ -26,13 +26,14 @@ def level_label(name: str) -> int:
     raise ValueError(f"unknown disc level {name!r} (expected names like L5-S1, L4-L5 … T12-L1)")
 
 # %% auto #0
-__all__ = ['SPINE', 'LUMBAR_LABELS', 'GROUPS', 'GRADES', 'EXIT_GRADED', 'EXIT_REFUSED', 'EXIT_USAGE', 'EXIT_INTERNAL',
+__all__ = ['SPINE', 'LUMBAR_LABELS', 'GROUPS', 'ROMAN', 'GRADES', 'EXIT_GRADED', 'EXIT_REFUSED', 'EXIT_USAGE', 'EXIT_INTERNAL',
            'EXIT_PIPE', 'FORMULA_STARTS', 'level_name', 'level_label', 'pfirrmann_group', 'group_name', 'DataError',
            'silence_stdout', 'internal_error', 'atomic_write', 'write_json', 'write_csv', 'spreadsheet_safe',
            'path_within', 'project_root', 'load_params', 'params_section', 'shared_data', 'sample_root', 'lsma_root']
 
 # %% ../nbs/00_core.ipynb #2fbcfdb4
 GROUPS = ('mild', 'moderate', 'serious')
+ROMAN = ('I', 'II', 'III', 'IV', 'V')                 # Pfirrmann grades 1..5 as radiologists write them
 GRADES = (1, 2, 3, 4, 5)
 _GROUP_OF_GRADE = {1: 0, 2: 0, 3: 1, 4: 2, 5: 2}
 

@@ -12,7 +12,7 @@ import SimpleITK as sitk
 import ldd_study
 from . import predict
 from .core import GROUPS, LUMBAR_LABELS, atomic_write, level_name, params_section, pfirrmann_group, spreadsheet_safe, write_json
-from .metrics import ROMAN
+from .core import ROMAN
 from .phantom import phantom_config, phantom_patient
 from .stats import PROBA_COLUMNS
 from .measures import MEASURE_COLUMNS, MEASURES as MEASURE_TITLES, disc_measures

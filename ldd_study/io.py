@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd
 import SimpleITK as sitk
-from .core import DataError, SPINE, level_label, level_name, params_section, pfirrmann_group, GROUPS
-from .metrics import ROMAN
+from .core import DataError, SPINE, level_label, level_name, params_section, pfirrmann_group, GROUPS, ROMAN
 
 sitk.ProcessObject.SetGlobalWarningDisplay(False)   # failures surface as DataError, not as ITK's console noise
 

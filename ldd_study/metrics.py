@@ -6,13 +6,12 @@
 from __future__ import annotations
 import numpy as np
 import pandas as pd
-from .core import GROUPS
+from .core import GROUPS, ROMAN
 
 # %% auto #0
-__all__ = ['ROMAN', 'dice_iou', 'label_dice_iou', 'image_dice_iou', 'match_discs', 'per_disc_dice', 'discs_in_boxes',
-           'median_iqr', 'fmt_median_iqr', 'fmt_ci', 'class_names', 'check_labels', 'check_proba', 'confusion_matrix',
-           'ovo_scores', 'weighted_auc', 'confusion_metrics', 'grading_metrics_weighted', 'grading_metrics',
-           'reliability_curve']
+__all__ = ['dice_iou', 'label_dice_iou', 'image_dice_iou', 'match_discs', 'per_disc_dice', 'discs_in_boxes', 'median_iqr',
+           'fmt_median_iqr', 'fmt_ci', 'class_names', 'check_labels', 'check_proba', 'confusion_matrix', 'ovo_scores',
+           'weighted_auc', 'confusion_metrics', 'grading_metrics_weighted', 'grading_metrics', 'reliability_curve']
 
 # %% ../nbs/40_metrics.ipynb #c2ce660e
 def dice_iou(pred, true) -> tuple[float, float]:
@@ -94,8 +93,6 @@ def fmt_ci(estimate: float, lo: float, hi: float, digits: int = 3) -> str:
     return f"{estimate:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
 
 # %% ../nbs/40_metrics.ipynb #0333dbf6
-ROMAN = ('I', 'II', 'III', 'IV', 'V')
-
 def class_names(n_classes: int) -> tuple[str, ...]:
     "Names of class indices: the paper's groups for 3 classes, Pfirrmann I–V for 5, else '0', '1', …"
     return GROUPS if n_classes == 3 else ROMAN if n_classes == 5 else tuple(str(k) for k in range(n_classes))

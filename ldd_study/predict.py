@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from .core import EXIT_GRADED, path_within, EXIT_INTERNAL, EXIT_REFUSED, internal_error, DataError, GROUPS, LUMBAR_LABELS, SPINE, atomic_write, write_json, load_params, params_section, project_root, level_name, silence_stdout, spreadsheet_safe
 import ldd_study
 from .io import Case, SEMANTIC, case_name, read_sagittal, orientation_recorded, dicom_series_files
-from .metrics import ROMAN
+from .core import ROMAN
 from .preprocess import mid_sagittal_index
 from .unet import UNet2D, seg_class_names
 from .train import active_profile, predict_cls, predict_seg_proba

@@ -12,7 +12,8 @@ from matplotlib.figure import Figure
 from matplotlib import colormaps
 from .core import path_within, GROUPS, LUMBAR_LABELS, DataError, atomic_write, write_json, load_params, params_section, project_root, level_name, pfirrmann_group, GRADES
 from .train import select_mode
-from .metrics import per_disc_dice, ROMAN
+from .metrics import per_disc_dice
+from .core import ROMAN
 from .metrics import (confusion_matrix, reliability_curve, ovo_scores, grading_metrics, fmt_ci,
                                class_names)
 from .stats import (segmentation_table, grading_table, grading_summary, to_markdown, ovo_auc_delong,

@@ -22,9 +22,8 @@ from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from tqdm.auto import tqdm
-from ldd_study.core import LUMBAR_LABELS, load_params, pfirrmann_group
+from ldd_study.core import LUMBAR_LABELS, ROMAN, load_params, pfirrmann_group
 from ldd_study.stats import cluster_bootstrap
-from ldd_study.metrics import ROMAN
 from ldd_study.discs import discs_on_slice, mid_slice
 from ldd_study.io import load_case, read_cohort
 from ldd_study.measures import MEASURE_COLUMNS, MEASURES, disc_measures
