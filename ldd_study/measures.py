@@ -7,12 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 import numpy as np
 import pandas as pd
-from scipy import ndimage as ndi
+from .preprocess import disc_axes, pixel_extent
 
 # %% auto #0
 __all__ = ['HEIGHT_POSITIONS', 'NUCLEUS_ALONG', 'NUCLEUS_ACROSS', 'ANNULUS_END', 'CSF_GAP_MM', 'CSF_DEPTH_MM', 'CSF_PERCENTILE',
-           'MEASURES', 'MEASURE_COLUMNS', 'DiscFrame', 'pixel_extent', 'disc_frame', 'height_at', 'disc_heights',
-           'nucleus_and_annulus', 'canal_band', 'csf_reference', 'disc_measures']
+           'MEASURES', 'MEASURE_COLUMNS', 'DiscFrame', 'disc_frame', 'height_at', 'disc_heights', 'nucleus_and_annulus',
+           'canal_band', 'csf_reference', 'disc_measures']
 
 # %% ../nbs/46_measures.ipynb #c101b3a0
 @dataclass
@@ -30,11 +30,6 @@ class DiscFrame:
     spacing: tuple  # (row, col) mm per pixel
 
 
-def pixel_extent(direction: np.ndarray, spacing) -> float:
-    "Size (mm) of one pixel along the unit `direction` (row, col)."
-    return abs(direction[0]) * spacing[0] + abs(direction[1]) * spacing[1]
-
-
 def disc_frame(mask: np.ndarray, spacing=(1.0, 1.0)) -> DiscFrame:
     "The frame of the disc made of the true pixels of the 2D `mask`."
     rows, cols = np.nonzero(mask)
@@ -42,12 +37,8 @@ def disc_frame(mask: np.ndarray, spacing=(1.0, 1.0)) -> DiscFrame:
         raise ValueError(f"a disc needs at least 3 pixels to have an axis, got {len(rows)}")
     sp = (float(spacing[0]), float(spacing[1]))
     points = np.stack([rows * sp[0], cols * sp[1]], 1)  # (N, 2) mm
-    centre = points.mean(0)
+    centre, axis, normal = disc_axes(points)  # the largest principal axis, pointing posterior; the normal, inferior
     q = points - centre
-    axis = np.linalg.eigh(q.T @ q)[1][:, 1]  # the largest principal axis
-    if axis[1] < 0:
-        axis = -axis  # pointing posterior (columns grow anterior → posterior)
-    normal = np.array([axis[1], -axis[0]])  # pointing inferior
     t = q @ axis
     half_pixel = pixel_extent(axis, sp) / 2
     start, length = t.min() - half_pixel, float(np.ptp(t) + 2 * half_pixel)

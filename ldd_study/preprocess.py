@@ -16,8 +16,8 @@ VERTEBRA, DISC, CANAL = 1, 2, 3   # semantic mask values of the SPIDER T2 sample
 # %% auto #0
 __all__ = ['VERTEBRA', 'DISC', 'CANAL', 'MAX_UPSAMPLE', 'window_level', 'window_image', 'otsu_threshold', 'best_vertical_path',
            'canal_continuity', 'mid_sagittal_scores', 'mid_sagittal_index', 'ResizeTransform', 'resize_pad',
-           'resize_transform', 'LevelWarning', 'disc_geometry', 'disc_instances', 'sacrum_check', 'disc_gap_check',
-           'disc_crop', 'disc_crops']
+           'resize_transform', 'LevelWarning', 'disc_axes', 'pixel_extent', 'disc_geometry', 'disc_instances',
+           'sacrum_check', 'disc_gap_check', 'disc_crop', 'disc_crops']
 
 # %% ../nbs/20_preprocess.ipynb #0cf09c94
 def window_level(img: np.ndarray, percentiles: Sequence[float] = (0.5, 99.5), body: np.ndarray | None = None
@@ -200,14 +200,14 @@ def resize_transform(shape: Sequence[int], size: int = 512) -> ResizeTransform:
 class LevelWarning(UserWarning):
     "The levels counted from the lowest disc may be off (the lowest disc may not be L5-S1)."
 
-def _axes(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def disc_axes(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "Centroid, long-axis unit vector u (pointing posterior) and normal n (pointing inferior) of mm points `p` (N, 2)."
     c = p.mean(0); q = p - c
     u = np.linalg.eigh(q.T @ q)[1][:, 1] if len(p) > 1 else np.array([0.0, 1.0])
     if u[1] < 0 or (u[1] == 0 and u[0] < 0): u = -u
     return c, u, np.array([u[1], -u[0]])
 
-def _pixel_extent(d: np.ndarray, spacing) -> float:
+def pixel_extent(d: np.ndarray, spacing) -> float:
     "Size of one pixel along the unit direction `d` (mm)."
     return abs(d[0]) * spacing[0] + abs(d[1]) * spacing[1]
 
@@ -215,8 +215,8 @@ def disc_geometry(rows: np.ndarray, cols: np.ndarray, spacing: Sequence[float] =
     "Area, centroid, long-axis angle, length and mean height of the disc made of pixels (`rows`, `cols`)."
     sp = (float(spacing[0]), float(spacing[1]))
     p = np.stack([np.asarray(rows, float) * sp[0], np.asarray(cols, float) * sp[1]], 1)
-    c, u, n = _axes(p)
-    length = float(np.ptp((p - c) @ u) + _pixel_extent(u, sp))
+    c, u, n = disc_axes(p)
+    length = float(np.ptp((p - c) @ u) + pixel_extent(u, sp))
     area_mm2 = len(p) * sp[0] * sp[1]
     return dict(area_px=int(len(p)), area_mm2=float(area_mm2), centroid=(float(c[0] / sp[0]), float(c[1] / sp[1])),
                 angle=float(np.degrees(np.arctan2(u[0], u[1]))), length_mm=length, height_mm=float(area_mm2 / length),
@@ -260,11 +260,11 @@ def _merge_fragments(parts: list, sp, spine, pitch: float, pitch_fraction: float
         while root[i] != i: root[i] = root[root[i]]; i = root[i]
         return i
     for a, i in enumerate(order):                     # i is the larger one
-        c, u, n = _axes(parts[i]); pi = (parts[i] - c) @ u
-        length = np.ptp(pi) + _pixel_extent(u, sp)
+        c, u, n = disc_axes(parts[i]); pi = (parts[i] - c) @ u
+        length = np.ptp(pi) + pixel_extent(u, sp)
         if length < 2 * len(parts[i]) * sp[0] * sp[1] / length:   # not disc-like (length < 2 × height): use the spine
             n = spine(c); u = np.array([-n[1], n[0]]); pi = (parts[i] - c) @ u
-            length = np.ptp(pi) + _pixel_extent(u, sp)
+            length = np.ptp(pi) + pixel_extent(u, sp)
         for j in order[a + 1:]:
             if abs((parts[j].mean(0) - c) @ n) >= pitch_fraction * pitch: continue
             pj = (parts[j] - c) @ u
@@ -293,7 +293,7 @@ def disc_instances(disc_mask2d: np.ndarray, spacing: Sequence[float] = (1.0, 1.0
     spine = _spine_direction(cents, np.array([len(p) for p in comps], float))
     pitch = _disc_pitch(cents, default_pitch_mm)
     # 1. cut components far taller along the spine than the median one at their thinnest point
-    ext = np.array([np.ptp(p @ spine(c)) + _pixel_extent(spine(c), sp) for p, c in zip(comps, cents)])
+    ext = np.array([np.ptp(p @ spine(c)) + pixel_extent(spine(c), sp) for p, c in zip(comps, cents)])
     parts, source = [], []
     for k, (p, c, e) in enumerate(zip(comps, cents, ext)):
         pieces = _cut_at_waist(p, spine(c), sp) if len(comps) >= 3 and e > split_factor * np.median(ext) else [p]
