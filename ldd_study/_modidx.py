@@ -126,6 +126,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'ldd_study.io._image_table': ('io.html#_image_table', 'ldd_study/io.py'),
                               'ldd_study.io._layout': ('io.html#_layout', 'ldd_study/io.py'),
                               'ldd_study.io._mask_for': ('io.html#_mask_for', 'ldd_study/io.py'),
+                              'ldd_study.io._metaimage_header': ('io.html#_metaimage_header', 'ldd_study/io.py'),
                               'ldd_study.io._mm': ('io.html#_mm', 'ldd_study/io.py'),
                               'ldd_study.io._natural': ('io.html#_natural', 'ldd_study/io.py'),
                               'ldd_study.io._nifti_offset': ('io.html#_nifti_offset', 'ldd_study/io.py'),

@@ -96,6 +96,13 @@ def _gzip_length(path: Path) -> int:
     except (EOFError, OSError, zlib.error): raise DataError(path, "truncated or corrupt gzip data: its compressed stream ends early") from None
     return n
 
+def _metaimage_header(path: Path) -> tuple[dict, int] | None:
+    "The fields of a MetaImage header (`.mha`/`.mhd`) and where its data starts; None where it has no ElementDataFile line."
+    with open(path, 'rb') as f: head = f.read(65536)                             # the header, not the data
+    if b'ElementDataFile' not in head: return None
+    end = head.index(b'\n', head.index(b'ElementDataFile')) + 1                   # the data starts here
+    return {k.strip(): v.strip() for k, v in (l.split(b'=', 1) for l in head[:end].splitlines() if b'=' in l)}, end
+
 def check_declared_size(path) -> None:
     "A `DataError` naming `path` when its header declares more than `MAX_VOXELS` voxels, or data its file does not hold (or holds more of)."
     p = Path(path); r = sitk.ImageFileReader(); r.SetFileName(str(p))
@@ -107,10 +114,8 @@ def check_declared_size(path) -> None:
                            f"{MAX_VOXELS:,} any lumbar MRI needs: not read (a wrong header, or a compression bomb)")
     data, s = voxels // r.GetNumberOfComponents() * _bytes_per_voxel(r), _suffix(p)
     if s in ('.mha', '.mhd'):
-        with open(p, 'rb') as f: head = f.read(65536)                                # the header, not the data
-        if b'ElementDataFile' not in head: return
-        end = head.index(b'\n', head.index(b'ElementDataFile')) + 1                      # the data starts here
-        fields = {k.strip(): v.strip() for k, v in (l.split(b'=', 1) for l in head[:end].splitlines() if b'=' in l)}
+        if (header := _metaimage_header(p)) is None: return
+        fields, end = header
         if s == '.mhd' or fields.get(b'ElementDataFile') != b'LOCAL': return             # data in another file: its reader checks
         compressed = fields.get(b'CompressedData', b'False') != b'False'
         if compressed and b'CompressedDataSize' not in fields: return
@@ -252,8 +257,9 @@ def read_grades(path) -> tuple[pd.DataFrame, list[DataError]]:
         try: k = _as_label(lev)
         except ValueError: problems.append(DataError(path, f"row {i}: unknown disc level {lev!r}")); continue
         try:
-            gi = ROMAN.index(g.upper()) + 1 if g.upper() in ROMAN else int(float(g))   # 3, 3.0 and III alike
-            if g.upper() not in ROMAN and gi != float(g): raise ValueError
+            roman = g.upper() in ROMAN
+            gi = ROMAN.index(g.upper()) + 1 if roman else int(float(g))   # 3, 3.0 and III alike
+            if not roman and gi != float(g): raise ValueError
             pfirrmann_group(gi)
         except ValueError: problems.append(DataError(path, f"row {i}: Pfirrmann grade {g!r} is outside 1–5")); continue
         key = (pat, k)
@@ -406,8 +412,10 @@ def spacing_recorded(path) -> bool:
     p = Path(path); s = _suffix(p)
     if p.is_dir() or s in ('.nii', '.nii.gz', '.dcm'): return True
     if s not in _STATES_SPACING: return False
-    with open(p, 'rb') as f: head = f.read(65536)
-    head = head.split(b'ElementDataFile')[0] if s in ('.mha', '.mhd') else head.split(b'\n\n')[0]
+    if s in ('.mha', '.mhd'):
+        header = _metaimage_header(p)
+        return header is not None and any(key in header[0] for key in _STATES_SPACING[s])
+    with open(p, 'rb') as f: head = f.read(65536).split(b'\n\n')[0]
     return any(line.strip().startswith(key) for line in head.splitlines() for key in _STATES_SPACING[s])
 
 def check_slice_header(path) -> tuple[tuple, tuple]:
