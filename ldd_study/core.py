@@ -27,9 +27,10 @@ def level_label(name: str) -> int:
 
 # %% auto #0
 __all__ = ['SPINE', 'LUMBAR_LABELS', 'GROUPS', 'ROMAN', 'GRADES', 'EXIT_GRADED', 'EXIT_REFUSED', 'EXIT_USAGE', 'EXIT_INTERNAL',
-           'EXIT_PIPE', 'FORMULA_STARTS', 'level_name', 'level_label', 'pfirrmann_group', 'group_name', 'DataError',
-           'silence_stdout', 'internal_error', 'atomic_write', 'write_json', 'write_csv', 'spreadsheet_safe',
-           'path_within', 'project_root', 'load_params', 'params_section', 'shared_data', 'sample_root', 'lsma_root']
+           'EXIT_PIPE', 'FORMULA_STARTS', 'level_name', 'level_label', 'pfirrmann_group', 'group_name',
+           'grade_within_group', 'DataError', 'silence_stdout', 'internal_error', 'atomic_write', 'write_json',
+           'write_csv', 'spreadsheet_safe', 'path_within', 'project_root', 'load_params', 'params_section',
+           'shared_data', 'sample_root', 'lsma_root']
 
 # %% ../nbs/00_core.ipynb #2fbcfdb4
 GROUPS = ('mild', 'moderate', 'serious')
@@ -46,6 +47,14 @@ def pfirrmann_group(grade: int) -> int:
 def group_name(grade: int) -> str:
     "Name of the paper's group of Pfirrmann `grade`."
     return GROUPS[pfirrmann_group(grade)]
+
+# %% ../nbs/00_core.ipynb #0f894d96
+def grade_within_group(p_grade, groups) -> np.ndarray:
+    "Pfirrmann grade (1–5) of each row of `p_grade` (N, 5): the most probable of the grades in that row's group index (`groups`, N)."
+    import numpy as np                                  # lazy: core stays light for the command line
+    p, g = np.asarray(p_grade, float), np.asarray(groups, int)
+    allowed = np.array([[pfirrmann_group(k) == j for k in GRADES] for j in range(len(GROUPS))])   # (3, 5)
+    return np.where(allowed[g], p, -np.inf).argmax(1) + 1
 
 # %% ../nbs/00_core.ipynb #b381ad4e
 class DataError(ValueError):

@@ -13,9 +13,9 @@ from .preprocess import window_image, resize_pad, mid_sagittal_index, disc_geome
 from .train import active_profile, predict_seg_proba
 
 # %% auto #0
-__all__ = ['UPSIDE_DOWN_RHO', 'UPSIDE_DOWN_MIN_DISCS', 'windowed', 'seg_input', 'label_info', 'discs_on_slice', 'missing_disc',
-           'mid_slice', 'clean_disc_mask', 'predicted_discs', 'upside_down_sign', 'slice_offsets', 'neighbour_slices',
-           'disc_crops_of']
+__all__ = ['UPSIDE_DOWN_RHO', 'UPSIDE_DOWN_MIN_DISCS', 'MIN_NUMBERED_DISCS', 'windowed', 'seg_input', 'label_info',
+           'discs_on_slice', 'missing_disc', 'mid_slice', 'clean_disc_mask', 'drop_isolated_blobs', 'predicted_discs',
+           'upside_down_sign', 'numbering_doubt', 'slice_offsets', 'neighbour_slices', 'disc_crops_of']
 
 # %% ../nbs/45_discs.ipynb #a708694d
 def windowed(vol: np.ndarray, params: dict) -> np.ndarray:
@@ -76,6 +76,16 @@ def clean_disc_mask(disc: np.ndarray, min_fraction: float = 0.25, reference: int
     ref = np.median(np.sort(area)[-reference:])
     return np.isin(lab, 1 + np.nonzero(area >= min_fraction * ref)[0])
 
+# %% ../nbs/45_discs.ipynb #26c84761
+def drop_isolated_blobs(disc: np.ndarray, spacing=(1.0, 1.0), isolated_factor: float = 2.5, least: int = 4) -> np.ndarray:
+    "`disc` without blobs whose nearest other blob is over `isolated_factor` × the median nearest-blob distance away (mm; needs `least` blobs)."
+    lab, n = ndi.label(disc > 0)
+    if n < least: return disc > 0
+    c = np.array(ndi.center_of_mass(np.ones(disc.shape), lab, range(1, n + 1))) * np.asarray(spacing[:2], float)   # (n, 2) mm
+    dist = np.linalg.norm(c[:, None] - c[None], axis=2); np.fill_diagonal(dist, np.inf)
+    nearest = dist.min(1)
+    return np.isin(lab, 1 + np.flatnonzero(nearest <= isolated_factor * np.median(nearest)))
+
 # %% ../nbs/45_discs.ipynb #d2a8a5b6
 def predicted_discs(model, x: np.ndarray, tf, spacing, params: dict, batch: int = 8, proba: np.ndarray | None = None,
                     threshold: float = 0.5):
@@ -83,6 +93,8 @@ def predicted_discs(model, x: np.ndarray, tf, spacing, params: dict, batch: int 
     p = proba if proba is not None else predict_seg_proba(model, x[None], batch)[0]   # (C, S, S)
     disc = tf.inverse(p[1], order=1) >= threshold                   # disc probability, bilinear: a smooth outline on the slice's grid
     disc = clean_disc_mask(disc, float(params['preprocess'].get('min_disc_fraction', 0.25)))
+    factor = params['preprocess'].get('isolated_disc_factor')
+    if factor: disc = drop_isolated_blobs(disc, spacing, float(factor))  # a blob off the spine's chain is no disc
     return discs_on_slice(np.where(disc, 2, 0), spacing, params)
 
 # %% ../nbs/45_discs.ipynb #9073d321
@@ -96,6 +108,16 @@ def upside_down_sign(info: list[dict]) -> str | None:
     if not rho >= UPSIDE_DOWN_RHO: return None
     return (f"the discs grow upwards (Spearman's rho of level and area {rho:.2f}): the image may be upside down, its "
             "levels numbered from the wrong end; check the overlay, and flip the image if so")
+
+# %% ../nbs/45_discs.ipynb #2de860dd
+MIN_NUMBERED_DISCS = 3      # fewer discs found than this: no numbering from the sacrum is trusted
+
+def numbering_doubt(info: list[dict]) -> str | None:
+    "Why the levels of discs found with no reference (`predicted_discs`' geometry) cannot be trusted; None when nothing speaks against them."
+    if len(info) < MIN_NUMBERED_DISCS:
+        return f"{len(info)} disc{'' if len(info) == 1 else 's'} found: too few to count the levels up from the sacrum"
+    warned = sorted({d['warning'] for d in info if d.get('warning')})
+    return '; '.join(warned) if warned else upside_down_sign(info)
 
 # %% ../nbs/45_discs.ipynb #9f61ac03
 def slice_offsets(n: int) -> list[int]:

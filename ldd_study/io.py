@@ -638,7 +638,7 @@ def read_lsma_cohort(root, series: str | None = None, params: dict | None = None
     "The LSMA cohort under `root`: PNGs, `images.csv`, `gradings.csv`, `boxes.csv`; every problem listed, each naming its file and row."
     root = Path(root)
     if not root.is_dir(): raise DataError(root, "cohort folder not found")
-    data = params_section('data', {'pixel_spacing_mm': 0.72, 'boxes': {}}, params)
+    data = params_section('data', {'pixel_spacing_mm': 0.6875, 'boxes': {}}, params)
     bopt = {**BOX_DEFAULTS, **(data.get('boxes') or {})}
     s = float(data['pixel_spacing_mm'])
     images, problems = _image_table(root)

@@ -7,12 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 import numpy as np
 import pandas as pd
+from .core import GRADES, GROUPS
 from .preprocess import disc_axes, pixel_extent
 
 # %% auto #0
 __all__ = ['HEIGHT_POSITIONS', 'NUCLEUS_ALONG', 'NUCLEUS_ACROSS', 'ANNULUS_END', 'CSF_GAP_MM', 'CSF_DEPTH_MM', 'CSF_PERCENTILE',
-           'MEASURES', 'MEASURE_COLUMNS', 'DiscFrame', 'disc_frame', 'height_at', 'disc_heights', 'nucleus_and_annulus',
-           'canal_band', 'csf_reference', 'disc_measures']
+           'MEASURES', 'MEASURE_COLUMNS', 'MEASURE_FEATURES', 'DiscFrame', 'disc_frame', 'height_at', 'disc_heights',
+           'nucleus_and_annulus', 'canal_band', 'csf_reference', 'disc_measures', 'measure_matrix',
+           'fit_measures_model', 'measures_probabilities']
 
 # %% ../nbs/46_measures.ipynb #c101b3a0
 @dataclass
@@ -154,3 +156,57 @@ def disc_measures(image: np.ndarray, levels: np.ndarray, spacing=(1.0, 1.0)) -> 
         csf = own if np.isfinite(own) else (float(np.median(seen)) if seen else float("nan"))
         row.update(_signal(signal, row.pop("_frame"), csf, ceiling), csf_source=source)
     return pd.DataFrame(rows, columns=["ivd_label", *MEASURE_COLUMNS])
+
+# %% ../nbs/46_measures.ipynb #609695ce
+MEASURE_FEATURES = [*MEASURE_COLUMNS[:7], "csf_clipped", "ivd_label"]  # the numeric measures and the level (1 = L5-S1)
+
+
+def measure_matrix(frame: pd.DataFrame, features=MEASURE_FEATURES) -> np.ndarray:
+    "The `features` of each disc row of `frame` as a float matrix (N, F); NaN where a measure is missing."
+    missing = [f for f in features if f not in frame]
+    if missing:
+        raise ValueError(f"disc table lacks the measure columns {missing}")
+    return frame[list(features)].astype(float).to_numpy()
+
+
+def _standardise(model: dict, x: np.ndarray) -> np.ndarray:
+    "`x` (N, F) with missing values at the training median, then standardised with the training mean and scale."
+    x = np.where(np.isnan(x), np.asarray(model["median"]), x)
+    return (x - np.asarray(model["mean"])) / np.asarray(model["scale"])
+
+
+def fit_measures_model(frame: pd.DataFrame, groups, grades, strength: float = 1.0) -> dict:
+    "Logistic regressions of the group (0..2) and the grade (1..5) of each disc row of `frame` on its measures: plain numbers (JSON)."
+    from sklearn.linear_model import LogisticRegression  # lazy: only when a model is fitted
+
+    x = measure_matrix(frame)
+    median = np.nan_to_num(np.nanmedian(np.where(np.isnan(x).all(0), 0.0, x), 0))
+    filled = np.where(np.isnan(x), median, x)
+    mean, scale = filled.mean(0), filled.std(0)
+    model = dict(features=MEASURE_FEATURES, median=median.tolist(), mean=mean.tolist(), scale=np.where(scale > 0, scale, 1.0).tolist())
+    z = _standardise(model, x)  # (N, F)
+    for name, y in (("group", np.asarray(groups)), ("grade", np.asarray(grades))):
+        classes = np.unique(y)
+        if len(classes) < 2:  # one class: it is always the answer
+            model[name] = dict(classes=classes.tolist(), coef=[[0.0] * z.shape[1]], intercept=[0.0])
+            continue
+        fit = LogisticRegression(C=strength, class_weight="balanced", max_iter=5000).fit(z, y)
+        coef, intercept = fit.coef_, fit.intercept_
+        if len(classes) == 2:  # scikit-learn keeps one row for two classes: the first class gets logit 0
+            coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.r_[0.0, intercept]
+        model[name] = dict(classes=classes.tolist(), coef=coef.tolist(), intercept=intercept.tolist())
+    return model
+
+
+def measures_probabilities(model: dict, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    "Group (N, 3) and grade (N, 5) probabilities of the disc rows of `frame` under a `fit_measures_model` model."
+    z = _standardise(model, measure_matrix(frame, model["features"]))
+    out = []
+    for name, n, first in (("group", len(GROUPS), 0), ("grade", len(GRADES), 1)):
+        part = model[name]
+        logits = z @ np.asarray(part["coef"]).T + np.asarray(part["intercept"])  # (N, classes seen in training)
+        p = np.exp(logits - logits.max(1, keepdims=True))
+        full = np.zeros((len(z), n))
+        full[:, np.asarray(part["classes"], int) - first] = p / p.sum(1, keepdims=True)
+        out.append(full)
+    return out[0], out[1]

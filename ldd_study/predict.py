@@ -16,13 +16,13 @@ from tqdm.auto import tqdm
 from .core import EXIT_GRADED, path_within, EXIT_INTERNAL, EXIT_REFUSED, internal_error, DataError, GROUPS, LUMBAR_LABELS, SPINE, atomic_write, write_json, load_params, params_section, project_root, level_name, silence_stdout, spreadsheet_safe
 import ldd_study
 from .io import Case, SEMANTIC, case_name, read_sagittal, orientation_recorded, dicom_series_files
-from .core import ROMAN
+from .core import ROMAN, grade_within_group
 from .preprocess import mid_sagittal_index
 from .unet import UNet2D, seg_class_names
 from .train import active_profile, predict_cls, predict_seg_proba
 from .models import load_model
 from .discs import disc_crops_of, mid_slice, neighbour_slices, predicted_discs, seg_input, upside_down_sign, windowed
-from .measures import MEASURE_COLUMNS, disc_measures
+from .measures import MEASURE_COLUMNS, disc_measures, measures_probabilities
 from .dicom_seg import write_disc_seg
 
 # %% auto #0
@@ -51,6 +51,13 @@ class Predictor:
     seg_params: dict
     cls_params: dict
     info: dict = field(default_factory=dict)
+    measures: dict | None = None      # the measures model (`measures.json`, nbs/46_measures) beside the grader, where there is one
+
+    @property
+    def answer(self) -> str:
+        "What a disc's grade is (`classifier.answer` of the grader's params): the CNN's, the measures model's, or their mix."
+        a = self.cls_params.get('classifier', {}).get('answer', 'grader')
+        return a if self.measures is not None else 'grader'
 
     @property
     def image_size(self) -> int:
@@ -94,8 +101,20 @@ def load_predictor(model_dir=None) -> Predictor:
     if not isinstance(unet, UNet2D): raise DataError(d/'unet.pt', "holds a grader, not the U-Net")
     if isinstance(grader, UNet2D): raise DataError(d/'grader.pt', "holds a U-Net, not the grader")
     info = dict(dir=d.resolve().name, unet=_model_info(d/'unet.pt', unet, sp), grader=_model_info(d/'grader.pt', grader, cp))
-    info['version'] = hashlib.sha256((info['unet']['sha256'] + info['grader']['sha256']).encode()).hexdigest()[:12]
-    return Predictor(unet, grader, sp, cp, info)
+    measures = _measures_model(d/'measures.json') if (d/'measures.json').exists() else None
+    if measures is None and cp.get('classifier', {}).get('answer', 'grader') != 'grader':
+        raise DataError(d/'measures.json', f"the grader answers with the disc measures (classifier.answer: {cp['classifier']['answer']}), but its measures model is missing")
+    if measures is not None: info['measures'] = dict(file='measures.json', sha256=hashlib.sha256((d/'measures.json').read_bytes()).hexdigest()[:12])
+    info['version'] = hashlib.sha256(''.join(info[k]['sha256'] for k in ('unet', 'grader', 'measures') if k in info).encode()).hexdigest()[:12]
+    return Predictor(unet, grader, sp, cp, info, measures)
+
+def _measures_model(path: Path) -> dict:
+    "The measures model saved as JSON beside the grader, checked: a `DataError` naming the file when it is not one."
+    try: m = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e: raise DataError(path, f"not a measures model: {e}") from None
+    if not isinstance(m, dict) or not {'features', 'median', 'mean', 'scale', 'group', 'grade'} <= set(m):
+        raise DataError(path, "not a measures model: it lacks features, median, mean, scale, group or grade")
+    return m
 
 # %% ../nbs/65_predict.ipynb #a44a701b
 @dataclass
@@ -244,12 +263,17 @@ def predict_scan(predictor: Predictor, scan: Scan, slice='image', params: dict |
     ivd = sorted(crops[0])                                                   # it and on the neighbours the grader averages over
     probs = [predict_cls(predictor.grader, np.stack([c[l] for l in ivd]), int(pp['batch'])) for c in crops]
     pg, pk = (np.mean([p[i] for p in probs], 0) for i in (0, 1))
+    measures = disc_measures(scan.image[k], labels, scan.spacing[:2])   # raw signal, not windowed
+    if predictor.answer != 'grader':                                     # the disc measures answer too (classifier.answer)
+        w = 1.0 if predictor.answer == 'measures' else float(cp['classifier'].get('measures_weight', 0.5))
+        mg, mk = measures_probabilities(predictor.measures, measures.set_index('ivd_label').loc[ivd].reset_index())
+        pg, pk = (1 - w) * pg + w * mg, (1 - w) * pk + w * mk
     grades = pd.DataFrame(dict(case=scan.case, ivd_label=ivd, level=[level_name(l) for l in ivd],
                                group=[GROUPS[i] for i in pg.argmax(1)], p_mild=pg[:, 0].round(4), p_moderate=pg[:, 1].round(4),
                                p_serious=pg[:, 2].round(4)), columns=GRADE_COLUMNS[:-1])
-    grades['pfirrmann'] = pd.array(pk.argmax(1) + 1 if predictor.grades_predicted else [None] * len(ivd), dtype='Int64')
-    measures = disc_measures(scan.image[k], labels, scan.spacing[:2]).round(MEASURE_DECIMALS)   # raw signal, not windowed
-    grades = grades.merge(measures, on='ivd_label', how='left')
+    one = grade_within_group(pk, pg.argmax(1))                          # one answer: the grade lies within the group shown
+    grades['pfirrmann'] = pd.array(one if predictor.grades_predicted else [None] * len(ivd), dtype='Int64')
+    grades = grades.merge(measures.round(MEASURE_DECIMALS), on='ivd_label', how='left')
     t2 = time.perf_counter()
     lumbar = [l for l in ivd if l in LUMBAR_LABELS]
     if len(lumbar) < len(LUMBAR_LABELS):

@@ -23,18 +23,18 @@ from .stats import (segmentation_table, grading_table, grading_summary, to_markd
 # %% auto #0
 __all__ = ['REPORT_DEFAULTS', 'SET_ALIASES', 'CROPS', 'PAPER_COLUMNS', 'ACC_ALL', 'PAIRS', 'TRAINING_COLUMNS', 'ABLATION_METRICS',
            'ABLATION_COLUMNS', 'ABLATION_DIFF', 'PAPER_RESULTS', 'SPLIT_TEXT', 'LEFT_OUT_COLUMNS', 'POOLED',
-           'COHORT_SOURCES', 'POOLED_COHORTS', 'BOX_COLUMNS', 'OFFLINE_TEMPLATE', 'report_params', 'table_sets',
-           'headline_set', 'save_figure', 'figure_png', 'show_figure', 'write_table', 'demo_results',
-           'load_cohort_summary', 'read_predictions', 'crop_rows', 'graded_discs', 'has_grades', 'graded_mask',
-           'correct', 'grading_report_table', 'level_colour', 'load_cases', 'fig_segmentation_examples', 'labels_proba',
-           'fig_ovo_roc', 'confusion_with_missing', 'fig_confusion', 'fig_calibration', 'read_training_log',
-           'fig_training_curves', 'select_note', 'ablation_table', 'split_description', 'is_synthetic',
-           'data_description', 'implied_exact_accuracy', 'paper_comparison_table', 'difference_notes',
-           'data_source_box', 'interval_note', 'left_out_table', 'left_out_note', 'cv_grading_table',
-           'cv_segmentation_table', 'study_cohorts_of', 'cohort_table', 'mask_rows', 'load_mask_segmentation',
-           'by_cohort', 'cohort_grading_table', 'box_hit_table', 'transfer_table', 'display_path', 'path_anchors',
-           'scrub_paths', 'sanitise_notebook', 'paper_notebooks_dir', 'report_notebooks', 'export_html',
-           'render_reports']
+           'COHORT_SOURCES', 'ALL_COHORTS', 'POOLED_COHORTS', 'REFERENCE_TEXT', 'BOX_COLUMNS', 'UNET_ONLY_COLUMN',
+           'OFFLINE_TEMPLATE', 'report_params', 'table_sets', 'headline_set', 'save_figure', 'figure_png',
+           'show_figure', 'write_table', 'demo_results', 'load_cohort_summary', 'read_predictions', 'crop_rows',
+           'graded_discs', 'has_grades', 'graded_mask', 'correct', 'grading_report_table', 'level_colour', 'load_cases',
+           'fig_segmentation_examples', 'labels_proba', 'fig_ovo_roc', 'confusion_with_missing', 'fig_confusion',
+           'fig_calibration', 'read_training_log', 'fig_training_curves', 'select_note', 'ablation_table',
+           'split_description', 'is_synthetic', 'data_description', 'implied_exact_accuracy', 'paper_comparison_table',
+           'difference_notes', 'data_source_box', 'interval_note', 'left_out_table', 'left_out_note',
+           'cv_grading_table', 'cv_segmentation_table', 'study_cohorts_of', 'cohort_table', 'mask_rows',
+           'load_mask_segmentation', 'by_cohort', 'cohort_grading_table', 'box_hit_table', 'answers_table',
+           'unet_only_table', 'transfer_table', 'display_path', 'path_anchors', 'scrub_paths', 'sanitise_notebook',
+           'paper_notebooks_dir', 'report_notebooks', 'export_html', 'render_reports']
 
 # %% ../nbs/60_report.ipynb #b5102f83
 REPORT_DEFAULTS = dict(dpi=150, fig2_patients=4, sets=['tune', 'test'], headline_set='test', html_hide_code=True, discs='lumbar')
@@ -726,12 +726,17 @@ COHORT_SOURCES = {   # what to cite wherever results on a cohort are shown (the 
               "a public benchmark.* Scientific Data 11, 264 (2024), CC BY 4.0.",
     'LSMA': "LSMA images: Sudirman S, Al Kafri A, Natalia F, et al. *Lumbar Spine MRI Dataset.* Mendeley Data (2019), doi "
             "10.17632/k57fr854j2, CC BY 4.0; Pfirrmann grades: Masood et al. *LSMA-PQR* (2025), Mendeley Data p3r4xd2488, CC BY 4.0; "
-            "disc boxes: the YOLO annotations published with the YOLOspine code (MIT), derived from Mendeley 9j9hmy8kbn."}
+            "disc boxes: the YOLO annotations published with the YOLOspine code (MIT), derived from Mendeley 9j9hmy8kbn.",
+    'SPIDER TSE': "SPIDER T2 TSE (144 other SPIDER patients, the middle slice of each 2D T2 TSE stack, from a public 8-bit rendering): "
+                  "van der Graaf JW, van Hooff ML, Buckens CFM, et al. Scientific Data 11, 264 (2024), CC BY 4.0."}
+ALL_COHORTS = 'all cohorts'   # the transfer table's row of the grader trained on every cohort
 POOLED_COHORTS = 'pooled'
 
 def study_cohorts_of(cohort: dict) -> dict:
     "The per-cohort part of `cohort.json` (name → facts); a run of one cohort, written before there were several, as one entry."
     return cohort.get('cohorts') or {cohort.get('source', 'cohort'): {k: cohort.get(k) for k in ('source', 'patients', 'series', 'graded_discs', 'matched_discs', 'grade_counts')}}
+
+REFERENCE_TEXT = {'mask': 'disc masks', 'boxes': 'disc boxes (no masks)', 'none': 'none: the U-Net finds the discs, levels counted from the sacrum'}
 
 def cohort_table(cohort: dict) -> pd.DataFrame:
     "The cohort table: per cohort its site, sequence, reference, patients, images, graded discs (matched to a mask or box), discs per Pfirrmann grade and group; all cohorts in a last row."
@@ -739,7 +744,7 @@ def cohort_table(cohort: dict) -> pd.DataFrame:
     for name, c in study_cohorts_of(cohort).items():
         gc = {int(k): int(v) for k, v in (c.get('grade_counts') or {}).items()}
         r = {'cohort': name, 'site': c.get('site', ''), 'sequence': c.get('sequence', ''),
-             'reference': 'disc boxes (no masks)' if c.get('boxes') else 'disc masks',
+             'reference': REFERENCE_TEXT[c.get('reference') or ('boxes' if c.get('boxes') else 'mask')],
              'patients': int(c.get('patients') or 0), 'images': int(c.get('series') or 0),
              'graded discs': int(c.get('graded_discs') or 0), 'matched to a mask or box': int(c.get('matched_discs') or 0)}
         r.update({f'grade {ROMAN[g - 1]}': gc.get(g, 0) for g in GRADES})
@@ -751,7 +756,8 @@ def cohort_table(cohort: dict) -> pd.DataFrame:
     return t
 
 def mask_rows(seg: pd.DataFrame) -> pd.DataFrame:
-    "Segmentation rows of the cohorts with disc masks: a box cohort's rows (`in_box` set) have no Dice."
+    "Segmentation rows of the cohorts with disc masks: a box cohort's rows (`in_box` set) and those with no reference have no Dice."
+    if 'reference' in seg: return seg[seg['reference'].fillna('mask') == 'mask']
     return seg[seg['in_box'].isna()] if 'in_box' in seg else seg
 
 def load_mask_segmentation(path) -> pd.DataFrame:
@@ -778,6 +784,7 @@ BOX_COLUMNS = {'in_box': 'centre in its box, at its level', 'box_found': 'centre
 def box_hit_table(cv_seg: pd.DataFrame, digits: int = 3, params: dict | None = None, **boot) -> pd.DataFrame:
     "Per box cohort (no masks): discs with a box, and the share whose predicted disc has its centre inside the box, at its level and at any, with patient-bootstrap CIs."
     d = cv_seg[cv_seg['in_box'].notna()] if 'in_box' in cv_seg else cv_seg.iloc[:0]
+    if 'reference' in d: d = d[d['reference'] == 'boxes']
     rows = []
     for name, g in by_cohort(d, pooled=None).groupby('set', sort=False) if len(d) else []:
         b = mean_bootstrap({k: g[k].astype(bool).astype(float).values for k in BOX_COLUMNS}, g.patient.values, params=params, **boot)
@@ -785,13 +792,46 @@ def box_hit_table(cv_seg: pd.DataFrame, digits: int = 3, params: dict | None = N
                      **{t: fmt_ci(b.loc[k].estimate, b.loc[k].lo, b.loc[k].hi, digits) for k, t in BOX_COLUMNS.items()}})
     return pd.DataFrame(rows, columns=['cohort', 'discs', 'patients', *BOX_COLUMNS.values()]).set_index('cohort')
 
+def answers_table(cv_answers: pd.DataFrame, digits: int = 3, params: dict | None = None, **boot) -> pd.DataFrame:
+    "Each answer of `stage_eval_cls` (rows: the CNN, the measures grader, their mix) on every cohort's held-out patients and pooled (columns): 3-group exact accuracy (not found = wrong), moderate recall and 5-grade QWK, with patient-bootstrap CIs."
+    d0 = crop_rows(cv_answers[cv_answers['set'] == 'test'], 'auto')
+    names = list(dict.fromkeys(d0['cohort'].astype(str)))
+    rows = []
+    for a, g0 in d0.groupby('answer', sort=False):
+        d = by_cohort(g0)
+        sets = list(dict.fromkeys(d['set']))
+        g = grading_report_table(d, 'group', 'auto', sets=sets, digits=digits, params=params, **boot)
+        k = grading_report_table(d, 'grade', 'auto', sets=sets, digits=digits, params=params, **boot) if has_grades(d) else None
+        r = {'answer': a}
+        for c in sets:
+            h = d[(d['set'] == c) & graded_mask(d)]
+            mod = h[h.group_true == 'moderate']
+            r[f'{c}: {ACC_ALL}'] = g.loc[c, ACC_ALL] if c in g.index else 'n/a'
+            r[f'{c}: moderate recall (found)'] = f"{(mod.group_pred == 'moderate').mean():.{digits}f}" if len(mod) else 'n/a'
+            if k is not None: r[f'{c}: QWK (5 grades)'] = k.loc[c, 'QWK'] if c in k.index and 'QWK' in k else 'n/a'
+        rows.append(r)
+    return pd.DataFrame(rows).set_index('answer')
+
+UNET_ONLY_COLUMN = 'found at its level'
+
+def unet_only_table(cv_seg: pd.DataFrame, digits: int = 3, params: dict | None = None, **boot) -> pd.DataFrame:
+    "Per cohort with no masks and no boxes: graded discs, and the share the U-Net found at their level (a refused numbering counts as not found), with a patient-bootstrap CI."
+    d = cv_seg[cv_seg['reference'] == 'none'] if 'reference' in cv_seg else cv_seg.iloc[:0]
+    rows = []
+    for name, g in by_cohort(d, pooled=None).groupby('set', sort=False) if len(d) else []:
+        b = mean_bootstrap({'f': (g.auto_label > 0).astype(float).values}, g.patient.values, params=params, **boot).loc['f']
+        refused = g[g['note'].fillna('').astype(str) != ''].patient.nunique() if 'note' in g else 0
+        rows.append({'cohort': name, 'discs': len(g), 'patients': g.patient.nunique(), 'slices whose numbering was refused': refused,
+                     UNET_ONLY_COLUMN: fmt_ci(b.estimate, b.lo, b.hi, digits)})
+    return pd.DataFrame(rows, columns=['cohort', 'discs', 'patients', 'slices whose numbering was refused', UNET_ONLY_COLUMN]).set_index('cohort')
+
 def transfer_table(cv_pred: pd.DataFrame, cv_transfer: pd.DataFrame, digits: int = 3, params: dict | None = None, **boot) -> pd.DataFrame:
     "Graders trained on one cohort or on both (rows), tested on each cohort's held-out patients (columns): 3-group exact accuracy (not found = wrong) and 5-grade QWK, with patient-bootstrap CIs."
-    runs = pd.concat([cv_transfer, cv_pred.assign(trained_on='both')], ignore_index=True)
+    runs = pd.concat([cv_transfer, cv_pred.assign(trained_on=ALL_COHORTS)], ignore_index=True)
     runs = crop_rows(runs[runs['set'] == 'test'], 'auto')
     names = list(dict.fromkeys(cv_pred['cohort'].astype(str)))
     rows = []
-    for tr in [*dict.fromkeys(cv_transfer['trained_on'].astype(str)), 'both']:
+    for tr in [*dict.fromkeys(cv_transfer['trained_on'].astype(str)), ALL_COHORTS]:
         d = runs[runs.trained_on == tr].assign(set=lambda x: x['cohort'].astype(str))
         g = grading_report_table(d, 'group', 'auto', sets=names, digits=digits, params=params, **boot)
         k = grading_report_table(d, 'grade', 'auto', sets=names, digits=digits, params=params, **boot) if has_grades(d) else None

@@ -10,8 +10,8 @@ import numpy as np, pandas as pd
 import torch
 from sklearn.model_selection import StratifiedKFold, KFold
 from tqdm.auto import tqdm
-from .core import (DataError, GROUPS, LUMBAR_LABELS, atomic_write, level_name, load_params, pfirrmann_group,
-                            project_root, write_csv, write_json)
+from .core import (DataError, GROUPS, LUMBAR_LABELS, atomic_write, grade_within_group, level_name, load_params,
+                            pfirrmann_group, project_root, write_csv, write_json)
 from .io import box_level_map, cohort_name, cohort_source, read_cohort, load_case, load_lsma_case
 from .phantom import write_phantom_cohort
 from .preprocess import resize_pad, resize_transform
@@ -19,7 +19,9 @@ from .unet import seg_targets
 from .train import active_profile, cls_setup, distributed, fit, is_main, predict_cls, seg_setup, select_mode
 from .models import save_model, load_model
 from .metrics import discs_in_boxes, grading_metrics, match_discs, per_disc_dice
-from .discs import disc_crops_of, discs_on_slice, label_info, mid_slice, missing_disc, neighbour_slices, predicted_discs, seg_input, windowed
+from .discs import (disc_crops_of, discs_on_slice, label_info, mid_slice, missing_disc, neighbour_slices, numbering_doubt,
+                             predicted_discs, seg_input, windowed)
+from .measures import MEASURE_COLUMNS, disc_measures, fit_measures_model, measures_probabilities
 from .report import display_path, render_reports
 
 def _p(work, *parts) -> Path: return Path(work).joinpath(*parts)
@@ -43,12 +45,14 @@ def data_root(params: dict, work='.') -> Path:
     return r if r.is_absolute() else _p(work, r)
 
 # %% auto #0
-__all__ = ['SEG_COLUMNS', 'PREDICTION_COLUMNS', 'STAGES', 'TRAIN_STAGES', 'PARAMS_ENV', 'CV_STAGES', 'save_npz', 'stage_progress',
-           'data_root', 'stage_phantom', 'cohort_note', 'study_cohorts', 'one_series_each', 'stage_cohort',
-           'patient_split', 'set_names', 'patient_folds', 'stage_split', 'masked', 'seg_targets_of', 'stage_train_seg',
-           'stage_eval_seg', 'stage_crops', 'stage_train_cls', 'disc_means', 'stage_eval_cls', 'group_accuracy',
-           'stage_report', 'train_processes', 'torchrun_command', 'launch_stage', 'in_process_group', 'run_stage',
-           'run_stages', 'fold_split', 'stage_cv', 'cv_summary', 'same_samples', 'train_on_one']
+__all__ = ['DISC_REFERENCE', 'SEG_COLUMNS', 'PREDICTION_COLUMNS', 'ANSWERS', 'STAGES', 'TRAIN_STAGES', 'PARAMS_ENV', 'CV_STAGES',
+           'save_npz', 'stage_progress', 'data_root', 'stage_phantom', 'cohort_note', 'study_cohorts',
+           'one_series_each', 'stage_cohort', 'patient_split', 'set_names', 'patient_folds', 'stage_split',
+           'disc_reference', 'masked', 'seg_targets_of', 'stage_train_seg', 'unet_levels', 'stage_eval_seg',
+           'stage_crops', 'stage_train_cls', 'disc_means', 'answer_probabilities', 'prediction_rows', 'stage_eval_cls',
+           'group_accuracy', 'stage_report', 'train_processes', 'torchrun_command', 'launch_stage', 'in_process_group',
+           'run_stage', 'run_stages', 'fold_split', 'stage_cv', 'cv_summary', 'same_samples', 'transfer_runs',
+           'train_on_one']
 
 # %% ../nbs/50_stages.ipynb #3087bdff
 def stage_phantom(params: dict, work='.') -> Path:
@@ -87,6 +91,14 @@ def _box_case(row, params: dict):
     lab = box_level_map(row['discs'], case.image.shape[1:])
     return case, 0, lab, label_info(lab, case.spacing), {int(l): why for l, why in row['refused'].items()}
 
+def _unet_case(row, params: dict):
+    "A row of a cohort without masks or boxes (spider2d): its slice (the only one, or the image's mid slice); its discs come from the U-Net in eval_seg."
+    case = load_case(row)
+    k = 0 if len(case.image) == 1 else int(mid_slice(case, params))
+    return case, k, np.zeros(case.image.shape[1:], np.uint8), [], {}
+
+DISC_REFERENCE = {'lsma': 'boxes', 'spider2d': 'none'}   # what a source's discs are checked against; any other source: 'mask'
+
 def _mask_case(row, params: dict):
     "A row of a masked cohort: its mid slice (from the mask) and the mask's disc instances there."
     case = load_case(row)
@@ -105,18 +117,18 @@ def stage_cohort(params: dict, work='.') -> dict:
     for name, root, source in cohorts:
         tag = (lambda s, n=name: f"{n}-{s}") if many else str        # patients and series of two cohorts can share a name
         c = read_cohort(root, source, d.get('series'), params)
-        boxes = source == 'lsma'; table = c.table
+        ref = DISC_REFERENCE.get(source, 'mask'); boxes = ref == 'boxes'; table = c.table
         if boxes: table, aside = one_series_each(table); set_aside += [tag(s) for s in aside]
         problems += [(f"{name}: " if many else '') + str(p) for p in c.problems]
         left += [tag(x['series']) for x in c.left_out]; n0 = len(cases)
         for _, row in tqdm(list(table.iterrows()), desc=f'cohort {name}' if many else 'cohort', leave=False, disable=not stage_progress(params)):
-            try: case, k, lab, info, why = (_box_case if boxes else _mask_case)(row, params)
+            try: case, k, lab, info, why = dict(boxes=_box_case, none=_unet_case).get(ref, _mask_case)(row, params)
             except DataError as e:
                 problems.append((f"{name}: " if many else '') + str(e)); left.append(tag(row['series'])); continue
             patient, series = tag(case.patient), tag(case.series)
             win = windowed(case.image, params)
             i = len(cases)
-            if boxes: X.append(seg_input(win, k, S)[0]); Y.append(np.zeros((S, S), np.uint8))   # no mask: never a U-Net target
+            if ref != 'mask': X.append(seg_input(win, k, S)[0]); Y.append(np.zeros((S, S), np.uint8))   # no mask: never a U-Net target
             else:
                 for j in range(max(0, k - nbh), min(len(win), k + nbh + 1)):
                     x, tf = seg_input(win, j, S)
@@ -126,15 +138,15 @@ def stage_cohort(params: dict, work='.') -> dict:
             manual[series] = lab
             cases.append(dict(cohort=name, patient=patient, series=series, image=row['image'], mask=row['mask'], slice_index=int(k),
                               n_slices=int(case.image.shape[0]), rows=int(case.image.shape[1]), cols=int(case.image.shape[2]),
-                              spacing_row=case.spacing[0], spacing_col=case.spacing[1], masks=not boxes))
+                              spacing_row=case.spacing[0], spacing_col=case.spacing[1], masks=ref == 'mask', reference=ref))
             found = {int(dd['ivd_label']) for dd in info}
             for l, g in row['grades'].items():
                 discs.append(dict(cohort=name, patient=patient, series=series, ivd_label=int(l), level=level_name(l), pfirrmann=int(g),
                                   group=GROUPS[pfirrmann_group(g)], manual_found=int(l) in found))
             unmatched += [dict(patient=patient, series=series, ivd_label=int(l), level=level_name(l),
                                reason=why.get(int(l)) or missing_disc(l, k, len(found)))
-                          for l in row['grades'] if int(l) not in found]
-        per[name] = dict(source=source, root=display_path(root, Path(work).resolve()), boxes=boxes,
+                          for l in row['grades'] if int(l) not in found and ref != 'none']   # no reference: the U-Net's discs, in eval_seg
+        per[name] = dict(source=source, root=display_path(root, Path(work).resolve()), boxes=boxes, reference=ref,
                          **{k: v for k, v in ((d.get('cohorts') or {}).get(name) or {}).items() if k not in ('path', 'source')})
         per[name]['series'] = len(cases) - n0
     if not cases: raise DataError(data_root(params, work), 'no usable case in this cohort: ' + '; '.join(problems[:5]))
@@ -212,9 +224,14 @@ def stage_split(params: dict, work='.') -> pd.DataFrame:
     return out
 
 # %% ../nbs/50_stages.ipynb #7fd08971
+def disc_reference(cases: pd.DataFrame) -> np.ndarray:
+    "What each case's discs are checked against: 'mask', 'boxes' (a box cohort) or 'none' (the U-Net's discs alone)."
+    if 'reference' in cases: return cases.reference.fillna('mask').values.astype(str)
+    return np.where(cases.masks.values.astype(bool), 'mask', 'boxes') if 'masks' in cases else np.full(len(cases), 'mask')
+
 def masked(cases: pd.DataFrame) -> np.ndarray:
-    "Whether each case has disc masks (a box cohort's have none: never a U-Net target, no Dice)."
-    return cases.masks.values.astype(bool) if 'masks' in cases else np.ones(len(cases), bool)
+    "Whether each case has disc masks (the others are never a U-Net target and have no Dice)."
+    return disc_reference(cases) == 'mask'
 
 def _case_sets(work) -> dict:
     "Series → segmentation set (train / tune / test), from the split."
@@ -242,33 +259,48 @@ def stage_train_seg(params: dict, work='.') -> list:
     return hist
 
 # %% ../nbs/50_stages.ipynb #81c4d16b
-SEG_COLUMNS = ['patient', 'set', 'ivd_label', 'level', 'dice', 'iou', 'auto_label', 'cohort', 'in_box', 'box_found']
+SEG_COLUMNS = ['patient', 'set', 'ivd_label', 'level', 'dice', 'iou', 'auto_label', 'cohort', 'in_box', 'box_found', 'reference', 'note']
+
+def unet_levels(auto: np.ndarray, info: list[dict], labels) -> tuple[pd.DataFrame, np.ndarray, str | None]:
+    "A slice with no reference: each graded disc of `labels` found where the U-Net's numbering has it, the level map kept, and why it was refused (then no disc counts as found)."
+    doubt = numbering_doubt(info)
+    if doubt: auto = np.zeros_like(auto)
+    d = pd.DataFrame(dict(ivd_label=[int(l) for l in labels]))
+    return d.assign(auto_label=[l if (auto == l).any() else 0 for l in d.ivd_label], dice=np.nan, iou=np.nan), auto, doubt
 
 def stage_eval_seg(params: dict, work='.') -> dict:
     "Predict every case's mid slice; per-disc Dice/IoU to results/seg_discs.csv, predicted discs to cache/auto_discs.npz."
     model, _ = load_model(_p(work, 'models', 'unet.pt'))
     z = np.load(_p(work, 'cache', 'cohort.npz')); man = np.load(_p(work, 'cache', 'manual_discs.npz'))
     cases = pd.read_csv(_p(work, 'cache', 'cases.csv'), dtype={'patient': str}); sets = _case_sets(work)
-    rows, auto, has, images = [], {}, masked(cases), z['images']          # read once: each z[...] decompresses the whole array
+    rows, auto, ref, images, refused = [], {}, disc_reference(cases), z['images'], []   # images read once: each z[...] decompresses the whole array
     graded = pd.read_csv(_p(work, 'cache', 'discs.csv'), dtype={'patient': str}).groupby('series').ivd_label.apply(sorted).to_dict()
     for i, c in tqdm(list(cases.iterrows()), desc='eval_seg', leave=False, disable=not stage_progress(params)):
         tf = resize_transform((c.rows, c.cols), images.shape[-1])
-        lab, _ = predicted_discs(model, images[i], tf, (c.spacing_row, c.spacing_col), params)
-        auto[c.series] = lab; m = man[c.series]
-        if has[i]: d = per_disc_dice(m, lab, [l for l in np.unique(m) if l in LUMBAR_LABELS])
-        else: d = discs_in_boxes(m, lab, [l for l in graded.get(c.series, []) if (m == l).any()]).assign(dice=np.nan, iou=np.nan)
+        lab, info = predicted_discs(model, images[i], tf, (c.spacing_row, c.spacing_col), params)
+        m, doubt = man[c.series], None
+        if ref[i] == 'mask': d = per_disc_dice(m, lab, [l for l in np.unique(m) if l in LUMBAR_LABELS])
+        elif ref[i] == 'boxes': d = discs_in_boxes(m, lab, [l for l in graded.get(c.series, []) if (m == l).any()]).assign(dice=np.nan, iou=np.nan)
+        else:
+            d, lab, doubt = unet_levels(lab, info, graded.get(c.series, []))
+            if doubt: refused.append(dict(cohort=c.get('cohort', ''), patient=c.patient, series=c.series, reason=doubt))
+        auto[c.series] = lab
         d.insert(0, 'patient', c.patient); d.insert(1, 'set', sets.get(c.series, 'train'))
-        d['level'] = d.ivd_label.map(level_name); d['cohort'] = c.get('cohort', ''); rows.append(d)
+        d['level'] = d.ivd_label.map(level_name); d['cohort'] = c.get('cohort', ''); d['reference'] = ref[i]; d['note'] = doubt or ''
+        rows.append(d)
     seg = pd.concat(rows, ignore_index=True).reindex(columns=SEG_COLUMNS)
     write_csv(_p(work, 'results', 'seg_discs.csv'), seg)
     save_npz(_p(work, 'cache', 'auto_discs.npz'), **auto)
     _fig2_cases(z, cases, sets, man, auto, params, work)
-    box = seg.in_box.notna().values                                        # rows of a box cohort: no Dice, inside the box or not
+    kind = seg.reference.values                                            # box rows: no Dice, inside the box or not; 'none': found or not
     summ = {s: dict(discs=int(len(g)), dice_median=float(g.dice.median()), iou_median=float(g.iou.median()),
                     dice_mean=float(g.dice.mean()), found=float((g.auto_label > 0).mean()),
-                    level_correct=float((g.auto_label == g.ivd_label).mean())) for s, g in seg[~box].groupby('set')}
+                    level_correct=float((g.auto_label == g.ivd_label).mean())) for s, g in seg[kind == 'mask'].groupby('set')}
     summ.update({f'boxes_{s}': dict(discs=int(len(g)), in_box=float(g.in_box.astype(bool).mean()), found=float(g.box_found.astype(bool).mean()),
-                                    level_correct=float((g.auto_label == g.ivd_label).mean())) for s, g in seg[box].groupby('set')})
+                                    level_correct=float((g.auto_label == g.ivd_label).mean())) for s, g in seg[kind == 'boxes'].groupby('set')})
+    summ.update({f'unet_only_{s}': dict(discs=int(len(g)), found_at_level=float((g.auto_label > 0).mean()))
+                 for s, g in seg[kind == 'none'].groupby('set')})
+    if refused: summ['numbering_refused'] = refused                       # slices whose levels were not trusted: their discs not found
     write_json(_p(work, 'metrics', 'seg.json'), summ)
     return summ
 
@@ -296,19 +328,24 @@ def stage_crops(params: dict, work='.') -> pd.DataFrame:
         case = load_case(dict(patient=c.patient, series=c.series, image=c.image, mask=None))
         win = windowed(case.image, params); sp = (c.spacing_row, c.spacing_col)
         graded = discs[discs.series == c.series]
-        match = match_discs(man[c.series], auto[c.series])        # predicted disc scored against each graded disc
+        if c.get('reference', 'mask') == 'none': match = {int(l): int(l) for l in np.unique(auto[c.series]) if l}   # the U-Net's numbering
+        else: match = match_discs(man[c.series], auto[c.series])  # predicted disc scored against each graded disc
+        measured = {kind: disc_measures(case.image[int(c.slice_index)], labs, sp).set_index('ivd_label')
+                    for kind, labs in (('auto', auto[c.series]), ('manual', man[c.series]))}
         for o, k in neighbour_slices(int(c.slice_index), n_nb, len(win), params):   # a neighbour outside the volume: no crop
             for kind, labs in (('auto', auto[c.series]), ('manual', man[c.series])):
                 crops = disc_crops_of(win, k, labs, sp, params)     # the graded slice's disc mask on slice k
                 for _, d in graded.iterrows():
                     src = match.get(int(d.ivd_label), 0) if kind == 'auto' else int(d.ivd_label)
                     if src in crops:
+                        ms = measured[kind].loc[src, MEASURE_COLUMNS].to_dict() if o == 0 and src in measured[kind].index else {}
                         rows.append(dict(patient=c.patient, series=c.series, ivd_label=int(d.ivd_label), crop=kind, offset=o,
-                                         index=len(X)))
+                                         index=len(X), **ms))
                         X.append(crops[src])
     if not X: raise DataError(_p(work, 'cache', 'discs.csv'), 'no graded disc could be cropped')
     save_npz(_p(work, 'cache', 'crops.npz'), crops=np.stack(X).astype(np.float32))
-    tab = pd.DataFrame(rows); write_csv(_p(work, 'cache', 'crops.csv'), tab)
+    tab = pd.DataFrame(rows).reindex(columns=['patient', 'series', 'ivd_label', 'crop', 'offset', 'index', *MEASURE_COLUMNS])
+    write_csv(_p(work, 'cache', 'crops.csv'), tab)
     return tab
 
 # %% ../nbs/50_stages.ipynb #d49ba29b
@@ -346,6 +383,9 @@ def stage_train_cls(params: dict, work='.') -> list:
     if is_main():                                                          # torchrun: rank 0 writes
         save_model(_p(work, 'models', 'grader.pt'), model, params, 'grader')
         write_csv(_p(work, 'results', 'train_cls.csv'), pd.DataFrame(hist))
+        m = tr[tr.offset == 0]                                             # the measures grader: the same training discs, graded slice
+        write_json(_p(work, 'models', 'measures.json'), fit_measures_model(m, m.group.map(GROUPS.index), m.pfirrmann,
+                                                                              float(c.get('measures_strength', 1.0))))
     return hist
 
 # %% ../nbs/50_stages.ipynb #9e36b62b
@@ -359,29 +399,51 @@ def disc_means(t: pd.DataFrame, *probs: np.ndarray):
 PREDICTION_COLUMNS = ['patient', 'set', 'ivd_label', 'level', 'crop', 'found', 'group_true', 'group_pred', 'p_mild', 'p_moderate',
                       'p_serious', 'grade_true', 'grade_pred', 'cohort']
 
-def stage_eval_cls(params: dict, work='.') -> dict:
-    "Grade every disc from its automatic and manual crops: results/predictions.csv and metrics/cls.json."
-    model, _ = load_model(_p(work, 'models', 'grader.pt'))
-    X = np.load(_p(work, 'cache', 'crops.npz'))['crops']; t = _labelled_crops(work)
-    t = t[t.offset.abs() <= int(params.get('classifier', {}).get('test_slices', 0))]
-    pg, pk = predict_cls(model, X[t['index'].values])
-    t, pg, pk = disc_means(t, pg, pk)                                      # one row per disc and crop kind
-    t = t.assign(found=True, group_true=t.group, group_pred=[GROUPS[i] for i in pg.argmax(1)], p_mild=pg[:, 0],
-                 p_moderate=pg[:, 1], p_serious=pg[:, 2], grade_true=t.pfirrmann, grade_pred=pk.argmax(1) + 1)
-    d = _graded_discs(work)
+ANSWERS = ('grader', 'measures', 'combined')   # the CNN, the measures' logistic regression, their probabilities mixed
+
+def answer_probabilities(params: dict, cnn: tuple, measures: tuple) -> dict:
+    "Group and grade probabilities of each answer: the CNN's, the measures model's, and their mix (`classifier.measures_weight` for the measures)."
+    w = float(params.get('classifier', {}).get('measures_weight', 0.5))
+    return dict(grader=cnn, measures=measures, combined=tuple((1 - w) * a + w * b for a, b in zip(cnn, measures)))
+
+def prediction_rows(t: pd.DataFrame, d: pd.DataFrame, pg: np.ndarray, pk: np.ndarray, manual_series: set) -> pd.DataFrame:
+    "PREDICTION_COLUMNS rows of the graded crops `t` (one per disc and crop kind) with probabilities `pg`, `pk`, and a not-found row for each graded disc of `d` a kind lacks (manual: of `manual_series` only)."
+    group = pg.argmax(1)                                                   # one answer: the group leads, the grade lies within it
+    t = t.assign(found=True, group_true=t.group, group_pred=[GROUPS[i] for i in group], p_mild=pg[:, 0], p_moderate=pg[:, 1],
+                 p_serious=pg[:, 2], grade_true=t.pfirrmann, grade_pred=grade_within_group(pk, group))
     missing = []
-    for kind in ('auto', 'manual'):
+    for kind, dk in (('auto', d), ('manual', d[d.series.isin(manual_series)])):
         have = set(zip(t[t.crop == kind].series, t[t.crop == kind].ivd_label))
-        m = d[np.array([k not in have for k in zip(d.series, d.ivd_label)], bool)]
+        m = dk[np.array([k not in have for k in zip(dk.series, dk.ivd_label)], bool)]
         missing.append(m.assign(crop=kind, found=False, group_true=m.group, group_pred=None, p_mild=np.nan, p_moderate=np.nan,
                                 p_serious=np.nan, grade_true=m.pfirrmann, grade_pred=np.nan))
     pred = pd.concat([t, *missing], ignore_index=True)
     pred['grade_pred'] = pred.grade_pred.astype('Int64')
-    pred = pred.sort_values(['crop', 'set', 'patient', 'ivd_label'])[PREDICTION_COLUMNS]
+    return pred.sort_values(['crop', 'set', 'patient', 'ivd_label'])[PREDICTION_COLUMNS]
+
+def stage_eval_cls(params: dict, work='.') -> dict:
+    "Grade every disc from its automatic (and, with masks, manual) crops: results/predictions.csv (the answer params choose), results/answers.csv (every answer, automatic crops) and metrics/cls.json."
+    c = params.get('classifier', {}); answer = c.get('answer', 'grader')
+    if answer not in ANSWERS: raise DataError('params.yaml', f"classifier.answer is {answer!r}: expected one of {', '.join(ANSWERS)}")
+    model, _ = load_model(_p(work, 'models', 'grader.pt'))
+    X = np.load(_p(work, 'cache', 'crops.npz'))['crops']; t = _labelled_crops(work)
+    cases = pd.read_csv(_p(work, 'cache', 'cases.csv'), dtype={'patient': str})
+    with_mask = set(cases.series[masked(cases)])                           # manual crops only where a mask drew them (a box's ellipse is no outline)
+    t = t[(t.offset.abs() <= int(c.get('test_slices', 0))) & ((t.crop == 'auto') | t.series.isin(with_mask))]
+    pg, pk = predict_cls(model, X[t['index'].values])
+    t, pg, pk = disc_means(t, pg, pk)                                      # one row per disc and crop kind (its graded-slice row first)
+    answers = answer_probabilities(params, (pg, pk), measures_probabilities(json.loads(_p(work, 'models', 'measures.json').read_text()), t))
+    d = _graded_discs(work)
+    rows = {a: prediction_rows(t, d, *p, with_mask) for a, p in answers.items()}
+    pred = rows[answer]
     write_csv(_p(work, 'results', 'predictions.csv'), pred)
+    every = pd.concat([r[r.crop == 'auto'].assign(answer=a) for a, r in rows.items()], ignore_index=True)
+    write_csv(_p(work, 'results', 'answers.csv'), every)
     out = {f'{kind}_{st}': group_accuracy(g) for (kind, st), g in pred.groupby(['crop', 'set'])}
     if pred.cohort.nunique() > 1:                                          # several cohorts: each apart as well
         out.update({f'{kind}_{st}_{co}': group_accuracy(g) for (kind, st, co), g in pred.groupby(['crop', 'set', 'cohort'])})
+    out['answer'] = answer                                                 # which answer the rows above are; all three below
+    out['answers'] = {a: {st: group_accuracy(g) for st, g in r.groupby('set')} for a, r in every.groupby('answer', sort=False)}
     write_json(_p(work, 'metrics', 'cls.json'), out)
     return out
 
@@ -481,12 +543,13 @@ def stage_cv(params: dict, work='.') -> dict:
         write_csv(_p(work, 'results', 'cv_predictions.csv'), pd.DataFrame(columns=PREDICTION_COLUMNS + ['fold']))
         write_csv(_p(work, 'results', 'cv_seg_discs.csv'), pd.DataFrame(columns=SEG_COLUMNS + ['fold']))
         write_csv(_p(work, 'results', 'cv_transfer.csv'), pd.DataFrame(columns=PREDICTION_COLUMNS + ['fold', 'trained_on']))
+        write_csv(_p(work, 'results', 'cv_answers.csv'), pd.DataFrame(columns=PREDICTION_COLUMNS + ['answer', 'fold']))
         write_json(_p(work, 'metrics', 'cv.json'), dict(run=False)); return dict(run=False)
     split = pd.read_csv(_p(work, 'cache', 'split.csv'), dtype={'patient': str}); k = int(split.fold.max()) + 1
     discs = pd.read_csv(_p(work, 'cache', 'discs.csv'), dtype={'patient': str})
     names = list(dict.fromkeys(discs.cohort)) if 'cohort' in discs else []
     transfer = len(names) > 1 and bool(params.get('cv', {}).get('transfer', True))
-    preds, segs, trans = [], [], []
+    preds, segs, trans, answers = [], [], [], []
     for f in tqdm(range(k), desc='cv folds', disable=not stage_progress(params)):
         fw = _p(work, 'cache', 'cv', f'fold{f}')
         for n in ('cohort.npz', 'manual_discs.npz', 'cases.csv', 'discs.csv'):
@@ -495,15 +558,19 @@ def stage_cv(params: dict, work='.') -> dict:
         for n in CV_STAGES: STAGES[n](params, fw)
         p = pd.read_csv(fw/'results'/'predictions.csv', dtype={'patient': str}); preds.append(p[p.set == 'test'].assign(fold=f))
         s = pd.read_csv(fw/'results'/'seg_discs.csv', dtype={'patient': str}); segs.append(s[s.set == 'test'].assign(fold=f))
-        for name in (names if transfer else []):                          # graders that learn from one cohort only
-            tw = fw/'trained_on'/name
-            trans.append(train_on_one(params, fw, tw, name, discs).assign(fold=f, trained_on=name))
+        a = pd.read_csv(fw/'results'/'answers.csv', dtype={'patient': str}); answers.append(a[a.set == 'test'].assign(fold=f))
+        for name, keep in (transfer_runs(params, names) if transfer else []):   # graders that learn from some cohorts only
+            tw = fw/'trained_on'/name.replace(' ', '_')
+            trans.append(train_on_one(params, fw, tw, keep, discs).assign(fold=f, trained_on=name))
     pred, seg = pd.concat(preds, ignore_index=True), pd.concat(segs, ignore_index=True)
     write_csv(_p(work, 'results', 'cv_predictions.csv'), pred); write_csv(_p(work, 'results', 'cv_seg_discs.csv'), seg)
+    ans = pd.concat(answers, ignore_index=True); write_csv(_p(work, 'results', 'cv_answers.csv'), ans)
     write_csv(_p(work, 'results', 'cv_transfer.csv'), pd.concat(trans, ignore_index=True) if trans
               else pd.DataFrame(columns=PREDICTION_COLUMNS + ['fold', 'trained_on']))
     out = dict(run=True, folds=k, **cv_summary(pred, seg))
     if len(names) > 1: out['cohorts'] = {c: cv_summary(pred[pred.cohort == c], seg[seg.cohort == c]) for c in names}
+    out['answers'] = {a: {c: cv_summary(g[g.cohort == c], seg.iloc[:0])['accuracy_auto_lumbar'] for c in [*names, *([] if names else [''])]}
+                      | {'all': cv_summary(g, seg.iloc[:0])['accuracy_auto_lumbar']} for a, g in ans.groupby('answer', sort=False)}
     write_json(_p(work, 'metrics', 'cv.json'), out)
     return out
 
@@ -514,7 +581,9 @@ def cv_summary(pred: pd.DataFrame, seg: pd.DataFrame) -> dict:
     lum = auto.ivd_label.isin(LUMBAR_LABELS).values
     out = dict(discs=int(len(auto)), found=int(auto.found.sum()), seg_dice_median=float(seg.dice.median()),
                accuracy_auto=float(np.mean(yt == yp)), lumbar_discs=int(lum.sum()), accuracy_auto_lumbar=float(np.mean(yt[lum] == yp[lum])))
-    box = seg[seg.in_box.notna()] if 'in_box' in seg else seg.iloc[:0]
+    box = seg[seg.reference == 'boxes'] if 'reference' in seg else seg[seg.in_box.notna()] if 'in_box' in seg else seg.iloc[:0]
+    none = seg[seg.reference == 'none'] if 'reference' in seg else seg.iloc[:0]
+    if len(none): out.update(unet_only_discs=int(len(none)), unet_only_found=float((none.auto_label > 0).mean()))
     if len(box): out.update(box_discs=int(len(box)), in_box=float(box.in_box.astype(bool).mean()), box_found=float(box.box_found.astype(bool).mean()))
     return out
 
@@ -526,15 +595,22 @@ def same_samples(params: dict, n_all: int, n_one: int) -> dict:
     cls['epochs'] = max(1, min(cap, round(e * n_all / max(n_one, 1))))
     return p
 
-def train_on_one(params: dict, fw: Path, tw: Path, name: str, discs: pd.DataFrame) -> pd.DataFrame:
-    "The test predictions of fold folder `fw` by a grader trained (in `tw`) on cohort `name`'s training discs only, on its crops."
+def transfer_runs(params: dict, names: list) -> list[tuple[str, list]]:
+    "(row name, cohorts trained on) of each transfer grader `cv.transfer` asks for: `one` (each cohort alone) or `leave_out` (all but each of `cv.transfer_cohorts`, default all)."
+    cv = params.get('cv', {}); mode = cv.get('transfer', 'one'); which = cv.get('transfer_cohorts') or names
+    if mode in (True, 'one'): return [(n, [n]) for n in names if n in which]
+    if mode == 'leave_out': return [(f'all but {n}', [m for m in names if m != n]) for n in names if n in which]
+    raise DataError('params.yaml', f"cv.transfer is {mode!r}: expected one, leave_out or false")
+
+def train_on_one(params: dict, fw: Path, tw: Path, name, discs: pd.DataFrame) -> pd.DataFrame:
+    "The test predictions of fold folder `fw` by a grader trained (in `tw`) on the training discs of cohort `name` (or of a list of cohorts) only, on its crops."
     (tw/'cache').mkdir(parents=True, exist_ok=True)
-    for n in ('crops.npz', 'crops.csv', 'discs.csv'):
+    for n in ('crops.npz', 'crops.csv', 'discs.csv', 'cases.csv'):
         dst = tw/'cache'/n; dst.unlink(missing_ok=True)
         try: os.link(fw/'cache'/n, dst)                                 # the fold's crops, not copied where a hard link can be made
         except OSError: shutil.copyfile(fw/'cache'/n, dst)
     sp = pd.read_csv(fw/'cache'/'split.csv', dtype={'patient': str})
-    other = ~sp.series.isin(discs.series[discs.cohort == name]).values
+    other = ~sp.series.isin(discs.series[discs.cohort.isin([name] if isinstance(name, str) else list(name))]).values
     write_csv(tw/'cache'/'split.csv', sp.assign(set=np.where(other & (sp.set != 'test').values, 'other', sp.set)))
     fit_sets = ['train', 'tune'] if select_mode(params, 'cls') == 'last' else ['train']
     p1 = same_samples(params, int(sp.set.isin(fit_sets).sum()), int((sp.set.isin(fit_sets).values & ~other).sum()))

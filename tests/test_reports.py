@@ -149,7 +149,7 @@ def test_reports_two_cohorts(tmp_path):
     assert cg.set.tolist() == ['SPIDER', 'LSMA', 'pooled']
     assert check_table(out, 'box_hits', ['cohort', 'discs', 'centre in its box, at its level']).cohort.tolist() == ['LSMA']
     tt = check_table(out, 'transfer', ['trained on', f'SPIDER: {ACC_ALL}', f'LSMA: {ACC_ALL}', 'LSMA: QWK (5 grades)'])
-    assert tt['trained on'].tolist() == ['SPIDER', 'LSMA', 'both']
+    assert tt['trained on'].tolist() == ['SPIDER', 'LSMA', 'all cohorts']
     for f in ('fig3_roc_SPIDER.png', 'fig3_roc_LSMA.png', 'fig3_roc_pooled.png'):
         assert (out/'figures'/f).read_bytes()[:8] == PNG
     html = (out/'03_cohorts.html').read_text(encoding='utf-8')
