@@ -8,7 +8,7 @@ DATA    ?=
 SOURCE  ?= auto
 JOBS    ?= 2
 
-.PHONY: repro test lab study venv export bench docs lock test-order
+.PHONY: repro test lab study venv export bench docs lock test-order release-models
 
 LOCK    := requirements.lock
 
@@ -82,6 +82,13 @@ study: $(STAMP)
 	  echo "data.source: $(STUDY_SOURCE)"; echo "data.root: $(STUDY_ROOT)"; $(if $(SERIES),echo "data.series: $(SERIES)";) echo "profile: $(PROFILE)"; \
 	  echo "cv.run: true"; echo "cohort.seg_neighbours: 1"; } > reports/study.yaml && \
 	echo "make study: settings in reports/study.yaml; params.yaml put back as it was"
+
+## make release-models: the release models (ldd_study/release: what `ldd-study predict` uses when no --model is given)
+## trained with make study's settings on every patient of the three cohorts (no held-out set: `make study`'s CV measured
+## the recipe), with release.json (hashes, version, commit) and MODEL_CARD.md (quoting reports/three_cohorts); ~8 min
+RELEASE_SET = $(filter-out cv.run=true,$(STUDY_SET))
+release-models: $(STAMP)
+	$(BIN)/ldd-study release $(addprefix --set ,$(RELEASE_SET))
 
 ## make lab: JupyterLab on nbs/
 lab: $(STAMP)

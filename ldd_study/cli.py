@@ -87,7 +87,7 @@ def grade_counts(grades, matched: Counter) -> dict:
 
 # %% auto #0
 __all__ = ['UNET_AT_RUN_TIME', 'NO_IMAGE', 'slice_discs', 'unet_discs', 'inspect_cohort', 'grade_counts', 'format_inspect',
-           'cmd_inspect', 'main', 'add_predict_parser', 'inspect_boxes']
+           'cmd_release', 'cmd_validate', 'cmd_inspect', 'main', 'add_predict_parser', 'inspect_boxes']
 
 # %% ../nbs/70_cli.ipynb #ca098231
 def format_inspect(rep: dict) -> str:
@@ -110,6 +110,21 @@ def format_inspect(rep: dict) -> str:
 def _params_or_none():
     try: return load_params()
     except FileNotFoundError: return None
+
+def cmd_release(a) -> int:
+    "`ldd-study release`: train and write the release models, their hashes and model card."
+    from ldd_study.release import RELEASE_DIR, build_release, with_settings
+    out = Path(a.out) if a.out else RELEASE_DIR
+    info = build_release(with_settings(load_params(), a.set), a.work, out, command='make release-models', report_dir=a.report)
+    print(f"release {info['version']} in {out}: " + ', '.join(f"{f} {h}" for f, h in info['files'].items()))
+    return 0
+
+def cmd_validate(a) -> int:
+    "`ldd-study validate`: frozen models on a labelled cohort, the report into --out."
+    from ldd_study.release import validate
+    written = validate(a.root, a.source, a.model, a.out, progress=not a.quiet)
+    print(f"validation report: {next(p for p in written if p.suffix == '.html')}")
+    return 0
 
 def cmd_inspect(a) -> int:
     rep = inspect_cohort(a.root, a.source, _params_or_none(), progress=not a.json, model=a.model)
@@ -135,6 +150,19 @@ def main(argv=None) -> int:
     ps.add_argument('names', nargs='*', help='stages in order; all when none is named')
     ps.set_defaults(fn=lambda a: __import__('ldd_study.stages', fromlist=['run_stages']).run_stages(a.names) or 0)
     add_predict_parser(sub)
+    pr = sub.add_parser('release', help="train the release models on every patient into the package's release folder (make release-models)")
+    pr.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='override params.yaml, as dvc exp run -S (make release-models passes make study\'s)')
+    pr.add_argument('--work', default='cache/release', help='work folder of the training stages (default: cache/release)')
+    pr.add_argument('--out', help="where the models go (default: the package's ldd_study/release, predict's default)")
+    pr.add_argument('--report', default='reports/three_cohorts', help="the study's report folder, whose CV tables the model card quotes")
+    pr.set_defaults(fn=cmd_release)
+    pv = sub.add_parser('validate', help='grade a labelled cohort with frozen models (the release ones by default) and write a validation report')
+    pv.add_argument('root', help='the cohort folder (any layout inspect reads)')
+    pv.add_argument('--source', default='auto', choices=['auto', 'lsma', 'spider', 'sample', 'spider2d', 'folder', 'images2d', 'phantom'])
+    pv.add_argument('--model', metavar='DIR', help="models folder (default: the release models installed with the package)")
+    pv.add_argument('--out', default='validation', help='results, tables, figures and validation.html (default: ./validation)')
+    pv.add_argument('--quiet', action='store_true', help='no progress bars')
+    pv.set_defaults(fn=cmd_validate)
     a = p.parse_args(argv)
     try: return a.fn(a)
     except BrokenPipeError: return _reader_gone()                         # `ldd-study inspect ... | head`: not an error of ours

@@ -24,6 +24,7 @@ from .models import load_model
 from .discs import disc_crops_of, mid_slice, neighbour_slices, predicted_discs, seg_input, upside_down_sign, windowed
 from .measures import MEASURE_COLUMNS, disc_measures, measures_probabilities
 from .dicom_seg import write_disc_seg
+from .release import RELEASE_DIR
 
 # %% auto #0
 __all__ = ['PREDICT_DEFAULTS', 'GRADE_COLUMNS', 'PHANTOM_MODEL', 'PREDICT_COLUMNS', 'MEASURE_DECIMALS', 'GROUP_COLOURS',
@@ -90,7 +91,8 @@ def _model_info(path: Path, model, params: dict) -> dict:
                 sha256=hashlib.sha256(path.read_bytes()).hexdigest()[:12])
 
 def default_model_dir() -> Path:
-    "`models/` of the enclosing project (where `dvc repro` puts them), else `./models`."
+    "The release models installed with the package (`ldd_study/release`, nbs/75_release); without them `models/` of the enclosing project (where `dvc repro` puts them), else `./models`."
+    if (RELEASE_DIR/'unet.pt').exists(): return RELEASE_DIR
     try: return project_root()/'models'
     except FileNotFoundError: return Path('models')
 
@@ -106,6 +108,9 @@ def load_predictor(model_dir=None) -> Predictor:
         raise DataError(d/'measures.json', f"the grader answers with the disc measures (classifier.answer: {cp['classifier']['answer']}), but its measures model is missing")
     if measures is not None: info['measures'] = dict(file='measures.json', sha256=hashlib.sha256((d/'measures.json').read_bytes()).hexdigest()[:12])
     info['version'] = hashlib.sha256(''.join(info[k]['sha256'] for k in ('unet', 'grader', 'measures') if k in info).encode()).hexdigest()[:12]
+    if (d/'release.json').exists():                                     # a release: its model card, and the version the card names
+        card = json.loads((d/'release.json').read_text())
+        info['model_card'] = dict(file='MODEL_CARD.md', version=card.get('version'), matches=card.get('version') == info['version'])
     return Predictor(unet, grader, sp, cp, info, measures)
 
 def _measures_model(path: Path) -> dict:

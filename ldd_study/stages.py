@@ -150,9 +150,9 @@ def stage_cohort(params: dict, work='.') -> dict:
                          **{k: v for k, v in ((d.get('cohorts') or {}).get(name) or {}).items() if k not in ('path', 'source')})
         per[name]['series'] = len(cases) - n0
     if not cases: raise DataError(data_root(params, work), 'no usable case in this cohort: ' + '; '.join(problems[:5]))
-    if not XT: raise DataError(data_root(params, work), 'no cohort with disc masks: the U-Net has nothing to learn from')
+    if not XT: XT, YT = np.zeros((0, 1, S, S), np.float32), np.zeros((0, S, S), np.uint8)   # no masks: a cohort to grade, not to train on (train_seg says so)
     save_npz(_p(work, 'cache', 'cohort.npz'), images=np.stack(X), masks=np.stack(Y), train_images=np.stack(XT),
-             train_masks=np.stack(YT), train_case=np.array(TC), patients=np.array([c_['patient'] for c_ in cases]))
+             train_masks=np.stack(YT), train_case=np.array(TC, int), patients=np.array([c_['patient'] for c_ in cases]))
     save_npz(_p(work, 'cache', 'manual_discs.npz'), **manual)
     write_csv(_p(work, 'cache', 'cases.csv'), pd.DataFrame(cases))
     dd = pd.DataFrame(discs, columns=['cohort', 'patient', 'series', 'ivd_label', 'level', 'pfirrmann', 'group', 'manual_found'])
@@ -249,6 +249,7 @@ def stage_train_seg(params: dict, work='.') -> list:
     cset = cases.series.map(sets).fillna('train').values
     last = select_mode(params, 'seg') == 'last'                            # train on train + tune, keep the last epoch
     tr = np.isin(cset[z['train_case']], ['train', 'tune'] if last else ['train']); tu = (cset == 'tune') & masked(cases) & (not last)
+    if not tr.any(): raise DataError(_p(work, 'cache', 'cohort.npz'), 'no training slice with a disc mask: the U-Net has nothing to learn from')
     model, task, cfg = seg_setup(params)
     train = (z['train_images'][tr], seg_targets_of(z['train_masks'][tr], params))
     tune = (z['images'][tu], seg_targets_of(z['masks'][tu], params)) if tu.any() else None
