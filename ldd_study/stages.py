@@ -150,9 +150,9 @@ def stage_cohort(params: dict, work='.') -> dict:
                          **{k: v for k, v in ((d.get('cohorts') or {}).get(name) or {}).items() if k not in ('path', 'source')})
         per[name]['series'] = len(cases) - n0
     if not cases: raise DataError(data_root(params, work), 'no usable case in this cohort: ' + '; '.join(problems[:5]))
-    if not XT: XT, YT = np.zeros((0, 1, S, S), np.float32), np.zeros((0, S, S), np.uint8)   # no masks: a cohort to grade, not to train on (train_seg says so)
-    save_npz(_p(work, 'cache', 'cohort.npz'), images=np.stack(X), masks=np.stack(Y), train_images=np.stack(XT),
-             train_masks=np.stack(YT), train_case=np.array(TC, int), patients=np.array([c_['patient'] for c_ in cases]))
+    stack = lambda a, shape, dtype: np.stack(a) if a else np.zeros((0, *shape), dtype)   # no masks: a cohort to grade, not to train on (train_seg says so)
+    save_npz(_p(work, 'cache', 'cohort.npz'), images=np.stack(X), masks=np.stack(Y), train_images=stack(XT, (1, S, S), np.float32),
+             train_masks=stack(YT, (S, S), np.uint8), train_case=np.array(TC, int), patients=np.array([c_['patient'] for c_ in cases]))
     save_npz(_p(work, 'cache', 'manual_discs.npz'), **manual)
     write_csv(_p(work, 'cache', 'cases.csv'), pd.DataFrame(cases))
     dd = pd.DataFrame(discs, columns=['cohort', 'patient', 'series', 'ivd_label', 'level', 'pfirrmann', 'group', 'manual_found'])

@@ -13,9 +13,12 @@ def test_docs_site_builds_offline(tmp_path):
     print(f"docs built in {time.time() - t0:.1f} s")
     pages = sorted(site.rglob('*.html'))
     names = {p.relative_to(site).as_posix() for p in pages}
-    assert {'index.html', '00_core.html', '65_predict.html', '67_dicom_seg.html', 'paper/02_grading.html'} <= names
-    assert 'Grade new scans' in (site/'index.html').read_text(encoding='utf-8')            # the home page is README.md
-    assert (site/'reports'/'spider_sample'/'figures'/'fig3_roc.png').exists()               # with the figures it shows
+    assert {'index.html', '00_core.html', '65_predict.html', '67_dicom_seg.html', 'paper/02_grading.html', 'guide/predict.html'} <= names
+    home = (site/'index.html').read_text(encoding='utf-8')
+    assert 'Quick start' in home                                                            # the home page is README.md
+    assert 'href="guide/predict.html"' in home                                              # its links into nbs/ work on the site
+    for img in re.findall(r'!\[[^\]]*\]\(([^)\s]+)\)', (ROOT/'README.md').read_text(encoding='utf-8')):
+        assert (site/img).exists(), img                                                     # with the figures it shows
     assert (site/'assets'/'javascripts'/'iframe-worker-shim.js').exists()
     for p in pages:
         h = p.read_text(encoding='utf-8')

@@ -1,6 +1,7 @@
 """mkdocs hooks (mkdocs.yml `hooks:`) that keep the docs site whole and offline.
 
-- The home page is README.md (it lies above the docs_dir nbs/), with the report figures it shows at the same paths.
+- The home page is README.md (it lies above the docs_dir nbs/), with the report figures it shows at the same paths, its
+  links into nbs/ made relative to the site, and the release models' MODEL_CARD.md beside it.
 - The iframe-worker shim that mkdocs-material's offline plugin needs (search from file://) is served from the site
   itself (tools/docs_assets/), not from a CDN.
 - mkdocs-jupyter's notebook pages would load MathJax (with no URL set, an empty `<script src="">`) and, for mermaid
@@ -22,7 +23,10 @@ _TEX = re.compile(r'(?<![\\$])\$([^$<\n]+?)\$(?!\$)')
 def on_files(files, config):
     "Add README.md as index.md, the images it links (paths relative to the project root) and the iframe-worker shim."
     readme = (ROOT/'README.md').read_text(encoding='utf-8')
-    files.append(File.generated(config, 'index.md', content=readme))
+    card = ROOT/'ldd_study'/'release'/'MODEL_CARD.md'
+    if card.is_file(): files.append(File.generated(config, 'release/MODEL_CARD.md', abs_src_path=str(card)))
+    site_readme = readme.replace('](nbs/', '](').replace('](ldd_study/release/', '](release/')   # links as the site lays pages out
+    files.append(File.generated(config, 'index.md', content=site_readme))
     for link in sorted(set(re.findall(r'!\[[^\]]*\]\(([^)\s]+)\)', readme))):
         p = ROOT/link
         if not link.startswith(('http:', 'https:', '/')) and p.is_file():
