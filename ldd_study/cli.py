@@ -23,12 +23,14 @@ UNET_AT_RUN_TIME = "no mask: the U-Net finds this disc at run time (inspect --mo
 
 def unet_discs(case, predictor) -> tuple[int, dict[int, int], list[str]]:
     "Chosen slice of a `case` without a mask, the discs `predictor`'s U-Net finds there as {IVD label: pixel count}, and warnings."
-    from ldd_study.discs import mid_slice, predicted_discs, seg_input, windowed
+    from ldd_study.discs import mid_slice, numbering_doubt, predicted_discs, seg_input, windowed
     sp = predictor.seg_params
     win = windowed(case.image, sp)
     k = 0 if len(win) == 1 else int(mid_slice(case, sp, windowed=win))
     x, tf = seg_input(win, k, predictor.image_size)
     _, info = predicted_discs(predictor.unet, x, tf, case.spacing, sp)
+    if (doubt := numbering_doubt(info)):                     # as the pipeline: a numbering it cannot trust names no disc
+        raise DataError(case.path or case.series, f"levels not trusted on slice {k}: {doubt}")
     return k, {int(d['ivd_label']): int(d['area_px']) for d in info}, sorted({d['warning'] for d in info if d.get('warning')})
 
 def inspect_cohort(root, source: str = 'sample', params: dict | None = None, progress: bool = True, model=None) -> dict:
