@@ -12,9 +12,9 @@ from .preprocess import disc_axes, pixel_extent
 
 # %% auto #0
 __all__ = ['HEIGHT_POSITIONS', 'NUCLEUS_ALONG', 'NUCLEUS_ACROSS', 'ANNULUS_END', 'CSF_GAP_MM', 'CSF_DEPTH_MM', 'CSF_PERCENTILE',
-           'MEASURES', 'MEASURE_COLUMNS', 'MEASURE_FEATURES', 'DiscFrame', 'disc_frame', 'height_at', 'disc_heights',
-           'nucleus_and_annulus', 'canal_band', 'csf_reference', 'disc_measures', 'measure_matrix',
-           'fit_measures_model', 'measures_probabilities']
+           'MEASURES', 'MEASURE_COLUMNS', 'MEASURE_FEATURES', 'ANSWERS', 'DiscFrame', 'disc_frame', 'height_at',
+           'disc_heights', 'nucleus_and_annulus', 'canal_band', 'csf_reference', 'disc_measures', 'measure_matrix',
+           'fit_measures_model', 'measures_probabilities', 'answer_probabilities']
 
 # %% ../nbs/46_measures.ipynb #c101b3a0
 @dataclass
@@ -210,3 +210,12 @@ def measures_probabilities(model: dict, frame: pd.DataFrame) -> tuple[np.ndarray
         full[:, np.asarray(part["classes"], int) - first] = p / p.sum(1, keepdims=True)
         out.append(full)
     return out[0], out[1]
+
+# %% ../nbs/46_measures.ipynb #e3bf69a7
+ANSWERS = ("grader", "measures", "combined")  # the CNN, the measures' logistic regression, their probabilities mixed
+
+
+def answer_probabilities(cnn: tuple, measures: tuple, measures_weight: float) -> dict:
+    "Group and grade probabilities of each of `ANSWERS`, from the CNN's (`cnn`) and the measures model's (`measures`) (groups, grades) pairs."
+    w = float(measures_weight)
+    return dict(grader=tuple(cnn), measures=tuple(measures), combined=tuple((1 - w) * a + w * b for a, b in zip(cnn, measures)))

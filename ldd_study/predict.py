@@ -22,9 +22,9 @@ from .unet import UNet2D, seg_class_names
 from .train import active_profile, predict_cls, predict_seg_proba
 from .models import load_model
 from .discs import disc_crops_of, mid_slice, neighbour_slices, predicted_discs, seg_input, upside_down_sign, windowed
-from .measures import MEASURE_COLUMNS, disc_measures, measures_probabilities
+from .measures import MEASURE_COLUMNS, answer_probabilities, disc_measures, measures_probabilities
 from .dicom_seg import write_disc_seg
-from .release import RELEASE_DIR
+from .release import RELEASE_DIR, file_sha256, release_version
 
 # %% auto #0
 __all__ = ['PREDICT_DEFAULTS', 'GRADE_COLUMNS', 'PHANTOM_MODEL', 'PREDICT_COLUMNS', 'MEASURE_DECIMALS', 'GROUP_COLOURS',
@@ -87,8 +87,7 @@ def _profile(params: dict) -> dict:
 # %% ../nbs/65_predict.ipynb #84c5fdbc
 def _model_info(path: Path, model, params: dict) -> dict:
     "File, package version, training profile and SHA-256 (12 hex digits) of a saved model (read once, by `load_model`)."
-    return dict(file=path.name, version=getattr(model, 'saved_version', None), profile=params.get('profile'),
-                sha256=hashlib.sha256(path.read_bytes()).hexdigest()[:12])
+    return dict(file=path.name, version=getattr(model, 'saved_version', None), profile=params.get('profile'), sha256=file_sha256(path))
 
 def default_model_dir() -> Path:
     "The release models installed with the package (`ldd_study/release`, nbs/75_release); without them `models/` of the enclosing project (where `dvc repro` puts them), else `./models`."
@@ -106,8 +105,8 @@ def load_predictor(model_dir=None) -> Predictor:
     measures = _measures_model(d/'measures.json') if (d/'measures.json').exists() else None
     if measures is None and cp.get('classifier', {}).get('answer', 'grader') != 'grader':
         raise DataError(d/'measures.json', f"the grader answers with the disc measures (classifier.answer: {cp['classifier']['answer']}), but its measures model is missing")
-    if measures is not None: info['measures'] = dict(file='measures.json', sha256=hashlib.sha256((d/'measures.json').read_bytes()).hexdigest()[:12])
-    info['version'] = hashlib.sha256(''.join(info[k]['sha256'] for k in ('unet', 'grader', 'measures') if k in info).encode()).hexdigest()[:12]
+    if measures is not None: info['measures'] = dict(file='measures.json', sha256=file_sha256(d/'measures.json'))
+    info['version'] = release_version({v['file']: v['sha256'] for k, v in info.items() if k in ('unet', 'grader', 'measures')})
     if (d/'release.json').exists():                                     # a release: its model card, and the version the card names
         card = json.loads((d/'release.json').read_text())
         info['model_card'] = dict(file='MODEL_CARD.md', version=card.get('version'), matches=card.get('version') == info['version'])
@@ -269,10 +268,9 @@ def predict_scan(predictor: Predictor, scan: Scan, slice='image', params: dict |
     probs = [predict_cls(predictor.grader, np.stack([c[l] for l in ivd]), int(pp['batch'])) for c in crops]
     pg, pk = (np.mean([p[i] for p in probs], 0) for i in (0, 1))
     measures = disc_measures(scan.image[k], labels, scan.spacing[:2])   # raw signal, not windowed
-    if predictor.answer != 'grader':                                     # the disc measures answer too (classifier.answer)
-        w = 1.0 if predictor.answer == 'measures' else float(cp['classifier'].get('measures_weight', 0.5))
-        mg, mk = measures_probabilities(predictor.measures, measures.set_index('ivd_label').loc[ivd].reset_index())
-        pg, pk = (1 - w) * pg + w * mg, (1 - w) * pk + w * mk
+    if predictor.answer != 'grader':                                     # the disc measures answer too (classifier.answer), as in eval_cls
+        mp = measures_probabilities(predictor.measures, measures.set_index('ivd_label').loc[ivd].reset_index())
+        pg, pk = answer_probabilities((pg, pk), mp, float(cp['classifier'].get('measures_weight', 0.5)))[predictor.answer]
     grades = pd.DataFrame(dict(case=scan.case, ivd_label=ivd, level=[level_name(l) for l in ivd],
                                group=[GROUPS[i] for i in pg.argmax(1)], p_mild=pg[:, 0].round(4), p_moderate=pg[:, 1].round(4),
                                p_serious=pg[:, 2].round(4)), columns=GRADE_COLUMNS[:-1])

@@ -45,7 +45,7 @@ def file_sha256(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
 
 def release_version(hashes: dict) -> str:
-    "The models' version from their hashes, as `predict.load_predictor` computes it (U-Net, grader, then measures)."
+    "The models' version from their file hashes ({file name: hash}; U-Net, grader, then measures): what `predict.load_predictor` reports."
     return hashlib.sha256(''.join(hashes[f] for f in RELEASE_FILES if f in hashes).encode()).hexdigest()[:12]
 
 def git_commit(root) -> str:

@@ -21,7 +21,7 @@ from .models import save_model, load_model
 from .metrics import discs_in_boxes, grading_metrics, match_discs, per_disc_dice
 from .discs import (disc_crops_of, discs_on_slice, label_info, mid_slice, missing_disc, neighbour_slices, numbering_doubt,
                              predicted_discs, seg_input, windowed)
-from .measures import MEASURE_COLUMNS, disc_measures, fit_measures_model, measures_probabilities
+from .measures import ANSWERS, MEASURE_COLUMNS, answer_probabilities, disc_measures, fit_measures_model, measures_probabilities
 from .report import display_path, render_reports
 
 def _p(work, *parts) -> Path: return Path(work).joinpath(*parts)
@@ -45,14 +45,13 @@ def data_root(params: dict, work='.') -> Path:
     return r if r.is_absolute() else _p(work, r)
 
 # %% auto #0
-__all__ = ['DISC_REFERENCE', 'SEG_COLUMNS', 'PREDICTION_COLUMNS', 'ANSWERS', 'STAGES', 'TRAIN_STAGES', 'PARAMS_ENV', 'CV_STAGES',
-           'save_npz', 'stage_progress', 'data_root', 'stage_phantom', 'cohort_note', 'study_cohorts',
-           'one_series_each', 'stage_cohort', 'patient_split', 'set_names', 'patient_folds', 'stage_split',
-           'disc_reference', 'masked', 'seg_targets_of', 'stage_train_seg', 'unet_levels', 'stage_eval_seg',
-           'stage_crops', 'stage_train_cls', 'disc_means', 'answer_probabilities', 'prediction_rows', 'stage_eval_cls',
-           'group_accuracy', 'stage_report', 'train_processes', 'torchrun_command', 'launch_stage', 'in_process_group',
-           'run_stage', 'run_stages', 'fold_split', 'stage_cv', 'cv_summary', 'same_samples', 'transfer_runs',
-           'train_on_one']
+__all__ = ['DISC_REFERENCE', 'SEG_COLUMNS', 'PREDICTION_COLUMNS', 'STAGES', 'TRAIN_STAGES', 'PARAMS_ENV', 'CV_STAGES', 'save_npz',
+           'stage_progress', 'data_root', 'stage_phantom', 'cohort_note', 'study_cohorts', 'one_series_each',
+           'stage_cohort', 'patient_split', 'set_names', 'patient_folds', 'stage_split', 'disc_reference', 'masked',
+           'seg_targets_of', 'stage_train_seg', 'unet_levels', 'stage_eval_seg', 'stage_crops', 'stage_train_cls',
+           'disc_means', 'prediction_rows', 'stage_eval_cls', 'group_accuracy', 'stage_report', 'train_processes',
+           'torchrun_command', 'launch_stage', 'in_process_group', 'run_stage', 'run_stages', 'fold_split', 'stage_cv',
+           'lumbar_accuracy', 'cv_summary', 'same_samples', 'transfer_runs', 'train_on_one']
 
 # %% ../nbs/50_stages.ipynb #3087bdff
 def stage_phantom(params: dict, work='.') -> Path:
@@ -400,13 +399,6 @@ def disc_means(t: pd.DataFrame, *probs: np.ndarray):
 PREDICTION_COLUMNS = ['patient', 'set', 'ivd_label', 'level', 'crop', 'found', 'group_true', 'group_pred', 'p_mild', 'p_moderate',
                       'p_serious', 'grade_true', 'grade_pred', 'cohort']
 
-ANSWERS = ('grader', 'measures', 'combined')   # the CNN, the measures' logistic regression, their probabilities mixed
-
-def answer_probabilities(params: dict, cnn: tuple, measures: tuple) -> dict:
-    "Group and grade probabilities of each answer: the CNN's, the measures model's, and their mix (`classifier.measures_weight` for the measures)."
-    w = float(params.get('classifier', {}).get('measures_weight', 0.5))
-    return dict(grader=cnn, measures=measures, combined=tuple((1 - w) * a + w * b for a, b in zip(cnn, measures)))
-
 def prediction_rows(t: pd.DataFrame, d: pd.DataFrame, pg: np.ndarray, pk: np.ndarray, manual_series: set) -> pd.DataFrame:
     "PREDICTION_COLUMNS rows of the graded crops `t` (one per disc and crop kind) with probabilities `pg`, `pk`, and a not-found row for each graded disc of `d` a kind lacks (manual: of `manual_series` only)."
     group = pg.argmax(1)                                                   # one answer: the group leads, the grade lies within it
@@ -433,7 +425,8 @@ def stage_eval_cls(params: dict, work='.') -> dict:
     t = t[(t.offset.abs() <= int(c.get('test_slices', 0))) & ((t.crop == 'auto') | t.series.isin(with_mask))]
     pg, pk = predict_cls(model, X[t['index'].values])
     t, pg, pk = disc_means(t, pg, pk)                                      # one row per disc and crop kind (its graded-slice row first)
-    answers = answer_probabilities(params, (pg, pk), measures_probabilities(json.loads(_p(work, 'models', 'measures.json').read_text()), t))
+    answers = answer_probabilities((pg, pk), measures_probabilities(json.loads(_p(work, 'models', 'measures.json').read_text()), t),
+                                   float(c.get('measures_weight', 0.5)))
     d = _graded_discs(work)
     rows = {a: prediction_rows(t, d, *p, with_mask) for a, p in answers.items()}
     pred = rows[answer]
@@ -570,18 +563,22 @@ def stage_cv(params: dict, work='.') -> dict:
               else pd.DataFrame(columns=PREDICTION_COLUMNS + ['fold', 'trained_on']))
     out = dict(run=True, folds=k, **cv_summary(pred, seg))
     if len(names) > 1: out['cohorts'] = {c: cv_summary(pred[pred.cohort == c], seg[seg.cohort == c]) for c in names}
-    out['answers'] = {a: {c: cv_summary(g[g.cohort == c], seg.iloc[:0])['accuracy_auto_lumbar'] for c in [*names, *([] if names else [''])]}
-                      | {'all': cv_summary(g, seg.iloc[:0])['accuracy_auto_lumbar']} for a, g in ans.groupby('answer', sort=False)}
+    out['answers'] = {a: {c: lumbar_accuracy(g[g.cohort == c]) for c in names} | {'all': lumbar_accuracy(g)}
+                      for a, g in ans.groupby('answer', sort=False)}
     write_json(_p(work, 'metrics', 'cv.json'), out)
     return out
+
+def lumbar_accuracy(pred: pd.DataFrame) -> float:
+    "3-group accuracy of the automatic crops' rows of `pred` on the lumbar discs (a disc not found counts wrong)."
+    auto = pred[(pred.crop == 'auto') & pred.ivd_label.isin(LUMBAR_LABELS)]
+    return float(np.mean(auto.group_true.values == auto.group_pred.values))
 
 def cv_summary(pred: pd.DataFrame, seg: pd.DataFrame) -> dict:
     "The CV headline figures of prediction and segmentation rows: discs found, Dice median (masked cohorts), box hits (box cohorts), 3-group accuracy (all and lumbar)."
     auto = pred[pred.crop == 'auto']
-    yt, yp = auto.group_true.values, auto.group_pred.values
-    lum = auto.ivd_label.isin(LUMBAR_LABELS).values
     out = dict(discs=int(len(auto)), found=int(auto.found.sum()), seg_dice_median=float(seg.dice.median()),
-               accuracy_auto=float(np.mean(yt == yp)), lumbar_discs=int(lum.sum()), accuracy_auto_lumbar=float(np.mean(yt[lum] == yp[lum])))
+               accuracy_auto=float(np.mean(auto.group_true.values == auto.group_pred.values)),
+               lumbar_discs=int(auto.ivd_label.isin(LUMBAR_LABELS).sum()), accuracy_auto_lumbar=lumbar_accuracy(auto))
     box = seg[seg.reference == 'boxes'] if 'reference' in seg else seg[seg.in_box.notna()] if 'in_box' in seg else seg.iloc[:0]
     none = seg[seg.reference == 'none'] if 'reference' in seg else seg.iloc[:0]
     if len(none): out.update(unet_only_discs=int(len(none)), unet_only_found=float((none.auto_label > 0).mean()))
