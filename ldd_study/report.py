@@ -4,12 +4,14 @@
 
 # %% ../nbs/60_report.ipynb #083658c5
 from __future__ import annotations
-import io, json, os, re, sys, tempfile
+import importlib.metadata, io, json, os, platform, re, subprocess, sys, tempfile
 from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib import colormaps
+import yaml
+from .io import SOURCE_COHORT
 from .core import path_within, GROUPS, LUMBAR_LABELS, DataError, atomic_write, write_json, load_params, params_section, project_root, level_name, pfirrmann_group, GRADES
 from .train import select_mode
 from .metrics import per_disc_dice
@@ -24,6 +26,7 @@ from .stats import (segmentation_table, grading_table, grading_summary, to_markd
 __all__ = ['REPORT_DEFAULTS', 'SET_ALIASES', 'CROPS', 'PAPER_COLUMNS', 'ACC_ALL', 'PAIRS', 'TRAINING_COLUMNS', 'ABLATION_METRICS',
            'ABLATION_COLUMNS', 'ABLATION_DIFF', 'PAPER_RESULTS', 'SPLIT_TEXT', 'LEFT_OUT_COLUMNS', 'POOLED',
            'COHORT_SOURCES', 'ALL_COHORTS', 'POOLED_COHORTS', 'REFERENCE_TEXT', 'BOX_COLUMNS', 'UNET_ONLY_COLUMN',
+           'CV_SET', 'TEST_SET', 'COUNT_COLUMNS', 'NOT_RECORDED', 'PROVENANCE_PACKAGES', 'SYNTHETIC_SOURCE',
            'OFFLINE_TEMPLATE', 'report_params', 'table_sets', 'headline_set', 'save_figure', 'figure_png',
            'show_figure', 'write_table', 'demo_results', 'load_cohort_summary', 'read_predictions', 'crop_rows',
            'graded_discs', 'has_grades', 'graded_mask', 'correct', 'grading_report_table', 'level_colour', 'load_cases',
@@ -33,8 +36,11 @@ __all__ = ['REPORT_DEFAULTS', 'SET_ALIASES', 'CROPS', 'PAPER_COLUMNS', 'ACC_ALL'
            'difference_notes', 'data_source_box', 'interval_note', 'left_out_table', 'left_out_note',
            'cv_grading_table', 'cv_segmentation_table', 'study_cohorts_of', 'cohort_table', 'mask_rows',
            'load_mask_segmentation', 'by_cohort', 'cohort_grading_table', 'box_hit_table', 'answers_table',
-           'unet_only_table', 'transfer_table', 'display_path', 'path_anchors', 'scrub_paths', 'sanitise_notebook',
-           'paper_notebooks_dir', 'report_notebooks', 'export_html', 'render_reports']
+           'unet_only_table', 'transfer_table', 'held_out_rows', 'headline_rows', 'read_cv_table', 'table_parts',
+           'overview_facts', 'cohort_overview', 'cohort_characteristics', 'git_state', 'package_versions',
+           'flat_params', 'changed_params', 'committed_params', 'data_sources', 'provenance_footer', 'display_path',
+           'path_anchors', 'scrub_paths', 'sanitise_notebook', 'paper_notebooks_dir', 'report_notebooks', 'export_html',
+           'render_reports']
 
 # %% ../nbs/60_report.ipynb #b5102f83
 REPORT_DEFAULTS = dict(dpi=150, fig2_patients=4, sets=['tune', 'test'], headline_set='test', html_hide_code=True, discs='lumbar')
@@ -573,6 +579,7 @@ def data_description(cohort: dict | None) -> str:
     if src == 'phantom': return f'{n} synthetic phantom patients (made by ldd_study, not clinical)'
     if is_synthetic(c): return f'{n} synthetic patients (not clinical' + ('' if src == 'synthetic' else f'; {src}') + ')'
     if src in ('sample', 'spider'): return f'{n} SPIDER patients (public Dutch dataset, 1.5 T; van der Graaf et al. 2024)'
+    if src == 'cohorts' and c.get('cohorts'): return f"{n} patients of {len(c['cohorts'])} public cohorts ({', '.join(c['cohorts'])})"
     return f'{n} patients ({src})'
 
 # %% ../nbs/60_report.ipynb #75ebd60f
@@ -651,13 +658,15 @@ def difference_notes(cohort: dict | None = None) -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/60_report.ipynb #7551915f
-def data_source_box(cohort: dict) -> str:
-    "Markdown box naming the data a report was made from; a bold warning when the numbers are synthetic."
-    c = cohort; sets = c.get('sets') or {}
-    lines = [f"> **Data source:** `{c.get('source', '?')}`" + (f" (`{c['root']}`)" if c.get('root') else ''),
+def data_source_box(cohort: dict, split: bool = True) -> str:
+    "Markdown box naming the data a report was made from (and its split, unless `split` is False); a bold warning when synthetic."
+    c = cohort
+    sets = (c.get('sets') or {}) if split else {}
+    names = ', '.join(c['cohorts']) if c.get('cohorts') and c.get('source') == 'cohorts' else f"`{c.get('source', '?')}`"
+    lines = [f"> **Data:** {names}" + (f" (`{c['root']}`)" if c.get('root') else ''),
              f"> — {c.get('patients', '?')} patients, {c.get('graded_discs', '?')} graded discs, "
              f"{c.get('matched_discs', '?')} matched to a disc on the mid-sagittal slice;"]
-    split = [f"split {split_description(c['split_method'])}" if c.get('split_method') else '',
+    split = [f"split {split_description(c['split_method'])}" if split and c.get('split_method') else '',
              ', '.join(f'{k} {v} discs' for k, v in sets.items())]
     lines.append('> ' + '; '.join(x for x in [': '.join(x for x in split if x), f"training profile `{c.get('profile', '?')}`"] if x) + '.')
     if is_synthetic(c):
@@ -739,20 +748,18 @@ def study_cohorts_of(cohort: dict) -> dict:
 REFERENCE_TEXT = {'mask': 'disc masks', 'boxes': 'disc boxes (no masks)', 'none': 'none: the U-Net finds the discs, levels counted from the sacrum'}
 
 def cohort_table(cohort: dict) -> pd.DataFrame:
-    "The cohort table: per cohort its site, sequence, reference, patients, images, graded discs (matched to a mask or box), discs per Pfirrmann grade and group; all cohorts in a last row."
+    "Graded discs per cohort: patients, images, graded discs (matched to a mask or box), per Pfirrmann grade and group; a last row sums them."
     rows = []
     for name, c in study_cohorts_of(cohort).items():
         gc = {int(k): int(v) for k, v in (c.get('grade_counts') or {}).items()}
-        r = {'cohort': name, 'site': c.get('site', ''), 'sequence': c.get('sequence', ''),
-             'reference': REFERENCE_TEXT[c.get('reference') or ('boxes' if c.get('boxes') else 'mask')],
-             'patients': int(c.get('patients') or 0), 'images': int(c.get('series') or 0),
+        r = {'cohort': name, 'patients': int(c.get('patients') or 0), 'images': int(c.get('series') or 0),
              'graded discs': int(c.get('graded_discs') or 0), 'matched to a mask or box': int(c.get('matched_discs') or 0)}
         r.update({f'grade {ROMAN[g - 1]}': gc.get(g, 0) for g in GRADES})
         r.update({grp: sum(n for g, n in gc.items() if GROUPS[pfirrmann_group(g)] == grp) for grp in GROUPS})
         rows.append(r)
     t = pd.DataFrame(rows).set_index('cohort')
     if len(t) > 1:
-        t.loc['all'] = ['', '', ''] + t.iloc[:, 3:].sum().astype(int).tolist()
+        t.loc['all'] = t.sum().astype(int).tolist()
     return t
 
 def mask_rows(seg: pd.DataFrame) -> pd.DataFrame:
@@ -841,6 +848,188 @@ def transfer_table(cv_pred: pd.DataFrame, cv_transfer: pd.DataFrame, digits: int
             if k is not None: r[f'{c}: QWK (5 grades)'] = k.loc[c, 'QWK'] if c in k.index and 'QWK' in k else 'n/a'
         rows.append(r)
     return pd.DataFrame(rows).set_index('trained on')
+
+# %% ../nbs/60_report.ipynb #coh0n001
+CV_SET = 'cross-validation (every patient held out once)'
+TEST_SET = 'test split (one model)'
+
+
+def held_out_rows(cv_rows: pd.DataFrame) -> pd.DataFrame:
+    "The held-out rows of a cross-validation table (its `test` rows where it marks them), without the `fold` column."
+    held = cv_rows[cv_rows['set'] == 'test'] if (cv_rows['set'] == 'test').any() else cv_rows
+    return held.drop(columns='fold', errors='ignore')
+
+
+def headline_rows(rows: pd.DataFrame, cv_rows: pd.DataFrame | None = None) -> pd.DataFrame:
+    "The rows of a headline table: the cross-validation's held-out rows as `CV_SET` (when given), then the test split."
+    parts = [held_out_rows(cv_rows).assign(set=CV_SET)] if cv_rows is not None and len(cv_rows) else []
+    parts.append(rows[rows['set'] == 'test'].drop(columns='fold', errors='ignore').assign(set=TEST_SET))
+    return pd.concat(parts, ignore_index=True)
+
+
+def read_cv_table(path) -> pd.DataFrame | None:
+    "A cross-validation table of the results folder, or None where the run made none (absent or empty)."
+    path = Path(path)
+    if not path.exists():
+        return None
+    table = pd.read_csv(path)
+    return table if len(table) else None
+
+# %% ../nbs/60_report.ipynb #coh0n004
+COUNT_COLUMNS = ['discs', 'patients', 'not found']
+
+
+def table_parts(table: pd.DataFrame, first: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    "`table` as two tables: its count columns with the columns `first`, and its count columns with the others."
+    counts = [c for c in COUNT_COLUMNS if c in table.columns]
+    head = [c for c in first if c in table.columns]
+    rest = [c for c in table.columns if c not in counts and c not in head]
+    return table[counts + head], table[counts + rest]
+
+# %% ../nbs/60_report.ipynb #coh0n007
+NOT_RECORDED = 'not recorded'
+
+
+def _patient_of(file_name: str) -> str:
+    "The patient of a SPIDER series name: '110_t2_SPACE' → '110'."
+    return str(file_name).split('_')[0]
+
+
+def _scanner(row: pd.Series) -> str:
+    "A scanner in a few words: maker and field strength ('Siemens 1.5 T')."
+    maker = str(row.get('Manufacturer', '')).split()[0].capitalize() if pd.notna(row.get('Manufacturer')) else '?'
+    field = pd.to_numeric(row.get('MagneticFieldStrength'), errors='coerce')
+    return f"{maker} {field:g} T" if pd.notna(field) else maker
+
+
+def overview_facts(overview: pd.DataFrame) -> dict:
+    "Sex, age (median [quartiles]) and scanners of a SPIDER `overview.csv`'s rows, as text; NOT_RECORDED where absent."
+    sex = overview.get('sex', pd.Series(dtype=str)).dropna().astype(str).str.strip().str.upper()
+    age = pd.to_numeric(overview.get('birth_date', pd.Series(dtype=float)), errors='coerce').dropna()
+    scanners = overview.apply(_scanner, axis=1).value_counts() if len(overview) else pd.Series(dtype=int)
+    return {'women / men': f"{(sex == 'F').sum()} / {(sex == 'M').sum()}" if len(sex) else NOT_RECORDED,
+            'age, years: median [Q1, Q3]': (f"{age.median():.0f} [{age.quantile(0.25):.0f}, {age.quantile(0.75):.0f}]"
+                                            if len(age) else NOT_RECORDED),
+            'scanners (series)': ', '.join(f'{k} ({n})' for k, n in scanners.items()) or NOT_RECORDED}
+
+
+def cohort_overview(folder: Path, patients: set | None = None) -> pd.DataFrame:
+    "The rows of `folder/overview.csv` of the patients in `patients` (all where None); an empty table where none."
+    path = Path(folder)/'overview.csv'
+    if not path.exists():
+        return pd.DataFrame()
+    overview = pd.read_csv(path, dtype={'new_file_name': str})
+    if patients is None or 'new_file_name' not in overview:
+        return overview
+    return overview[overview['new_file_name'].map(_patient_of).isin({str(p) for p in patients})]
+
+# %% ../nbs/60_report.ipynb #coh0n010
+def cohort_characteristics(cohort: dict, patients: dict | None = None, base=None) -> pd.DataFrame:
+    "Per cohort: site, sequence, scanners, reference, patients, women / men, age and graded discs (the paper's patient table)."
+    rows = []
+    for name, c in study_cohorts_of(cohort).items():
+        folder = Path(base or '.')/str(c.get('root') or '')
+        overview = cohort_overview(folder, (patients or {}).get(name)) if c.get('root') else pd.DataFrame()
+        facts = overview_facts(overview)
+        rows.append({'cohort': name, 'site': c.get('site') or NOT_RECORDED, 'sequence': c.get('sequence') or NOT_RECORDED,
+                     'scanners (series)': facts['scanners (series)'],
+                     'reference': REFERENCE_TEXT[c.get('reference') or ('boxes' if c.get('boxes') else 'mask')],
+                     'patients': int(c.get('patients') or 0), 'women / men': facts['women / men'],
+                     'age, years: median [Q1, Q3]': facts['age, years: median [Q1, Q3]'],
+                     'graded discs': int(c.get('graded_discs') or 0)})
+    return pd.DataFrame(rows).set_index('cohort')
+
+# %% ../nbs/60_report.ipynb #coh0n013
+PROVENANCE_PACKAGES = ('torch', 'monai', 'numpy', 'pandas', 'scipy', 'scikit-learn', 'SimpleITK')
+SYNTHETIC_SOURCE = ("synthetic data drawn by ldd-study itself (the phantom cohort or demo results: no patient data; "
+                    "ldd-study is licensed Apache-2.0)")
+
+
+def _git(root: Path, *args: str) -> str:
+    "The output of `git -C root args…`, stripped."
+    return subprocess.run(['git', '-C', str(root), *args], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def git_state(root=None) -> dict | None:
+    "Short commit, commit date and whether tracked code differs from it (params.yaml and reports/ aside); None outside git."
+    try:
+        root = Path(root) if root else project_root()
+        changed = _git(root, 'status', '--porcelain', '--untracked-files=no', '--', '.', ':!params.yaml', ':!reports')
+        return dict(commit=_git(root, 'rev-parse', '--short=7', 'HEAD'), date=_git(root, 'log', '-1', '--format=%cs'),
+                    changed=bool(changed))
+    except (OSError, FileNotFoundError, subprocess.CalledProcessError):
+        return None
+
+
+def package_versions(names=PROVENANCE_PACKAGES) -> dict:
+    "Python's and each installed package's version (packages not installed are left out)."
+    out = {'Python': platform.python_version()}
+    for name in names:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return out
+
+# %% ../nbs/60_report.ipynb #coh0n016
+def flat_params(params: dict, prefix: str = '') -> dict:
+    "A nested params dictionary as {dotted key: value}."
+    out = {}
+    for key, value in (params or {}).items():
+        name = f'{prefix}{key}'
+        if isinstance(value, dict) and value:
+            out.update(flat_params(value, name + '.'))
+        else:
+            out[name] = value
+    return out
+
+
+def changed_params(used: dict, committed: dict) -> list[tuple[str, object, object]]:
+    "(key, committed value, used value) of every setting whose value differs, in the order of `used`."
+    before, after = flat_params(committed), flat_params(used)
+    keys = list(dict.fromkeys([*after, *before]))
+    return [(k, before.get(k, '(absent)'), after.get(k, '(absent)')) for k in keys if before.get(k) != after.get(k)]
+
+
+def committed_params(root=None) -> dict | None:
+    "params.yaml as committed at HEAD, or None outside a git checkout."
+    try:
+        root = Path(root) if root else project_root()
+        return yaml.safe_load(_git(root, 'show', 'HEAD:params.yaml'))
+    except (OSError, FileNotFoundError, subprocess.CalledProcessError, yaml.YAMLError):
+        return None
+
+# %% ../nbs/60_report.ipynb #coh0n019
+def data_sources(cohort: dict) -> list[str]:
+    "The citation and licence of each cohort a run read (`COHORT_SOURCES`), or the phantom's line."
+    if is_synthetic(cohort):
+        return [SYNTHETIC_SOURCE[0].upper() + SYNTHETIC_SOURCE[1:] + '.']
+    keys = [name if name in COHORT_SOURCES else SOURCE_COHORT.get(str(c.get('source')), name)
+            for name, c in study_cohorts_of(cohort).items()]
+    return [COHORT_SOURCES.get(k, f'{k}: source and licence not recorded.') for k in dict.fromkeys(keys)]
+
+
+def _setting(value) -> str:
+    "A setting's value as a reader sees it in params.yaml."
+    return f'`{json.dumps(value)}`' if not isinstance(value, str) else f'`{value}`'
+
+
+def provenance_footer(cohort: dict, params: dict | None = None, root=None) -> str:
+    "Markdown footer of a report page: data sources and licences, package and commit, library versions, changed settings."
+    git = git_state(root)
+    code = (f"commit `{git['commit']}` of {git['date']}" + (', with uncommitted changes' if git['changed'] else '')
+            if git else 'commit unknown (not run from a git checkout)')
+    versions = ', '.join(f'{k} {v}' for k, v in package_versions().items())
+    committed = committed_params(root)
+    if committed is None or params is None:
+        settings = 'not compared (no committed params.yaml to compare with)'
+    else:
+        changes = changed_params(params, committed)
+        settings = '; '.join(f'`{k}` {_setting(a)} → {_setting(b)}' for k, a, b in changes) or 'none'
+    lines = ['---', '**Data and licences.** ' + ' '.join(data_sources(cohort)),
+             f"**Made with** ldd-study {package_versions(('ldd-study',)).get('ldd-study', '?')}, {code}; {versions}.",
+             f'**Settings that differ from params.yaml as committed:** {settings}.']
+    return '\n\n'.join(lines)
 
 # %% ../nbs/60_report.ipynb #b5d39ce4
 _PATH_CHARS = r'''[^\s"'`<>()\[\]{},;]*'''     # a path runs until whitespace, a quote, a bracket or a separator

@@ -6,6 +6,7 @@ error is raised. Skipped, with the reason, where chromium or playwright is missi
 screenshot of the gallery (made on the SYNTHETIC demo cases of `ldd_study.gallery.demo_cases`).
 """
 import os
+import re
 from pathlib import Path
 import pandas as pd
 import pytest
@@ -77,6 +78,9 @@ def test_report_html_loads_offline_with_its_figures(browser, tmp_path):
     html = [p for p in written if p.suffix == '.html']
     assert len(html) == 1
     assert_page_ok(browser, html[0], min_images=3)
+    text = page_text(browser, html[0])
+    assert 'Data and licences.' in text and 'no patient data' in text
+    assert COMMIT.search(text) or 'commit unknown' in text
 
 
 def test_the_checks_see_a_broken_page(browser, tmp_path):
@@ -96,3 +100,25 @@ def test_the_checks_see_a_broken_page(browser, tmp_path):
 
 def test_docs_page(browser):
     assert_page_ok(browser, docs_page_or_skip(), min_images=0)
+
+
+COMMITTED_REPORT_PAGES = sorted((ROOT/'reports').glob('*/*.html'))
+COMMIT = re.compile(r'commit [0-9a-f]{7} of \d{4}-\d\d-\d\d')
+
+
+def page_text(browser, path) -> str:
+    "The text a reader sees on the page at `path` (opened offline from file://)."
+    page, _ = open_page(browser, path)
+    try: return page.inner_text('body')
+    finally: page.context.close()
+
+
+@pytest.mark.parametrize('page', COMMITTED_REPORT_PAGES, ids=[f'{p.parent.name}/{p.name}' for p in COMMITTED_REPORT_PAGES])
+def test_committed_report_page_names_its_sources_licences_and_commit(browser, page):
+    "Every report page kept in git names each cohort's source and licence, and the commit that made it, as a reader sees it."
+    text = page_text(browser, page)
+    assert 'Data and licences.' in text, f'{page}: no data-and-licences footer'
+    assert 'CC BY 4.0' in text and 'van der Graaf' in text, f'{page}: SPIDER and its licence are not named'
+    if 'LSMA' in text: assert 'Sudirman' in text and 'LSMA-PQR' in text, f'{page}: LSMA shown but its sources not named'
+    assert COMMIT.search(text), f'{page}: no commit named'
+    assert 'papermill' not in text and 'render_reports' not in text, f'{page}: says how the page was made'

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from ldd_study.core import load_params, project_root
 from ldd_study.report import (demo_results, render_reports, PAPER_COLUMNS, ACC_ALL, ABLATION_COLUMNS, ABLATION_DIFF, POOLED,
-                              LEFT_OUT_COLUMNS)
+                              LEFT_OUT_COLUMNS, CV_SET, TEST_SET)
 
 PNG = b'\x89PNG\r\n\x1a\n'
 TABLE_COLUMNS = {
@@ -61,6 +61,8 @@ def check_common(out, written, tmp_path):
         check_private(tmp_path, out/f'{nb}.ipynb', out/f'{nb}.html')
         html = (out/f'{nb}.html').read_text(encoding='utf-8')
         assert 'These numbers are synthetic' in html and 'not a clinical result' in html
+        assert 'Data and licences.' in html and 'Settings that differ from params.yaml as committed' in html   # the footer
+        assert 'papermill' not in html and 'render_reports' not in html       # no word on how the page was made
         assert nb == '03_cohorts' or 'src="data:image/png;base64' in html     # figures inside the page (03: only with CV)
         assert '<script src="http' not in html                                  # nothing to fetch: it opens offline
         cells = json.loads((out/f'{nb}.ipynb').read_text())['cells']
@@ -86,12 +88,14 @@ def test_reports_full(tmp_path):
     assert (out/'figures'/'confusion_grades.png').read_bytes()[:8] == PNG
     for stem, cols in TABLE_COLUMNS.items(): check_table(out, stem, cols)
     t2 = pd.read_csv(out/'tables'/'table2_grading.csv').set_index('set')
-    assert t2.index.tolist() == ['tune', 'test']
+    assert t2.index.tolist() == [CV_SET, TEST_SET]                  # the cross-validation heads Table 2; no tuning row
     pred = pd.read_csv(tmp_path/'results'/'predictions.csv')
     te = pred[(pred.crop == 'auto') & (pred.set == 'test')]
-    assert t2.loc['test', 'discs'] == len(te) and t2.loc['test', 'not found'] == int((~te.found).sum())
-    assert float(t2.loc['test', ACC_ALL].split()[0]) == pytest.approx((te.found & (te.group_pred == te.group_true)).mean(), abs=5e-4)
-    assert POOLED in pd.read_csv(out/'tables'/'cv_grading.csv').set.tolist()
+    assert t2.loc[TEST_SET, 'discs'] == len(te) and t2.loc[TEST_SET, 'not found'] == int((~te.found).sum())
+    assert float(t2.loc[TEST_SET, ACC_ALL].split()[0]) == pytest.approx((te.found & (te.group_pred == te.group_true)).mean(), abs=5e-4)
+    cvt = pd.read_csv(out/'tables'/'cv_grading.csv').set_index('set')
+    assert t2.loc[CV_SET, ACC_ALL] == cvt.loc[POOLED, ACC_ALL]       # the headline row is the pooled cross-validation
+    assert 'The headline is the cross-validation' in (out/'02_grading.html').read_text(encoding='utf-8')
 
 
 def test_reports_show_what_was_left_out(tmp_path):
@@ -112,7 +116,8 @@ def test_reports_tiny(tmp_path):
     assert 'Left out: none.' in (out/'01_segmentation.html').read_text(encoding='utf-8')
     assert len(check_table(out, 'left_out', LEFT_OUT_COLUMNS)) == 0
     t2 = check_table(out, 'table2_grading', TABLE_COLUMNS['table2_grading']).set_index('set')
-    assert t2.loc['test', 'AUC mild/serious'] == 'n/a'
+    assert t2.index.tolist() == [TEST_SET]                         # no cross-validation: the test split heads it
+    assert t2.loc[TEST_SET, 'AUC mild/serious'] == 'n/a'
     for stem in ('table1_segmentation', 'ablation', 'paper_comparison'): check_table(out, stem, TABLE_COLUMNS[stem])
     assert not (out/'tables'/'table2_grades.csv').exists() and not (out/'tables'/'cv_grading.csv').exists()
     assert not (out/'figures'/'confusion_grades.png').exists()
@@ -143,8 +148,11 @@ def test_reports_two_cohorts(tmp_path):
     "Two cohorts (the second with boxes, not masks): the cohort table, Table 2 per cohort and pooled, box hits, the transfer table, Fig. 3 per cohort; Table 1 holds the masked cohort only."
     out, written = render(tmp_path, seed=5, patients=16, cohorts=('SPIDER', 'LSMA'))
     check_common(out, written, tmp_path)
-    ct = check_table(out, 'cohorts', ['cohort', 'site', 'sequence', 'reference', 'patients', 'graded discs', 'grade I', 'mild'])
+    ct = check_table(out, 'cohorts', ['cohort', 'patients', 'graded discs', 'grade I', 'mild'])
     assert ct.cohort.tolist() == ['SPIDER', 'LSMA', 'all']
+    cc = check_table(out, 'cohort_characteristics', ['cohort', 'site', 'sequence', 'scanners (series)', 'reference',
+                                                     'patients', 'women / men', 'age, years: median [Q1, Q3]'])
+    assert cc.cohort.tolist() == ['SPIDER', 'LSMA']
     cg = check_table(out, 'cohort_grading', TABLE_COLUMNS['cv_grading'])
     assert cg.set.tolist() == ['SPIDER', 'LSMA', 'pooled']
     assert check_table(out, 'box_hits', ['cohort', 'discs', 'centre in its box, at its level']).cohort.tolist() == ['LSMA']
@@ -153,8 +161,8 @@ def test_reports_two_cohorts(tmp_path):
     for f in ('fig3_roc_SPIDER.png', 'fig3_roc_LSMA.png', 'fig3_roc_pooled.png'):
         assert (out/'figures'/f).read_bytes()[:8] == PNG
     html = (out/'03_cohorts.html').read_text(encoding='utf-8')
-    assert 'Sudirman S' in html and 'van der Graaf JW' in html                   # both sources attributed
+    assert 'no patient data' in html and 'Sudirman S' not in html             # synthetic: no public cohort is cited
     assert 'id="cell-id=injected-parameters"' in html                           # not papermill's random id: a rerun, the same bytes
     seg = pd.read_csv(tmp_path/'results'/'seg_discs.csv')
     t1 = pd.read_csv(out/'tables'/'table1_segmentation.csv').set_index('set')
-    assert t1.loc['test', 'discs'] == int(((seg.set == 'test') & seg.in_box.isna()).sum())   # Table 1: discs with masks only
+    assert t1.loc[TEST_SET, 'discs'] == int(((seg.set == 'test') & seg.in_box.isna()).sum())   # Table 1: discs with masks only
