@@ -342,7 +342,7 @@ def overlay_image(image2d: np.ndarray, labels2d: np.ndarray, grades: pd.DataFram
     px = np.asarray(slice_img).copy(); on = edge & (lab > 0)
     px[on] = (lut[lab[on]] * 255 + 0.5).astype(np.uint8)
     out = Image.new('RGB', (Wo, Ho + TITLE_BAND_PX)); out.paste(Image.fromarray(px), (0, TITLE_BAND_PX))
-    draw = ImageDraw.Draw(out, 'RGBA'); sx, sy = Wo / W, Ho / H; font = _font(11)
+    draw = ImageDraw.Draw(out, 'RGBA'); sx, sy = Wo / W, Ho / H; font = _font(max(11, Wo // 40))   # 16 px names on the 640 px overlay: legible at half size
     left = all(b[1].start > 0.3 * W for b in box.values())                    # room for the names on the anterior (left) side
     for l, (rs, cs) in box.items():
         r = by_label[l]; p = getattr(r, f'p_{r.group}')
