@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
-from .core import EXIT_INTERNAL, EXIT_PIPE, EXIT_USAGE, DataError, internal_error, level_name, load_params, project_root, GROUPS, pfirrmann_group, silence_stdout
+from .core import EXIT_INTERNAL, EXIT_PIPE, EXIT_REFUSED, EXIT_USAGE, DataError, internal_error, level_name, load_params, project_root, GROUPS, pfirrmann_group, silence_stdout
 from .io import cohort_source, read_cohort, read_lsma_cohort, load_case, _natural
 
 def slice_discs(case, params: dict | None = None) -> tuple[int, dict[int, int], list[str]]:
@@ -89,7 +89,8 @@ def grade_counts(grades, matched: Counter) -> dict:
 
 # %% auto #0
 __all__ = ['UNET_AT_RUN_TIME', 'NO_IMAGE', 'slice_discs', 'unet_discs', 'inspect_cohort', 'grade_counts', 'format_inspect',
-           'cmd_release', 'cmd_validate', 'cmd_inspect', 'main', 'add_predict_parser', 'inspect_boxes']
+           'cmd_release', 'cmd_validate', 'cmd_inspect', 'main', 'add_predict_parser', 'cmd_prepare',
+           'add_prepare_parser', 'inspect_boxes']
 
 # %% ../nbs/70_cli.ipynb #ca098231
 def format_inspect(rep: dict) -> str:
@@ -165,6 +166,7 @@ def main(argv=None) -> int:
     pv.add_argument('--out', default='validation', help='results, tables, figures and validation.html (default: ./validation)')
     pv.add_argument('--quiet', action='store_true', help='no progress bars')
     pv.set_defaults(fn=cmd_validate)
+    add_prepare_parser(sub)
     a = p.parse_args(argv)
     try: return a.fn(a)
     except BrokenPipeError: return _reader_gone()                         # `ldd-study inspect ... | head`: not an error of ours
@@ -232,6 +234,32 @@ def _run_predict(a) -> int:
     if out.is_dir() and any(is_predict_case(p) for p in out.iterdir()):   # DIR/index.html and summary.csv of every case in DIR
         write_gallery(out, _params_or_none())
     return rc
+
+# %% ../nbs/70_cli.ipynb #14fc1cfe
+def cmd_prepare(a) -> int:
+    "`ldd-study prepare`: the study's cohort folders from a public download; 1 when a patient or series was left out."
+    from ldd_study.prepare import format_prepare, prepare_left_out, prepare_lsma_pqr, prepare_spider
+    if a.dataset == 'spider':
+        result = prepare_spider(a.src, a.out, None if a.subset == 'all' else a.subset, progress=not a.quiet)
+    else:
+        result = prepare_lsma_pqr(a.src, a.out, progress=not a.quiet)
+    print(format_prepare(result))
+    return EXIT_REFUSED if prepare_left_out(result) else 0
+
+def add_prepare_parser(sub) -> argparse.ArgumentParser:
+    "Add the `prepare` subcommand to the `ldd-study` subparsers `sub`."
+    p = sub.add_parser('prepare', help="rebuild the study's cohort folders from a public download (SPIDER, LSMA-PQR)",
+                       description="Write OUT/spider_t2space and OUT/spider_t2tse from SPIDER (Zenodo 10159290), or "
+                                   "OUT/lsma_t2 from LSMA-PQR (Mendeley p3r4xd2488), in the layouts the study reads.")
+    p.add_argument('dataset', choices=['spider', 'lsma-pqr'], help='which public download SRC is')
+    p.add_argument('src', metavar='SRC', help='the unpacked download (SPIDER: images/, masks/ and its two tables; '
+                                              'LSMA-PQR: images_png/, masks_indexed/, PfirrmannGrade.csv, IVDHeights.csv)')
+    p.add_argument('out', metavar='OUT', help='where the cohort folders are written')
+    p.add_argument('--subset', default='training', help="SPIDER: the subset (overview.csv's subset column) to prepare; "
+                                                         "default training, as the study's cohorts; all keeps every series")
+    p.add_argument('--quiet', action='store_true', help='no progress bar')
+    p.set_defaults(fn=cmd_prepare)
+    return p
 
 # %% ../nbs/70_cli.ipynb #lsma0001
 def inspect_boxes(root, params: dict | None = None) -> dict:
