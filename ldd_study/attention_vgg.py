@@ -12,11 +12,13 @@ import torch.nn.functional as F
 from monai.networks.blocks import Convolution, ChannelSELayer
 from .core import GROUPS, GRADES
 
+
 class CoralHead(nn.Module):
     """Rank-consistent ordinal head (CORAL; Cao, Mirjalili & Raschka, Pattern Recognit. Lett. 2020).
 
     One shared weight vector and K-1 biases: logit k models P(y > k), k = 0..K-2.
     """
+
     def __init__(self, in_features: int, n_classes: int):
         super().__init__()
         self.fc = nn.Linear(in_features, 1, bias=False)
@@ -26,12 +28,14 @@ class CoralHead(nn.Module):
         "Cumulative logits (B, K-1) of features `x` (B, in_features)."
         return self.fc(x) + self.bias
 
+
 def coral_probabilities(logits: torch.Tensor) -> torch.Tensor:
     "Class probabilities (B, K) from CORAL cumulative logits (B, K-1): P(y=k) = P(y>k-1) - P(y>k)."
     s = torch.sigmoid(logits.float())
     one, zero = torch.ones_like(s[:, :1]), torch.zeros_like(s[:, :1])
     p = (torch.cat([one, s], 1) - torch.cat([s, zero], 1)).clamp_min(0)
     return p / p.sum(1, keepdim=True).clamp_min(1e-12)
+
 
 class AttentionVGG(nn.Module):
     """VGG11-style disc grading CNN with squeeze-and-excitation channel attention (Ding et al. 2024).
@@ -50,21 +54,35 @@ class AttentionVGG(nn.Module):
         dropout: dropout before the heads.
         head: 'softmax' (K logits per head) or 'coral' (K-1 cumulative logits per head).
     """
-    def __init__(self, in_channels: int = 2, widths: Sequence[int] = (64, 128, 256, 512), convs: Sequence[int] = (1, 1, 2, 2),
-                 n_groups: int = len(GROUPS), n_grades: int = len(GRADES), attention: str = 'se', reduction: int = 8,
-                 dropout: float = 0.5, head: str = 'softmax'):
+
+    def __init__(
+        self,
+        in_channels: int = 2,
+        widths: Sequence[int] = (64, 128, 256, 512),
+        convs: Sequence[int] = (1, 1, 2, 2),
+        n_groups: int = len(GROUPS),
+        n_grades: int = len(GRADES),
+        attention: str = 'se',
+        reduction: int = 8,
+        dropout: float = 0.5,
+        head: str = 'softmax',
+    ):
         super().__init__()
-        if len(widths) != len(convs): raise ValueError(f"widths {tuple(widths)} and convs {tuple(convs)} differ in length")
-        if attention not in ('se', 'none'): raise ValueError(f"attention {attention!r}: expected 'se' or 'none'")
-        if head not in ('softmax', 'coral'): raise ValueError(f"head {head!r}: expected 'softmax' or 'coral'")
+        if len(widths) != len(convs):
+            raise ValueError(f"widths {tuple(widths)} and convs {tuple(convs)} differ in length")
+        if attention not in ('se', 'none'):
+            raise ValueError(f"attention {attention!r}: expected 'se' or 'none'")
+        if head not in ('softmax', 'coral'):
+            raise ValueError(f"head {head!r}: expected 'softmax' or 'coral'")
         layers, c = [], in_channels
         for w, n in zip(widths, convs):
             for _ in range(n):
-                layers.append(Convolution(2, c, int(w), kernel_size=3, act='relu', norm='batch', bias=False)); c = int(w)
+                layers.append(Convolution(2, c, int(w), kernel_size=3, act='relu', norm='batch', bias=False))
+                c = int(w)
             layers.append(nn.MaxPool2d(2))
-        self.features = nn.Sequential(*layers)    # (B, in, H, W) -> (B, widths[-1], H/16, W/16)
+        self.features = nn.Sequential(*layers)  # (B, in, H, W) -> (B, widths[-1], H/16, W/16)
         self.attention = ChannelSELayer(2, c, r=max(1, min(reduction, c))) if attention == 'se' else nn.Identity()
-        self.pool = nn.AdaptiveAvgPool2d(1)       # (B, C, h, w) -> (B, C, 1, 1)
+        self.pool = nn.AdaptiveAvgPool2d(1)  # (B, C, h, w) -> (B, C, 1, 1)
         self.dropout = nn.Dropout(dropout)
         self.head_type, self.n_down = head, len(widths)
         make = (lambda k: CoralHead(c, k)) if head == 'coral' else (lambda k: nn.Linear(c, k))
@@ -72,11 +90,11 @@ class AttentionVGG(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         "Group and grade outputs of crops `x` (B, in_channels, H, W): logits (B, K) or CORAL logits (B, K-1)."
-        m = 2 ** self.n_down
+        m = 2**self.n_down
         if x.ndim != 4 or x.shape[-2] % m or x.shape[-1] % m:
             raise ValueError(f"AttentionVGG wants (B, C, H, W) with H, W multiples of {m}, got {tuple(x.shape)}")
-        f = self.attention(self.features(x))      # (B, C, H/16, W/16), channels rescaled by SE
-        f = self.dropout(self.pool(f).flatten(1)) # (B, C)
+        f = self.attention(self.features(x))  # (B, C, H/16, W/16), channels rescaled by SE
+        f = self.dropout(self.pool(f).flatten(1))  # (B, C)
         return self.group_head(f), self.grade_head(f)
 
     def probabilities(self, outputs: tuple) -> tuple[torch.Tensor, torch.Tensor]:
@@ -90,18 +108,22 @@ __all__ = ['CoralHead', 'coral_probabilities', 'AttentionVGG', 'class_weights', 
 # %% ../nbs/31_attention_vgg.ipynb #c77a5cb3
 def class_weights(labels, n_classes: int) -> torch.Tensor:
     "Inverse-frequency weights N / (K n_k) of integer `labels` (−1 = unknown, ignored); 1 for all when none known."
-    y = torch.as_tensor(np.array(labels)).long().flatten(); y = y[y >= 0]   # a copy: labels may be a read-only view
-    if not len(y): return torch.ones(n_classes)
+    y = torch.as_tensor(np.array(labels)).long().flatten()
+    y = y[y >= 0]  # a copy: labels may be a read-only view
+    if not len(y):
+        return torch.ones(n_classes)
     n = torch.bincount(y, minlength=n_classes).float()
     return len(y) / (n_classes * n.clamp_min(1))
+
 
 def coral_loss(logits: torch.Tensor, y: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
     "CORAL loss: sum over k of BCE(logit_k, y > k), averaged over samples (weighted by `weight[y]` when given)."
     k = torch.arange(logits.shape[1], device=logits.device)
-    levels = (y[:, None] > k[None]).float()                                  # (B, K-1)
+    levels = (y[:, None] > k[None]).float()  # (B, K-1)
     per = F.binary_cross_entropy_with_logits(logits.float(), levels, reduction='none').sum(1)
     w = weight.to(logits.device)[y] if weight is not None else torch.ones_like(per)
     return (w * per).sum() / w.sum()
+
 
 class GradingLoss(nn.Module):
     """Loss of `AttentionVGG`'s two heads: group loss + `grade_loss_weight` x grade loss over discs with a known grade.
@@ -111,15 +133,18 @@ class GradingLoss(nn.Module):
         group_weights, grade_weights: class weights (see `class_weights`) or None.
         grade_loss_weight: weight of the 5-grade term (0 trains the group head only).
     """
+
     def __init__(self, kind: str = 'ce', group_weights=None, grade_weights=None, grade_loss_weight: float = 1.0):
         super().__init__()
-        if kind not in ('ce', 'coral'): raise ValueError(f"loss {kind!r}: expected 'ce' or 'coral'")
+        if kind not in ('ce', 'coral'):
+            raise ValueError(f"loss {kind!r}: expected 'ce' or 'coral'")
         self.kind, self.grade_loss_weight = kind, float(grade_loss_weight)
         self.group_weights = None if group_weights is None else torch.as_tensor(group_weights, dtype=torch.float32)
         self.grade_weights = None if grade_weights is None else torch.as_tensor(grade_weights, dtype=torch.float32)
 
     def _one(self, z, y, w):
-        if self.kind == 'coral': return coral_loss(z, y, w)
+        if self.kind == 'coral':
+            return coral_loss(z, y, w)
         return F.cross_entropy(z.float(), y, weight=None if w is None else w.to(z.device))
 
     def forward(self, outputs: tuple, group: torch.Tensor, grade: torch.Tensor) -> torch.Tensor:
@@ -129,5 +154,6 @@ class GradingLoss(nn.Module):
         known = grade >= 0
         if self.grade_loss_weight and bool(known.any()):
             loss = loss + self.grade_loss_weight * self._one(z_grade[known], grade[known].long(), self.grade_weights)
-        else: loss = loss + 0.0 * z_grade.sum()   # keeps the grade head in the graph
+        else:
+            loss = loss + 0.0 * z_grade.sum()  # keeps the grade head in the graph
         return loss

@@ -20,25 +20,55 @@ __all__ = ['PATIENT_STUDY', 'REFERENCE', 'GEOMETRY', 'CARRIED', 'REQUIRED', 'seg
            'source_labels', 'level_code', 'algorithm', 'disc_segment', 'disc_segmentation', 'write_disc_seg']
 
 # %% ../nbs/67_dicom_seg.ipynb #6823ce8c
-PATIENT_STUDY = ('PatientName', 'PatientID', 'PatientBirthDate', 'PatientSex', 'StudyInstanceUID', 'StudyDate',
-                 'StudyTime', 'StudyID', 'AccessionNumber', 'ReferringPhysicianName')
+PATIENT_STUDY = (
+    'PatientName',
+    'PatientID',
+    'PatientBirthDate',
+    'PatientSex',
+    'StudyInstanceUID',
+    'StudyDate',
+    'StudyTime',
+    'StudyID',
+    'AccessionNumber',
+    'ReferringPhysicianName',
+)
 REFERENCE = ('SOPClassUID', 'SOPInstanceUID', 'SeriesInstanceUID', 'FrameOfReferenceUID', 'Modality')
-GEOMETRY = ('Rows', 'Columns', 'PixelSpacing', 'ImageOrientationPatient', 'ImagePositionPatient', 'SliceThickness',
-            'SpacingBetweenSlices')
+GEOMETRY = (
+    'Rows',
+    'Columns',
+    'PixelSpacing',
+    'ImageOrientationPatient',
+    'ImagePositionPatient',
+    'SliceThickness',
+    'SpacingBetweenSlices',
+)
 CARRIED = PATIENT_STUDY + REFERENCE + GEOMETRY + ('SpecificCharacterSet',)
-REQUIRED = ('SOPClassUID', 'SOPInstanceUID', 'StudyInstanceUID', 'SeriesInstanceUID', 'FrameOfReferenceUID', 'Rows',
-            'Columns', 'PixelSpacing', 'ImageOrientationPatient', 'ImagePositionPatient')
+REQUIRED = (
+    'SOPClassUID',
+    'SOPInstanceUID',
+    'StudyInstanceUID',
+    'SeriesInstanceUID',
+    'FrameOfReferenceUID',
+    'Rows',
+    'Columns',
+    'PixelSpacing',
+    'ImageOrientationPatient',
+    'ImagePositionPatient',
+)
+
 
 def seg_problems(ds: Dataset) -> list[str]:
     "Why a SEG cannot reference `ds`: the Type 1 attributes it lacks (none: it can)."
     missing = [k for k in REQUIRED if k not in ds or ds[k].value in (None, '', b'')]
     return [f"the source has no {', '.join(missing)}, which a DICOM SEG needs to reference it"] if missing else []
 
+
 def source_reference(ds: Dataset) -> Dataset:
     "A copy of `ds` reduced to the `CARRIED` attributes (no pixel data), with its file meta."
     out = Dataset()
     for k in CARRIED:
-        if k in ds: out[k] = ds[k]
+        if k in ds:
+            out[k] = ds[k]
     out.file_meta = ds.file_meta if hasattr(ds, 'file_meta') else pydicom.dataset.FileMetaDataset()
     return out
 
@@ -46,16 +76,22 @@ def source_reference(ds: Dataset) -> Dataset:
 def slice_labels(reference: sitk.Image, k: int, labels2d: np.ndarray) -> sitk.Image:
     "`labels2d` (rows, cols) as slice `k` of the 3D image `reference`, one slice thick (its physical place kept)."
     out = sitk.GetImageFromArray(np.asarray(labels2d, np.uint8)[None])
-    out.CopyInformation(reference[:, :, int(k):int(k) + 1])
+    out.CopyInformation(reference[:, :, int(k) : int(k) + 1])
     return out
 
+
 def source_labels(slice_file, labels: sitk.Image) -> np.ndarray:
-    "The label image `labels` (from `slice_labels`) on the pixel grid of the DICOM file `slice_file`: (rows, cols) uint8."
+    """The label image `labels` (from `slice_labels`) on the pixel grid of the DICOM file `slice_file`: (rows, cols)
+    uint8."""
     src = sitk.ReadImage(str(slice_file))
-    if src.GetDimension() == 2: src = sitk.JoinSeries(src)
-    out = sitk.GetArrayFromImage(sitk.Resample(labels, src, sitk.Transform(), sitk.sitkNearestNeighbor, 0, sitk.sitkUInt8))
-    if out.shape[0] != 1 or not np.array_equal(np.bincount(out.ravel(), minlength=256),
-                                                np.bincount(sitk.GetArrayViewFromImage(labels).ravel(), minlength=256)):
+    if src.GetDimension() == 2:
+        src = sitk.JoinSeries(src)
+    out = sitk.GetArrayFromImage(
+        sitk.Resample(labels, src, sitk.Transform(), sitk.sitkNearestNeighbor, 0, sitk.sitkUInt8)
+    )
+    if out.shape[0] != 1 or not np.array_equal(
+        np.bincount(out.ravel(), minlength=256), np.bincount(sitk.GetArrayViewFromImage(labels).ravel(), minlength=256)
+    ):
         raise DataError(slice_file, "its pixel grid is not that of the chosen slice: the mask cannot be placed on it")
     return out[0]
 
@@ -64,46 +100,72 @@ def level_code(ivd_label: int) -> pydicom.sr.coding.Code:
     "SNOMED CT code of the disc with `ivd_label` (1 = L5-S1), from CID 7151 Segmentation Property Types."
     return getattr(codes.SCT, level_name(ivd_label).replace('-', '') + 'Disc')
 
+
 def algorithm(version: str | None = None) -> hd.AlgorithmIdentificationSequence:
-    "The algorithm that made the segments: `ldd-study`, version `version` (default: the package's), family Artificial Intelligence."
-    return hd.AlgorithmIdentificationSequence(name='ldd-study', family=codes.cid7162.ArtificialIntelligence,
-                                              version=str(version or ldd_study.__version__))
+    """The algorithm that made the segments: `ldd-study`, version `version` (default: the package's), family Artificial
+    Intelligence."""
+    return hd.AlgorithmIdentificationSequence(
+        name='ldd-study', family=codes.cid7162.ArtificialIntelligence, version=str(version or ldd_study.__version__)
+    )
+
 
 def disc_segment(number: int, ivd_label: int, alg: hd.AlgorithmIdentificationSequence) -> hd.seg.SegmentDescription:
     "Description of segment `number`: the disc with `ivd_label`, found by `alg`."
     return hd.seg.SegmentDescription(
-        segment_number=int(number), segment_label=f"{level_name(ivd_label)} intervertebral disc",
-        segmented_property_category=codes.SCT.AnatomicalStructure, segmented_property_type=level_code(ivd_label),
-        algorithm_type=hd.seg.SegmentAlgorithmTypeValues.AUTOMATIC, algorithm_identification=alg)
+        segment_number=int(number),
+        segment_label=f"{level_name(ivd_label)} intervertebral disc",
+        segmented_property_category=codes.SCT.AnatomicalStructure,
+        segmented_property_type=level_code(ivd_label),
+        algorithm_type=hd.seg.SegmentAlgorithmTypeValues.AUTOMATIC,
+        algorithm_identification=alg,
+    )
 
 # %% ../nbs/67_dicom_seg.ipynb #f6cc3247
-def disc_segmentation(slice_file, reference: sitk.Image, k: int, labels2d: np.ndarray,
-                      model_version: str | None = None) -> hd.seg.Segmentation:
-    "DICOM SEG of the disc label map `labels2d` (slice `k` of the sagittal `reference`, value = IVD label) on the source instance `slice_file`."
+def disc_segmentation(
+    slice_file, reference: sitk.Image, k: int, labels2d: np.ndarray, model_version: str | None = None
+) -> hd.seg.Segmentation:
+    """DICOM SEG of the disc label map `labels2d` (slice `k` of the sagittal `reference`, value = IVD label) on the
+    source instance `slice_file`."""
     ds = pydicom.dcmread(str(slice_file), stop_before_pixels=True)
-    if (why := seg_problems(ds)): raise DataError(slice_file, why[0])
+    if why := seg_problems(ds):
+        raise DataError(slice_file, why[0])
     on = source_labels(slice_file, slice_labels(reference, k, labels2d))
-    ivd = [int(l) for l in np.unique(on) if l > 0]
-    if not ivd: raise DataError(slice_file, "no disc on the label map: a SEG needs one segment at least")
+    ivd = [int(label) for label in np.unique(on) if label > 0]
+    if not ivd:
+        raise DataError(slice_file, "no disc on the label map: a SEG needs one segment at least")
     seg_map = np.zeros_like(on)
-    for i, l in enumerate(ivd, 1): seg_map[on == l] = i       # segments numbered 1, 2, … without a gap
+    for i, label in enumerate(ivd, 1):
+        seg_map[on == label] = i  # segments numbered 1, 2, … without a gap
     alg = algorithm(model_version)
     return hd.seg.Segmentation(
-        source_images=[source_reference(ds)], pixel_array=seg_map, segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
-        segment_descriptions=[disc_segment(i, l, alg) for i, l in enumerate(ivd, 1)],
-        series_instance_uid=hd.UID(), series_number=1, sop_instance_uid=hd.UID(), instance_number=1,
-        manufacturer='ldd-study', manufacturer_model_name='ldd-study', software_versions=ldd_study.__version__,
-        device_serial_number=str(model_version or ldd_study.__version__), content_label='DISCS',
-        content_description='Intervertebral discs found by ldd-study', series_description='ldd-study discs',
-        content_qualification='RESEARCH')
+        source_images=[source_reference(ds)],
+        pixel_array=seg_map,
+        segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+        segment_descriptions=[disc_segment(i, label, alg) for i, label in enumerate(ivd, 1)],
+        series_instance_uid=hd.UID(),
+        series_number=1,
+        sop_instance_uid=hd.UID(),
+        instance_number=1,
+        manufacturer='ldd-study',
+        manufacturer_model_name='ldd-study',
+        software_versions=ldd_study.__version__,
+        device_serial_number=str(model_version or ldd_study.__version__),
+        content_label='DISCS',
+        content_description='Intervertebral discs found by ldd-study',
+        series_description='ldd-study discs',
+        content_qualification='RESEARCH',
+    )
 
 # %% ../nbs/67_dicom_seg.ipynb #f6cc2fe6
-def write_disc_seg(path, slice_file, reference: sitk.Image, k: int, labels2d: np.ndarray,
-                   model_version: str | None = None) -> list[str]:
+def write_disc_seg(
+    path, slice_file, reference: sitk.Image, k: int, labels2d: np.ndarray, model_version: str | None = None
+) -> list[str]:
     "Write the SEG of `disc_segmentation` to `path`, atomically; the warnings (why none was written, if so)."
-    with warnings.catch_warnings():           # the SEG copies the source's patient name as it is: a one-part name is no news
+    with warnings.catch_warnings():  # the SEG copies the source's patient name as it is: a one-part name is no news
         warnings.filterwarnings('ignore', message=r'The string .* is unlikely to represent the intended person name')
-        try: seg = disc_segmentation(slice_file, reference, k, labels2d, model_version)
-        except DataError as e: return [f"no DICOM SEG written: {Path(e.path).name}: {e.problem}"]
+        try:
+            seg = disc_segmentation(slice_file, reference, k, labels2d, model_version)
+        except DataError as e:
+            return [f"no DICOM SEG written: {Path(e.path).name}: {e.problem}"]
     atomic_write(path, lambda p: seg.save_as(p))
     return []

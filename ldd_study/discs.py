@@ -33,7 +33,8 @@ def label_info(labels2d: np.ndarray, spacing) -> list[dict]:
     "Geometry (centroid, long-axis angle, length, height) of every disc of a level map (k = IVD label k)."
     out = []
     for v in np.unique(labels2d):
-        if v == 0: continue
+        if v == 0:
+            continue
         rr, cc = np.nonzero(labels2d == v)
         out.append(dict(ivd_label=int(v), level=level_name(int(v)), **disc_geometry(rr, cc, tuple(spacing[:2]))))
     return out
@@ -41,17 +42,29 @@ def label_info(labels2d: np.ndarray, spacing) -> list[dict]:
 # %% ../nbs/45_discs.ipynb #4b2f2931
 def discs_on_slice(mask2d: np.ndarray, spacing, params: dict, levels2d: np.ndarray | None = None):
     "Disc instances of a 2D semantic mask (2 = disc) as a level map (k = IVD label k) and their geometry."
-    if levels2d is not None:                     # SPIDER masks carry the level: keep it
+    if levels2d is not None:  # SPIDER masks carry the level: keep it
         return levels2d.astype(np.uint8), label_info(levels2d, spacing)
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter('always')
         pp = params.get('preprocess', {})
-        kw = {a: float(pp[k]) for a, k in (('min_area_mm2', 'min_disc_area_mm2'), ('merge_pitch_fraction',) * 2,
-                                            ('merge_gap_fraction',) * 2, ('split_factor',) * 2,
-                                            ('gap_factor', 'level_gap_factor')) if k in pp}
-        lab, info = disc_instances(mask2d == 2, tuple(spacing[:2]), vertebra_mask2d=(mask2d == 1) if (mask2d == 1).any() else None, **kw)
-    for d in info: d['warning'] = '; '.join(str(x.message) for x in w)
+        kw = {
+            a: float(pp[k])
+            for a, k in (
+                ('min_area_mm2', 'min_disc_area_mm2'),
+                ('merge_pitch_fraction',) * 2,
+                ('merge_gap_fraction',) * 2,
+                ('split_factor',) * 2,
+                ('gap_factor', 'level_gap_factor'),
+            )
+            if k in pp
+        }
+        lab, info = disc_instances(
+            mask2d == 2, tuple(spacing[:2]), vertebra_mask2d=(mask2d == 1) if (mask2d == 1).any() else None, **kw
+        )
+    for d in info:
+        d['warning'] = '; '.join(str(x.message) for x in w)
     return lab.astype(np.uint8), info
+
 
 def missing_disc(ivd_label: int, k: int, n_found: int) -> str:
     "Why a graded disc is not matched on its slice's mask (the cohort stage and `inspect` say it in these words)."
@@ -59,61 +72,91 @@ def missing_disc(ivd_label: int, k: int, n_found: int) -> str:
 
 # %% ../nbs/45_discs.ipynb #89fb8e8f
 def mid_slice(case, params: dict, windowed: np.ndarray | None = None) -> int:
-    "The mid-sagittal slice of `case`: from its mask where it has one, else from the image (params' `preprocess.mid_*`; `windowed`: `windowed(case.image, params)`, when at hand)."
+    """The mid-sagittal slice of `case`: from its mask where it has one, else from the image (params'
+    `preprocess.mid_*`; `windowed`: `windowed(case.image, params)`, when at hand)."""
     pp = params.get('preprocess', {})
     kw = dict(labels=tuple(pp['mid_labels'])) if 'mid_labels' in pp else {}
-    if 'mid_band_mm' in pp: kw['band_mm'] = float(pp['mid_band_mm'])
-    if 'window_percentiles' in pp: kw['percentiles'] = tuple(pp['window_percentiles'])
-    if windowed is not None: kw['windowed'] = windowed
+    if 'mid_band_mm' in pp:
+        kw['band_mm'] = float(pp['mid_band_mm'])
+    if 'window_percentiles' in pp:
+        kw['percentiles'] = tuple(pp['window_percentiles'])
+    if windowed is not None:
+        kw['windowed'] = windowed
     return mid_sagittal_index(case.image, case.mask, spacing=tuple(case.spacing[:2]), **kw)
 
 # %% ../nbs/45_discs.ipynb #504bcda3
 def clean_disc_mask(disc: np.ndarray, min_fraction: float = 0.25, reference: int = 5) -> np.ndarray:
-    "Drop predicted blobs smaller than `min_fraction` × the median area of the `reference` largest ones (specks between discs)."
+    """Drop predicted blobs smaller than `min_fraction` × the median area of the `reference` largest ones (specks
+    between discs)."""
     lab, n = ndi.label(disc > 0)
-    if n == 0: return np.zeros(disc.shape, bool)
+    if n == 0:
+        return np.zeros(disc.shape, bool)
     area = np.bincount(lab.ravel())[1:]
     ref = np.median(np.sort(area)[-reference:])
     return np.isin(lab, 1 + np.nonzero(area >= min_fraction * ref)[0])
 
 # %% ../nbs/45_discs.ipynb #26c84761
-def drop_isolated_blobs(disc: np.ndarray, spacing=(1.0, 1.0), isolated_factor: float = 2.5, least: int = 4) -> np.ndarray:
-    "`disc` without blobs whose nearest other blob is over `isolated_factor` × the median nearest-blob distance away (mm; needs `least` blobs)."
+def drop_isolated_blobs(
+    disc: np.ndarray, spacing=(1.0, 1.0), isolated_factor: float = 2.5, least: int = 4
+) -> np.ndarray:
+    """`disc` without blobs whose nearest other blob is over `isolated_factor` × the median nearest-blob distance away
+    (mm; needs `least` blobs)."""
     lab, n = ndi.label(disc > 0)
-    if n < least: return disc > 0
-    c = np.array(ndi.center_of_mass(np.ones(disc.shape), lab, range(1, n + 1))) * np.asarray(spacing[:2], float)   # (n, 2) mm
-    dist = np.linalg.norm(c[:, None] - c[None], axis=2); np.fill_diagonal(dist, np.inf)
+    if n < least:
+        return disc > 0
+    c = np.array(ndi.center_of_mass(np.ones(disc.shape), lab, range(1, n + 1))) * np.asarray(
+        spacing[:2], float
+    )  # (n, 2) mm
+    dist = np.linalg.norm(c[:, None] - c[None], axis=2)
+    np.fill_diagonal(dist, np.inf)
     nearest = dist.min(1)
     return np.isin(lab, 1 + np.flatnonzero(nearest <= isolated_factor * np.median(nearest)))
 
 # %% ../nbs/45_discs.ipynb #d2a8a5b6
-def predicted_discs(model, x: np.ndarray, tf, spacing, params: dict, batch: int = 8, proba: np.ndarray | None = None,
-                    threshold: float = 0.5):
-    "Disc instances the U-Net finds on one slice (or in its class probabilities `proba`, when already computed): level map on the slice's own grid (k = IVD label k) and geometry."
-    p = proba if proba is not None else predict_seg_proba(model, x[None], batch)[0]   # (C, S, S)
-    disc = tf.inverse(p[1], order=1) >= threshold                   # disc probability, bilinear: a smooth outline on the slice's grid
+def predicted_discs(
+    model,
+    x: np.ndarray,
+    tf,
+    spacing,
+    params: dict,
+    batch: int = 8,
+    proba: np.ndarray | None = None,
+    threshold: float = 0.5,
+):
+    """Disc instances the U-Net finds on one slice (or in its class probabilities `proba`, when already computed): level
+    map on the slice's own grid (k = IVD label k) and geometry."""
+    p = proba if proba is not None else predict_seg_proba(model, x[None], batch)[0]  # (C, S, S)
+    disc = tf.inverse(p[1], order=1) >= threshold  # disc probability, bilinear: a smooth outline on the slice's grid
     disc = clean_disc_mask(disc, float(params['preprocess'].get('min_disc_fraction', 0.25)))
     factor = params['preprocess'].get('isolated_disc_factor')
-    if factor: disc = drop_isolated_blobs(disc, spacing, float(factor))  # a blob off the spine's chain is no disc
+    if factor:
+        disc = drop_isolated_blobs(disc, spacing, float(factor))  # a blob off the spine's chain is no disc
     return discs_on_slice(np.where(disc, 2, 0), spacing, params)
 
 # %% ../nbs/45_discs.ipynb #9073d321
-UPSIDE_DOWN_RHO = 0.6       # Spearman's rho of IVD label and disc area at or above which the discs grow upwards
-UPSIDE_DOWN_MIN_DISCS = 5   # ... over at least this many discs
+UPSIDE_DOWN_RHO = 0.6  # Spearman's rho of IVD label and disc area at or above which the discs grow upwards
+UPSIDE_DOWN_MIN_DISCS = 5  # ... over at least this many discs
+
 
 def upside_down_sign(info: list[dict]) -> str | None:
     "A warning when the discs of `info` (`label_info`) grow upwards, as on an image upside down; else None."
-    if len(info) < UPSIDE_DOWN_MIN_DISCS: return None
+    if len(info) < UPSIDE_DOWN_MIN_DISCS:
+        return None
     rho = spearmanr([d['ivd_label'] for d in info], [d['area_mm2'] for d in info]).statistic
-    if not rho >= UPSIDE_DOWN_RHO: return None
-    return (f"the discs grow upwards (Spearman's rho of level and area {rho:.2f}): the image may be upside down, its "
-            "levels numbered from the wrong end; check the overlay, and flip the image if so")
+    if not rho >= UPSIDE_DOWN_RHO:
+        return None
+    return (
+        f"the discs grow upwards (Spearman's rho of level and area {rho:.2f}): the image may be upside down, its "
+        "levels numbered from the wrong end; check the overlay, and flip the image if so"
+    )
 
 # %% ../nbs/45_discs.ipynb #2de860dd
-MIN_NUMBERED_DISCS = 3      # fewer discs found than this: no numbering from the sacrum is trusted
+MIN_NUMBERED_DISCS = 3  # fewer discs found than this: no numbering from the sacrum is trusted
+
 
 def numbering_doubt(info: list[dict]) -> str | None:
-    "Why the levels of discs found with no reference (`predicted_discs`' geometry) cannot be trusted; None when nothing speaks against them."
+    """Why the levels of discs found with no reference (`predicted_discs`' geometry) cannot be trusted; None when
+    nothing speaks against them."""
     if len(info) < MIN_NUMBERED_DISCS:
         return f"{len(info)} disc{'' if len(info) == 1 else 's'} found: too few to count the levels up from the sacrum"
     warned = sorted({d['warning'] for d in info if d.get('warning')})
@@ -121,11 +164,14 @@ def numbering_doubt(info: list[dict]) -> str | None:
 
 # %% ../nbs/45_discs.ipynb #9f61ac03
 def slice_offsets(n: int) -> list[int]:
-    "Offsets of the graded slice and `n` neighbours either side (in steps of `preprocess.crop_neighbour_step`), graded slice first."
+    """Offsets of the graded slice and `n` neighbours either side (in steps of `preprocess.crop_neighbour_step`), graded
+    slice first."""
     return [0] + [o for i in range(1, int(n) + 1) for o in (-i, i)]
 
+
 def neighbour_slices(k: int, n: int, n_slices: int, params: dict) -> list[tuple[int, int]]:
-    "(offset, slice index) of slice `k` and its `n` neighbours either side, `preprocess.crop_neighbour_step` apart, those of the `n_slices` that exist; `k` first."
+    """(offset, slice index) of slice `k` and its `n` neighbours either side, `preprocess.crop_neighbour_step` apart,
+    those of the `n_slices` that exist; `k` first."""
     step = int(params.get('preprocess', {}).get('crop_neighbour_step', 1))
     return [(o, k + o * step) for o in slice_offsets(n) if 0 <= k + o * step < n_slices]
 
@@ -134,6 +180,14 @@ def disc_crops_of(win: np.ndarray, k: int, labels2d: np.ndarray, spacing, params
     "Crops {IVD label: (C, h, w)} of every disc of the level map `labels2d` on slice `k` of the windowed volume."
     size = tuple(crop_size or active_profile(params)['cls']['crop_size'])
     st = int(params['preprocess'].get('crop_neighbour_step', 1))
-    nb = (win[max(k - st, 0)], win[min(k + st, len(win) - 1)]) if int(params.get('classifier', {}).get('in_channels', 2)) == 4 else None
-    return {d['ivd_label']: disc_crop(win[k], labels2d, d, size, float(params['preprocess']['crop_context']), nb, tuple(spacing[:2]))
-            for d in label_info(labels2d, spacing)}
+    nb = (
+        (win[max(k - st, 0)], win[min(k + st, len(win) - 1)])
+        if int(params.get('classifier', {}).get('in_channels', 2)) == 4
+        else None
+    )
+    return {
+        d['ivd_label']: disc_crop(
+            win[k], labels2d, d, size, float(params['preprocess']['crop_context']), nb, tuple(spacing[:2])
+        )
+        for d in label_info(labels2d, spacing)
+    }

@@ -4,20 +4,29 @@
 
 # %% ../nbs/66_gallery.ipynb #7df4a846
 from __future__ import annotations
-import contextlib, html, json, os, sys
+import contextlib
+import html
+import json
+import os
+import sys
 from pathlib import Path
 from urllib.parse import quote
-import numpy as np, pandas as pd
+import numpy as np
+import pandas as pd
 import SimpleITK as sitk
 import ldd_study
 from . import predict
-from .core import GROUPS, LUMBAR_LABELS, atomic_write, level_name, params_section, pfirrmann_group, spreadsheet_safe, write_json
+from .core import GROUPS, LUMBAR_LABELS, atomic_write, level_name, params_section, pfirrmann_group
+from .core import spreadsheet_safe, write_json
 from .core import ROMAN
 from .phantom import phantom_config, phantom_patient
 from .stats import PROBA_COLUMNS
 from .measures import MEASURE_COLUMNS, MEASURES as MEASURE_TITLES, disc_measures
-try: import fcntl
-except ImportError: fcntl = None       # not POSIX: no lock (two runs finishing at the same instant may drop a case until the next)
+
+try:
+    import fcntl
+except ImportError:
+    fcntl = None  # not POSIX: no lock (two runs finishing at the same instant may drop a case until the next)
 
 # %% auto #0
 __all__ = ['GALLERY_DEFAULTS', 'FLAGS', 'SUMMARY_COLUMNS', 'SUMMARY_KEY', 'GALLERY_FILES', 'DEMO_CASES', 'DEMO_NOTE', 'GENERATOR',
@@ -28,55 +37,83 @@ __all__ = ['GALLERY_DEFAULTS', 'FLAGS', 'SUMMARY_COLUMNS', 'SUMMARY_KEY', 'GALLE
 GALLERY_DEFAULTS = dict(gallery_low_confidence=0.6)
 FLAGS = ('low confidence', 'missing level', 'warning')
 
+
 def gallery_params(params: dict | None = None) -> dict:
-    "The gallery's settings: the `predict` section of `params` (default: the project's params.yaml) over `GALLERY_DEFAULTS`."
+    """The gallery's settings: the `predict` section of `params` (default: the project's params.yaml) over
+    `GALLERY_DEFAULTS`."""
     return params_section('predict', GALLERY_DEFAULTS, params)
+
 
 def missing_levels(ivd_labels) -> list[str]:
     "Level names missing from `ivd_labels`: lumbar levels not found, and gaps between the lowest and highest found."
-    have = {int(l) for l in ivd_labels}
+    have = {int(label) for label in ivd_labels}
     span = set(range(min(have), max(have) + 1)) if have else set()
-    return [level_name(l) for l in sorted((set(LUMBAR_LABELS) | span) - have)]
+    return [level_name(label) for label in sorted((set(LUMBAR_LABELS) | span) - have)]
+
 
 def case_flags(grades: pd.DataFrame, warnings=(), low_confidence: float = 0.6) -> dict:
-    "What a reader should check in one case: its low-confidence levels, its missing levels, its warnings, and the `FLAGS` raised."
+    """What a reader should check in one case: its low-confidence levels, its missing levels, its warnings, and the
+    `FLAGS` raised."""
     conf = grades[list(PROBA_COLUMNS)].max(axis=1) if len(grades) else pd.Series(dtype=float)
     low = grades.level[conf < float(low_confidence)].tolist()
     missing, warnings = missing_levels(grades.ivd_label), [str(w) for w in warnings]
-    return dict(low_confidence=low, missing_levels=missing, warnings=warnings,
-                flags=[f for f, on in zip(FLAGS, (low, missing, warnings)) if on])
+    return dict(
+        low_confidence=low,
+        missing_levels=missing,
+        warnings=warnings,
+        flags=[f for f, on in zip(FLAGS, (low, missing, warnings)) if on],
+    )
 
 # %% ../nbs/66_gallery.ipynb #9b97f14a
-SUMMARY_COLUMNS = [*predict.GRADE_COLUMNS, 'confidence', 'flags', 'missing_levels', 'warnings', 'slice_index', 'model_version',
-                   *MEASURE_COLUMNS]
-SUMMARY_KEY = SUMMARY_COLUMNS[:-len(MEASURE_COLUMNS)]   # the header start that marks a summary.csv as the gallery's (one without measures too)
+SUMMARY_COLUMNS = [
+    *predict.GRADE_COLUMNS,
+    'confidence',
+    'flags',
+    'missing_levels',
+    'warnings',
+    'slice_index',
+    'model_version',
+    *MEASURE_COLUMNS,
+]
+SUMMARY_KEY = SUMMARY_COLUMNS[
+    : -len(MEASURE_COLUMNS)
+]  # the header start that marks a summary.csv as the gallery's (one without measures too)
 GALLERY_FILES = predict.GALLERY_FILES
+
 
 def _read_grades(folder: Path) -> pd.DataFrame:
     "A case's grades.csv, `pfirrmann` as nullable integers."
-    g = pd.read_csv(folder/'grades.csv', dtype={'case': str, 'level': str, 'group': str})
+    g = pd.read_csv(folder / 'grades.csv', dtype={'case': str, 'level': str, 'group': str})
     missing = [c for c in predict.GRADE_COLUMNS if c not in g.columns]
-    if missing: raise ValueError(f"grades.csv lacks {', '.join(missing)}")
+    if missing:
+        raise ValueError(f"grades.csv lacks {', '.join(missing)}")
     g['pfirrmann'] = pd.array(g.pfirrmann.round(), dtype='Int64')
     for c in MEASURE_COLUMNS:
-        if c not in g.columns: g[c] = np.nan      # a case folder written without measures: its discs show none
+        if c not in g.columns:
+            g[c] = np.nan  # a case folder written without measures: its discs show none
     return g[predict.PREDICT_COLUMNS]
+
 
 def gallery_cases(out, params: dict | None = None) -> list[dict]:
     "Every predict case folder in `out`, in name order: {case, report, grades, flags}."
     low = float(gallery_params(params)['gallery_low_confidence'])
     cases = []
     for folder in sorted(Path(out).iterdir(), key=lambda p: p.name):
-        if not predict.is_predict_case(folder): continue
-        rep = json.loads((folder/'report.json').read_text(encoding='utf-8'))
+        if not predict.is_predict_case(folder):
+            continue
+        rep = json.loads((folder / 'report.json').read_text(encoding='utf-8'))
         warns = [str(w) for w in rep.get('warnings') or []]
-        try: g = _read_grades(folder)
+        try:
+            g = _read_grades(folder)
         except (OSError, ValueError, TypeError) as e:
-            g = pd.DataFrame({c: pd.Series(dtype=float if c.startswith('p_') else object) for c in predict.PREDICT_COLUMNS})
+            g = pd.DataFrame(
+                {c: pd.Series(dtype=float if c.startswith('p_') else object) for c in predict.PREDICT_COLUMNS}
+            )
             warns.append(f"grades.csv cannot be read ({type(e).__name__}): run predict on this case again")
         g['case'] = folder.name
         cases.append(dict(case=folder.name, report=rep, grades=g, flags=case_flags(g, warns, low)))
     return cases
+
 
 def gallery_rows(out, params: dict | None = None, cases: list | None = None) -> pd.DataFrame:
     "The summary table: one row per disc of every case in `out` (or of `cases`), `SUMMARY_COLUMNS`."
@@ -90,63 +127,109 @@ def gallery_rows(out, params: dict | None = None, cases: list | None = None) -> 
         g['flags'] = ['; '.join((['low confidence'] if p < low else []) + case_level) for p in g.confidence]
         g['missing_levels'] = ' '.join(f['missing_levels'])
         g['warnings'] = len(f['warnings'])
-        g['slice_index'] = rep.get('slice_index'); g['model_version'] = rep.get('model_version')
+        g['slice_index'] = rep.get('slice_index')
+        g['model_version'] = rep.get('model_version')
         parts.append(g[SUMMARY_COLUMNS])
-    if not parts: return pd.DataFrame(columns=SUMMARY_COLUMNS)
+    if not parts:
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
     return pd.concat(parts, ignore_index=True)
 
 # %% ../nbs/66_gallery.ipynb #0c156c49
-DEMO_CASES = {     # case: (Pfirrmann grade of each lumbar disc from L5-S1 up, confidence of each, warnings)
+DEMO_CASES = {  # case: (Pfirrmann grade of each lumbar disc from L5-S1 up, confidence of each, warnings)
     'patient-01': ([2, 2, 1, 1, 1], [0.92, 0.88, 0.95, 0.97, 0.96], []),
     'patient-02': ([4, 3, 3, 2, 2], [0.81, 0.72, 0.77, 0.9, 0.93], []),
     'patient-03': ([5, 4, 3, 3, 2], [0.86, 0.79, 0.48, 0.7, 0.88], []),
-    'patient-04': ([3, 3, 2, 2], [0.74, 0.68, 0.91, 0.9],
-                   ["4 of the 5 lumbar discs found on slice 3"]),
-    'patient-05': ([2, 3, 2, 2, 1], [0.55, 0.83, 0.9, 0.92, 0.95],
-                   ["the image-only rule chose the edge slice 0 of 7: the spine's midline may lie outside the slab; "
-                    "check the overlay, or try --slice auto or --slice N"]),
+    'patient-04': ([3, 3, 2, 2], [0.74, 0.68, 0.91, 0.9], ["4 of the 5 lumbar discs found on slice 3"]),
+    'patient-05': (
+        [2, 3, 2, 2, 1],
+        [0.55, 0.83, 0.9, 0.92, 0.95],
+        [
+            "the image-only rule chose the edge slice 0 of 7: the spine's midline may lie outside the slab; "
+            "check the overlay, or try --slice auto or --slice N"
+        ],
+    ),
     'patient-06': ([4, 4, 3, 2, 2], [0.9, 0.85, 0.8, 0.87, 0.9], []),
 }
 DEMO_NOTE = "SYNTHETIC demo case (ldd_study.gallery.demo_cases): a phantom slice with made-up grades, not a prediction"
 
+
 def _demo_probs(grade: int, conf: float) -> list[float]:
     "Group probabilities whose largest, `conf`, is the group of Pfirrmann `grade`; the rest mostly on the next group."
-    k = pfirrmann_group(grade); p = np.zeros(3); p[k] = conf
+    k = pfirrmann_group(grade)
+    p = np.zeros(3)
+    p[k] = conf
     near = [j for j in (k - 1, k + 1) if 0 <= j < 3]
-    for j, w in zip(near, (0.7, 0.3) if len(near) == 2 else (1.0,)): p[j] = (1 - conf) * w
+    for j, w in zip(near, (0.7, 0.3) if len(near) == 2 else (1.0,)):
+        p[j] = (1 - conf) * w
     return p.round(4).tolist()
 
+
 def demo_case(out, case: str, grades, confidences, warnings=(), seed: int = 0, slices: int = 7) -> Path:
-    "Write a SYNTHETIC predict case folder `out/<case>/` (grades.csv, discs.mha, overlay.png, report.json) for tests and demos."
+    """Write a SYNTHETIC predict case folder `out/<case>/` (grades.csv, discs.mha, overlay.png, report.json) for tests
+    and demos."""
     cfg = phantom_config({'phantom': {'slices': 1}})
-    full = list(grades) + [1] * (len(LUMBAR_LABELS) - len(grades))            # the phantom draws 5 discs: unfound ones are dropped
+    full = list(grades) + [1] * (
+        len(LUMBAR_LABELS) - len(grades)
+    )  # the phantom draws 5 discs: unfound ones are dropped
     vol, _, inst = phantom_patient(seed + 1, full, np.random.default_rng(seed), cfg, instances=True)
     labels = np.where(np.isin(inst[0], range(1, len(grades) + 1)), inst[0], 0).astype(np.uint8)
-    ivd = list(range(1, len(grades) + 1)); ps = [_demo_probs(g, c) for g, c in zip(grades, confidences)]
-    g = pd.DataFrame(dict(case=case, ivd_label=ivd, level=[level_name(l) for l in ivd],
-                          group=[GROUPS[int(np.argmax(p))] for p in ps], p_mild=[p[0] for p in ps],
-                          p_moderate=[p[1] for p in ps], p_serious=[p[2] for p in ps], pfirrmann=list(grades)))
+    ivd = list(range(1, len(grades) + 1))
+    ps = [_demo_probs(g, c) for g, c in zip(grades, confidences)]
+    g = pd.DataFrame(
+        dict(
+            case=case,
+            ivd_label=ivd,
+            level=[level_name(label) for label in ivd],
+            group=[GROUPS[int(np.argmax(p))] for p in ps],
+            p_mild=[p[0] for p in ps],
+            p_moderate=[p[1] for p in ps],
+            p_serious=[p[2] for p in ps],
+            pfirrmann=list(grades),
+        )
+    )
     sp = [float(v) for v in cfg['spacing_mm']]
-    g = g.merge(disc_measures(vol[0], labels, sp[:2]).round(predict.MEASURE_DECIMALS), on='ivd_label', how='left')   # measured
-    d = Path(out)/case; d.mkdir(parents=True, exist_ok=True)
-    atomic_write(d/'grades.csv', lambda p: spreadsheet_safe(g).to_csv(p, index=False))
-    im = sitk.GetImageFromArray(labels); im.SetSpacing((sp[1], sp[0]))
-    atomic_write(d/'discs.mha', lambda p: sitk.WriteImage(im, str(p), True))
+    g = g.merge(
+        disc_measures(vol[0], labels, sp[:2]).round(predict.MEASURE_DECIMALS), on='ivd_label', how='left'
+    )  # measured
+    d = Path(out) / case
+    d.mkdir(parents=True, exist_ok=True)
+    atomic_write(d / 'grades.csv', lambda p: spreadsheet_safe(g).to_csv(p, index=False))
+    im = sitk.GetImageFromArray(labels)
+    im.SetSpacing((sp[1], sp[0]))
+    atomic_write(d / 'discs.mha', lambda p: sitk.WriteImage(im, str(p), True))
     k = slices // 2 if not any('edge slice 0' in w for w in warnings) else 0
-    img = predict.overlay_image(vol[0] / 255.0, labels, g, sp[:2], f"{case}: slice {k} (image), {len(g)} discs, model demo")
-    atomic_write(d/'overlay.png', lambda p: predict.save_overlay(img, p))
-    write_json(d/'report.json', dict(case=case, input=f'{case}.mha', slice_index=k, slices=slices, slice_choice='image',
-                                     discs=len(g), levels=g.level.tolist(), model_version='demo',
-                                     model=dict(package_version=ldd_study.__version__, version='demo'),
-                                     timings_s={}, warnings=list(warnings), notes=[DEMO_NOTE]))
+    img = predict.overlay_image(
+        vol[0] / 255.0, labels, g, sp[:2], f"{case}: slice {k} (image), {len(g)} discs, model demo"
+    )
+    atomic_write(d / 'overlay.png', lambda p: predict.save_overlay(img, p))
+    write_json(
+        d / 'report.json',
+        dict(
+            case=case,
+            input=f'{case}.mha',
+            slice_index=k,
+            slices=slices,
+            slice_choice='image',
+            discs=len(g),
+            levels=g.level.tolist(),
+            model_version='demo',
+            model=dict(package_version=ldd_study.__version__, version='demo'),
+            timings_s={},
+            warnings=list(warnings),
+            notes=[DEMO_NOTE],
+        ),
+    )
     return d
+
 
 def demo_cases(out, cases: dict | None = None) -> list[Path]:
     "Write the SYNTHETIC `DEMO_CASES` (or `cases`) into `out`; their folders."
     return [demo_case(out, c, g, p, w, seed=i) for i, (c, (g, p, w)) in enumerate((cases or DEMO_CASES).items())]
 
 # %% ../nbs/66_gallery.ipynb #c3c38136
-GENERATOR = 'ldd-study predict gallery'        # in the page's <meta name="generator">: how a later run knows the file as its own
+GENERATOR = (
+    'ldd-study predict gallery'  # in the page's <meta name="generator">: how a later run knows the file as its own
+)
 _FLAG_KEY = {f: f.replace(' ', '-') for f in FLAGS}
 _esc = html.escape
 
@@ -179,7 +262,8 @@ main { display: grid; grid-template-columns: repeat(auto-fill, minmax(440px, 1fr
 .shot { display: block; background: #000; }
 .shot img { display: block; width: 100%%; height: auto; }
 table { border-collapse: collapse; width: 100%%; font-size: 14px; }
-th { text-align: left; font-size: 12px; font-weight: 600; color: #5b6475; padding: 6px 8px; border-bottom: 1px solid #d5d9e2;
+th { text-align: left; font-size: 12px; font-weight: 600; color: #5b6475; padding: 6px 8px;
+     border-bottom: 1px solid #d5d9e2;
      vertical-align: bottom; }
 td { padding: 5px 5px; border-bottom: 1px solid #eceef3; white-space: nowrap; }
 th:first-child, td:first-child { padding-left: 12px; } th:last-child, td:last-child { padding-right: 10px; }
@@ -187,12 +271,14 @@ tr.low td { background: #fff8e0; }
 tr.dim td { opacity: .35; }
 .grp { display: inline-block; padding: 1px 8px; border-radius: 4px; font-weight: 600;
        border-left: 5px solid; background: #f4f5f8; }
-.grp.mild { border-color: var(--mild); } .grp.moderate { border-color: var(--moderate); } .grp.serious { border-color: var(--serious); }
+.grp.mild { border-color: var(--mild); } .grp.moderate { border-color: var(--moderate); }
+.grp.serious { border-color: var(--serious); }
 .tbl { overflow-x: auto; }
 td.p, th.p { text-align: right; width: 13%%; } th.pall { text-align: center; padding-bottom: 0; border-bottom: 0; }
 span.pf { display: inline-block; min-width: 26px; font-weight: 600; color: #3a4252; }
 td.p { font-variant-numeric: tabular-nums; color: #3a4252; } td.p.top { font-weight: 700; color: #1d2330; }
-.ms { display: block; font-size: 10.5px; font-weight: 400; color: #5b6474; white-space: nowrap; font-variant-numeric: tabular-nums; }
+.ms { display: block; font-size: 10.5px; font-weight: 400; color: #5b6474; white-space: nowrap;
+      font-variant-numeric: tabular-nums; }
 .lowmark { display: block; font-size: 11.5px; font-weight: 600; color: #8a5a00; }
 .notes { padding: 8px 14px 12px; font-size: 13px; }
 .notes ul { margin: 4px 0; padding-left: 18px; }
@@ -200,13 +286,14 @@ td.p { font-variant-numeric: tabular-nums; color: #3a4252; } td.p.top { font-wei
 .files { margin-top: 6px; color: #5b6475; } .files a { color: #2357a8; margin-right: 10px; }
 footer { padding: 6px 20px 24px; color: #5b6475; font-size: 13px; }
 .empty { padding: 30px; color: #5b6475; }
-"""   # % predict.GROUP_COLOURS, when a page is made (predict may still be loading when this module is)
+"""  # % predict.GROUP_COLOURS, when a page is made (predict may still be loading when this module is)
 
 _JS = """
 (function () {
   var main = document.querySelector('main'), cards = Array.prototype.slice.call(document.querySelectorAll('.card'));
   var grade = document.getElementById('grade'), flag = document.getElementById('flag'),
-      sort = document.getElementById('sort'), find = document.getElementById('find'), shown = document.getElementById('shown');
+      sort = document.getElementById('sort'), find = document.getElementById('find'),
+      shown = document.getElementById('shown');
   function has(list, x) { return (' ' + list + ' ').indexOf(' ' + x + ' ') >= 0; }
   function apply() {
     var g = grade.value, f = flag.value, q = find.value.trim().toLowerCase(), n = 0;
@@ -234,46 +321,74 @@ _JS = """
     cards.slice().sort(function (a, b) { return by(a, b) || num(a, 'data-order') - num(b, 'data-order'); })
          .forEach(function (c) { main.appendChild(c); });
   }
-  grade.addEventListener('change', apply); flag.addEventListener('change', apply); find.addEventListener('input', apply);
+  grade.addEventListener('change', apply); flag.addEventListener('change', apply);
+  find.addEventListener('input', apply);
   sort.addEventListener('change', reorder);
   reorder(); apply();
 })();
 """
 
+
 def _href(case: str, name: str) -> str:
     "Relative URL of file `name` in case folder `case`, escaped for an attribute."
     return _esc(f"{quote(case)}/{quote(name)}")
 
+
 def _tint(hex_colour: str, alpha: float) -> str:
     "CSS rgba() of `hex_colour` at opacity `alpha`."
-    return f"rgba({', '.join(str(int(hex_colour[k:k + 2], 16)) for k in (1, 3, 5))}, {alpha:.2f})"
+    return f"rgba({', '.join(str(int(hex_colour[k : k + 2], 16)) for k in (1, 3, 5))}, {alpha:.2f})"
 
-GALLERY_MEASURES = {'height_index': 'height index', 'nucleus_csf': 'nucleus/CSF'}   # the measures each card shows under the level (all: summary.csv)
+
+GALLERY_MEASURES = {
+    'height_index': 'height index',
+    'nucleus_csf': 'nucleus/CSF',
+}  # the measures each card shows under the level (all: summary.csv)
+
 
 def _measure(v) -> str:
     "A measure as a card shows it: two decimals, or a dash where it could not be taken."
     return f'{float(v):.2f}' if pd.notna(v) else '–'
 
+
 def _disc_row(r, low: float) -> str:
-    "One disc's table row: level and its measures, group, Pfirrmann grade, and each group's probability in a cell tinted by it."
-    ps = [float(getattr(r, c)) for c in PROBA_COLUMNS]; conf = max(ps)
-    cells = ''.join(f'<td class="p{" top" if p == conf else ""}" style="background:{_tint(predict.GROUP_COLOURS[g], 0.6 * p)}">{p:.2f}</td>'
-                    for g, p in zip(GROUPS, ps))
+    """One disc's table row: level and its measures, group, Pfirrmann grade, and each group's probability in a cell
+    tinted by it."""
+    ps = [float(getattr(r, c)) for c in PROBA_COLUMNS]
+    conf = max(ps)
+    cells = ''.join(
+        f'<td class="p{" top" if p == conf else ""}" '
+        f'style="background:{_tint(predict.GROUP_COLOURS[g], 0.6 * p)}">{p:.2f}</td>'
+        for g, p in zip(GROUPS, ps)
+    )
     grade = ROMAN[int(r.pfirrmann) - 1] if pd.notna(r.pfirrmann) and 1 <= int(r.pfirrmann) <= 5 else '–'
-    mark = '<span class="lowmark" title="largest group probability below the threshold">low confidence</span>' if conf < low else ''
-    measured = ''.join(f'<span class="ms" title="{_esc(MEASURE_TITLES[c])}">{_esc(t)} {_measure(getattr(r, c, float("nan")))}</span>'
-                       for c, t in GALLERY_MEASURES.items())
+    mark = (
+        '<span class="lowmark" title="largest group probability below the threshold">low confidence</span>'
+        if conf < low
+        else ''
+    )
+    measured = ''.join(
+        f'<span class="ms" title="{_esc(MEASURE_TITLES[c])}">{_esc(t)} {_measure(getattr(r, c, float("nan")))}</span>'
+        for c, t in GALLERY_MEASURES.items()
+    )
     g, cls = _esc(str(r.group)), ' class="low"' if conf < low else ''
-    return (f'<tr data-group="{g}"{cls}><td><b>{_esc(str(r.level))}</b>{measured}</td>'
-            f'<td><span class="grp {g}">{g}</span> <span class="pf" title="Pfirrmann grade">{grade}</span>{mark}</td>{cells}</tr>')
+    return (
+        f'<tr data-group="{g}"{cls}><td><b>{_esc(str(r.level))}</b>{measured}</td>'
+        f'<td><span class="grp {g}">{g}</span> <span class="pf" title="Pfirrmann '
+        f'grade">{grade}</span>{mark}</td>{cells}</tr>'
+    )
+
 
 def _badges(f: dict) -> str:
     "The flag badges of a case's header."
     out = []
-    if f['low_confidence']: out.append(f"low confidence: {', '.join(f['low_confidence'])}")
-    if f['missing_levels']: out.append(f"missing level: {', '.join(f['missing_levels'])}")
-    if f['warnings']: out.append(f"{len(f['warnings'])} warning{'s' if len(f['warnings']) > 1 else ''}")
+    if f['low_confidence']:
+        out.append(f"low confidence: {', '.join(f['low_confidence'])}")
+    if f['missing_levels']:
+        out.append(f"missing level: {', '.join(f['missing_levels'])}")
+    if f['warnings']:
+        out.append(f"{len(f['warnings'])} warning{'s' if len(f['warnings']) > 1 else ''}")
     return ''.join(f'<span class="badge">{_esc(b)}</span>' for b in out) or '<span class="ok">no flag</span>'
+
 
 def _card(c: dict, order: int, low: float) -> str:
     "The card of one case."
@@ -283,28 +398,51 @@ def _card(c: dict, order: int, low: float) -> str:
     conf = g[list(PROBA_COLUMNS)].max(axis=1)
     rows = ''.join(_disc_row(r, low) for r in g.sort_values('ivd_label', ascending=False).itertuples())
     worst_chip = f'<span class="grp {GROUPS[worst]}">worst: {GROUPS[worst]}</span>' if worst >= 0 else ''
-    meta = (f"slice {_esc(str(rep.get('slice_index', '?')))} of {_esc(str(rep.get('slices', '?')))} "
-            f"({_esc(str(rep.get('slice_choice', '?')))}) · {len(g)} discs · model {_esc(str(rep.get('model_version', '?')))}")
-    lists = ''.join(f'<ul class="{k}">' + ''.join(f'<li>{_esc(str(x))}</li>' for x in xs) + '</ul>'
-                    for k, xs in (('warn', f['warnings']), ('note', rep.get('notes') or [])) if xs)
-    files = ' '.join(f'<a href="{_href(case, n)}">{n}</a>' for n in ('grades.csv', 'report.json', 'overlay.png', 'discs.mha')
-                     if n != 'discs.mha' or 'discs.mha' in c.get('files', ('discs.mha',)))
-    attrs = dict(case=case, groups=' '.join(groups), flags=' '.join(_FLAG_KEY[x] for x in f['flags']), worst=worst,
-                 nflags=len(f['flags']), minconf=f"{conf.min():.4f}" if len(g) else '1', order=order)
+    meta = (
+        f"slice {_esc(str(rep.get('slice_index', '?')))} of {_esc(str(rep.get('slices', '?')))} "
+        f"({_esc(str(rep.get('slice_choice', '?')))}) · {len(g)} discs · model "
+        f"{_esc(str(rep.get('model_version', '?')))}"
+    )
+    lists = ''.join(
+        f'<ul class="{k}">' + ''.join(f'<li>{_esc(str(x))}</li>' for x in xs) + '</ul>'
+        for k, xs in (('warn', f['warnings']), ('note', rep.get('notes') or []))
+        if xs
+    )
+    files = ' '.join(
+        f'<a href="{_href(case, n)}">{n}</a>'
+        for n in ('grades.csv', 'report.json', 'overlay.png', 'discs.mha')
+        if n != 'discs.mha' or 'discs.mha' in c.get('files', ('discs.mha',))
+    )
+    attrs = dict(
+        case=case,
+        groups=' '.join(groups),
+        flags=' '.join(_FLAG_KEY[x] for x in f['flags']),
+        worst=worst,
+        nflags=len(f['flags']),
+        minconf=f"{conf.min():.4f}" if len(g) else '1',
+        order=order,
+    )
     data = ' '.join(f'data-{k}="{_esc(str(v))}"' for k, v in attrs.items())
-    return (f'<article class="card worst-{GROUPS[worst] if worst >= 0 else "none"}" {data}>'
-            f'<div class="head"><h2>{_esc(case)}</h2>{worst_chip}{_badges(f)}<div class="meta">{meta}</div></div>'
-            f'<a class="shot" href="{_href(case, "overlay.png")}" title="open the overlay at full size">'
-            f'<img src="{_href(case, "overlay.png")}" alt="{_esc(case)}: the graded slice with its discs outlined"></a>'
-            f'<div class="tbl"><table><thead><tr><th rowspan="2">level</th><th rowspan="2">group, Pfirrmann</th>'
-            f'<th colspan="3" class="pall">probability of each group</th></tr>'
-            f'<tr><th class="p">mild</th><th class="p">moderate</th><th class="p">serious</th></tr></thead>'
-            f'<tbody>{rows}</tbody></table></div>'
-            f'<div class="notes">{lists}<div class="files">files: {files}</div></div></article>')
+    return (
+        f'<article class="card worst-{GROUPS[worst] if worst >= 0 else "none"}" {data}>'
+        f'<div class="head"><h2>{_esc(case)}</h2>{worst_chip}{_badges(f)}<div class="meta">{meta}</div></div>'
+        f'<a class="shot" href="{_href(case, "overlay.png")}" title="open the overlay at full size">'
+        f'<img src="{_href(case, "overlay.png")}" alt="{_esc(case)}: the graded slice with its discs outlined"></a>'
+        f'<div class="tbl"><table><thead><tr><th rowspan="2">level</th><th rowspan="2">group, Pfirrmann</th>'
+        f'<th colspan="3" class="pall">probability of each group</th></tr>'
+        f'<tr><th class="p">mild</th><th class="p">moderate</th><th class="p">serious</th></tr></thead>'
+        f'<tbody>{rows}</tbody></table></div>'
+        f'<div class="notes">{lists}<div class="files">files: {files}</div></div></article>'
+    )
+
 
 def _select(id_: str, label: str, options) -> str:
-    return (f'<label for="{id_}">{_esc(label)}<select id="{id_}">' +
-            ''.join(f'<option value="{_esc(v)}">{_esc(t)}</option>' for v, t in options) + '</select></label>')
+    return (
+        f'<label for="{id_}">{_esc(label)}<select id="{id_}">'
+        + ''.join(f'<option value="{_esc(v)}">{_esc(t)}</option>' for v, t in options)
+        + '</select></label>'
+    )
+
 
 def gallery_html(cases: list[dict], params: dict | None = None) -> str:
     "The whole page for `cases` (from `gallery_cases`): offline, images by relative path, every text escaped."
@@ -312,18 +450,38 @@ def gallery_html(cases: list[dict], params: dict | None = None) -> str:
     n_discs = sum(len(c['grades']) for c in cases)
     models = sorted({str(c['report'].get('model_version')) for c in cases})
     flagged = sum(bool(c['flags']['flags']) for c in cases)
-    controls = ''.join([
-        _select('grade', 'Cases with a disc graded', [('all', 'any group'), *((g, g) for g in GROUPS)]),
-        _select('flag', 'Flag', [('all', 'all cases'), ('any', 'flagged'), *((_FLAG_KEY[f], f) for f in FLAGS),
-                                 ('none', 'not flagged')]),
-        _select('sort', 'Sort by', [('name', 'case name'), ('worst', 'worst group first'), ('flags', 'most flags first'),
-                                    ('confidence', 'least confident first')]),
-        '<label for="find">Find<input id="find" type="search" placeholder="case name"></label>',
-        f'<span id="shown">{len(cases)} of {len(cases)} cases shown</span>'])
+    controls = ''.join(
+        [
+            _select('grade', 'Cases with a disc graded', [('all', 'any group'), *((g, g) for g in GROUPS)]),
+            _select(
+                'flag',
+                'Flag',
+                [
+                    ('all', 'all cases'),
+                    ('any', 'flagged'),
+                    *((_FLAG_KEY[f], f) for f in FLAGS),
+                    ('none', 'not flagged'),
+                ],
+            ),
+            _select(
+                'sort',
+                'Sort by',
+                [
+                    ('name', 'case name'),
+                    ('worst', 'worst group first'),
+                    ('flags', 'most flags first'),
+                    ('confidence', 'least confident first'),
+                ],
+            ),
+            '<label for="find">Find<input id="find" type="search" placeholder="case name"></label>',
+            f'<span id="shown">{len(cases)} of {len(cases)} cases shown</span>',
+        ]
+    )
     cards = ''.join(_card(c, i, low) for i, c in enumerate(cases)) or '<p class="empty">No case in this folder yet.</p>'
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="{GENERATOR}"><title>ldd-study predict: {len(cases)} cases</title><link rel="icon" href="data:,">
+<meta name="generator" content="{GENERATOR}"><title>ldd-study predict: {len(cases)} cases</title>
+<link rel="icon" href="data:,">
 <style>{_CSS % predict.GROUP_COLOURS}</style></head><body>
 <header><h1>Lumbar disc grades: {len(cases)} cases, {n_discs} discs</h1>
 <div class="sub">{flagged} flagged for a check (a disc below {low:.2f} confidence, a missing level, or a warning) ·
@@ -339,40 +497,59 @@ serious = IV–V. Each grade is a model's output to be checked against the image
 def is_gallery_file(path) -> bool:
     "Whether `path` is free for the gallery: absent, or a plain file this module wrote (`index.html` or `summary.csv`)."
     p = Path(path)
-    if not (p.exists() or p.is_symlink()): return True
-    if p.is_symlink() or not p.is_file(): return False
+    if not (p.exists() or p.is_symlink()):
+        return True
+    if p.is_symlink() or not p.is_file():
+        return False
     try:
-        with open(p, encoding='utf-8', errors='replace') as f: head = f.read(4096)
-    except OSError: return False
-    if p.name == 'summary.csv': return head.split('\n', 1)[0].strip().split(',')[:len(SUMMARY_KEY)] == SUMMARY_KEY
+        with open(p, encoding='utf-8', errors='replace') as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    if p.name == 'summary.csv':
+        return head.split('\n', 1)[0].strip().split(',')[: len(SUMMARY_KEY)] == SUMMARY_KEY
     return f'<meta name="generator" content="{GENERATOR}">' in head
+
 
 @contextlib.contextmanager
 def _locked(folder: Path):
     "Hold an exclusive lock on `folder` itself (no lock file is left behind) while the block runs."
-    if fcntl is None: yield; return
+    if fcntl is None:
+        yield
+        return
     fd = os.open(folder, os.O_RDONLY)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX); yield
-    finally: os.close(fd)                                  # closing releases the lock
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
 
 def write_summary(out, params: dict | None = None, cases: list | None = None) -> Path:
     "Write `out/summary.csv`: one row per disc of every case in `out`."
     rows = gallery_rows(out, params, cases)
-    return atomic_write(Path(out)/'summary.csv', lambda p: spreadsheet_safe(rows).to_csv(p, index=False))
+    return atomic_write(Path(out) / 'summary.csv', lambda p: spreadsheet_safe(rows).to_csv(p, index=False))
+
 
 def write_gallery(out, params: dict | None = None) -> list[Path]:
-    "Rebuild `out/index.html` and `out/summary.csv` from every case folder in `out`; the paths written (not a foreign file)."
+    """Rebuild `out/index.html` and `out/summary.csv` from every case folder in `out`; the paths written (not a foreign
+    file)."""
     out, written = Path(out), []
     with _locked(out):
         cases = gallery_cases(out, params)
-        for c in cases: c['files'] = tuple(p.name for p in (out/c['case']).iterdir())
+        for c in cases:
+            c['files'] = tuple(p.name for p in (out / c['case']).iterdir())
         for name in GALLERY_FILES:
-            if not is_gallery_file(out/name):
-                print(f"ldd-study predict: {out/name}: exists and was not written by ldd-study predict: it is left as it is "
-                      "(the gallery is not written there)", file=sys.stderr)
+            if not is_gallery_file(out / name):
+                print(
+                    f"ldd-study predict: {out / name}: exists and was not written by ldd-study predict: it is "
+                    f"left as it is "
+                    "(the gallery is not written there)",
+                    file=sys.stderr,
+                )
             elif name == 'index.html':
                 page = gallery_html(cases, params)
-                written.append(atomic_write(out/name, lambda p: p.write_text(page, encoding='utf-8')))
-            else: written.append(write_summary(out, params, cases))
+                written.append(atomic_write(out / name, lambda p: p.write_text(page, encoding='utf-8')))
+            else:
+                written.append(write_summary(out, params, cases))
     return written

@@ -4,14 +4,21 @@
 
 # %% ../nbs/10_io.ipynb #3207da69
 from __future__ import annotations
-import gzip, os, re, shutil, struct, warnings, zlib
+import gzip
+import os
+import re
+import shutil
+import struct
+import warnings
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-import numpy as np, pandas as pd
+import numpy as np
+import pandas as pd
 import SimpleITK as sitk
 from .core import DataError, SPINE, level_label, level_name, params_section, pfirrmann_group, GROUPS, ROMAN
 
-sitk.ProcessObject.SetGlobalWarningDisplay(False)   # failures surface as DataError, not as ITK's console noise
+sitk.ProcessObject.SetGlobalWarningDisplay(False)  # failures surface as DataError, not as ITK's console noise
 
 # %% auto #0
 __all__ = ['IMAGE_SUFFIXES', 'T2_SERIES', 'LUMA', 'MAX_VOXELS', 'SEMANTIC', 'PIXEL_SPACING_MM', 'MAX_SLICE_SPACING_MM',
@@ -24,13 +31,30 @@ __all__ = ['IMAGE_SUFFIXES', 'T2_SERIES', 'LUMA', 'MAX_VOXELS', 'SEMANTIC', 'PIX
            'read_lsma_cohort', 'load_lsma_case', 'box_level_map', 'lsma_subset']
 
 # %% ../nbs/10_io.ipynb #7b540674
-IMAGE_SUFFIXES = ('.mha', '.mhd', '.nii.gz', '.nii', '.nrrd', '.seg.nrrd', '.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.dcm')
+IMAGE_SUFFIXES = (
+    '.mha',
+    '.mhd',
+    '.nii.gz',
+    '.nii',
+    '.nrrd',
+    '.seg.nrrd',
+    '.png',
+    '.jpg',
+    '.jpeg',
+    '.tif',
+    '.tiff',
+    '.bmp',
+    '.dcm',
+)
+
 
 def _suffix(p: Path) -> str:
     n = p.name.lower()
     for s in sorted(IMAGE_SUFFIXES, key=len, reverse=True):
-        if n.endswith(s): return s
+        if n.endswith(s):
+            return s
     return p.suffix.lower()
+
 
 def case_name(path) -> str:
     "Case name of an image file or series folder: the name without image suffixes ('.' and 'a/b/..' name the folder)."
@@ -38,147 +62,217 @@ def case_name(path) -> str:
     return p.name if p.is_dir() else p.name[: len(p.name) - len(_suffix(p))]
 
 # %% ../nbs/10_io.ipynb #8143cf2f
-T2_SERIES = re.compile(r't2', re.IGNORECASE)   # a series description that names the T2 sequence the grader reads
+T2_SERIES = re.compile(r't2', re.IGNORECASE)  # a series description that names the T2 sequence the grader reads
+
 
 def dicom_series(folder) -> list[dict]:
     "Every DICOM series in `folder` as {uid, description, files} (files in slice order), most files first."
     out = []
     for uid in sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder)):
         files = list(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), uid))
-        r = sitk.ImageFileReader(); r.SetFileName(files[0])
-        try: r.ReadImageInformation(); desc = r.GetMetaData('0008|103e').strip() if r.HasMetaDataKey('0008|103e') else ''
-        except RuntimeError: desc = ''
+        r = sitk.ImageFileReader()
+        r.SetFileName(files[0])
+        try:
+            r.ReadImageInformation()
+            desc = r.GetMetaData('0008|103e').strip() if r.HasMetaDataKey('0008|103e') else ''
+        except RuntimeError:
+            desc = ''
         out.append(dict(uid=uid, description=desc, files=files))
     return sorted(out, key=lambda s: (-len(s['files']), s['uid']))
+
 
 def _series_name(s: dict) -> str:
     return f"{s['description'] or 'no description'!r} ({len(s['files'])} files, series UID …{s['uid'][-12:]})"
 
+
 def dicom_series_choice(folder) -> tuple[list[str], list[str]]:
-    "Files of the DICOM series to grade in `folder` (the rule above) and a warning naming the others; a `DataError` listing them all when none can be chosen."
+    """Files of the DICOM series to grade in `folder` (the rule above) and a warning naming the others; a `DataError`
+    listing them all when none can be chosen."""
     series = dicom_series(folder)
-    if not series: raise DataError(folder, "no DICOM series found in this folder")
-    if len(series) == 1: return series[0]['files'], []
+    if not series:
+        raise DataError(folder, "no DICOM series found in this folder")
+    if len(series) == 1:
+        return series[0]['files'], []
     named = [s for s in series if T2_SERIES.search(s['description'])]
     pool = named or series
     listed = '; '.join(_series_name(s) for s in series)
     if len(pool) > 1 and len(pool[0]['files']) == len(pool[1]['files']):
-        raise DataError(folder, f"holds {len(series)} DICOM series and none can be chosen ({'two named T2' if named else 'none named T2'} "
-                                f"with as many files): {listed}; put the series to grade in a folder of its own")
-    why = 'the one named T2' + (' with the most files' if len(named) > 1 else '') if named else 'none is named T2: the one with the most files'
+        raise DataError(
+            folder,
+            f"holds {len(series)} DICOM series and none can be chosen ({'two named T2' if named else 'none named T2'} "
+            f"with as many files): {listed}; put the series to grade in a folder of its own",
+        )
+    why = (
+        'the one named T2' + (' with the most files' if len(named) > 1 else '')
+        if named
+        else 'none is named T2: the one with the most files'
+    )
     others = '; '.join(_series_name(s) for s in series if s is not pool[0])
-    return pool[0]['files'], [f"this folder holds {len(series)} DICOM series: graded {_series_name(pool[0])}, {why}; "
-                              f"left out {others} (put a series in a folder of its own to grade it)"]
+    return pool[0]['files'], [
+        f"this folder holds {len(series)} DICOM series: graded {_series_name(pool[0])}, {why}; "
+        f"left out {others} (put a series in a folder of its own to grade it)"
+    ]
+
 
 def dicom_series_files(folder) -> list[str]:
     "Files of the DICOM series in `folder` that is graded (`dicom_series_choice`), in slice order."
     return dicom_series_choice(folder)[0]
 
-LUMA = (0.299, 0.587, 0.114)   # weights of R, G, B in the luminance of an RGB(A) image (ITU-R BT.601)
+
+LUMA = (0.299, 0.587, 0.114)  # weights of R, G, B in the luminance of an RGB(A) image (ITU-R BT.601)
 
 # %% ../nbs/10_io.ipynb #2065c76a
-MAX_VOXELS = 2 ** 28   # voxels (times components) an input may declare: more is refused before reading (see above)
+MAX_VOXELS = 2**28  # voxels (times components) an input may declare: more is refused before reading (see above)
+
 
 def _bytes_per_voxel(r: sitk.ImageFileReader) -> int:
-    return int(sitk.GetArrayFromImage(sitk.Image([1] * r.GetDimension(), r.GetPixelID(), r.GetNumberOfComponents())).nbytes)
+    return int(
+        sitk.GetArrayFromImage(sitk.Image([1] * r.GetDimension(), r.GetPixelID(), r.GetNumberOfComponents())).nbytes
+    )
+
 
 def _nifti_offset(head: bytes) -> int:
     "`vox_offset` of a NIfTI-1 header (its first 348 bytes), in either byte order."
     order = '<' if struct.unpack('<i', head[:4])[0] == 348 else '>'
     return int(struct.unpack(order + 'f', head[108:112])[0])
 
+
 def _gzip_length(path: Path) -> int:
     "The uncompressed length of a gzip file, read through once (a truncated stream is a `DataError`)."
     n = 0
     try:
         with gzip.open(path, 'rb') as f:
-            while chunk := f.read(1 << 22): n += len(chunk)
-    except (EOFError, OSError, zlib.error): raise DataError(path, "truncated or corrupt gzip data: its compressed stream ends early") from None
+            while chunk := f.read(1 << 22):
+                n += len(chunk)
+    except (EOFError, OSError, zlib.error):
+        raise DataError(path, "truncated or corrupt gzip data: its compressed stream ends early") from None
     return n
 
+
 def _metaimage_header(path: Path) -> tuple[dict, int] | None:
-    "The fields of a MetaImage header (`.mha`/`.mhd`) and where its data starts; None where it has no ElementDataFile line."
-    with open(path, 'rb') as f: head = f.read(65536)                             # the header, not the data
-    if b'ElementDataFile' not in head: return None
-    end = head.index(b'\n', head.index(b'ElementDataFile')) + 1                   # the data starts here
-    return {k.strip(): v.strip() for k, v in (l.split(b'=', 1) for l in head[:end].splitlines() if b'=' in l)}, end
+    """The fields of a MetaImage header (`.mha`/`.mhd`) and where its data starts; None where it has no ElementDataFile
+    line."""
+    with open(path, 'rb') as f:
+        head = f.read(65536)  # the header, not the data
+    if b'ElementDataFile' not in head:
+        return None
+    end = head.index(b'\n', head.index(b'ElementDataFile')) + 1  # the data starts here
+    return {
+        k.strip(): v.strip() for k, v in (line.split(b'=', 1) for line in head[:end].splitlines() if b'=' in line)
+    }, end
+
 
 def check_declared_size(path) -> None:
-    "A `DataError` naming `path` when its header declares more than `MAX_VOXELS` voxels, or data its file does not hold (or holds more of)."
-    p = Path(path); r = sitk.ImageFileReader(); r.SetFileName(str(p))
-    try: r.ReadImageInformation()
-    except RuntimeError: return                      # a header its reader cannot parse: read_image says why
+    """A `DataError` naming `path` when its header declares more than `MAX_VOXELS` voxels, or data its file does not
+    hold (or holds more of)."""
+    p = Path(path)
+    r = sitk.ImageFileReader()
+    r.SetFileName(str(p))
+    try:
+        r.ReadImageInformation()
+    except RuntimeError:
+        return  # a header its reader cannot parse: read_image says why
     voxels = int(np.prod(r.GetSize(), dtype=np.int64)) * r.GetNumberOfComponents()
     if voxels > MAX_VOXELS:
-        raise DataError(p, f"its header declares {' × '.join(map(str, r.GetSize()))} voxels ({voxels:,}), more than the "
-                           f"{MAX_VOXELS:,} any lumbar MRI needs: not read (a wrong header, or a compression bomb)")
+        raise DataError(
+            p,
+            f"its header declares {' × '.join(map(str, r.GetSize()))} voxels ({voxels:,}), more than the "
+            f"{MAX_VOXELS:,} any lumbar MRI needs: not read (a wrong header, or a compression bomb)",
+        )
     data, s = voxels // r.GetNumberOfComponents() * _bytes_per_voxel(r), _suffix(p)
     if s in ('.mha', '.mhd'):
-        if (header := _metaimage_header(p)) is None: return
+        if (header := _metaimage_header(p)) is None:
+            return
         fields, end = header
-        if s == '.mhd' or fields.get(b'ElementDataFile') != b'LOCAL': return             # data in another file: its reader checks
+        if s == '.mhd' or fields.get(b'ElementDataFile') != b'LOCAL':
+            return  # data in another file: its reader checks
         compressed = fields.get(b'CompressedData', b'False') != b'False'
-        if compressed and b'CompressedDataSize' not in fields: return
+        if compressed and b'CompressedDataSize' not in fields:
+            return
         have, want = p.stat().st_size - end, int(fields[b'CompressedDataSize']) if compressed else data
     elif s == '.nii':
-        with open(p, 'rb') as f: head = f.read(348)
+        with open(p, 'rb') as f:
+            head = f.read(348)
         have, want = p.stat().st_size, _nifti_offset(head) + data
     elif s == '.nii.gz':
-        with open(p, 'rb') as f: f.seek(-4, os.SEEK_END); trailer = struct.unpack('<I', f.read(4))[0]
+        with open(p, 'rb') as f:
+            f.seek(-4, os.SEEK_END)
+            trailer = struct.unpack('<I', f.read(4))[0]
         try:
-            with gzip.open(p, 'rb') as f: want = _nifti_offset(f.read(348)) + data
-        except (EOFError, OSError, zlib.error): raise DataError(p, "truncated or corrupt gzip data") from None
-        have = trailer if trailer == want % 2 ** 32 else _gzip_length(p)
-    else: return
+            with gzip.open(p, 'rb') as f:
+                want = _nifti_offset(f.read(348)) + data
+        except (EOFError, OSError, zlib.error):
+            raise DataError(p, "truncated or corrupt gzip data") from None
+        have = trailer if trailer == want % 2**32 else _gzip_length(p)
+    else:
+        return
     if have != want:
-        raise DataError(p, f"{'truncated' if have < want else 'holds more data than its header declares'}: "
-                           f"{have:,} bytes of image data where its header declares {want:,}")
+        raise DataError(
+            p,
+            f"{'truncated' if have < want else 'holds more data than its header declares'}: "
+            f"{have:,} bytes of image data where its header declares {want:,}",
+        )
 
 # %% ../nbs/10_io.ipynb #14a811ae
 def to_grey(img: sitk.Image) -> sitk.Image:
-    "A scalar image of `img`: itself if scalar, else float32 luminance of RGB(A) (alpha ignored) or the grey of grey+alpha."
+    """A scalar image of `img`: itself if scalar, else float32 luminance of RGB(A) (alpha ignored) or the grey of
+    grey+alpha."""
     n = img.GetNumberOfComponentsPerPixel()
-    if n == 1: return img
-    ch = [sitk.VectorIndexSelectionCast(img, i, sitk.sitkFloat32) for i in range(min(n, 3))]   # float first: no rounding
-    return ch[0] if n < 3 else ch[0]*LUMA[0] + ch[1]*LUMA[1] + ch[2]*LUMA[2]
+    if n == 1:
+        return img
+    ch = [sitk.VectorIndexSelectionCast(img, i, sitk.sitkFloat32) for i in range(min(n, 3))]  # float first: no rounding
+    return ch[0] if n < 3 else ch[0] * LUMA[0] + ch[1] * LUMA[1] + ch[2] * LUMA[2]
+
 
 def read_image(path) -> sitk.Image:
     "Read a volume, a 2D image or a DICOM series folder as a scalar image; a clear `DataError` when it cannot be read."
     p = Path(path)
-    if not p.exists(): raise DataError(p, "file not found")
+    if not p.exists():
+        raise DataError(p, "file not found")
     try:
         if p.is_dir():
-            r = sitk.ImageSeriesReader(); r.SetFileNames(dicom_series_files(p))
+            r = sitk.ImageSeriesReader()
+            r.SetFileNames(dicom_series_files(p))
             img = r.Execute()
         else:
-            if p.stat().st_size == 0: raise DataError(p, "file is empty")
-            check_declared_size(p)                          # before any voxel is read: a bomb, a truncated or overfull file
+            if p.stat().st_size == 0:
+                raise DataError(p, "file is empty")
+            check_declared_size(p)  # before any voxel is read: a bomb, a truncated or overfull file
             img = sitk.ReadImage(str(p))
-    except DataError: raise
+    except DataError:
+        raise
     except RuntimeError as e:
         if 'Unknown PixelType' in str(e):
-            raise DataError(p, "cannot be read: SimpleITK does not read its pixel type (a grey + alpha PNG?); "
-                               "save it as a greyscale or RGB image") from None
+            raise DataError(
+                p,
+                "cannot be read: SimpleITK does not read its pixel type (a grey + alpha PNG?); "
+                "save it as a greyscale or RGB image",
+            ) from None
         msg = str(e).strip().splitlines()
-        why = next((l for l in msg if 'Exception' not in l and l.strip()), msg[-1] if msg else '')
-        raise DataError(p, f"cannot be read as an image (corrupt, truncated or not an image): {why.strip()[:160]}") from None
+        why = next((line for line in msg if 'Exception' not in line and line.strip()), msg[-1] if msg else '')
+        raise DataError(
+            p, f"cannot be read as an image (corrupt, truncated or not an image): {why.strip()[:160]}"
+        ) from None
     return to_grey(img)
 
 # %% ../nbs/10_io.ipynb #be4fa3af
 _AXES = {0: 'left-right', 1: 'anterior-posterior', 2: 'superior-inferior'}
 _PLANE = {0: 'sagittal', 1: 'coronal', 2: 'axial'}
 
+
 def orientation_recorded(img: sitk.Image) -> bool:
     "False where the file carries no orientation (identity direction and zero origin, as SPIDER's .mha)."
     d = np.array(img.GetDirection()).reshape(img.GetDimension(), -1)
     return not (np.allclose(d, np.eye(img.GetDimension())) and np.allclose(img.GetOrigin(), 0))
 
+
 def slice_plane(img: sitk.Image) -> str:
     "Plane of the acquired slices of a 3D `img`: 'sagittal', 'coronal' or 'axial' (from its direction cosines)."
     d = np.array(img.GetDirection()).reshape(3, 3)
     sp = np.array(img.GetSpacing())
-    k = int(np.argmax(sp)) if sp.max() > 1.2*np.median(sp) else 2   # acquisition slice axis
-    return _PLANE[int(np.argmax(np.abs(d[:, k])))]                   # physical axis its normal points along
+    k = int(np.argmax(sp)) if sp.max() > 1.2 * np.median(sp) else 2  # acquisition slice axis
+    return _PLANE[int(np.argmax(np.abs(d[:, k])))]  # physical axis its normal points along
+
 
 def sagittal_array(img: sitk.Image, path='<image>') -> tuple[np.ndarray, tuple[float, float, float], sitk.Image]:
     "Pixels as (slice, row, col) = (L-R, S→I, A→P), spacing (row, col, slice) mm, and the image in that order."
@@ -186,12 +280,16 @@ def sagittal_array(img: sitk.Image, path='<image>') -> tuple[np.ndarray, tuple[f
         a = sitk.GetArrayFromImage(img)[None]
         sx, sy = img.GetSpacing()
         return a, (sy, sx, 1.0), sitk.JoinSeries(img)
-    if img.GetDimension() != 3: raise DataError(path, f"{img.GetDimension()}D image: expected a 2D slice or a 3D volume")
+    if img.GetDimension() != 3:
+        raise DataError(path, f"{img.GetDimension()}D image: expected a 2D slice or a 3D volume")
     if orientation_recorded(img):
         plane = slice_plane(img)
         if plane != 'sagittal':
-            raise DataError(path, f"this is {'an' if plane == 'axial' else 'a'} {plane} series (slices stacked along the "
-                                  f"{_AXES[{'coronal':1,'axial':2}[plane]]} axis); a sagittal T2 series is needed")
+            raise DataError(
+                path,
+                f"this is {'an' if plane == 'axial' else 'a'} {plane} series (slices stacked along the "
+                f"{_AXES[{'coronal': 1, 'axial': 2}[plane]]} axis); a sagittal T2 series is needed",
+            )
         img = sitk.DICOMOrient(img, 'PIL')
     sx, sy, sz = img.GetSpacing()
     return sitk.GetArrayFromImage(img), (sy, sx, sz), img
@@ -199,291 +297,449 @@ def sagittal_array(img: sitk.Image, path='<image>') -> tuple[np.ndarray, tuple[f
 # %% ../nbs/10_io.ipynb #ed54107a
 SEMANTIC = {'background': 0, 'vertebra': 1, 'disc': 2, 'canal': 3}
 
+
 def mask_kind(m: np.ndarray) -> str:
     "'spider' (instance labels, discs 201+), 'semantic' (1 vertebra, 2 disc, 3 canal) or 'binary' (disc only)."
     u = np.unique(m)
-    if u.max(initial=0) > 200: return 'spider'
-    if set(u.tolist()) <= {0, 1} or (len(u) == 2 and 2 not in u): return 'binary'
+    if u.max(initial=0) > 200:
+        return 'spider'
+    if set(u.tolist()) <= {0, 1} or (len(u) == 2 and 2 not in u):
+        return 'binary'
     return 'semantic'
+
 
 def semantic_mask(m: np.ndarray, kind: str | None = None) -> np.ndarray:
     "Map any mask kind to 0 background, 1 vertebra, 2 disc, 3 canal (uint8)."
     kind = kind or mask_kind(m)
-    if kind == 'semantic': return m.astype(np.uint8)
-    if kind == 'binary': return np.where(m > 0, 2, 0).astype(np.uint8)
+    if kind == 'semantic':
+        return m.astype(np.uint8)
+    if kind == 'binary':
+        return np.where(m > 0, 2, 0).astype(np.uint8)
     out = np.zeros(m.shape, np.uint8)
-    out[(m >= 1) & (m < 100)] = 1; out[m > 200] = 2; out[m == 100] = 3
+    out[(m >= 1) & (m < 100)] = 1
+    out[m > 200] = 2
+    out[m == 100] = 3
     return out
+
 
 def disc_levels(m: np.ndarray) -> np.ndarray | None:
     "IVD label of each voxel (0 elsewhere) from a SPIDER instance mask; None for masks without levels."
     return np.where(m > 200, m - 200, 0).astype(np.uint8) if mask_kind(m) == 'spider' else None
 
 # %% ../nbs/10_io.ipynb #640dc8f2
-_COLS = {'patient': ('patient', 'patient_id', 'pid'),
-         'level': ('ivd label', 'ivd_label', 'level', 'disc', 'ivd'),
-         'pfirrmann': ('pfirrman grade', 'pfirrmann grade', 'pfirrmann', 'pfirrman', 'grade')}
+_COLS = {
+    'patient': ('patient', 'patient_id', 'pid'),
+    'level': ('ivd label', 'ivd_label', 'level', 'disc', 'ivd'),
+    'pfirrmann': ('pfirrman grade', 'pfirrmann grade', 'pfirrmann', 'pfirrman', 'grade'),
+}
 
 _BLANK = {'patient': 'patient', 'level': 'level', 'pfirrmann': 'Pfirrmann grade'}
+
 
 def _find_col(cols, names):
     low = {c.strip().lower(): c for c in cols}
     return next((low[n] for n in names if n in low), None)
 
+
 def _as_label(v) -> int:
     s = str(v).strip()
     if re.fullmatch(r'\d+(\.0)?', s):
-        k = int(float(s)); level_name(k); return k
+        k = int(float(s))
+        level_name(k)
+        return k
     return level_label(s)
+
 
 def read_grades(path) -> tuple[pd.DataFrame, list[DataError]]:
     "Pfirrmann grades as (patient, ivd_label, level, pfirrmann, group) and the problems found, one per bad row."
-    path = Path(path); cols = ['patient', 'ivd_label', 'level', 'pfirrmann', 'group']
+    path = Path(path)
+    cols = ['patient', 'ivd_label', 'level', 'pfirrmann', 'group']
     empty = pd.DataFrame(columns=cols)
-    if not path.exists(): return empty, [DataError(path, "grade table not found")]
-    try: raw = pd.read_csv(path, dtype=str, skipinitialspace=True)
-    except Exception as e: return empty, [DataError(path, f"cannot be read as a CSV table: {e}")]
+    if not path.exists():
+        return empty, [DataError(path, "grade table not found")]
+    try:
+        raw = pd.read_csv(path, dtype=str, skipinitialspace=True)
+    except Exception as e:
+        return empty, [DataError(path, f"cannot be read as a CSV table: {e}")]
     found = {k: _find_col(raw.columns, v) for k, v in _COLS.items()}
     if None in found.values():
         miss = [k for k, v in found.items() if v is None]
-        return empty, [DataError(path, f"missing column(s) {miss}; expected patient, level (or 'IVD label'), pfirrmann; found {list(raw.columns)}")]
+        return empty, [
+            DataError(
+                path,
+                f"missing column(s) {miss}; expected patient, level (or 'IVD label'), pfirrmann; found "
+                f"{list(raw.columns)}",
+            )
+        ]
     rows, problems, seen = [], [], {}
     for i, r in enumerate(raw.itertuples(index=False), start=2):
         r = dict(zip(raw.columns, r))
         blank = [w for k, w in _BLANK.items() if pd.isna(r[found[k]]) or not str(r[found[k]]).strip()]
-        if blank:                                   # pandas reads a blank cell as NaN: never patient "nan"
-            problems.append(DataError(path, f"row {i}: {' and '.join(blank)} {'is' if len(blank) == 1 else 'are'} empty")); continue
+        if blank:  # pandas reads a blank cell as NaN: never patient "nan"
+            problems.append(
+                DataError(path, f"row {i}: {' and '.join(blank)} {'is' if len(blank) == 1 else 'are'} empty")
+            )
+            continue
         pat, lev, g = (str(r[found[k]]).strip() for k in ('patient', 'level', 'pfirrmann'))
-        try: k = _as_label(lev)
-        except ValueError: problems.append(DataError(path, f"row {i}: unknown disc level {lev!r}")); continue
+        try:
+            k = _as_label(lev)
+        except ValueError:
+            problems.append(DataError(path, f"row {i}: unknown disc level {lev!r}"))
+            continue
         try:
             roman = g.upper() in ROMAN
-            gi = ROMAN.index(g.upper()) + 1 if roman else int(float(g))   # 3, 3.0 and III alike
-            if not roman and gi != float(g): raise ValueError
+            gi = ROMAN.index(g.upper()) + 1 if roman else int(float(g))  # 3, 3.0 and III alike
+            if not roman and gi != float(g):
+                raise ValueError
             pfirrmann_group(gi)
-        except ValueError: problems.append(DataError(path, f"row {i}: Pfirrmann grade {g!r} is outside 1–5")); continue
+        except ValueError:
+            problems.append(DataError(path, f"row {i}: Pfirrmann grade {g!r} is outside 1–5"))
+            continue
         key = (pat, k)
         if key in seen:
-            problems.append(DataError(path, f"row {i}: duplicate of row {seen[key]} (patient {pat}, {level_name(k)})")); continue
+            problems.append(DataError(path, f"row {i}: duplicate of row {seen[key]} (patient {pat}, {level_name(k)})"))
+            continue
         seen[key] = i
         rows.append((pat, k, level_name(k), gi, GROUPS[pfirrmann_group(gi)]))
-    if raw.empty: problems.append(DataError(path, "holds no grade: a header and no rows"))
+    if raw.empty:
+        problems.append(DataError(path, "holds no grade: a header and no rows"))
     return pd.DataFrame(rows, columns=cols), problems
 
 # %% ../nbs/10_io.ipynb #0c0b1e1f
 @dataclass
 class Cohort:
     "A cohort: one row per series (`table`), the grades in long form (`grades`), and every problem met (`problems`)."
+
     root: Path
     source: str
     table: pd.DataFrame
     grades: pd.DataFrame
     problems: list = field(default_factory=list)
-    left_out: list = field(default_factory=list)     # cases refused while reading: dicts of patient, series, image, mask, problem
+    left_out: list = field(
+        default_factory=list
+    )  # cases refused while reading: dicts of patient, series, image, mask, problem
 
     @property
-    def patients(self) -> list[str]: return sorted(set(self.table.patient), key=_natural)
-    def __repr__(self):
-        return (f"Cohort({self.source} @ {self.root}: {len(self.patients)} patients, {len(self.table)} series, "
-                f"{len(self.grades)} graded discs, {len(self.problems)} problems)")
+    def patients(self) -> list[str]:
+        return sorted(set(self.table.patient), key=_natural)
 
-def _natural(s): return [int(t) if t.isdigit() else t for t in re.split(r'(\d+)', str(s))]
+    def __repr__(self):
+        return (
+            f"Cohort({self.source} @ {self.root}: {len(self.patients)} patients, {len(self.table)} series, "
+            f"{len(self.grades)} graded discs, {len(self.problems)} problems)"
+        )
+
+
+def _natural(s):
+    return [int(t) if t.isdigit() else t for t in re.split(r'(\d+)', str(s))]
+
 
 def _header(path) -> sitk.ImageFileReader:
-    r = sitk.ImageFileReader(); r.SetFileName(str(path))
-    try: r.ReadImageInformation()
-    except RuntimeError: raise DataError(path, "cannot be read as an image (corrupt, truncated or not an image)") from None
+    r = sitk.ImageFileReader()
+    r.SetFileName(str(path))
+    try:
+        r.ReadImageInformation()
+    except RuntimeError:
+        raise DataError(path, "cannot be read as an image (corrupt, truncated or not an image)") from None
     return r
+
 
 def _grid(path) -> tuple:
     "Size and spacing of an image file or DICOM folder, from its header."
     p = Path(path)
-    if not p.exists(): raise DataError(p, "file not found")
-    if p.is_dir():                       # a DICOM series: one file's header, the slice step from two files' positions
-        files = dicom_series_files(p); r = _header(files[0])
-        step = float(np.linalg.norm(np.subtract(_header(files[1]).GetOrigin(), r.GetOrigin()))) if len(files) > 1 else r.GetSpacing()[2]
+    if not p.exists():
+        raise DataError(p, "file not found")
+    if p.is_dir():  # a DICOM series: one file's header, the slice step from two files' positions
+        files = dicom_series_files(p)
+        r = _header(files[0])
+        step = (
+            float(np.linalg.norm(np.subtract(_header(files[1]).GetOrigin(), r.GetOrigin())))
+            if len(files) > 1
+            else r.GetSpacing()[2]
+        )
         return (*r.GetSize()[:2], len(files)), (*r.GetSpacing()[:2], step)
     r = _header(p)
     return r.GetSize(), r.GetSpacing()
+
 
 def check_grid(image_path, mask_path):
     "Raise a `DataError` naming the mask when its grid (size, spacing) differs from its image's."
     (si, pi), (sm, pm) = _grid(image_path), _grid(mask_path)
     si, sm = tuple(s for s in si if s > 1), tuple(s for s in sm if s > 1)
-    if si != sm or not np.allclose([p for p in pi][:len(pm)], [p for p in pm][:len(pi)], rtol=1e-3, atol=1e-4):
-        raise DataError(mask_path, f"mask grid (size {sm}, spacing {tuple(round(x, 4) for x in pm)}) differs from its image "
-                                   f"{Path(image_path).name} (size {si}, spacing {tuple(round(x, 4) for x in pi)})")
+    if si != sm or not np.allclose([p for p in pi][: len(pm)], [p for p in pm][: len(pi)], rtol=1e-3, atol=1e-4):
+        raise DataError(
+            mask_path,
+            f"mask grid (size {sm}, spacing {tuple(round(x, 4) for x in pm)}) differs from its image "
+            f"{Path(image_path).name} (size {si}, spacing {tuple(round(x, 4) for x in pi)})",
+        )
     return si, pi
 
 # %% ../nbs/10_io.ipynb #1f1d9e72
 _VOLUME_SUFFIXES = ('.mha', '.mhd', '.nii.gz', '.nii', '.nrrd')
 _2D_SUFFIXES = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.mha', '.nii.gz', '.nrrd')
 
+
 def _files(folder: Path, suffixes) -> list[Path]:
-    return sorted((p for p in folder.iterdir() if p.is_file() and _suffix(p) in suffixes and not p.name.startswith('.')),
-                  key=lambda p: _natural(p.name)) if folder.is_dir() else []
+    return (
+        sorted(
+            (p for p in folder.iterdir() if p.is_file() and _suffix(p) in suffixes and not p.name.startswith('.')),
+            key=lambda p: _natural(p.name),
+        )
+        if folder.is_dir()
+        else []
+    )
+
 
 def _mask_for(masks: Path, case: str, suffixes) -> Path:
     for s in suffixes:
-        if (masks/f"{case}{s}").exists(): return masks/f"{case}{s}"
-    return masks/f"{case}{suffixes[0]}"   # the expected name, reported as missing
+        if (masks / f"{case}{s}").exists():
+            return masks / f"{case}{s}"
+    return masks / f"{case}{suffixes[0]}"  # the expected name, reported as missing
+
 
 def _series_folders(images: Path) -> list[tuple[str, Path]]:
     "(patient, image) pairs of a folder layout: DICOM series folders images/<patient>[/<series>] and volume files."
     out = []
     for p in sorted(images.iterdir(), key=lambda p: _natural(p.name)) if images.is_dir() else []:
-        if p.is_file() and _suffix(p) in _VOLUME_SUFFIXES: out.append((case_name(p).split('_')[0], p))
+        if p.is_file() and _suffix(p) in _VOLUME_SUFFIXES:
+            out.append((case_name(p).split('_')[0], p))
         elif p.is_dir():
             subs = [q for q in sorted(p.iterdir()) if q.is_dir()]
             out += [(p.name, q) for q in subs] if subs else [(p.name, p)]
     return out
 
+
 def _layout(root: Path, source: str):
     "(patient, image, mask) triples and the grade table of a cohort `source` under `root`."
-    images, masks = root/'images', root/'masks'
+    images, masks = root / 'images', root / 'masks'
     if source in ('spider', 'sample', 'phantom'):
-        pairs = [(case_name(p).split('_')[0], p, _mask_for(masks, case_name(p), _VOLUME_SUFFIXES))
-                 for p in _files(images, _VOLUME_SUFFIXES)]
-        return pairs, root/'radiological_gradings.csv'
+        pairs = [
+            (case_name(p).split('_')[0], p, _mask_for(masks, case_name(p), _VOLUME_SUFFIXES))
+            for p in _files(images, _VOLUME_SUFFIXES)
+        ]
+        return pairs, root / 'radiological_gradings.csv'
     if source == 'folder':
-        pairs = [(pat, img, _mask_for(masks, case_name(img), ('.seg.nrrd', '.nrrd', '.nii.gz', '.nii', '.mha')))
-                 for pat, img in _series_folders(images)]
-        return pairs, root/'grades.csv'
-    if source == 'spider2d':                         # one 2D slice per patient, SPIDER's gradings, no masks: the U-Net finds the discs
-        return [(case_name(p).split('_')[0], p, None) for p in _files(images, _2D_SUFFIXES)], root/'radiological_gradings.csv'
+        pairs = [
+            (pat, img, _mask_for(masks, case_name(img), ('.seg.nrrd', '.nrrd', '.nii.gz', '.nii', '.mha')))
+            for pat, img in _series_folders(images)
+        ]
+        return pairs, root / 'grades.csv'
+    if source == 'spider2d':  # one 2D slice per patient, SPIDER's gradings, no masks: the U-Net finds the discs
+        return [
+            (case_name(p).split('_')[0], p, None) for p in _files(images, _2D_SUFFIXES)
+        ], root / 'radiological_gradings.csv'
     if source == 'images2d':
-        pairs = [(case_name(p).split('_')[0], p, _mask_for(masks, case_name(p), ('.png', '.tif', '.tiff', '.bmp', '.mha', '.nii.gz', '.nrrd')))
-                 for p in _files(images, _2D_SUFFIXES)]
-        return pairs, root/'grades.csv'
+        pairs = [
+            (
+                case_name(p).split('_')[0],
+                p,
+                _mask_for(masks, case_name(p), ('.png', '.tif', '.tiff', '.bmp', '.mha', '.nii.gz', '.nrrd')),
+            )
+            for p in _files(images, _2D_SUFFIXES)
+        ]
+        return pairs, root / 'grades.csv'
     raise ValueError(f"unknown data source {source!r}: use spider, sample, spider2d, phantom, folder or images2d")
 
+
 def read_cohort(root, source: str = 'sample', series: str | None = None, params: dict | None = None) -> Cohort:
-    "The cohort under `root` in layout `source` ('auto': found by `cohort_source`); `series` keeps only series whose name matches that regex (e.g. 't2')."
-    if source == 'auto': source = cohort_source(root, source)        # (its cell is below, with the LSMA layout)
-    if source == 'lsma': return read_lsma_cohort(root, series, params)   # disc boxes, no masks: the LSMA cells below
+    """The cohort under `root` in layout `source` ('auto': found by `cohort_source`); `series` keeps only series whose
+    name matches that regex (e.g. 't2')."""
+    if source == 'auto':
+        source = cohort_source(root, source)  # (its cell is below, with the LSMA layout)
+    if source == 'lsma':
+        return read_lsma_cohort(root, series, params)  # disc boxes, no masks: the LSMA cells below
     root = Path(root)
-    if not root.is_dir(): raise DataError(root, f"cohort folder not found")
+    if not root.is_dir():
+        raise DataError(root, "cohort folder not found")
     pairs, gpath = _layout(root, source)
-    if series: pairs = [t for t in pairs if re.search(series, case_name(t[1]))]
-    problems = [] if pairs else [DataError(root/'images', "no images found")]
-    grades, gprobs = read_grades(gpath); problems += gprobs
+    if series:
+        pairs = [t for t in pairs if re.search(series, case_name(t[1]))]
+    problems = [] if pairs else [DataError(root / 'images', "no images found")]
+    grades, gprobs = read_grades(gpath)
+    problems += gprobs
     by_patient = {p: dict(zip(d.ivd_label, d.pfirrmann)) for p, d in grades.groupby('patient')}
     rows, left_out, imaged = [], [], {pat for pat, _, _ in pairs}
     for pat, img, msk in pairs:
         try:
             size, spacing = check_grid(img, msk) if msk is not None else check_slice_header(img)
         except DataError as e:
-            problems.append(e); left_out.append(dict(patient=pat, series=case_name(img), image=str(img), mask=str(msk or ''), problem=e.problem))
+            problems.append(e)
+            left_out.append(
+                dict(patient=pat, series=case_name(img), image=str(img), mask=str(msk or ''), problem=e.problem)
+            )
             continue
-        rows.append(dict(patient=pat, series=case_name(img), image=str(img), mask=str(msk or ''), size=size,
-                         spacing=tuple(float(s) for s in spacing), grades=by_patient.get(pat, {})))
-    for pat in sorted(set(by_patient) - imaged, key=_natural):     # graded, but no image to grade: said, never dropped quietly
+        rows.append(
+            dict(
+                patient=pat,
+                series=case_name(img),
+                image=str(img),
+                mask=str(msk or ''),
+                size=size,
+                spacing=tuple(float(s) for s in spacing),
+                grades=by_patient.get(pat, {}),
+            )
+        )
+    for pat in sorted(
+        set(by_patient) - imaged, key=_natural
+    ):  # graded, but no image to grade: said, never dropped quietly
         n = len(by_patient[pat])
-        problems.append(DataError(gpath, f"patient {pat}: {n} graded disc{'' if n == 1 else 's'} but no image"
-                                         + (f" of a series matching {series!r}" if series else '')))
+        problems.append(
+            DataError(
+                gpath,
+                f"patient {pat}: {n} graded disc{'' if n == 1 else 's'} but no image"
+                + (f" of a series matching {series!r}" if series else ''),
+            )
+        )
     table = pd.DataFrame(rows, columns=['patient', 'series', 'image', 'mask', 'size', 'spacing', 'grades'])
     return Cohort(root, source, table, grades, problems, left_out)
 
 # %% ../nbs/10_io.ipynb #68c993f6
-PIXEL_SPACING_MM = (0.1, 3.0)   # plausible in-plane pixel spacing (mm) of a lumbar MRI: outside it an input is refused
-MAX_SLICE_SPACING_MM = 10.0     # sagittal slices further apart (mm) than this are read, with a warning
+PIXEL_SPACING_MM = (0.1, 3.0)  # plausible in-plane pixel spacing (mm) of a lumbar MRI: outside it an input is refused
+MAX_SLICE_SPACING_MM = 10.0  # sagittal slices further apart (mm) than this are read, with a warning
+
 
 class ReadWarning(UserWarning):
     "Something doubtful about an image that was read all the same (slice spacing, a gap in a DICOM series)."
 
-def _mm(x) -> str: return f"{round(float(x), 4)}"
+
+def _mm(x) -> str:
+    return f"{round(float(x), 4)}"
+
 
 def check_spacing(path, spacing, dim: int = 3) -> list[str]:
     "Warnings about `spacing` (row, col, slice) mm; a `DataError` naming `path` when the pixel spacing is implausible."
     (r, c), (lo, hi) = spacing[:2], PIXEL_SPACING_MM
     if not all(lo <= float(s) <= hi for s in (r, c)):
-        raise DataError(path, f"pixel spacing {_mm(r)} × {_mm(c)} mm is outside the plausible {lo:g}–{hi:g} mm of a lumbar "
-                              f"MRI (a wrong or missing spacing in the header?): fix it in the file to grade this image")
-    if dim < 3 or len(spacing) < 3 or float(spacing[2]) <= MAX_SLICE_SPACING_MM: return []
-    return [f"slice spacing {_mm(spacing[2])} mm is over {MAX_SLICE_SPACING_MM:g} mm: the graded slice may miss the "
-            f"spine's midline and its neighbouring slices lie far from it, so grades are less reliable"]
+        raise DataError(
+            path,
+            f"pixel spacing {_mm(r)} × {_mm(c)} mm is outside the plausible {lo:g}–{hi:g} mm of a lumbar "
+            f"MRI (a wrong or missing spacing in the header?): fix it in the file to grade this image",
+        )
+    if dim < 3 or len(spacing) < 3 or float(spacing[2]) <= MAX_SLICE_SPACING_MM:
+        return []
+    return [
+        f"slice spacing {_mm(spacing[2])} mm is over {MAX_SLICE_SPACING_MM:g} mm: the graded slice may miss the "
+        f"spine's midline and its neighbouring slices lie far from it, so grades are less reliable"
+    ]
 
 # %% ../nbs/10_io.ipynb #58020d8a
-_STATES_SPACING = {'.mha': (b'ElementSpacing', b'ElementSize'), '.mhd': (b'ElementSpacing', b'ElementSize'),
-                   '.nrrd': (b'spacings:', b'space directions:'), '.seg.nrrd': (b'spacings:', b'space directions:')}
+_STATES_SPACING = {
+    '.mha': (b'ElementSpacing', b'ElementSize'),
+    '.mhd': (b'ElementSpacing', b'ElementSize'),
+    '.nrrd': (b'spacings:', b'space directions:'),
+    '.seg.nrrd': (b'spacings:', b'space directions:'),
+}
+
 
 def spacing_recorded(path) -> bool:
-    "Whether the header of the image file `path` states its pixel spacing (NIfTI and DICOM always do; PNG, JPEG, TIFF, BMP never)."
-    p = Path(path); s = _suffix(p)
-    if p.is_dir() or s in ('.nii', '.nii.gz', '.dcm'): return True
-    if s not in _STATES_SPACING: return False
+    """Whether the header of the image file `path` states its pixel spacing (NIfTI and DICOM always do; PNG, JPEG, TIFF,
+    BMP never)."""
+    p = Path(path)
+    s = _suffix(p)
+    if p.is_dir() or s in ('.nii', '.nii.gz', '.dcm'):
+        return True
+    if s not in _STATES_SPACING:
+        return False
     if s in ('.mha', '.mhd'):
         header = _metaimage_header(p)
         return header is not None and any(key in header[0] for key in _STATES_SPACING[s])
-    with open(p, 'rb') as f: head = f.read(65536).split(b'\n\n')[0]
+    with open(p, 'rb') as f:
+        head = f.read(65536).split(b'\n\n')[0]
     return any(line.strip().startswith(key) for line in head.splitlines() for key in _STATES_SPACING[s])
 
+
 def check_slice_header(path) -> tuple[tuple, tuple]:
-    "Size and spacing of the 2D slice `path`, from its header; a `DataError` naming it when it is not 2D or its spacing is missing or implausible."
+    """Size and spacing of the 2D slice `path`, from its header; a `DataError` naming it when it is not 2D or its
+    spacing is missing or implausible."""
     size, spacing = _grid(path)
-    if len([n for n in size if n > 1]) != 2: raise DataError(path, f"size {tuple(size)}: one 2D sagittal slice is expected")
+    if len([n for n in size if n > 1]) != 2:
+        raise DataError(path, f"size {tuple(size)}: one 2D sagittal slice is expected")
     if not spacing_recorded(path):
-        raise DataError(path, "no pixel spacing recorded in its header: disc sizes in mm cannot be known; add it to the file")
+        raise DataError(
+            path, "no pixel spacing recorded in its header: disc sizes in mm cannot be known; add it to the file"
+        )
     check_spacing(path, (spacing[1], spacing[0]), dim=2)
     return tuple(n for n in size if n > 1), tuple(spacing)
 
 # %% ../nbs/10_io.ipynb #698b12f4
-GAP_TOLERANCE = 0.10   # a step between neighbouring DICOM slices this far (relative) from the median step is reported
+GAP_TOLERANCE = 0.10  # a step between neighbouring DICOM slices this far (relative) from the median step is reported
+
 
 def _dicom_floats(r: sitk.ImageFileReader, tag: str) -> np.ndarray | None:
     "The numbers of a multi-valued DICOM tag of a header, or None where it is missing."
-    if not r.HasMetaDataKey(tag): return None
-    try: return np.array([float(v) for v in r.GetMetaData(tag).split('\\')])
-    except ValueError: return None
+    if not r.HasMetaDataKey(tag):
+        return None
+    try:
+        return np.array([float(v) for v in r.GetMetaData(tag).split('\\')])
+    except ValueError:
+        return None
+
 
 def dicom_slice_gaps(folder, tolerance: float = GAP_TOLERANCE, most: int = 3) -> list[str]:
-    "Warnings where neighbouring files of the DICOM series in `folder` lie further apart (or closer) than the median step."
+    """Warnings where neighbouring files of the DICOM series in `folder` lie further apart (or closer) than the median
+    step."""
     files = dicom_series_files(folder)
-    if len(files) < 3: return []
+    if len(files) < 3:
+        return []
     heads = [_header(f) for f in files]
     pos = [_dicom_floats(h, '0020|0032') for h in heads]
-    if any(p is None or len(p) != 3 for p in pos): return []                          # no positions to compare
+    if any(p is None or len(p) != 3 for p in pos):
+        return []  # no positions to compare
     pos, iop = np.array(pos), _dicom_floats(heads[0], '0020|0037')
     normal = np.cross(iop[:3], iop[3:]) if iop is not None and len(iop) == 6 else pos[-1] - pos[0]
-    if np.linalg.norm(normal) == 0: return []
-    steps = np.abs(np.diff(pos @ (normal / np.linalg.norm(normal)))); med = float(np.median(steps))
-    if med <= 0: return []
+    if np.linalg.norm(normal) == 0:
+        return []
+    steps = np.abs(np.diff(pos @ (normal / np.linalg.norm(normal))))
+    med = float(np.median(steps))
+    if med <= 0:
+        return []
     out = []
     for i in np.flatnonzero(np.abs(steps - med) > tolerance * med):
         gap = steps[i] > med
-        out.append(f"DICOM series has {'a gap' if gap else 'uneven slices'}: slices {i} and {i + 1} ({Path(files[i]).name}, "
-                   f"{Path(files[i + 1]).name}) are {steps[i]:.1f} mm apart where the others are {med:.1f} mm "
-                   f"({'a missing file?' if gap else 'a duplicate or extra file?'})")
+        out.append(
+            f"DICOM series has {'a gap' if gap else 'uneven slices'}: slices {i} and {i + 1} ({Path(files[i]).name}, "
+            f"{Path(files[i + 1]).name}) are {steps[i]:.1f} mm apart where the others are {med:.1f} mm "
+            f"({'a missing file?' if gap else 'a duplicate or extra file?'})"
+        )
     return out if len(out) <= most else out[:most] + [f"… and {len(out) - most} more uneven steps in this DICOM series"]
 
 # %% ../nbs/10_io.ipynb #7386d070
 @dataclass
 class Case:
     "One series' pixels: image and semantic mask as (slice, row, col), spacing (row, col, slice) mm."
+
     patient: str
     series: str
     image: np.ndarray
     mask: np.ndarray | None
     spacing: tuple
-    levels: np.ndarray | None = None      # IVD label per voxel where the mask records levels (SPIDER)
-    reference: sitk.Image | None = None    # the image in (slice, row, col) order, for writing results on its grid
+    levels: np.ndarray | None = None  # IVD label per voxel where the mask records levels (SPIDER)
+    reference: sitk.Image | None = None  # the image in (slice, row, col) order, for writing results on its grid
     path: str = ''
 
 # %% ../nbs/10_io.ipynb #24e2750c
 def read_sagittal(path, warns: list | None = None) -> tuple[np.ndarray, tuple, sitk.Image, sitk.Image]:
-    "One image (file or DICOM folder): sagittal (slice, row, col) float32 pixels, spacing, that image, and the image as stored."
+    """One image (file or DICOM folder): sagittal (slice, row, col) float32 pixels, spacing, that image, and the image
+    as stored."""
     img = read_image(path)
     a, sp, ref = sagittal_array(img, path)
-    if a.dtype.kind == 'f' and not np.isfinite(a).all(): raise DataError(path, "image holds NaN or infinite values")
-    found = check_spacing(path, sp, img.GetDimension()) + (dicom_series_choice(path)[1] + dicom_slice_gaps(path) if Path(path).is_dir() else [])
-    if warns is not None: warns += found
+    if a.dtype.kind == 'f' and not np.isfinite(a).all():
+        raise DataError(path, "image holds NaN or infinite values")
+    found = check_spacing(path, sp, img.GetDimension()) + (
+        dicom_series_choice(path)[1] + dicom_slice_gaps(path) if Path(path).is_dir() else []
+    )
+    if warns is not None:
+        warns += found
     else:
-        for w in found: warnings.warn(f"{path}: {w}", ReadWarning, stacklevel=2)
+        for w in found:
+            warnings.warn(f"{path}: {w}", ReadWarning, stacklevel=2)
     return a.astype(np.float32), sp, ref, img
+
 
 def load_image(path) -> tuple[np.ndarray, tuple, sitk.Image]:
     "Read one image (file or DICOM folder) as a sagittal (slice, row, col) float32 array with its spacing."
     return read_sagittal(path)[:3]
+
 
 def load_case(row) -> Case:
     "Pixels of one cohort row (a `Cohort.table` row or a dict with patient, series, image, mask)."
@@ -498,196 +754,373 @@ def load_case(row) -> Case:
     return Case(str(row['patient']), str(row['series']), img, m, sp, levels, ref, str(row['image']))
 
 # %% ../nbs/10_io.ipynb #lsma0001
-DISC_BOX_LABELS = ('Normal IVD', 'DDD', 'LDB', 'TDB')        # boxes that mark a disc
-FINDING_BOX_LABELS = ('SS', 'Spondylolisthesis')             # boxes that mark a finding, not a disc
+DISC_BOX_LABELS = ('Normal IVD', 'DDD', 'LDB', 'TDB')  # boxes that mark a disc
+FINDING_BOX_LABELS = ('SS', 'Spondylolisthesis')  # boxes that mark a finding, not a disc
 _BOX_COLS = ('image', 'label', 'x0', 'y0', 'x1', 'y1')
+
 
 def read_boxes(path) -> tuple[pd.DataFrame, list[DataError]]:
     "LSMA boxes as (image, label, x0, y0, x1, y1, row) in pixels and the problems found, one per bad row."
-    path = Path(path); cols = [*_BOX_COLS, 'row']
+    path = Path(path)
+    cols = [*_BOX_COLS, 'row']
     empty = pd.DataFrame(columns=cols)
-    if not path.exists(): return empty, [DataError(path, "box table not found")]
-    try: raw = pd.read_csv(path, dtype=str, skipinitialspace=True)
-    except Exception as e: return empty, [DataError(path, f"cannot be read as a CSV table: {e}")]
+    if not path.exists():
+        return empty, [DataError(path, "box table not found")]
+    try:
+        raw = pd.read_csv(path, dtype=str, skipinitialspace=True)
+    except Exception as e:
+        return empty, [DataError(path, f"cannot be read as a CSV table: {e}")]
     found = {k: _find_col(raw.columns, (k,)) for k in _BOX_COLS}
     if None in found.values():
         miss = [k for k, v in found.items() if v is None]
-        return empty, [DataError(path, f"missing column(s) {miss}; expected {', '.join(_BOX_COLS)}; found {list(raw.columns)}")]
+        return empty, [
+            DataError(path, f"missing column(s) {miss}; expected {', '.join(_BOX_COLS)}; found {list(raw.columns)}")
+        ]
     rows, problems = [], []
     for i, r in enumerate(raw.itertuples(index=False), start=2):
         r = dict(zip(raw.columns, r))
         img, lab = (str(r[found[k]]).strip() for k in ('image', 'label'))
         if lab not in DISC_BOX_LABELS + FINDING_BOX_LABELS:
-            problems.append(DataError(path, f"row {i}: unknown box label {lab!r} (expected one of {', '.join(DISC_BOX_LABELS + FINDING_BOX_LABELS)})")); continue
-        try: x0, y0, x1, y1 = (float(r[found[k]]) for k in ('x0', 'y0', 'x1', 'y1'))
+            problems.append(
+                DataError(
+                    path,
+                    f"row {i}: unknown box label {lab!r} (expected one of "
+                    f"{', '.join(DISC_BOX_LABELS + FINDING_BOX_LABELS)})",
+                )
+            )
+            continue
+        try:
+            x0, y0, x1, y1 = (float(r[found[k]]) for k in ('x0', 'y0', 'x1', 'y1'))
         except (TypeError, ValueError):
-            problems.append(DataError(path, f"row {i}: box coordinates {[r[found[k]] for k in ('x0', 'y0', 'x1', 'y1')]} are not all numbers")); continue
+            problems.append(
+                DataError(
+                    path,
+                    f"row {i}: box coordinates {[r[found[k]] for k in ('x0', 'y0', 'x1', 'y1')]} are not all numbers",
+                )
+            )
+            continue
         if not np.isfinite([x0, y0, x1, y1]).all() or x1 <= x0 or y1 <= y0:
-            problems.append(DataError(path, f"row {i}: empty box ({x0:g}, {y0:g}, {x1:g}, {y1:g}): x1 > x0 and y1 > y0 are needed")); continue
+            problems.append(
+                DataError(path, f"row {i}: empty box ({x0:g}, {y0:g}, {x1:g}, {y1:g}): x1 > x0 and y1 > y0 are needed")
+            )
+            continue
         rows.append((img, lab, x0, y0, x1, y1, i))
     return pd.DataFrame(rows, columns=cols), problems
 
 # %% ../nbs/10_io.ipynb #lsma0004
-BOX_DEFAULTS = dict(merge_row_overlap=0.5, gap_pitch=1.5, close_pitch=0.6, flat_hw=0.65, step_pitch=0.05, bottom_pitch=2.6)
+BOX_DEFAULTS = dict(
+    merge_row_overlap=0.5, gap_pitch=1.5, close_pitch=0.6, flat_hw=0.65, step_pitch=0.05, bottom_pitch=2.6
+)
+
 
 def _union(a: dict, b: dict) -> dict:
-    return dict(x0=min(a['x0'], b['x0']), y0=min(a['y0'], b['y0']), x1=max(a['x1'], b['x1']), y1=max(a['y1'], b['y1']),
-                labels=a['labels'] + [l for l in b['labels'] if l not in a['labels']], rows=a['rows'] + b['rows'])
+    return dict(
+        x0=min(a['x0'], b['x0']),
+        y0=min(a['y0'], b['y0']),
+        x1=max(a['x1'], b['x1']),
+        y1=max(a['y1'], b['y1']),
+        labels=a['labels'] + [label for label in b['labels'] if label not in a['labels']],
+        rows=a['rows'] + b['rows'],
+    )
+
 
 def _row_overlap(a: dict, b: dict) -> float:
     "Rows two boxes share, as a fraction of the shorter box's height."
     return max(0.0, min(a['y1'], b['y1']) - max(a['y0'], b['y0'])) / min(a['y1'] - a['y0'], b['y1'] - b['y0'])
 
+
 def disc_boxes(boxes: pd.DataFrame, shape, path='boxes.csv', merge_row_overlap: float = 0.5) -> list[dict]:
-    "Disc boxes of one image: checked inside `shape` (rows, cols), merged where they share rows, numbered from the bottom (IVD label 1 = lowest)."
+    """Disc boxes of one image: checked inside `shape` (rows, cols), merged where they share rows, numbered from the
+    bottom (IVD label 1 = lowest)."""
     H, W = shape[:2]
     for r in boxes.itertuples(index=False):
         if r.x0 < -0.5 or r.y0 < -0.5 or r.x1 > W + 0.5 or r.y1 > H + 0.5:
-            raise DataError(path, f"row {r.row}: box ({r.x0:g}, {r.y0:g}, {r.x1:g}, {r.y1:g}) lies outside its image {r.image} ({W} × {H} px)")
-    out = [dict(x0=r.x0, y0=r.y0, x1=r.x1, y1=r.y1, labels=[r.label], rows=[int(r.row)])
-           for r in boxes.itertuples(index=False) if r.label in DISC_BOX_LABELS]
+            raise DataError(
+                path,
+                f"row {r.row}: box ({r.x0:g}, {r.y0:g}, {r.x1:g}, {r.y1:g}) lies outside its image {r.image} "
+                f"({W} × {H} px)",
+            )
+    out = [
+        dict(x0=r.x0, y0=r.y0, x1=r.x1, y1=r.y1, labels=[r.label], rows=[int(r.row)])
+        for r in boxes.itertuples(index=False)
+        if r.label in DISC_BOX_LABELS
+    ]
     merged = True
-    while merged:                                       # discs stack along the rows: boxes on the same rows are one disc
+    while merged:  # discs stack along the rows: boxes on the same rows are one disc
         merged = False
         for i in range(len(out)):
             j = next((j for j in range(i + 1, len(out)) if _row_overlap(out[i], out[j]) >= merge_row_overlap), None)
-            if j is not None: out[i] = _union(out[i], out.pop(j)); merged = True; break
+            if j is not None:
+                out[i] = _union(out[i], out.pop(j))
+                merged = True
+                break
     out.sort(key=lambda d: -(d['y0'] + d['y1']))
     return [dict(ivd_label=k, level=level_name(k) if k < len(SPINE) else '', **d) for k, d in enumerate(out, start=1)]
 
 # %% ../nbs/10_io.ipynb #lsma0007
-def _centre(d: dict) -> np.ndarray: return np.array([(d['y0'] + d['y1'])/2, (d['x0'] + d['x1'])/2])
+def _centre(d: dict) -> np.ndarray:
+    return np.array([(d['y0'] + d['y1']) / 2, (d['x0'] + d['x1']) / 2])
+
 
 def disc_pitch_px(discs: list[dict]) -> float:
-    "The image's disc pitch in px: the lower quartile of the distances between consecutive disc box centres (robust to a missing box)."
-    if len(discs) < 2: return float('nan')
+    """The image's disc pitch in px: the lower quartile of the distances between consecutive disc box centres (robust to
+    a missing box)."""
+    if len(discs) < 2:
+        return float('nan')
     c = np.array([_centre(d) for d in discs])
     return float(np.percentile(np.hypot(*np.diff(c, axis=0).T), 25))
 
+
 def l5s1_signs(discs: list[dict], shape, ref: float, flat_hw=0.65, step_pitch=0.05, bottom_pitch=2.6) -> list[str]:
-    "Signs that the lowest of `discs` is not L5-S1: flat (not tilted), no posterior step from the box above, far above the image bottom."
+    """Signs that the lowest of `discs` is not L5-S1: flat (not tilted), no posterior step from the box above, far above
+    the image bottom."""
     low, c = discs[0], np.array([_centre(d) for d in discs[:2]])
     hw = (low['y1'] - low['y0']) / (low['x1'] - low['x0'])
     step, bottom = (c[0][1] - c[1][1]) / ref, (shape[0] - c[0][0]) / ref
-    return ([f"the lowest box is flat (height/width {hw:.2f} < {flat_hw})"] * int(hw < flat_hw)
-            + [f"no posterior step from the box above ({step:+.2f} pitches)"] * int(step < step_pitch)
-            + [f"it lies {bottom:.1f} pitches above the image bottom (> {bottom_pitch})"] * int(bottom > bottom_pitch))
+    return (
+        [f"the lowest box is flat (height/width {hw:.2f} < {flat_hw})"] * int(hw < flat_hw)
+        + [f"no posterior step from the box above ({step:+.2f} pitches)"] * int(step < step_pitch)
+        + [f"it lies {bottom:.1f} pitches above the image bottom (> {bottom_pitch})"] * int(bottom > bottom_pitch)
+    )
 
-def check_levels(discs: list[dict], findings: list[dict], shape, labels=(1, 2, 3), **kw) -> tuple[dict[int, str], list[str]]:
-    "Refused IVD labels {label: reason} of every disc box numbered from the bottom (`disc_boxes`), and warnings; `labels` are the graded ones."
-    o = {**BOX_DEFAULTS, **kw}; refused, warnings = {}, []
+
+def check_levels(
+    discs: list[dict], findings: list[dict], shape, labels=(1, 2, 3), **kw
+) -> tuple[dict[int, str], list[str]]:
+    """Refused IVD labels {label: reason} of every disc box numbered from the bottom (`disc_boxes`), and warnings;
+    `labels` are the graded ones."""
+    o = {**BOX_DEFAULTS, **kw}
+    refused, warnings = {}, []
     every = sorted({d['ivd_label'] for d in discs} | set(labels))
     if len(discs) < max(labels) + 1:
-        return {l: f"{len(discs)} disc boxes: too few to check the numbering from the bottom" for l in every}, warnings
-    ref = disc_pitch_px(discs); c = np.array([_centre(d) for d in discs])
-    for k in range(len(discs) - 1):                      # a missing or doubled box shifts every label above it
+        return {
+            label: f"{len(discs)} disc boxes: too few to check the numbering from the bottom" for label in every
+        }, warnings
+    ref = disc_pitch_px(discs)
+    c = np.array([_centre(d) for d in discs])
+    for k in range(len(discs) - 1):  # a missing or doubled box shifts every label above it
         g = float(np.hypot(*(c[k + 1] - c[k]))) / ref
         if g >= o['gap_pitch'] or g < o['close_pitch']:
-            why = (f"gap of {g:.2f} disc pitches between the boxes numbered {level_name(k+1)} and {level_name(k+2)}: a disc box is missing"
-                   if g >= o['gap_pitch'] else f"the boxes numbered {level_name(k+1)} and {level_name(k+2)} are only {g:.2f} disc pitches apart")
-            for l in every:
-                if l >= k + 2: refused.setdefault(l, why + "; the labels above are not assigned")
+            why = (
+                f"gap of {g:.2f} disc pitches between the boxes numbered {level_name(k + 1)} and "
+                f"{level_name(k + 2)}: a disc box is missing"
+                if g >= o['gap_pitch']
+                else f"the boxes numbered {level_name(k + 1)} and {level_name(k + 2)} are only {g:.2f} disc "
+                f"pitches apart"
+            )
+            for label in every:
+                if label >= k + 2:
+                    refused.setdefault(label, why + "; the labels above are not assigned")
     low = discs[0]
-    below = [f for f in findings if (f['y0'] + f['y1'])/2 > low['y1']]
+    below = [f for f in findings if (f['y0'] + f['y1']) / 2 > low['y1']]
     if below:
-        why = (f"a {below[0]['labels'][0]} finding box lies below the lowest disc box (boxes.csv row {below[0]['rows'][0]}): "
-               "there is a disc level below it, so the lowest box may not be L5-S1")
-        return {l: why for l in every}, warnings
+        why = (
+            f"a {below[0]['labels'][0]} finding box lies below the lowest disc box (boxes.csv row "
+            f"{below[0]['rows'][0]}): "
+            "there is a disc level below it, so the lowest box may not be L5-S1"
+        )
+        return {label: why for label in every}, warnings
     signs = l5s1_signs(discs, shape, ref, o['flat_hw'], o['step_pitch'], o['bottom_pitch'])
     if len(signs) == 3:
         why = "the lowest disc box does not look like L5-S1: " + "; ".join(signs)
-        return {l: why for l in every}, warnings
-    if len(signs) == 2: warnings.append("lowest disc box checked as L5-S1 with doubts: " + "; ".join(signs))
+        return {label: why for label in every}, warnings
+    if len(signs) == 2:
+        warnings.append("lowest disc box checked as L5-S1 with doubts: " + "; ".join(signs))
     return refused, warnings
 
 # %% ../nbs/10_io.ipynb #lsma0010
 def cohort_source(root, source: str = 'auto') -> str:
-    """`source` itself, or for 'auto' the layout found under `root`: 'lsma' where it holds boxes.csv, 'spider2d' where it holds
+    """`source` itself, or for 'auto' the layout found under `root`: 'lsma' where it holds boxes.csv, 'spider2d' where
+    it holds
     SPIDER's gradings and no masks folder, else 'sample'."""
-    if source != 'auto': return source
+    if source != 'auto':
+        return source
     root = Path(root)
-    if (root/'boxes.csv').exists(): return 'lsma'
-    return 'spider2d' if (root/'radiological_gradings.csv').exists() and not (root/'masks').exists() else 'sample'
+    if (root / 'boxes.csv').exists():
+        return 'lsma'
+    return 'spider2d' if (root / 'radiological_gradings.csv').exists() and not (root / 'masks').exists() else 'sample'
 
-SOURCE_COHORT = {'sample': 'SPIDER', 'spider': 'SPIDER', 'lsma': 'LSMA', 'spider2d': 'SPIDER TSE'}   # the name each real layout is reported under
+
+SOURCE_COHORT = {
+    'sample': 'SPIDER',
+    'spider': 'SPIDER',
+    'lsma': 'LSMA',
+    'spider2d': 'SPIDER TSE',
+}  # the name each real layout is reported under
+
 
 def cohort_name(source: str, root) -> str:
     "The name a cohort is reported under: SPIDER or LSMA for their layouts, else its folder's name (`phantom`)."
     return SOURCE_COHORT.get(cohort_source(root, source), Path(root).name)
+
 
 def _image_facts(path: Path) -> tuple[tuple, int, str, tuple]:
     "Size, components, pixel type and spacing of an image file, from its header."
     r = _header(path)
     return r.GetSize(), r.GetNumberOfComponents(), sitk.GetPixelIDValueAsString(r.GetPixelID()), r.GetSpacing()
 
+
 def _image_table(root: Path) -> tuple[pd.DataFrame, list[DataError]]:
     "`images.csv` as (image, patient, row); without it, the PNGs under images/ with the patient from the file name."
-    path = root/'images.csv'
+    path = root / 'images.csv'
     if not path.exists():
-        files = _files(root/'images', ('.png',))
-        return (pd.DataFrame([(p.name, case_name(p).split('_')[0].lstrip('0') or '0', 0) for p in files], columns=['image', 'patient', 'row']),
-                [DataError(path, "image table not found: patients taken from the file names")])
-    try: raw = pd.read_csv(path, dtype=str, skipinitialspace=True)
-    except Exception as e: return pd.DataFrame(columns=['image', 'patient', 'row']), [DataError(path, f"cannot be read as a CSV table: {e}")]
+        files = _files(root / 'images', ('.png',))
+        return (
+            pd.DataFrame(
+                [(p.name, case_name(p).split('_')[0].lstrip('0') or '0', 0) for p in files],
+                columns=['image', 'patient', 'row'],
+            ),
+            [DataError(path, "image table not found: patients taken from the file names")],
+        )
+    try:
+        raw = pd.read_csv(path, dtype=str, skipinitialspace=True)
+    except Exception as e:
+        return pd.DataFrame(columns=['image', 'patient', 'row']), [
+            DataError(path, f"cannot be read as a CSV table: {e}")
+        ]
     ci, cp = _find_col(raw.columns, ('image',)), _find_col(raw.columns, _COLS['patient'])
     if ci is None or cp is None:
-        return pd.DataFrame(columns=['image', 'patient', 'row']), [DataError(path, f"missing column(s) {[k for k, v in (('image', ci), ('patient', cp)) if v is None]}; found {list(raw.columns)}")]
-    return pd.DataFrame({'image': raw[ci].str.strip(), 'patient': raw[cp].str.strip(), 'row': range(2, len(raw) + 2)}), []
+        return pd.DataFrame(columns=['image', 'patient', 'row']), [
+            DataError(
+                path,
+                f"missing column(s) {[k for k, v in (('image', ci), ('patient', cp)) if v is None]}; found "
+                f"{list(raw.columns)}",
+            )
+        ]
+    return pd.DataFrame(
+        {'image': raw[ci].str.strip(), 'patient': raw[cp].str.strip(), 'row': range(2, len(raw) + 2)}
+    ), []
+
 
 def read_lsma_cohort(root, series: str | None = None, params: dict | None = None) -> Cohort:
-    "The LSMA cohort under `root`: PNGs, `images.csv`, `gradings.csv`, `boxes.csv`; every problem listed, each naming its file and row."
+    """The LSMA cohort under `root`: PNGs, `images.csv`, `gradings.csv`, `boxes.csv`; every problem listed, each naming
+    its file and row."""
     root = Path(root)
-    if not root.is_dir(): raise DataError(root, "cohort folder not found")
+    if not root.is_dir():
+        raise DataError(root, "cohort folder not found")
     data = params_section('data', {'pixel_spacing_mm': 0.6875, 'boxes': {}}, params)
     bopt = {**BOX_DEFAULTS, **(data.get('boxes') or {})}
     s = float(data['pixel_spacing_mm'])
     images, problems = _image_table(root)
-    if series: images = images[[bool(re.search(series, case_name(Path(n)))) for n in images.image]]
-    if images.empty: problems.append(DataError(root/'images', "no images found"))
+    if series:
+        images = images[[bool(re.search(series, case_name(Path(n)))) for n in images.image]]
+    if images.empty:
+        problems.append(DataError(root / 'images', "no images found"))
     listed = set(images.image)
-    problems += [DataError(p, "not listed in images.csv: left out") for p in _files(root/'images', _2D_SUFFIXES) if p.name not in listed
-                 and (root/'images.csv').exists() and not series]
-    gpath, bpath = root/'gradings.csv', root/'boxes.csv'
-    grades, gp = read_grades(gpath); problems += gp
-    boxes, bp = read_boxes(bpath); problems += bp
+    problems += [
+        DataError(p, "not listed in images.csv: left out")
+        for p in _files(root / 'images', _2D_SUFFIXES)
+        if p.name not in listed and (root / 'images.csv').exists() and not series
+    ]
+    gpath, bpath = root / 'gradings.csv', root / 'boxes.csv'
+    grades, gp = read_grades(gpath)
+    problems += gp
+    boxes, bp = read_boxes(bpath)
+    problems += bp
     by_patient = {p: dict(zip(d.ivd_label, d.pfirrmann)) for p, d in grades.groupby('patient')}
     imaged = set(images.patient)
     graw = pd.read_csv(gpath, dtype=str) if (set(grades.patient) - imaged) else None
-    for p in sorted(set(grades.patient) - imaged, key=_natural):          # grades no image can be matched to
+    for p in sorted(set(grades.patient) - imaged, key=_natural):  # grades no image can be matched to
         rows = [i for i, v in enumerate(graw[_find_col(graw.columns, _COLS['patient'])].str.strip(), start=2) if v == p]
-        problems.append(DataError(gpath, f"row{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows))}: patient {p} is graded but has no image"))
+        problems.append(
+            DataError(
+                gpath,
+                f"row{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows))}: patient {p} is graded but "
+                f"has no image",
+            )
+        )
     bimg = dict(tuple(boxes.groupby('image'))) if len(boxes) else {}
-    problems += [DataError(bpath, f"row{'s' if len(g) > 1 else ''} {', '.join(map(str, g.row.tolist()[:3]))}{' …' if len(g) > 3 else ''}: boxes of image {n}, which is not in images.csv")
-                 for n, g in bimg.items() if n not in listed and not series]
+    problems += [
+        DataError(
+            bpath,
+            f"row{'s' if len(g) > 1 else ''} "
+            f"{', '.join(map(str, g.row.tolist()[:3]))}{' …' if len(g) > 3 else ''}: boxes of image {n}, "
+            f"which is not in images.csv",
+        )
+        for n, g in bimg.items()
+        if n not in listed and not series
+    ]
     rows, left_out = [], []
     for r in images.itertuples(index=False):
-        img = root/'images'/r.image
+        img = root / 'images' / r.image
         where = f"images.csv row {r.row}" if r.row else "images/"
         try:
-            if not img.exists(): raise DataError(img, f"file not found ({where})")
+            if not img.exists():
+                raise DataError(img, f"file not found ({where})")
             size, comps, ptype, sp_file = _image_facts(img)
-            if comps != 1: raise DataError(img, f"{'RGB' if comps == 3 else f'{comps}-component'} image ({where}): the LSMA layout holds 8-bit greyscale PNGs")
-            if ptype != '8-bit unsigned integer': raise DataError(img, f"{ptype} pixels ({where}): the LSMA layout holds 8-bit greyscale PNGs")
-            if len(size) != 2: raise DataError(img, f"{len(size)}D image ({where}): one 2D sagittal slice is expected")
-            if r.patient not in by_patient: raise DataError(gpath, f"no grade for patient {r.patient} (image {r.image}, {where})")
+            if comps != 1:
+                raise DataError(
+                    img,
+                    f"{'RGB' if comps == 3 else f'{comps}-component'} image ({where}): the LSMA layout holds "
+                    f"8-bit greyscale PNGs",
+                )
+            if ptype != '8-bit unsigned integer':
+                raise DataError(img, f"{ptype} pixels ({where}): the LSMA layout holds 8-bit greyscale PNGs")
+            if len(size) != 2:
+                raise DataError(img, f"{len(size)}D image ({where}): one 2D sagittal slice is expected")
+            if r.patient not in by_patient:
+                raise DataError(gpath, f"no grade for patient {r.patient} (image {r.image}, {where})")
             b = bimg.get(r.image)
-            if b is None or not b.label.isin(DISC_BOX_LABELS).any(): raise DataError(bpath, f"no disc box for image {r.image} ({where})")
+            if b is None or not b.label.isin(DISC_BOX_LABELS).any():
+                raise DataError(bpath, f"no disc box for image {r.image} ({where})")
             shape = (size[1], size[0])
             discs = disc_boxes(b, shape, bpath, bopt['merge_row_overlap'])
-            findings = [dict(x0=f.x0, y0=f.y0, x1=f.x1, y1=f.y1, labels=[f.label], rows=[int(f.row)])
-                        for f in b.itertuples(index=False) if f.label in FINDING_BOX_LABELS]
-            refused, warns = check_levels(discs, findings, shape, tuple(sorted(by_patient[r.patient])),
-                                          **{k: v for k, v in bopt.items() if k != 'merge_row_overlap'})
+            findings = [
+                dict(x0=f.x0, y0=f.y0, x1=f.x1, y1=f.y1, labels=[f.label], rows=[int(f.row)])
+                for f in b.itertuples(index=False)
+                if f.label in FINDING_BOX_LABELS
+            ]
+            refused, warns = check_levels(
+                discs,
+                findings,
+                shape,
+                tuple(sorted(by_patient[r.patient])),
+                **{k: v for k, v in bopt.items() if k != 'merge_row_overlap'},
+            )
         except DataError as e:
-            problems.append(e); left_out.append(dict(patient=r.patient, series=case_name(img), image=str(img), mask='', problem=e.problem))
+            problems.append(e)
+            left_out.append(dict(patient=r.patient, series=case_name(img), image=str(img), mask='', problem=e.problem))
             continue
-        for d in discs: d['refused'] = refused.get(d['ivd_label'], '')
-        sp = (s, s, 1.0) if np.allclose(sp_file, 1.0) else (float(sp_file[1]), float(sp_file[0]), 1.0)   # a PNG records none: 1 x 1
-        rows.append(dict(patient=r.patient, series=case_name(img), image=str(img), mask='', size=tuple(size), spacing=sp,
-                         grades=by_patient[r.patient], discs=discs, refused=refused, warnings=warns, pitch_px=disc_pitch_px(discs),
-                         boxes=int(len(b)), merged=int(b.label.isin(DISC_BOX_LABELS).sum() - len(discs))))
-    table = pd.DataFrame(rows, columns=['patient', 'series', 'image', 'mask', 'size', 'spacing', 'grades', 'discs', 'refused',
-                                        'warnings', 'pitch_px', 'boxes', 'merged'])
+        for d in discs:
+            d['refused'] = refused.get(d['ivd_label'], '')
+        sp = (
+            (s, s, 1.0) if np.allclose(sp_file, 1.0) else (float(sp_file[1]), float(sp_file[0]), 1.0)
+        )  # a PNG records none: 1 x 1
+        rows.append(
+            dict(
+                patient=r.patient,
+                series=case_name(img),
+                image=str(img),
+                mask='',
+                size=tuple(size),
+                spacing=sp,
+                grades=by_patient[r.patient],
+                discs=discs,
+                refused=refused,
+                warnings=warns,
+                pitch_px=disc_pitch_px(discs),
+                boxes=int(len(b)),
+                merged=int(b.label.isin(DISC_BOX_LABELS).sum() - len(discs)),
+            )
+        )
+    table = pd.DataFrame(
+        rows,
+        columns=[
+            'patient',
+            'series',
+            'image',
+            'mask',
+            'size',
+            'spacing',
+            'grades',
+            'discs',
+            'refused',
+            'warnings',
+            'pitch_px',
+            'boxes',
+            'merged',
+        ],
+    )
     return Cohort(root, 'lsma', table, grades, problems, left_out)
 
 # %% ../nbs/10_io.ipynb #lsma0011
@@ -700,22 +1133,35 @@ def load_lsma_case(row) -> Case:
 
 # %% ../nbs/10_io.ipynb #lsma0031
 def box_level_map(discs: list[dict], shape) -> np.ndarray:
-    "Level map (k = IVD label k) of the ellipses inscribed in the disc boxes of one image (`disc_boxes`), refused boxes left out."
-    rr, cc = np.mgrid[:shape[0], :shape[1]] + 0.5                  # pixel centres, in the boxes' pixel coordinates
+    """Level map (k = IVD label k) of the ellipses inscribed in the disc boxes of one image (`disc_boxes`), refused
+    boxes left out."""
+    rr, cc = np.mgrid[: shape[0], : shape[1]] + 0.5  # pixel centres, in the boxes' pixel coordinates
     out = np.zeros(shape[:2], np.uint8)
-    for d in sorted(discs, key=lambda d: -d['ivd_label']):          # the lowest disc drawn last, where two boxes touch
-        if d.get('refused'): continue
-        cy, cx, ry, rx = (d['y0'] + d['y1'])/2, (d['x0'] + d['x1'])/2, (d['y1'] - d['y0'])/2, (d['x1'] - d['x0'])/2
+    for d in sorted(discs, key=lambda d: -d['ivd_label']):  # the lowest disc drawn last, where two boxes touch
+        if d.get('refused'):
+            continue
+        cy, cx, ry, rx = (
+            (d['y0'] + d['y1']) / 2,
+            (d['x0'] + d['x1']) / 2,
+            (d['y1'] - d['y0']) / 2,
+            (d['x1'] - d['x0']) / 2,
+        )
         out[((rr - cy) / ry) ** 2 + ((cc - cx) / rx) ** 2 <= 1] = d['ivd_label']
     return out
 
 # %% ../nbs/10_io.ipynb #lsma0033
 def lsma_subset(root, dst, images) -> Path:
-    "A small LSMA-layout cohort in `dst`: the PNGs `images` (file names) of the cohort under `root`, and their rows of its three tables."
-    root, dst = Path(root), Path(dst); (dst/'images').mkdir(parents=True, exist_ok=True)
-    im = pd.read_csv(root/'images.csv', dtype=str); im = im[im.image.isin(images)]
-    for n in images: shutil.copy(root/'images'/n, dst/'images'/n)
-    im.to_csv(dst/'images.csv', index=False)
-    g = pd.read_csv(root/'gradings.csv', dtype=str); g[g.patient.isin(im.patient)].to_csv(dst/'gradings.csv', index=False)
-    b = pd.read_csv(root/'boxes.csv', dtype=str); b[b.image.isin(images)].to_csv(dst/'boxes.csv', index=False)
+    """A small LSMA-layout cohort in `dst`: the PNGs `images` (file names) of the cohort under `root`, and their rows of
+    its three tables."""
+    root, dst = Path(root), Path(dst)
+    (dst / 'images').mkdir(parents=True, exist_ok=True)
+    im = pd.read_csv(root / 'images.csv', dtype=str)
+    im = im[im.image.isin(images)]
+    for n in images:
+        shutil.copy(root / 'images' / n, dst / 'images' / n)
+    im.to_csv(dst / 'images.csv', index=False)
+    g = pd.read_csv(root / 'gradings.csv', dtype=str)
+    g[g.patient.isin(im.patient)].to_csv(dst / 'gradings.csv', index=False)
+    b = pd.read_csv(root / 'boxes.csv', dtype=str)
+    b[b.image.isin(images)].to_csv(dst / 'boxes.csv', index=False)
     return dst

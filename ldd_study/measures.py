@@ -19,7 +19,9 @@ __all__ = ['HEIGHT_POSITIONS', 'NUCLEUS_ALONG', 'NUCLEUS_ACROSS', 'ANNULUS_END',
 # %% ../nbs/46_measures.ipynb #c101b3a0
 @dataclass
 class DiscFrame:
-    "A disc's pixels in its own frame: where each lies along its long axis (0 anterior → 1 posterior) and across it (mm)."
+    """A disc's pixels in its own frame: where each lies along its long axis (0 anterior → 1 posterior) and across it
+    (mm)."""
+
     rows: np.ndarray  # (N,) pixel rows
     cols: np.ndarray  # (N,) pixel columns
     along: np.ndarray  # (N,) 0 at the anterior end, 1 at the posterior end
@@ -91,7 +93,10 @@ def canal_band(frame: DiscFrame, shape: tuple, height_mm: float) -> tuple[np.nda
     s = np.arange(-height_mm / 2, height_mm / 2 + step, step)
     tt, ss = np.meshgrid(t, s)  # (S, T) mm in the disc's frame
     points = frame.centre_mm + tt.ravel()[:, None] * frame.axis + ss.ravel()[:, None] * frame.normal  # (S*T, 2) mm
-    rows, cols = np.rint(points[:, 0] / frame.spacing[0]).astype(int), np.rint(points[:, 1] / frame.spacing[1]).astype(int)
+    rows, cols = (
+        np.rint(points[:, 0] / frame.spacing[0]).astype(int),
+        np.rint(points[:, 1] / frame.spacing[1]).astype(int),
+    )
     inside = (rows >= 0) & (rows < shape[0]) & (cols >= 0) & (cols < shape[1])
     return rows[inside], cols[inside]
 
@@ -113,7 +118,9 @@ MEASURES = {
     "nucleus_csf": "nucleus signal (median) over the CSF signal in the canal behind the disc",
     "nucleus_annulus": "nucleus signal over annulus signal (medians): near 1 when the two cannot be told apart",
     "signal_cv": "coefficient of variation of the whole disc's signal",
-    "csf_clipped": "the CSF reference sits at the image's ceiling: the true CSF may be brighter, nucleus_csf an upper bound",
+    "csf_clipped": (
+        "the CSF reference sits at the image's ceiling: the true CSF may be brighter, nucleus_csf an upper bound"
+    ),
     "csf_source": "where the CSF reference was read: canal (behind this disc), neighbours (other discs' canal), none",
 }
 MEASURE_COLUMNS = list(MEASURES)
@@ -134,7 +141,8 @@ def _signal(image: np.ndarray, frame: DiscFrame, csf: float, ceiling: float) -> 
 
 
 def disc_measures(image: np.ndarray, levels: np.ndarray, spacing=(1.0, 1.0)) -> pd.DataFrame:
-    "One row of `MEASURE_COLUMNS` per disc of the IVD-label map `levels` on the 2D slice `image` (row, col mm `spacing`)."
+    """One row of `MEASURE_COLUMNS` per disc of the IVD-label map `levels` on the 2D slice `image` (row, col mm
+    `spacing`)."""
     if image.shape != levels.shape:
         raise ValueError(f"image {image.shape} and level map {levels.shape} differ in size")
     raw = np.asarray(image, np.float64)
@@ -146,7 +154,11 @@ def disc_measures(image: np.ndarray, levels: np.ndarray, spacing=(1.0, 1.0)) -> 
             continue
         frame = disc_frame(levels == label, spacing)
         heights = disc_heights(frame)
-        band_height = heights["height_middle_mm"] if np.isfinite(heights["height_middle_mm"]) else len(frame.rows) * np.prod(spacing[:2]) / frame.length_mm
+        band_height = (
+            heights["height_middle_mm"]
+            if np.isfinite(heights["height_middle_mm"])
+            else len(frame.rows) * np.prod(spacing[:2]) / frame.length_mm
+        )
         references[label] = csf_reference(signal, frame, band_height)
         rows.append(dict(ivd_label=label, **heights, _frame=frame))
     seen = [v for v in references.values() if np.isfinite(v)]
@@ -176,14 +188,20 @@ def _standardise(model: dict, x: np.ndarray) -> np.ndarray:
 
 
 def fit_measures_model(frame: pd.DataFrame, groups, grades, strength: float = 1.0) -> dict:
-    "Logistic regressions of the group (0..2) and the grade (1..5) of each disc row of `frame` on its measures: plain numbers (JSON)."
+    """Logistic regressions of the group (0..2) and the grade (1..5) of each disc row of `frame` on its measures: plain
+    numbers (JSON)."""
     from sklearn.linear_model import LogisticRegression  # lazy: only when a model is fitted
 
     x = measure_matrix(frame)
     median = np.nan_to_num(np.nanmedian(np.where(np.isnan(x).all(0), 0.0, x), 0))
     filled = np.where(np.isnan(x), median, x)
     mean, scale = filled.mean(0), filled.std(0)
-    model = dict(features=MEASURE_FEATURES, median=median.tolist(), mean=mean.tolist(), scale=np.where(scale > 0, scale, 1.0).tolist())
+    model = dict(
+        features=MEASURE_FEATURES,
+        median=median.tolist(),
+        mean=mean.tolist(),
+        scale=np.where(scale > 0, scale, 1.0).tolist(),
+    )
     z = _standardise(model, x)  # (N, F)
     for name, y in (("group", np.asarray(groups)), ("grade", np.asarray(grades))):
         classes = np.unique(y)
@@ -216,6 +234,9 @@ ANSWERS = ("grader", "measures", "combined")  # the CNN, the measures' logistic 
 
 
 def answer_probabilities(cnn: tuple, measures: tuple, measures_weight: float) -> dict:
-    "Group and grade probabilities of each of `ANSWERS`, from the CNN's (`cnn`) and the measures model's (`measures`) (groups, grades) pairs."
+    """Group and grade probabilities of each of `ANSWERS`, from the CNN's (`cnn`) and the measures model's (`measures`)
+    (groups, grades) pairs."""
     w = float(measures_weight)
-    return dict(grader=tuple(cnn), measures=tuple(measures), combined=tuple((1 - w) * a + w * b for a, b in zip(cnn, measures)))
+    return dict(
+        grader=tuple(cnn), measures=tuple(measures), combined=tuple((1 - w) * a + w * b for a, b in zip(cnn, measures))
+    )

@@ -17,16 +17,21 @@ __all__ = ['dice_iou', 'label_dice_iou', 'image_dice_iou', 'match_discs', 'per_d
 def dice_iou(pred, true) -> tuple[float, float]:
     "Dice and IoU of binary masks `pred` and `true` (nonzero = inside); both empty score 1, one empty 0."
     p, t = np.asarray(pred) != 0, np.asarray(true) != 0
-    if p.shape != t.shape: raise ValueError(f"mask shapes differ: predicted {p.shape}, true {t.shape}")
+    if p.shape != t.shape:
+        raise ValueError(f"mask shapes differ: predicted {p.shape}, true {t.shape}")
     inter, total = np.count_nonzero(p & t), np.count_nonzero(p) + np.count_nonzero(t)
-    if total == 0: return 1.0, 1.0
+    if total == 0:
+        return 1.0, 1.0
     return 2 * inter / total, inter / (total - inter)
+
 
 def label_dice_iou(pred, true, labels=None) -> pd.DataFrame:
     "Dice and IoU of each label of label maps `pred` and `true` (default labels: every nonzero value in either)."
     p, t = np.asarray(pred), np.asarray(true)
-    if p.shape != t.shape: raise ValueError(f"label map shapes differ: predicted {p.shape}, true {t.shape}")
-    if labels is None: labels = sorted((set(np.unique(p).tolist()) | set(np.unique(t).tolist())) - {0})
+    if p.shape != t.shape:
+        raise ValueError(f"label map shapes differ: predicted {p.shape}, true {t.shape}")
+    if labels is None:
+        labels = sorted((set(np.unique(p).tolist()) | set(np.unique(t).tolist())) - {0})
     rows = []
     for k in labels:
         pk, tk = p == k, t == k
@@ -34,62 +39,96 @@ def label_dice_iou(pred, true, labels=None) -> pd.DataFrame:
         rows.append(dict(ivd_label=int(k), dice=d, iou=j, true_px=int(tk.sum()), pred_px=int(pk.sum())))
     return pd.DataFrame(rows, columns=['ivd_label', 'dice', 'iou', 'true_px', 'pred_px'])
 
+
 def image_dice_iou(pred, true, labels=None) -> dict:
-    "Per-image scores: all discs as one foreground (`dice_fg`, `iou_fg`) and the mean over labels (`dice_mean`, `iou_mean`)."
+    """Per-image scores: all discs as one foreground (`dice_fg`, `iou_fg`) and the mean over labels (`dice_mean`,
+    `iou_mean`)."""
     d, j = dice_iou(pred, true)
     per = label_dice_iou(pred, true, labels)
-    return dict(dice_fg=d, iou_fg=j,
-                dice_mean=float(per.dice.mean()) if len(per) else 1.0, iou_mean=float(per.iou.mean()) if len(per) else 1.0)
+    return dict(
+        dice_fg=d,
+        iou_fg=j,
+        dice_mean=float(per.dice.mean()) if len(per) else 1.0,
+        iou_mean=float(per.iou.mean()) if len(per) else 1.0,
+    )
 
 # %% ../nbs/40_metrics.ipynb #c9d2a9e3
 def match_discs(manual: np.ndarray, auto: np.ndarray) -> dict:
     "The predicted disc matched to each manual disc: the one overlapping it most (0 where none overlaps)."
     out = {}
     for k in np.unique(manual):
-        if k == 0: continue
+        if k == 0:
+            continue
         ov = auto[(manual == k) & (auto > 0)]
         out[int(k)] = int(np.bincount(ov).argmax()) if ov.size else 0
     return out
 
+
 def per_disc_dice(manual: np.ndarray, auto: np.ndarray, labels=None) -> pd.DataFrame:
-    "Dice and IoU of each manual disc against the predicted disc that overlaps it most (0 where none does), and that disc's label."
-    m = match_discs(manual, auto); rows = []
-    for k in (labels if labels is not None else sorted(m)):
+    """Dice and IoU of each manual disc against the predicted disc that overlaps it most (0 where none does), and that
+    disc's label."""
+    m = match_discs(manual, auto)
+    rows = []
+    for k in labels if labels is not None else sorted(m):
         a = m.get(int(k), 0)
         d, j = dice_iou(auto == a, manual == k) if a else (0.0, 0.0)
         rows.append(dict(ivd_label=int(k), dice=d, iou=j, auto_label=a))
     return pd.DataFrame(rows, columns=['ivd_label', 'dice', 'iou', 'auto_label'])
 
 # %% ../nbs/40_metrics.ipynb #box00002
-def _centroid(mask: np.ndarray) -> np.ndarray: return np.argwhere(mask).mean(0) if mask.any() else np.full(2, np.nan)
+def _centroid(mask: np.ndarray) -> np.ndarray:
+    return np.argwhere(mask).mean(0) if mask.any() else np.full(2, np.nan)
+
 
 def discs_in_boxes(boxes: np.ndarray, auto: np.ndarray, labels=None, tolerance_px: float = 1.0) -> pd.DataFrame:
-    "Per box disc of the level map `boxes`: whether the predicted disc of its level (`in_box`) and the one overlapping it most (`box_found`) have their centroid inside its box."
-    m = match_discs(boxes, auto); rows = []
-    for k in (labels if labels is not None else sorted(m)):
+    """Per box disc of the level map `boxes`: whether the predicted disc of its level (`in_box`) and the one overlapping
+    it most (`box_found`) have their centroid inside its box."""
+    m = match_discs(boxes, auto)
+    rows = []
+    for k in labels if labels is not None else sorted(m):
         r, c = np.nonzero(boxes == k)
-        inside = lambda p: bool(len(r)) and r.min() - tolerance_px <= p[0] <= r.max() + tolerance_px and c.min() - tolerance_px <= p[1] <= c.max() + tolerance_px
+
+        def inside(p):
+            return (
+                bool(len(r))
+                and r.min() - tolerance_px <= p[0] <= r.max() + tolerance_px
+                and c.min() - tolerance_px <= p[1] <= c.max() + tolerance_px
+            )
+
         a = m.get(int(k), 0)
-        rows.append(dict(ivd_label=int(k), auto_label=a, in_box=inside(_centroid(auto == k)), box_found=bool(a) and inside(_centroid(auto == a))))
+        rows.append(
+            dict(
+                ivd_label=int(k),
+                auto_label=a,
+                in_box=inside(_centroid(auto == k)),
+                box_found=bool(a) and inside(_centroid(auto == a)),
+            )
+        )
     return pd.DataFrame(rows, columns=['ivd_label', 'auto_label', 'in_box', 'box_found'])
 
 # %% ../nbs/40_metrics.ipynb #37e181a5
 def median_iqr(x) -> tuple[float, float, float]:
     "Median, first and third quartile of `x` (NaNs dropped; linear interpolation)."
-    x = np.asarray(x, float); x = x[np.isfinite(x)]
-    if not len(x): return (np.nan, np.nan, np.nan)
+    x = np.asarray(x, float)
+    x = x[np.isfinite(x)]
+    if not len(x):
+        return (np.nan, np.nan, np.nan)
     q1, med, q3 = np.quantile(x, [0.25, 0.5, 0.75])
     return float(med), float(q1), float(q3)
+
 
 def fmt_median_iqr(x, digits: int = 3) -> str:
     "`x` as 'median (Q1, Q3)', the way the paper's Table 1 prints it."
     m, q1, q3 = median_iqr(x)
     return f"{m:.{digits}f} ({q1:.{digits}f}, {q3:.{digits}f})"
 
+
 def fmt_ci(estimate: float, lo: float, hi: float, digits: int = 3) -> str:
     "'estimate [lo, hi]'; 'n/a' when the estimate is undefined."
-    if not np.isfinite(estimate): return 'n/a'
-    if not (np.isfinite(lo) and np.isfinite(hi)): return f"{estimate:.{digits}f}"
+    if not np.isfinite(estimate):
+        return 'n/a'
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return f"{estimate:.{digits}f}"
     return f"{estimate:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
 
 # %% ../nbs/40_metrics.ipynb #0333dbf6
@@ -97,39 +136,51 @@ def class_names(n_classes: int) -> tuple[str, ...]:
     "Names of class indices: the paper's groups for 3 classes, Pfirrmann I–V for 5, else '0', '1', …"
     return GROUPS if n_classes == 3 else ROMAN if n_classes == 5 else tuple(str(k) for k in range(n_classes))
 
+
 def check_labels(y, n_classes: int, what: str = 'y') -> np.ndarray:
     "`y` as a 1-D int array of class indices in 0..n_classes-1, or a ValueError that says what is wrong."
     y = np.asarray(y)
-    if y.ndim != 1: raise ValueError(f"{what} must be 1-D, got shape {y.shape}")
+    if y.ndim != 1:
+        raise ValueError(f"{what} must be 1-D, got shape {y.shape}")
     if y.dtype.kind == 'f':
-        if not np.all(np.isfinite(y)) or np.any(y != np.round(y)): raise ValueError(f"{what} holds non-integer or missing values")
+        if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
+            raise ValueError(f"{what} holds non-integer or missing values")
         y = y.astype(int)
-    if y.dtype.kind not in 'iu': raise ValueError(f"{what} must hold integer class indices, got dtype {y.dtype}")
+    if y.dtype.kind not in 'iu':
+        raise ValueError(f"{what} must hold integer class indices, got dtype {y.dtype}")
     bad = (y < 0) | (y >= n_classes)
     if bad.any():
-        raise ValueError(f"{what} holds values outside 0..{n_classes-1}: {sorted(set(y[bad].tolist()))[:5]} "
-                         f"(class indices are expected: Pfirrmann grade g is index g-1)")
+        raise ValueError(
+            f"{what} holds values outside 0..{n_classes - 1}: {sorted(set(y[bad].tolist()))[:5]} "
+            f"(class indices are expected: Pfirrmann grade g is index g-1)"
+        )
     return y.astype(np.int64)
+
 
 def check_proba(proba, n: int, n_classes: int, atol: float = 1e-3) -> np.ndarray:
     "`proba` as an (n, n_classes) float array of rows that sum to 1, or a ValueError."
     p = np.asarray(proba, float)
-    if p.shape != (n, n_classes): raise ValueError(f"proba must have shape ({n}, {n_classes}), got {p.shape}")
-    if not np.all(np.isfinite(p)) or p.min() < 0 or p.max() > 1: raise ValueError("proba holds values outside [0, 1] or missing values")
+    if p.shape != (n, n_classes):
+        raise ValueError(f"proba must have shape ({n}, {n_classes}), got {p.shape}")
+    if not np.all(np.isfinite(p)) or p.min() < 0 or p.max() > 1:
+        raise ValueError("proba holds values outside [0, 1] or missing values")
     off = np.abs(p.sum(1) - 1) > atol
-    if off.any(): raise ValueError(f"proba rows must sum to 1: row {int(np.flatnonzero(off)[0])} sums to {p.sum(1)[off][0]:.4f}")
+    if off.any():
+        raise ValueError(f"proba rows must sum to 1: row {int(np.flatnonzero(off)[0])} sums to {p.sum(1)[off][0]:.4f}")
     return p
 
 # %% ../nbs/40_metrics.ipynb #c3af0fa1
 def confusion_matrix(y_true, y_pred, n_classes: int = 3) -> np.ndarray:
     "Counts `C[i, j]` of discs of true class i predicted as class j."
     t, p = check_labels(y_true, n_classes, 'y_true'), check_labels(y_pred, n_classes, 'y_pred')
-    if len(t) != len(p): raise ValueError(f"y_true has {len(t)} discs, y_pred {len(p)}")
-    return np.bincount(t * n_classes + p, minlength=n_classes ** 2).reshape(n_classes, n_classes)
+    if len(t) != len(p):
+        raise ValueError(f"y_true has {len(t)} discs, y_pred {len(p)}")
+    return np.bincount(t * n_classes + p, minlength=n_classes**2).reshape(n_classes, n_classes)
 
 # %% ../nbs/40_metrics.ipynb #55ecb79e
 def ovo_scores(y_true, proba, a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    "Discs of true class `a` or `b`: their indices, whether each is `b` (positive), and its score p_b/(p_a+p_b) (0.5 if both 0)."
+    """Discs of true class `a` or `b`: their indices, whether each is `b` (positive), and its score p_b/(p_a+p_b) (0.5
+    if both 0)."""
     y, p = np.asarray(y_true), np.asarray(proba, float)
     idx = np.flatnonzero((y == a) | (y == b))
     pa, pb = p[idx, a], p[idx, b]
@@ -137,15 +188,22 @@ def ovo_scores(y_true, proba, a: int, b: int) -> tuple[np.ndarray, np.ndarray, n
     score = np.divide(pb, tot, out=np.full(len(idx), 0.5), where=tot > 0)
     return idx, y[idx] == b, score
 
+
 def weighted_auc(is_pos, score, weights=None) -> np.ndarray:
-    "ROC AUC (Mann–Whitney, ties ½) of `score` for each row of per-sample `weights` (B, n) -> (B,); NaN without both classes."
-    pos = np.asarray(is_pos, bool); s = np.asarray(score, float)
+    """ROC AUC (Mann–Whitney, ties ½) of `score` for each row of per-sample `weights` (B, n) -> (B,); NaN without both
+    classes."""
+    pos = np.asarray(is_pos, bool)
+    s = np.asarray(score, float)
     W = np.ones((1, len(s))) if weights is None else np.atleast_2d(np.asarray(weights, float))
-    ns = s[~pos]; order = np.argsort(ns, kind='stable'); ns = ns[order]
-    Wn, Wp = W[:, ~pos][:, order], W[:, pos]                                  # (B, n_neg), (B, n_pos)
-    C = np.concatenate([np.zeros((len(W), 1)), np.cumsum(Wn, axis=1)], axis=1)  # (B, n_neg+1): weight of negatives below
+    ns = s[~pos]
+    order = np.argsort(ns, kind='stable')
+    ns = ns[order]
+    Wn, Wp = W[:, ~pos][:, order], W[:, pos]  # (B, n_neg), (B, n_pos)
+    C = np.concatenate(
+        [np.zeros((len(W), 1)), np.cumsum(Wn, axis=1)], axis=1
+    )  # (B, n_neg+1): weight of negatives below
     lt, le = np.searchsorted(ns, s[pos], 'left'), np.searchsorted(ns, s[pos], 'right')
-    below, tied = C[:, lt], C[:, le] - C[:, lt]                               # (B, n_pos)
+    below, tied = C[:, lt], C[:, le] - C[:, lt]  # (B, n_pos)
     num, den = (Wp * (below + 0.5 * tied)).sum(1), Wp.sum(1) * Wn.sum(1)
     return np.divide(num, den, out=np.full(len(W), np.nan), where=den > 0)
 
@@ -155,69 +213,106 @@ def _div(a, b):
     a, b = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float))
     return np.divide(a, b, out=np.full(a.shape, np.nan), where=b != 0)
 
+
 def _nanmean(x, axis=-1):
     "Mean of the finite values along `axis` (NaN when there are none), without warnings."
     ok = np.isfinite(x)
     return _div(np.where(ok, x, 0).sum(axis), ok.sum(axis))
 
+
 def _onehot(idx, n: int) -> np.ndarray:
     "(len(idx), n) float one-hot matrix."
-    out = np.zeros((len(idx), n)); out[np.arange(len(idx)), idx] = 1
+    out = np.zeros((len(idx), n))
+    out[np.arange(len(idx)), idx] = 1
     return out
+
 
 def confusion_metrics(cm) -> dict[str, np.ndarray]:
     "Count-based grading metrics of confusion matrices `cm` (..., K, K) (rows true, columns predicted)."
-    cm = np.asarray(cm, float); K = cm.shape[-1]; names = class_names(K)
+    cm = np.asarray(cm, float)
+    K = cm.shape[-1]
+    names = class_names(K)
     n = cm.sum((-2, -1))
-    tp = np.diagonal(cm, axis1=-2, axis2=-1)                       # (..., K)
+    tp = np.diagonal(cm, axis1=-2, axis2=-1)  # (..., K)
     fn, fp = cm.sum(-1) - tp, cm.sum(-2) - tp
     tn = n[..., None] - tp - fn - fp
-    sen, spe, f1, acc_k = _div(tp, tp + fn), _div(tn, tn + fp), _div(2 * tp, 2 * tp + fp + fn), _div(tp + tn, n[..., None])
+    sen, spe, f1, acc_k = (
+        _div(tp, tp + fn),
+        _div(tn, tn + fp),
+        _div(2 * tp, 2 * tp + fp + fn),
+        _div(tp + tn, n[..., None]),
+    )
     i, j = np.indices((K, K))
     wq = (i - j) ** 2 / max(K - 1, 1) ** 2
     expected = cm.sum(-1)[..., :, None] * cm.sum(-2)[..., None, :] / np.where(n > 0, n, 1)[..., None, None]
-    out = dict(accuracy=_div(tp.sum(-1), n), mean_ovr_accuracy=_nanmean(acc_k), balanced_accuracy=_nanmean(sen),
-               sen_macro=_nanmean(sen), spe_macro=_nanmean(spe), f1_macro=_nanmean(f1),
-               qwk=1 - _div((wq * cm).sum((-2, -1)), (wq * expected).sum((-2, -1))),
-               within_one=_div((cm * (np.abs(i - j) <= 1)).sum((-2, -1)), n))
+    out = dict(
+        accuracy=_div(tp.sum(-1), n),
+        mean_ovr_accuracy=_nanmean(acc_k),
+        balanced_accuracy=_nanmean(sen),
+        sen_macro=_nanmean(sen),
+        spe_macro=_nanmean(spe),
+        f1_macro=_nanmean(f1),
+        qwk=1 - _div((wq * cm).sum((-2, -1)), (wq * expected).sum((-2, -1))),
+        within_one=_div((cm * (np.abs(i - j) <= 1)).sum((-2, -1)), n),
+    )
     for k, c in enumerate(names):
-        out.update({f'sen_{c}': sen[..., k], f'spe_{c}': spe[..., k], f'f1_{c}': f1[..., k], f'acc_ovr_{c}': acc_k[..., k]})
+        out.update(
+            {f'sen_{c}': sen[..., k], f'spe_{c}': spe[..., k], f'f1_{c}': f1[..., k], f'acc_ovr_{c}': acc_k[..., k]}
+        )
     return out
 
-def grading_metrics_weighted(y_true, y_pred, weights, proba=None, n_classes: int = 3, ece_bins: int = 10) -> dict[str, np.ndarray]:
-    "Every scalar grading metric for each row of per-disc `weights` (B, n) -> dict of (B,) arrays; the engine of the bootstrap."
+
+def grading_metrics_weighted(
+    y_true, y_pred, weights, proba=None, n_classes: int = 3, ece_bins: int = 10
+) -> dict[str, np.ndarray]:
+    """Every scalar grading metric for each row of per-disc `weights` (B, n) -> dict of (B,) arrays; the engine of the
+    bootstrap."""
     t, p = check_labels(y_true, n_classes, 'y_true'), check_labels(y_pred, n_classes, 'y_pred')
-    if len(t) != len(p): raise ValueError(f"y_true has {len(t)} discs, y_pred {len(p)}")
-    W = np.atleast_2d(np.asarray(weights, float))                 # (B, n)
-    if W.shape[1] != len(t): raise ValueError(f"weights have {W.shape[1]} columns for {len(t)} discs")
+    if len(t) != len(p):
+        raise ValueError(f"y_true has {len(t)} discs, y_pred {len(p)}")
+    W = np.atleast_2d(np.asarray(weights, float))  # (B, n)
+    if W.shape[1] != len(t):
+        raise ValueError(f"weights have {W.shape[1]} columns for {len(t)} discs")
     K = n_classes
-    cm = (W @ _onehot(t * K + p, K * K)).reshape(len(W), K, K)    # (B, n) @ (n, K*K) -> (B, K, K)
+    cm = (W @ _onehot(t * K + p, K * K)).reshape(len(W), K, K)  # (B, n) @ (n, K*K) -> (B, K, K)
     out = confusion_metrics(cm)
-    if proba is None: return out
-    pr = check_proba(proba, len(t), K); names = class_names(K)
+    if proba is None:
+        return out
+    pr = check_proba(proba, len(t), K)
+    names = class_names(K)
     aucs = []
     for a in range(K):
         for b in range(a + 1, K):
             idx, pos, s = ovo_scores(t, pr, a, b)
-            aucs.append(weighted_auc(pos, s, W[:, idx])); out[f'auc_{names[a]}_{names[b]}'] = aucs[-1]
-    if aucs: out['auc_ovo_macro'] = _nanmean(np.stack(aucs, -1))
+            aucs.append(weighted_auc(pos, s, W[:, idx]))
+            out[f'auc_{names[a]}_{names[b]}'] = aucs[-1]
+    if aucs:
+        out['auc_ovo_macro'] = _nanmean(np.stack(aucs, -1))
     total = W.sum(1)
     conf, correct = pr.max(1), (pr.argmax(1) == t).astype(float)
-    bins = np.searchsorted(np.linspace(0, 1, ece_bins + 1)[1:-1], conf)          # sklearn's uniform bins
-    gap = W @ (_onehot(bins, ece_bins) * (correct - conf)[:, None])             # (B, bins): weighted Σ(correct - conf)
+    bins = np.searchsorted(np.linspace(0, 1, ece_bins + 1)[1:-1], conf)  # sklearn's uniform bins
+    gap = W @ (_onehot(bins, ece_bins) * (correct - conf)[:, None])  # (B, bins): weighted Σ(correct - conf)
     out['ece'] = _div(np.abs(gap).sum(1), total)
     out['brier'] = _div(W @ ((pr - _onehot(t, K)) ** 2).sum(1), total)
     return out
 
+
 def grading_metrics(y_true, y_pred, proba=None, n_classes: int = 3, ece_bins: int = 10) -> dict[str, float]:
-    "All scalar grading metrics of class indices `y_true`, `y_pred` (and class probabilities `proba`, (n, K)) as floats."
+    """All scalar grading metrics of class indices `y_true`, `y_pred` (and class probabilities `proba`, (n, K)) as
+    floats."""
     n = len(np.asarray(y_true))
-    return {k: float(v[0]) for k, v in grading_metrics_weighted(y_true, y_pred, np.ones((1, n)), proba, n_classes, ece_bins).items()}
+    return {
+        k: float(v[0])
+        for k, v in grading_metrics_weighted(y_true, y_pred, np.ones((1, n)), proba, n_classes, ece_bins).items()
+    }
 
 # %% ../nbs/40_metrics.ipynb #b230e0de
 def reliability_curve(y_true, proba, n_bins: int = 10) -> pd.DataFrame:
-    "Top-label reliability curve: per equal-width confidence bin, discs `n`, mean `confidence`, `accuracy` and their `gap`."
-    p = np.asarray(proba, float); t = check_labels(y_true, p.shape[1], 'y_true'); p = check_proba(p, len(t), p.shape[1])
+    """Top-label reliability curve: per equal-width confidence bin, discs `n`, mean `confidence`, `accuracy` and their
+    `gap`."""
+    p = np.asarray(proba, float)
+    t = check_labels(y_true, p.shape[1], 'y_true')
+    p = check_proba(p, len(t), p.shape[1])
     conf, correct = p.max(1), (p.argmax(1) == t).astype(float)
     edges = np.linspace(0, 1, n_bins + 1)
     b = np.searchsorted(edges[1:-1], conf)

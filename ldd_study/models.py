@@ -5,7 +5,8 @@
 # %% ../nbs/33_models.ipynb #3d101612
 from __future__ import annotations
 from pathlib import Path
-import pickle, re
+import pickle
+import re
 import torch
 import ldd_study
 from .core import DataError
@@ -16,38 +17,70 @@ __all__ = ['MODEL_KINDS', 'UNSAFE_MODEL', 'save_model', 'load_model_trusted', 'l
 
 # %% ../nbs/33_models.ipynb #c81b8080
 def save_model(path, model, params: dict, kind: str) -> Path:
-    "Save a trained network with what `predict` needs to rebuild it (params, kind, version), atomically; equal models, equal bytes."
-    return save_torch(path, dict(kind=kind, state_dict=model.state_dict(), params=params, version=ldd_study.__version__))
+    """Save a trained network with what `predict` needs to rebuild it (params, kind, version), atomically; equal models,
+    equal bytes."""
+    return save_torch(
+        path, dict(kind=kind, state_dict=model.state_dict(), params=params, version=ldd_study.__version__)
+    )
 
 # %% ../nbs/33_models.ipynb #ec43276d
 MODEL_KINDS = ('unet', 'grader')
-UNSAFE_MODEL = ("refused: loading it would run Python code the file names ({}; an ldd-study model holds tensors and plain data "
-                "only); it was not loaded. If it is a model you made and trust, rewrite it: "
-                "save_model(path, *load_model_trusted(path)) in ldd_study.models")
+UNSAFE_MODEL = (
+    "refused: loading it would run Python code the file names ({}; an ldd-study model holds tensors and plain data "
+    "only); it was not loaded. If it is a model you made and trust, rewrite it: "
+    "save_model(path, *load_model_trusted(path)) in ldd_study.models"
+)
+
 
 def load_model_trusted(path) -> tuple:
     "(network, params, kind) of a model file that needs a full unpickler: only for a file you made yourself and trust."
-    obj = torch.load(path, map_location='cpu', weights_only=False)    # runs what the file names: never on a file from others
+    obj = torch.load(
+        path, map_location='cpu', weights_only=False
+    )  # runs what the file names: never on a file from others
     prm = obj['params']
-    model = (seg_setup(prm, profile=prm.get('profile')) if obj['kind'] == 'unet' else cls_setup(prm, profile=prm.get('profile')))[0]
+    model = (
+        seg_setup(prm, profile=prm.get('profile'))
+        if obj['kind'] == 'unet'
+        else cls_setup(prm, profile=prm.get('profile'))
+    )[0]
     model.load_state_dict(obj['state_dict'])
     return model, dict(prm), obj['kind']
+
 
 def load_model(path, device='cpu'):
     "A network saved by `save_model`, rebuilt from its params, in eval mode; and those params."
     path = Path(path)
-    if not path.exists(): raise DataError(path, "model not found: train it first with `dvc repro` or `make study`")
-    try: obj = torch.load(path, map_location=device, weights_only=True)     # tensors and plain data only: nothing in it runs
+    if not path.exists():
+        raise DataError(path, "model not found: train it first with `dvc repro` or `make study`")
+    try:
+        obj = torch.load(
+            path, map_location=device, weights_only=True
+        )  # tensors and plain data only: nothing in it runs
     except pickle.UnpicklingError as e:
-        named = re.search(r'Unsupported global: GLOBAL (\S+)', str(e))      # a callable the file asks the unpickler to run
-        if named: raise DataError(path, UNSAFE_MODEL.format(named.group(1))) from None
-        raise DataError(path, "cannot be read as a saved model (not a file torch.save wrote, or a damaged one)") from None
-    except Exception as e: raise DataError(path, f"cannot be read as a saved model: {str(e).splitlines()[0]}") from None
-    if not (isinstance(obj, dict) and obj.get('kind') in MODEL_KINDS and isinstance(obj.get('params'), dict)
-            and isinstance(obj.get('state_dict'), dict)):
-        raise DataError(path, f"not a model saved by ldd-study (expected kind {' or '.join(MODEL_KINDS)}, state_dict and params)")
-    prm = obj['params']                  # the profile it was trained with, whatever $LDD_PROFILE says now
-    model = (seg_setup(prm, profile=prm.get('profile')) if obj['kind'] == 'unet' else cls_setup(prm, profile=prm.get('profile')))[0]
-    model.load_state_dict(obj['state_dict']); model.eval()
-    model.saved_version = obj.get('version')          # the package version that saved it, for report.json
+        named = re.search(r'Unsupported global: GLOBAL (\S+)', str(e))  # a callable the file asks the unpickler to run
+        if named:
+            raise DataError(path, UNSAFE_MODEL.format(named.group(1))) from None
+        raise DataError(
+            path, "cannot be read as a saved model (not a file torch.save wrote, or a damaged one)"
+        ) from None
+    except Exception as e:
+        raise DataError(path, f"cannot be read as a saved model: {str(e).splitlines()[0]}") from None
+    if not (
+        isinstance(obj, dict)
+        and obj.get('kind') in MODEL_KINDS
+        and isinstance(obj.get('params'), dict)
+        and isinstance(obj.get('state_dict'), dict)
+    ):
+        raise DataError(
+            path, f"not a model saved by ldd-study (expected kind {' or '.join(MODEL_KINDS)}, state_dict and params)"
+        )
+    prm = obj['params']  # the profile it was trained with, whatever $LDD_PROFILE says now
+    model = (
+        seg_setup(prm, profile=prm.get('profile'))
+        if obj['kind'] == 'unet'
+        else cls_setup(prm, profile=prm.get('profile'))
+    )[0]
+    model.load_state_dict(obj['state_dict'])
+    model.eval()
+    model.saved_version = obj.get('version')  # the package version that saved it, for report.json
     return model, obj['params']

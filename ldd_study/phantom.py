@@ -8,15 +8,17 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Mapping, Sequence
-import numpy as np, pandas as pd
+import numpy as np
+import pandas as pd
 import SimpleITK as sitk
 from scipy import ndimage
 from scipy.interpolate import CubicSpline
 from scipy.spatial import cKDTree
 from . import __version__
-from .core import DataError, atomic_write, write_csv, write_json, load_params, level_name, LUMBAR_LABELS, GRADES
+from .core import DataError, atomic_write, write_csv, write_json, load_params, level_name, LUMBAR_LABELS
+from .core import GRADES
 
-PHANTOM_VERSION = 1   # bump when the generator changes what it draws: cohorts written by an older version are rewritten
+PHANTOM_VERSION = 1  # bump when the generator changes what it draws: cohorts written by an older version are rewritten
 
 # %% auto #0
 __all__ = ['PHANTOM_VERSION', 'PHANTOM_DEFAULTS', 'LEVEL_TREND', 'PFIRRMANN_LOOK', 'TISSUE', 'VERTEBRAE', 'DISCS', 'SACRUM',
@@ -24,55 +26,92 @@ __all__ = ['PHANTOM_VERSION', 'PHANTOM_DEFAULTS', 'LEVEL_TREND', 'PFIRRMANN_LOOK
            'phantom_patient', 'disc_appearance', 'show_grades', 'write_phantom_cohort']
 
 # %% ../nbs/11_phantom.ipynb #d7eec49c
-PHANTOM_DEFAULTS = dict(patients=94, seed=2024, grade_counts=[80, 120, 154, 71, 41], slices=7, shape=[256, 224],
-                        spacing_mm=[1.25, 1.25, 4.0], scale=[0.9, 1.1], lordosis=[0.75, 1.25], rotation_deg=5.0,
-                        shift_mm=12.0, noise_sigma=[3.0, 7.0], bias=0.3)
+PHANTOM_DEFAULTS = dict(
+    patients=94,
+    seed=2024,
+    grade_counts=[80, 120, 154, 71, 41],
+    slices=7,
+    shape=[256, 224],
+    spacing_mm=[1.25, 1.25, 4.0],
+    scale=[0.9, 1.1],
+    lordosis=[0.75, 1.25],
+    rotation_deg=5.0,
+    shift_mm=12.0,
+    noise_sigma=[3.0, 7.0],
+    bias=0.3,
+)
+
 
 def phantom_config(params: Mapping | None = None, source='params.yaml') -> dict:
     "The phantom settings: `params` (the `phantom` section, or whole params holding one) over the defaults, checked."
     p = dict(params or {})
-    if isinstance(p.get('phantom'), Mapping): p = dict(p['phantom'])
+    if isinstance(p.get('phantom'), Mapping):
+        p = dict(p['phantom'])
     cfg = {**PHANTOM_DEFAULTS, **p}
-    def bad(key, why): raise DataError(source, f"phantom.{key} {why} (got {cfg[key]!r})")
+
+    def bad(key, why):
+        raise DataError(source, f"phantom.{key} {why} (got {cfg[key]!r})")
+
     def pos(key, n=None):
-        v = cfg[key]; vals = list(v) if isinstance(v, (list, tuple)) else [v]
-        if (n and len(vals) != n) or not all(isinstance(x, (int, float)) and x > 0 for x in vals): bad(key, f"must be {n or 1} positive number(s)")
+        v = cfg[key]
+        vals = list(v) if isinstance(v, (list, tuple)) else [v]
+        if (n and len(vals) != n) or not all(isinstance(x, (int, float)) and x > 0 for x in vals):
+            bad(key, f"must be {n or 1} positive number(s)")
+
     for k in ('patients', 'slices'):
-        if not isinstance(cfg[k], int) or cfg[k] < 1: bad(k, "must be a positive integer")
-    pos('shape', 2); pos('spacing_mm', 3); pos('scale', 2); pos('lordosis', 2); pos('noise_sigma', 2)
-    if min(cfg['shape']) < 32: bad('shape', "must be at least 32 x 32 pixels")
+        if not isinstance(cfg[k], int) or cfg[k] < 1:
+            bad(k, "must be a positive integer")
+    pos('shape', 2)
+    pos('spacing_mm', 3)
+    pos('scale', 2)
+    pos('lordosis', 2)
+    pos('noise_sigma', 2)
+    if min(cfg['shape']) < 32:
+        bad('shape', "must be at least 32 x 32 pixels")
     gc = cfg['grade_counts']
     if len(gc) != 5 or any(not isinstance(c, (int, float)) or c < 0 for c in gc) or sum(gc) <= 0:
         bad('grade_counts', "must be 5 non-negative counts (Pfirrmann I..V) with a positive sum")
     for k in ('rotation_deg', 'shift_mm', 'bias'):
-        if not isinstance(cfg[k], (int, float)) or cfg[k] < 0: bad(k, "must be a non-negative number")
+        if not isinstance(cfg[k], (int, float)) or cfg[k] < 0:
+            bad(k, "must be a non-negative number")
     cfg['shape'], cfg['spacing_mm'] = [int(x) for x in cfg['shape']], [float(x) for x in cfg['spacing_mm']]
     return cfg
 
 # %% ../nbs/11_phantom.ipynb #d96b10fe
-LEVEL_TREND = {1: 0.5, 2: 0.6, 3: 0.2, 4: 0.0, 5: -0.2}   # degeneration score added per IVD label (1 = L5-S1)
+LEVEL_TREND = {1: 0.5, 2: 0.6, 3: 0.2, 4: 0.0, 5: -0.2}  # degeneration score added per IVD label (1 = L5-S1)
+
 
 def scale_counts(counts: Sequence[float], total: int) -> np.ndarray:
     "Scale `counts` to integers summing to `total` (largest-remainder rule)."
     c = np.asarray(counts, float)
     if c.ndim != 1 or len(c) == 0 or (c < 0).any() or c.sum() <= 0:
         raise ValueError(f"counts must be non-negative with a positive sum, got {list(counts)}")
-    q = c * total / c.sum(); out = np.floor(q).astype(int)
-    out[np.argsort(-(q - out), kind='stable')[:total - out.sum()]] += 1
+    q = c * total / c.sum()
+    out = np.floor(q).astype(int)
+    out[np.argsort(-(q - out), kind='stable')[: total - out.sum()]] += 1
     return out
 
+
 def phantom_grades(n_patients: int, grade_counts: Sequence[float], seed: int) -> pd.DataFrame:
-    "SPIDER-style grade table (`Patient, IVD label, Pfirrman grade`) of `n_patients` × 5 lumbar discs with the mix `grade_counts`."
+    """SPIDER-style grade table (`Patient, IVD label, Pfirrman grade`) of `n_patients` × 5 lumbar discs with the mix
+    `grade_counts`."""
     n = int(n_patients)
-    if n < 1: raise ValueError(f"n_patients must be at least 1, got {n_patients}")
-    if len(grade_counts) != 5: raise ValueError(f"grade_counts needs 5 counts (Pfirrmann I..V), got {list(grade_counts)}")
+    if n < 1:
+        raise ValueError(f"n_patients must be at least 1, got {n_patients}")
+    if len(grade_counts) != 5:
+        raise ValueError(f"grade_counts needs 5 counts (Pfirrmann I..V), got {list(grade_counts)}")
     levels = np.array(LUMBAR_LABELS)
     rng = np.random.default_rng(int(seed))
     score = rng.normal(0, 1, (n, 1)) + np.array([LEVEL_TREND[k] for k in levels]) + rng.normal(0, 0.8, (n, len(levels)))
     grade = np.empty(score.size, int)
     grade[np.argsort(score.ravel(), kind='stable')] = np.repeat(GRADES, scale_counts(grade_counts, score.size))
-    return pd.DataFrame({'Patient': np.repeat(np.arange(1, n + 1), len(levels)), 'IVD label': np.tile(levels, n),
-                         'Pfirrman grade': grade})
+    return pd.DataFrame(
+        {
+            'Patient': np.repeat(np.arange(1, n + 1), len(levels)),
+            'IVD label': np.tile(levels, n),
+            'Pfirrman grade': grade,
+        }
+    )
 
 # %% ../nbs/11_phantom.ipynb #67aedbaf
 PFIRRMANN_LOOK = {
@@ -82,72 +121,117 @@ PFIRRMANN_LOOK = {
     4: dict(signal=0.26, annulus=0.14, boundary=0.45, texture=0.30, band=0.00, height=0.62),
     5: dict(signal=0.08, annulus=0.09, boundary=0.60, texture=0.35, band=0.00, height=0.28),
 }
-TISSUE = dict(csf=215., marrow=68., cortex=14., muscle=36., fat=135., abdomen=26., cord=95., air=1., vessel=8.)
+TISSUE = dict(csf=215.0, marrow=68.0, cortex=14.0, muscle=36.0, fat=135.0, abdomen=26.0, cord=95.0, air=1.0, vessel=8.0)
 
 # %% ../nbs/11_phantom.ipynb #d09a028d
 # vertebra: half-depth a, half-height h (mm), wedge (deg)
-VERTEBRAE = {'T11': (14.0, 11.0, -2.0), 'T12': (15.0, 11.5, -1.0), 'L1': (16.0, 12.5, 0.0), 'L2': (17.0, 13.0, 0.0),
-             'L3': (17.5, 13.5, 1.5), 'L4': (18.0, 13.5, 3.0), 'L5': (18.0, 13.0, 8.0)}
+VERTEBRAE = {
+    'T11': (14.0, 11.0, -2.0),
+    'T12': (15.0, 11.5, -1.0),
+    'L1': (16.0, 12.5, 0.0),
+    'L2': (17.0, 13.0, 0.0),
+    'L3': (17.5, 13.5, 1.5),
+    'L4': (18.0, 13.5, 3.0),
+    'L5': (18.0, 13.0, 8.0),
+}
 # disc below each vertebra, by IVD label: healthy height (mm), wedge (deg)
 DISCS = {7: (6.5, 0.0), 6: (7.5, 2.0), 5: (9.5, 4.0), 4: (10.5, 6.0), 3: (11.5, 8.0), 2: (12.5, 12.0), 1: (12.0, 18.0)}
 # sacral segments: depth and height relative to L5, wedge (deg; negative = the sacral kyphosis)
 SACRUM = [('S1', 1.0, 0.9, -2.0), ('S2', 0.85, 0.75, -4.0), ('S3', 0.7, 0.65, -8.0), ('S4', 0.55, 0.55, -12.0)]
-BULGE_MM = (0.0, 0.0, 0.5, 1.5, 2.5)   # posterior bulge by grade I..V
+BULGE_MM = (0.0, 0.0, 0.5, 1.5, 2.5)  # posterior bulge by grade I..V
 
-def _n(phi): return np.array([np.sin(phi), np.cos(phi)])
-def _t(phi): return np.array([np.cos(phi), -np.sin(phi)])
+
+def _n(phi):
+    return np.array([np.sin(phi), np.cos(phi)])
+
+
+def _t(phi):
+    return np.array([np.cos(phi), -np.sin(phi)])
+
 
 def phantom_anatomy(grades: Mapping[int, int], rng: np.random.Generator, cfg: Mapping) -> dict:
     "One patient's spine as a chain of vertebra, disc and sacrum blocks in image millimetres, drawn from `rng`."
-    rows, cols = cfg['shape']; sr, sc = cfg['spacing_mm'][:2]
-    s = rng.uniform(*cfg['scale']); lord = rng.uniform(*cfg['lordosis'])
+    rows, cols = cfg['shape']
+    sr, sc = cfg['spacing_mm'][:2]
+    s = rng.uniform(*cfg['scale'])
+    lord = rng.uniform(*cfg['lordosis'])
     rot = np.deg2rad(rng.uniform(-1, 1) * cfg['rotation_deg'])
-    phi = np.deg2rad(-18.0 * lord) + rot          # axis angle at the top of T11: the thoracolumbar spine leans forward
+    phi = np.deg2rad(-18.0 * lord) + rot  # axis angle at the top of T11: the thoracolumbar spine leans forward
     blocks, pos, min_h = [], np.zeros(2), max(3.0, 2.4 * max(sr, sc))
+
     def add(kind, name, a, h, beta, **kw):
         nonlocal pos, phi
         c = pos + h * _n(phi + beta / 2)
         blocks.append(dict(kind=kind, name=name, c=c, phi=phi + beta / 2, beta=beta, a=a, h=h, **kw))
         pos, phi = c + h * _n(phi + beta / 2), phi + beta
+
     names = list(VERTEBRAE)
     for i, v in enumerate(names):
         a, h, w = VERTEBRAE[v]
-        add('vertebra', v, a * s * rng.uniform(0.95, 1.05), h * s * rng.uniform(0.95, 1.05), np.deg2rad(w * (lord if w > 0 else 1)))
+        add(
+            'vertebra',
+            v,
+            a * s * rng.uniform(0.95, 1.05),
+            h * s * rng.uniform(0.95, 1.05),
+            np.deg2rad(w * (lord if w > 0 else 1)),
+        )
         ivd = 7 - i
         H, w = DISCS[ivd]
         g = int(grades[ivd]) if ivd in grades else int(rng.choice([1, 2], p=[0.4, 0.6]))
         H = max(H * s * PFIRRMANN_LOOK[g]['height'] * rng.uniform(0.92, 1.08), min_h)
         ad = 0.5 * (a + VERTEBRAE[names[min(i + 1, len(names) - 1)]][0]) * s
-        bmax = 2 * np.arctan(max(H - min_h, 0) / (2 * ad))          # a collapsed disc loses its lordosis
+        bmax = 2 * np.arctan(max(H - min_h, 0) / (2 * ad))  # a collapsed disc loses its lordosis
         beta = float(np.clip(np.deg2rad(w * lord), -bmax, bmax))
-        add('disc', level_name(ivd), ad, H / 2, beta, ivd=ivd, grade=g, graded=ivd in grades,
-            bulge=BULGE_MM[g - 1] * s * rng.uniform(0.5, 1.5))
+        add(
+            'disc',
+            level_name(ivd),
+            ad,
+            H / 2,
+            beta,
+            ivd=ivd,
+            grade=g,
+            graded=ivd in grades,
+            bulge=BULGE_MM[g - 1] * s * rng.uniform(0.5, 1.5),
+        )
     l5 = blocks[-2]
-    for name, fa, fh, w in SACRUM: add('sacrum', name, l5['a'] * fa, l5['h'] * fh, np.deg2rad(w))
+    for name, fa, fh, w in SACRUM:
+        add('sacrum', name, l5['a'] * fa, l5['h'] * fh, np.deg2rad(w))
     # place the lumbar spine: midpoint of the L1-L2 and L5-S1 discs at a jittered point near the image centre
     d = {b.get('ivd'): b['c'] for b in blocks if b['kind'] == 'disc'}
     target = np.array([cols * sc * 0.50, rows * sr * 0.48]) + rng.uniform(-1, 1, 2) * cfg['shift_mm']
     shift = target - 0.5 * (d[5] + d[1])
-    for b in blocks: b['c'] = b['c'] + shift
+    for b in blocks:
+        b['c'] = b['c'] + shift
     return dict(blocks=blocks, scale=s, lordosis=lord, rotation_deg=float(np.rad2deg(rot)))
 
 # %% ../nbs/11_phantom.ipynb #33e10956
-def _block_dist(b: Mapping, Y: np.ndarray, X: np.ndarray, a: float, h: float, p: float = 6.0, shift: float = 0.0,
-                concave: float = 0.0):
-    "Approximate signed distance (mm) to block `b` with half-depth `a`, half-height `h`; also local `u, v` and half-height."
+def _block_dist(
+    b: Mapping,
+    Y: np.ndarray,
+    X: np.ndarray,
+    a: float,
+    h: float,
+    p: float = 6.0,
+    shift: float = 0.0,
+    concave: float = 0.0,
+):
+    """Approximate signed distance (mm) to block `b` with half-depth `a`, half-height `h`; also local `u, v` and
+    half-height."""
     dx, dy = X - b['c'][0], Y - b['c'][1]
     t, n = _t(b['phi']), _n(b['phi'])
-    u = dx * t[0] + dy * t[1] - shift                        # anterior(-) → posterior(+)
-    v = dx * n[0] + dy * n[1]                                # superior(-) → inferior(+)
-    hu = h - u * np.tan(b['beta'] / 2) + concave * (1 - np.clip((u / a) ** 2, 0, 1))   # wedge; + = lens, - = concave
+    u = dx * t[0] + dy * t[1] - shift  # anterior(-) → posterior(+)
+    v = dx * n[0] + dy * n[1]  # superior(-) → inferior(+)
+    hu = h - u * np.tan(b['beta'] / 2) + concave * (1 - np.clip((u / a) ** 2, 0, 1))  # wedge; + = lens, - = concave
     hu = np.maximum(hu, 0.3)
     au, av = np.abs(u) / a, np.abs(v) / hu
-    d = ((au ** p + av ** p) ** (1 / p) - 1) * np.where(au > av, a, hu)
+    d = ((au**p + av**p) ** (1 / p) - 1) * np.where(au > av, a, hu)
     return d, u, v, hu
+
 
 def lateral_factor(x: float, W: float, p: float = 2.0) -> float:
     "Sagittal depth factor of a structure of lateral half-width `W` cut at lateral offset `x` mm."
     return float(max(0.0, 1 - abs(x / W) ** p) ** (1 / p))
+
 
 def _bbox(c, r: float, ctx) -> tuple | None:
     "Index window of the image around centre `c` (mm) with radius `r` (mm)."
@@ -155,9 +239,11 @@ def _bbox(c, r: float, ctx) -> tuple | None:
     j0, j1 = int(max((c[0] - r) / ctx.sc, 0)), int(min((c[0] + r) / ctx.sc + 2, ctx.cols))
     return (slice(i0, i1), slice(j0, j1)) if i1 > i0 and j1 > j0 else None
 
+
 def _paint(img: np.ndarray, where, m: np.ndarray, val) -> None:
     "Alpha-blend `val` into `img[where]` with soft membership `m`."
     img[where] = img[where] * (1 - m) + val * m
+
 
 def _smooth_noise(rng: np.random.Generator, shape: tuple, sigma) -> np.ndarray:
     "Gaussian-smoothed white noise with unit standard deviation (texture, float32)."
@@ -167,35 +253,49 @@ def _smooth_noise(rng: np.random.Generator, shape: tuple, sigma) -> np.ndarray:
 # %% ../nbs/11_phantom.ipynb #240b2d1b
 def _patient_context(grades: Mapping[int, int], rng: np.random.Generator, cfg: Mapping) -> SimpleNamespace:
     "Everything of one patient that does not change from slice to slice."
-    rows, cols = cfg['shape']; sr, sc, sz = cfg['spacing_mm']; S = int(cfg['slices'])
-    an = phantom_anatomy(grades, rng, cfg); blocks, s = an['blocks'], an['scale']
+    rows, cols = cfg['shape']
+    sr, sc, sz = cfg['spacing_mm']
+    S = int(cfg['slices'])
+    an = phantom_anatomy(grades, rng, cfg)
+    blocks, s = an['blocks'], an['scale']
     Y, X = np.mgrid[0:rows, 0:cols].astype(np.float32)
-    Y *= sr; X *= sc
-    xl = (np.arange(S) - S // 2) * sz + rng.uniform(-0.2, 0.2) * sz        # lateral offset of each slice (mm)
+    Y *= sr
+    X *= sc
+    xl = (np.arange(S) - S // 2) * sz + rng.uniform(-0.2, 0.2) * sz  # lateral offset of each slice (mm)
     k = rng.uniform(0.9, 1.1)
     T = {key: val * k * rng.uniform(0.9, 1.1) for key, val in TISSUE.items()}
     T['csf'] = min(T['csf'], 240.0)
-    fine = _smooth_noise(rng, (S, rows, cols), (0.6, 1.0, 1.0))             # marrow, disc, fat texture (3D)
-    coarse = _smooth_noise(rng, (rows // 4 + 1, cols // 4 + 1), 2.5)          # soft-tissue shading (2D)
+    fine = _smooth_noise(rng, (S, rows, cols), (0.6, 1.0, 1.0))  # marrow, disc, fat texture (3D)
+    coarse = _smooth_noise(rng, (rows // 4 + 1, cols // 4 + 1), 2.5)  # soft-tissue shading (2D)
     coarse = ndimage.zoom(coarse, (rows / coarse.shape[0], cols / coarse.shape[1]), order=1)[:rows, :cols]
     # smooth spine centre curve through the block centres: arc length ss, points P, posterior normals N
     top, bot = blocks[0], blocks[-1]
-    C = np.vstack([top['c'] - 150 * _n(top['phi']), top['c'] - 75 * _n(top['phi']), [b['c'] for b in blocks],
-                   bot['c'] + 20 * _n(bot['phi'])])
+    C = np.vstack(
+        [
+            top['c'] - 150 * _n(top['phi']),
+            top['c'] - 75 * _n(top['phi']),
+            [b['c'] for b in blocks],
+            bot['c'] + 20 * _n(bot['phi']),
+        ]
+    )
     chord = np.r_[0, np.cumsum(np.linalg.norm(np.diff(C, axis=0), axis=1))]
     spl = CubicSpline(chord, C)
-    ss = np.arange(0, chord[-1], 0.5); P = spl(ss); D = spl(ss, 1)
-    D /= np.linalg.norm(D, axis=1, keepdims=True); N = np.stack([D[:, 1], -D[:, 0]], 1)
-    sb = np.array([ss[np.argmin(np.linalg.norm(P - b['c'], axis=1))] for b in blocks])   # arc length of each block
-    depth = rng.uniform(11, 15) * s                                          # dural sac AP depth
-    gap = 1.5                                                                # posterior longitudinal ligament, epidural space
-    tc = np.interp(ss, sb, [b['a'] for b in blocks]) + gap + depth / 2      # canal centre, from the posterior body borders
+    ss = np.arange(0, chord[-1], 0.5)
+    P = spl(ss)
+    D = spl(ss, 1)
+    D /= np.linalg.norm(D, axis=1, keepdims=True)
+    N = np.stack([D[:, 1], -D[:, 0]], 1)
+    sb = np.array([ss[np.argmin(np.linalg.norm(P - b['c'], axis=1))] for b in blocks])  # arc length of each block
+    depth = rng.uniform(11, 15) * s  # dural sac AP depth
+    gap = 1.5  # posterior longitudinal ligament, epidural space
+    tc = np.interp(ss, sb, [b['a'] for b in blocks]) + gap + depth / 2  # canal centre, from the posterior body borders
     # curvilinear coordinates of pixels near the spine
-    xc = np.interp(Y[:, 0], P[:, 1], P[:, 0])                               # curve column at each row
-    hx = X - xc[:, None]                                                     # horizontal distance from the curve
+    xc = np.interp(Y[:, 0], P[:, 1], P[:, 0])  # curve column at each row
+    hx = X - xc[:, None]  # horizontal distance from the curve
     band = np.abs(hx) < 70
     _, idx = cKDTree(P).query(np.stack([X[band], Y[band]], 1))
-    s_pix = ss[idx]; t_pix = ((np.stack([X[band], Y[band]], 1) - P[idx]) * N[idx]).sum(1)
+    s_pix = ss[idx]
+    t_pix = ((np.stack([X[band], Y[band]], 1) - P[idx]) * N[idx]).sum(1)
     names = [b['name'] for b in blocks]
     sac = blocks[names.index('S1')]['c'][1]
     # back: skin line straighter than the spine, further back over the buttocks
@@ -204,27 +304,75 @@ def _patient_context(grades: Mapping[int, int], rng: np.random.Generator, cfg: M
     fat = rng.uniform(6, 22) * s
     yy, xx = Y / (rows * sr) - 0.5, X / (cols * sc) - 0.5
     bc = rng.normal(0, cfg['bias'] / 2, 5)
-    bias = np.exp(bc[0] * yy + bc[1] * xx + bc[2] * xx * yy + bc[3] * yy ** 2 + bc[4] * xx ** 2
-                  + 2.5 * cfg['bias'] * np.minimum(xx + 0.1, 0.15))          # posterior coil: dimmer anteriorly
-    blobs = [(rng.uniform(0, cols * sc * 0.35), rng.uniform(0, rows * sr), rng.uniform(6, 20), rng.uniform(5, 14),
-              rng.uniform(0, np.pi), rng.choice([0.02, 0.2, 0.35, 0.6]) * T['fat']) for _ in range(rng.integers(4, 9))]
-    ant = np.clip(-(hx + 25) / 15, 0, 1)                                     # abdomen in front, muscle behind
+    bias = np.exp(
+        bc[0] * yy
+        + bc[1] * xx
+        + bc[2] * xx * yy
+        + bc[3] * yy**2
+        + bc[4] * xx**2
+        + 2.5 * cfg['bias'] * np.minimum(xx + 0.1, 0.15)
+    )  # posterior coil: dimmer anteriorly
+    blobs = [
+        (
+            rng.uniform(0, cols * sc * 0.35),
+            rng.uniform(0, rows * sr),
+            rng.uniform(6, 20),
+            rng.uniform(5, 14),
+            rng.uniform(0, np.pi),
+            rng.choice([0.02, 0.2, 0.35, 0.6]) * T['fat'],
+        )
+        for _ in range(rng.integers(4, 9))
+    ]
+    ant = np.clip(-(hx + 25) / 15, 0, 1)  # abdomen in front, muscle behind
     back = T['abdomen'] * (1 + 0.4 * coarse) * ant + T['muscle'] * (1 + 0.12 * coarse) * (1 - ant)
-    for bx, by, ra, rb, ang, val in blobs:                                   # bowel loops
+    for bx, by, ra, rb, ang, val in blobs:  # bowel loops
         bb = _bbox((bx, by), max(ra, rb) + 3, SimpleNamespace(rows=rows, cols=cols, sr=sr, sc=sc))
-        if bb is None: continue
+        if bb is None:
+            continue
         du = (X[bb] - bx) * np.cos(ang) + (Y[bb] - by) * np.sin(ang)
         dv = -(X[bb] - bx) * np.sin(ang) + (Y[bb] - by) * np.cos(ang)
-        _paint(back, bb, np.clip(1.5 - 1.5 * np.sqrt((du / ra) ** 2 + (dv / rb) ** 2), 0, 1) * (hx[bb] < -45),
-               val * (1 + 0.2 * coarse[bb]))
-    return SimpleNamespace(rows=rows, cols=cols, sr=sr, sc=sc, px=0.5 * (sr + sc), S=S, blocks=blocks, s=s, Y=Y, X=X,
-        xl=xl, T=T, fine=fine, coarse=coarse, hx=hx, band=band, s_pix=s_pix, t_pix=t_pix, tc_pix=tc[idx],
-        a_pix=np.interp(s_pix, sb, [b['a'] for b in blocks]), depth=depth, gap=gap,
-        s_conus=sb[names.index('L1-L2')] + rng.uniform(-8, 8), s_end=sb[names.index('S2')] + 0.5 * blocks[names.index('S2')]['h'],
-        s_aorta=sb[names.index('L4')], x_aorta=rng.uniform(-12, 4), r_aorta=rng.uniform(7, 10) * s,
-        fat_m=np.clip((hx - (skin[:, None] - fat)) / 2, 0, 1), air_m=np.clip((hx - skin[:, None]) / 1.5, 0, 1),
-        bias=bias, back=back, muscle=1 - ant, anatomy=an,
-        noise=rng.uniform(*cfg['noise_sigma']))
+        _paint(
+            back,
+            bb,
+            np.clip(1.5 - 1.5 * np.sqrt((du / ra) ** 2 + (dv / rb) ** 2), 0, 1) * (hx[bb] < -45),
+            val * (1 + 0.2 * coarse[bb]),
+        )
+    return SimpleNamespace(
+        rows=rows,
+        cols=cols,
+        sr=sr,
+        sc=sc,
+        px=0.5 * (sr + sc),
+        S=S,
+        blocks=blocks,
+        s=s,
+        Y=Y,
+        X=X,
+        xl=xl,
+        T=T,
+        fine=fine,
+        coarse=coarse,
+        hx=hx,
+        band=band,
+        s_pix=s_pix,
+        t_pix=t_pix,
+        tc_pix=tc[idx],
+        a_pix=np.interp(s_pix, sb, [b['a'] for b in blocks]),
+        depth=depth,
+        gap=gap,
+        s_conus=sb[names.index('L1-L2')] + rng.uniform(-8, 8),
+        s_end=sb[names.index('S2')] + 0.5 * blocks[names.index('S2')]['h'],
+        s_aorta=sb[names.index('L4')],
+        x_aorta=rng.uniform(-12, 4),
+        r_aorta=rng.uniform(7, 10) * s,
+        fat_m=np.clip((hx - (skin[:, None] - fat)) / 2, 0, 1),
+        air_m=np.clip((hx - skin[:, None]) / 1.5, 0, 1),
+        bias=bias,
+        back=back,
+        muscle=1 - ant,
+        anatomy=an,
+        noise=rng.uniform(*cfg['noise_sigma']),
+    )
 
 # %% ../nbs/11_phantom.ipynb #994e5e5e
 def _draw_soft_tissue(ctx, z: int) -> np.ndarray:
@@ -235,99 +383,131 @@ def _draw_soft_tissue(ctx, z: int) -> np.ndarray:
     _paint(img, slice(None), ctx.air_m, T['air'])
     return img
 
+
 def _draw_spinous(ctx, z: int, img: np.ndarray, msk: np.ndarray) -> None:
     "Spinous processes and laminae behind the canal (vertebra label)."
     f = lateral_factor(ctx.xl[z], 14 * ctx.s, 3)
-    if f <= 0: return
+    if f <= 0:
+        return
     L = 15 * ctx.s
     for b in ctx.blocks:
-        if b['kind'] != 'vertebra': continue
-        pb = dict(c=b['c'] + (b['a'] + ctx.gap + ctx.depth + 1 + L) * _t(b['phi']) + 0.3 * b['h'] * _n(b['phi']),
-                  phi=b['phi'] - np.deg2rad(15), beta=np.deg2rad(-12))
+        if b['kind'] != 'vertebra':
+            continue
+        pb = dict(
+            c=b['c'] + (b['a'] + ctx.gap + ctx.depth + 1 + L) * _t(b['phi']) + 0.3 * b['h'] * _n(b['phi']),
+            phi=b['phi'] - np.deg2rad(15),
+            beta=np.deg2rad(-12),
+        )
         bb = _bbox(pb['c'], L + 12, ctx)
-        if bb is None: continue
+        if bb is None:
+            continue
         d, *_ = _block_dist(pb, ctx.Y[bb], ctx.X[bb], L, 0.45 * b['h'] * f + 0.5, p=4)
-        val = ctx.T['cortex'] + (ctx.T['marrow'] * (1 + 0.1 * ctx.fine[z][bb]) - ctx.T['cortex']) * np.clip((-d - 1.5) / ctx.px + 0.5, 0, 1)
+        val = ctx.T['cortex'] + (ctx.T['marrow'] * (1 + 0.1 * ctx.fine[z][bb]) - ctx.T['cortex']) * np.clip(
+            (-d - 1.5) / ctx.px + 0.5, 0, 1
+        )
         _paint(img, bb, np.clip(0.5 - d / ctx.px, 0, 1), val)
         msk[bb][d <= 0] = 1
+
 
 def _draw_canal(ctx, z: int, img: np.ndarray, msk: np.ndarray) -> None:
     "Dural sac with CSF, conus and cauda equina (canal label); aorta in front of the bodies."
     x, T, sp, tp = ctx.xl[z], ctx.T, ctx.s_pix, ctx.t_pix
     sub, sm = img[ctx.band], msk[ctx.band]
     fa = lateral_factor(x - ctx.x_aorta, ctx.r_aorta)
-    if fa > 0:                                                            # aorta: a flow void down to L4
+    if fa > 0:  # aorta: a flow void down to L4
         ta = -(ctx.a_pix + 4 + ctx.r_aorta)
-        da = np.abs(tp - ta) - ctx.r_aorta * fa * np.sqrt(np.clip((ctx.s_aorta - sp) / 15, 0, 1))   # bifurcates at L4
+        da = np.abs(tp - ta) - ctx.r_aorta * fa * np.sqrt(np.clip((ctx.s_aorta - sp) / 15, 0, 1))  # bifurcates at L4
         _paint(sub, slice(None), np.clip(0.5 - da / ctx.px, 0, 1), T['vessel'] * (1 + 0.3 * ctx.fine[z][ctx.band]))
     fc = lateral_factor(x, 11 * ctx.s)
     if fc > 0:
         taper = np.sqrt(np.clip(1 - (np.clip(sp - (ctx.s_end - 25), 0, None) / 25) ** 2, 0, 1))
         hd = np.where(sp < ctx.s_end, ctx.depth / 2 * fc * taper, -5.0)
         dc = np.abs(tp - ctx.tc_pix) - hd
-        val = np.full(dc.shape, T['csf'] * fc ** 0.3, np.float32)
-        rc = np.sqrt(np.clip((ctx.s_conus - sp) / 25, 0, 1)) * 3.8 * ctx.s * fc   # cord, tapering to the conus
+        val = np.full(dc.shape, T['csf'] * fc**0.3, np.float32)
+        rc = np.sqrt(np.clip((ctx.s_conus - sp) / 25, 0, 1)) * 3.8 * ctx.s * fc  # cord, tapering to the conus
         _paint(val, slice(None), np.clip(0.5 - (np.abs(tp - ctx.tc_pix + 1) - rc) / ctx.px, 0, 1), T['cord'])
-        for off in (-0.15, 0.2):                                           # nerve roots of the cauda equina
+        for off in (-0.15, 0.2):  # nerve roots of the cauda equina
             r = np.clip(0.6 - np.abs(tp - ctx.tc_pix - off * ctx.depth * fc - 0.7 * np.sin(sp / 9)) / 0.9, 0, 1)
             val *= 1 - 0.35 * r * (sp > ctx.s_conus)
         _paint(sub, slice(None), np.clip(0.5 - dc / ctx.px, 0, 1), val)
         sm[dc <= 0] = 3
     img[ctx.band], msk[ctx.band] = sub, sm
 
+
 def _draw_vertebrae(ctx, z: int, img: np.ndarray, msk: np.ndarray) -> None:
     "Vertebral bodies and sacral segments: textured marrow inside a dark cortical rim, concave endplates."
     for b in ctx.blocks:
-        if b['kind'] == 'disc': continue
+        if b['kind'] == 'disc':
+            continue
         f = lateral_factor(ctx.xl[z], 1.5 * b['a'], 3)
         bb = _bbox(b['c'], 1.3 * np.hypot(b['a'], b['h']) + 3, ctx)
-        if f <= 0 or bb is None: continue
+        if f <= 0 or bb is None:
+            continue
         d, *_ = _block_dist(b, ctx.Y[bb], ctx.X[bb], b['a'] * f, b['h'], p=6, concave=-1.2 * ctx.s)
-        mar = ctx.T['marrow'] * (1.1 if b['kind'] == 'sacrum' else 1.0) * (1 + 0.1 * ctx.fine[z][bb] + 0.08 * ctx.coarse[bb])
+        mar = (
+            ctx.T['marrow']
+            * (1.1 if b['kind'] == 'sacrum' else 1.0)
+            * (1 + 0.1 * ctx.fine[z][bb] + 0.08 * ctx.coarse[bb])
+        )
         val = ctx.T['cortex'] + (mar - ctx.T['cortex']) * np.clip((-d - 1.3) / ctx.px + 0.5, 0, 1)
         _paint(img, bb, np.clip(0.5 - d / ctx.px, 0, 1), val)
         msk[bb][d <= 0] = 1
+
 
 def _draw_discs(ctx, z: int, img: np.ndarray, msk: np.ndarray, inst: np.ndarray | None) -> None:
     "Discs: annulus with a nucleus whose signal, boundary, texture, cleft and height follow the disc's Pfirrmann grade."
     x, T = ctx.xl[z], ctx.T
     for b in ctx.blocks:
-        if b['kind'] != 'disc': continue
+        if b['kind'] != 'disc':
+            continue
         look = PFIRRMANN_LOOK[b['grade']]
         f = lateral_factor(x, 1.3 * b['a'])
         bb = _bbox(b['c'], 1.4 * np.hypot(b['a'], b['h']) + 5, ctx)
-        if f <= 0 or bb is None: continue
+        if f <= 0 or bb is None:
+            continue
         a = b['a'] * f + b['bulge'] / 2
         d, u, v, hu = _block_dist(b, ctx.Y[bb], ctx.X[bb], a, b['h'], p=10, shift=b['bulge'] / 2, concave=1.2 * ctx.s)
         U, V, fine = u / a, v / hu, ctx.fine[z][bb]
-        fn = lateral_factor(x, 0.75 * b['a'])                              # the nucleus is narrower than the disc
+        fn = lateral_factor(x, 0.75 * b['a'])  # the nucleus is narrower than the disc
         mn = 0.0
         if fn > 0:
             r = np.sqrt(((U - 0.08) / (0.62 * fn)) ** 2 + (V / 0.72) ** 2)
             mn = 1 / (1 + np.exp(-np.clip((1 - r) / look['boundary'], -30, 30)))
-        nuc = T['csf'] * look['signal'] * (0.6 + 0.4 * fn) * (1 + 1.5 * look['texture'] * fine) \
-              * (1 - look['band'] * np.exp(-(V / 0.14) ** 2))
+        nuc = (
+            T['csf']
+            * look['signal']
+            * (0.6 + 0.4 * fn)
+            * (1 + 1.5 * look['texture'] * fine)
+            * (1 - look['band'] * np.exp(-((V / 0.14) ** 2)))
+        )
         ann = T['csf'] * look['annulus'] * (1 + 0.1 * fine)
         _paint(img, bb, np.clip(0.5 - d / ctx.px, 0, 1), ann + (nuc - ann) * mn)
         msk[bb][d <= 0] = 2
-        if inst is not None: inst[bb][d <= 0] = b['ivd']
+        if inst is not None:
+            inst[bb][d <= 0] = b['ivd']
 
 # %% ../nbs/11_phantom.ipynb #e9094e72
 def _grades_dict(grades, pid) -> dict:
     "Grades as {IVD label: Pfirrmann grade}, checked."
     g = dict(grades) if isinstance(grades, Mapping) else {k + 1: v for k, v in enumerate(grades)}
-    try: g = {int(k): int(v) for k, v in g.items()}
-    except (TypeError, ValueError): raise ValueError(f"patient {pid}: grades must be integers, got {grades!r}") from None
+    try:
+        g = {int(k): int(v) for k, v in g.items()}
+    except (TypeError, ValueError):
+        raise ValueError(f"patient {pid}: grades must be integers, got {grades!r}") from None
     bad = {k: v for k, v in g.items() if k not in LUMBAR_LABELS or v not in PFIRRMANN_LOOK}
-    if bad: raise ValueError(f"patient {pid}: grades must map IVD labels 1..5 to Pfirrmann grades 1..5, got {bad}")
+    if bad:
+        raise ValueError(f"patient {pid}: grades must map IVD labels 1..5 to Pfirrmann grades 1..5, got {bad}")
     return g
 
+
 def phantom_patient(pid: int, grades, rng: np.random.Generator, cfg: Mapping | None = None, instances: bool = False):
-    "Synthetic sagittal T2 slab `(vol, mask)` (uint8, slice × row S→I × col A→P) whose discs look like their Pfirrmann `grades`."
+    """Synthetic sagittal T2 slab `(vol, mask)` (uint8, slice × row S→I × col A→P) whose discs look like their Pfirrmann
+    `grades`."""
     cfg = phantom_config(cfg)
     ctx = _patient_context(_grades_dict(grades, pid), rng, cfg)
     S, rows, cols = ctx.S, ctx.rows, ctx.cols
-    vol = np.empty((S, rows, cols), np.float32); mask = np.zeros((S, rows, cols), np.uint8)
+    vol = np.empty((S, rows, cols), np.float32)
+    mask = np.zeros((S, rows, cols), np.uint8)
     inst = np.zeros((S, rows, cols), np.uint8) if instances else None
     for z in range(S):
         img = _draw_soft_tissue(ctx, z)
@@ -338,49 +518,76 @@ def phantom_patient(pid: int, grades, rng: np.random.Generator, cfg: Mapping | N
         vol[z] = ndimage.gaussian_filter(img, 0.5)
     vol *= ctx.bias[None]
     n1, n2 = rng.standard_normal((2, *vol.shape), np.float32) * ctx.noise
-    vol = np.clip(np.rint(np.sqrt((vol + n1) ** 2 + n2 ** 2)), 0, 255).astype(np.uint8)
+    vol = np.clip(np.rint(np.sqrt((vol + n1) ** 2 + n2**2)), 0, 255).astype(np.uint8)
     return (vol, mask, inst) if instances else (vol, mask)
 
 # %% ../nbs/11_phantom.ipynb #6e9c6d72
 def disc_appearance(image: np.ndarray, levels: np.ndarray, spacing=(1.0, 1.0)) -> pd.DataFrame:
-    "Per-disc signal, contrast, boundary sharpness and height on one 2D slice, discs given by an IVD-label map `levels`."
-    image = image.astype(np.float32); sr, sc = spacing[:2]
+    """Per-disc signal, contrast, boundary sharpness and height on one 2D slice, discs given by an IVD-label map
+    `levels`."""
+    image = image.astype(np.float32)
+    sr, sc = spacing[:2]
     grad = np.hypot(ndimage.sobel(image, 0) / (8 * sr), ndimage.sobel(image, 1) / (8 * sc))
     rows = []
     for k in np.unique(levels[levels > 0]):
         m = levels == k
-        vals = np.sort(image[m]); q = max(1, len(vals) // 4)
+        vals = np.sort(image[m])
+        q = max(1, len(vals) // 4)
         yx = np.argwhere(m) * [sr, sc]
-        ev = np.linalg.eigh(np.cov(yx.T))[1][:, -1] if len(yx) > 2 else np.array([0., 1.])
-        proj = yx @ ev; length = proj.max() - proj.min() + sc
+        ev = np.linalg.eigh(np.cov(yx.T))[1][:, -1] if len(yx) > 2 else np.array([0.0, 1.0])
+        proj = yx @ ev
+        length = proj.max() - proj.min() + sc
         inner = ndimage.binary_erosion(m)
-        rows.append(dict(ivd_label=int(k), area_mm2=m.sum() * sr * sc, height_mm=m.sum() * sr * sc / length,
-                         nucleus=vals[-q:].mean(), annulus=vals[:q].mean(), contrast=vals[-q:].mean() - vals[:q].mean(),
-                         sharpness=np.percentile(grad[inner], 90) if inner.any() else 0.0))
+        rows.append(
+            dict(
+                ivd_label=int(k),
+                area_mm2=m.sum() * sr * sc,
+                height_mm=m.sum() * sr * sc / length,
+                nucleus=vals[-q:].mean(),
+                annulus=vals[:q].mean(),
+                contrast=vals[-q:].mean() - vals[:q].mean(),
+                sharpness=np.percentile(grad[inner], 90) if inner.any() else 0.0,
+            )
+        )
     return pd.DataFrame(rows)
 
 # %% ../nbs/11_phantom.ipynb #411f371a
 def show_grades(cfg: Mapping | None = None, seed: int = 11, sample=None):
     "Figure: a mid-sagittal phantom slice per Pfirrmann grade (all lumbar discs that grade), L4-L5 enlarged below."
     import matplotlib.pyplot as plt
-    cfg = phantom_config(cfg); sr, sc = cfg['spacing_mm'][:2]
+
+    cfg = phantom_config(cfg)
+    sr, sc = cfg['spacing_mm'][:2]
     ncol = 5 + (sample is not None)
     fig, ax = plt.subplots(2, ncol, figsize=(3.0 * ncol, 6.6), gridspec_kw=dict(height_ratios=[2.2, 1]))
     ext = [0, cfg['shape'][1] * sc, cfg['shape'][0] * sr, 0]
     for g in GRADES:
         v, m, ins = phantom_patient(g, [g] * 5, np.random.default_rng([seed, g]), cfg, instances=True)
-        z = v.shape[0] // 2; a = ax[0, g - 1]
+        z = v.shape[0] // 2
+        a = ax[0, g - 1]
         a.imshow(v[z], cmap='gray', vmin=0, vmax=255, extent=ext)
-        a.set_title(f"Pfirrmann {'I II III IV V'.split()[g - 1]}"); a.set_axis_off()
+        a.set_title(f"Pfirrmann {'I II III IV V'.split()[g - 1]}")
+        a.set_axis_off()
         yx = np.argwhere(ins[z] == 2).mean(0) * [sr, sc]
-        a.annotate('L4-L5', xy=(yx[1] - 20, yx[0]), xytext=(yx[1] - 75, yx[0]), color='yellow', fontsize=8,
-                   arrowprops=dict(color='yellow', arrowstyle='->'), va='center')
-        r0, c0 = (np.argwhere(ins[z] == 2).mean(0)).astype(int); hw = int(32 / sc)
-        crop = v[z][max(r0 - hw // 2, 0): r0 + hw // 2, max(c0 - hw, 0): c0 + hw]
-        ax[1, g - 1].imshow(crop, cmap='gray', vmin=0, vmax=255); ax[1, g - 1].set_axis_off()
+        a.annotate(
+            'L4-L5',
+            xy=(yx[1] - 20, yx[0]),
+            xytext=(yx[1] - 75, yx[0]),
+            color='yellow',
+            fontsize=8,
+            arrowprops=dict(color='yellow', arrowstyle='->'),
+            va='center',
+        )
+        r0, c0 = (np.argwhere(ins[z] == 2).mean(0)).astype(int)
+        hw = int(32 / sc)
+        crop = v[z][max(r0 - hw // 2, 0) : r0 + hw // 2, max(c0 - hw, 0) : c0 + hw]
+        ax[1, g - 1].imshow(crop, cmap='gray', vmin=0, vmax=255)
+        ax[1, g - 1].set_axis_off()
     if sample is not None:
         img, name = sample
-        ax[0, -1].imshow(img, cmap='gray'); ax[0, -1].set_title(f"real: {name}", fontsize=9); ax[0, -1].set_axis_off()
+        ax[0, -1].imshow(img, cmap='gray')
+        ax[0, -1].set_title(f"real: {name}", fontsize=9)
+        ax[0, -1].set_axis_off()
         ax[1, -1].set_axis_off()
     fig.suptitle('Synthetic phantom (not clinical data): mid-sagittal T2 slice per Pfirrmann grade', fontsize=11)
     fig.tight_layout()
@@ -393,59 +600,107 @@ def _write_mha(path: Path, arr: np.ndarray, spacing_mm) -> Path:
     img.SetSpacing((float(spacing_mm[1]), float(spacing_mm[0]), float(spacing_mm[2])))
     return atomic_write(path, lambda p: sitk.WriteImage(img, str(p), True))
 
+
 def _meta(cfg: Mapping, n: int) -> dict:
     "What phantom.json records: enough to tell whether a cohort on disk matches these params."
-    return dict(synthetic=True, note="Synthetic phantom cohort generated by ldd_study.phantom: NOT clinical data; "
-                "results on it test the software and say nothing about patients.",
-                generator='ldd_study.phantom', version=PHANTOM_VERSION, package_version=__version__,
-                seed=cfg['seed'], n_patients=n, mid_slice=cfg['slices'] // 2, params=json.loads(json.dumps(cfg)),
-                layout=dict(image='images/{pid}_t2_phantom.mha', mask='masks/{pid}_t2_phantom.mha',
-                            axes='slice, row (superior->inferior), col (anterior->posterior)',
-                            mask_labels={'0': 'background', '1': 'vertebra', '2': 'disc', '3': 'canal'},
-                            grades='radiological_gradings.csv (IVD label 1 = L5-S1)'))
+    return dict(
+        synthetic=True,
+        note="Synthetic phantom cohort generated by ldd_study.phantom: NOT clinical data; "
+        "results on it test the software and say nothing about patients.",
+        generator='ldd_study.phantom',
+        version=PHANTOM_VERSION,
+        package_version=__version__,
+        seed=cfg['seed'],
+        n_patients=n,
+        mid_slice=cfg['slices'] // 2,
+        params=json.loads(json.dumps(cfg)),
+        layout=dict(
+            image='images/{pid}_t2_phantom.mha',
+            mask='masks/{pid}_t2_phantom.mha',
+            axes='slice, row (superior->inferior), col (anterior->posterior)',
+            mask_labels={'0': 'background', '1': 'vertebra', '2': 'disc', '3': 'canal'},
+            grades='radiological_gradings.csv (IVD label 1 = L5-S1)',
+        ),
+    )
+
 
 def _is_current(root: Path, meta: dict) -> bool:
     "True when `root` holds a complete cohort written with the same params and generator version."
-    try: old = json.loads((root/'phantom.json').read_text())
-    except (OSError, ValueError): return False
-    if any(old.get(k) != meta[k] for k in ('version', 'params', 'n_patients', 'seed')): return False
-    need = [root/f for f in ('radiological_gradings.csv', 'overview.csv', 'slabs.csv')]
-    need += [root/d/f"{p}_t2_phantom.mha" for p in range(1, meta['n_patients'] + 1) for d in ('images', 'masks')]
+    try:
+        old = json.loads((root / 'phantom.json').read_text())
+    except (OSError, ValueError):
+        return False
+    if any(old.get(k) != meta[k] for k in ('version', 'params', 'n_patients', 'seed')):
+        return False
+    need = [root / f for f in ('radiological_gradings.csv', 'overview.csv', 'slabs.csv')]
+    need += [root / d / f"{p}_t2_phantom.mha" for p in range(1, meta['n_patients'] + 1) for d in ('images', 'masks')]
     return all(p.exists() for p in need)
 
+
 def write_phantom_cohort(root, params: Mapping | None = None, n_patients: int | None = None) -> Path:
-    "Write the synthetic cohort under `root` in the SPIDER-sample layout (skipped when already there with the same params)."
+    """Write the synthetic cohort under `root` in the SPIDER-sample layout (skipped when already there with the same
+    params)."""
     cfg = phantom_config(load_params() if params is None else params)
     n = int(n_patients or cfg['patients'])
-    if n < 1: raise ValueError(f"n_patients must be at least 1, got {n_patients}")
-    root = Path(root); meta = _meta(cfg, n)
-    if _is_current(root, meta): return root
-    (root/'phantom.json').unlink(missing_ok=True)                        # incomplete until rewritten at the end
+    if n < 1:
+        raise ValueError(f"n_patients must be at least 1, got {n_patients}")
+    root = Path(root)
+    meta = _meta(cfg, n)
+    if _is_current(root, meta):
+        return root
+    (root / 'phantom.json').unlink(missing_ok=True)  # incomplete until rewritten at the end
     grades = phantom_grades(n, cfg['grade_counts'], cfg['seed'])
     over, slabs = [], []
     for pid, g in grades.groupby('Patient', sort=True):
-        vol, mask, inst = phantom_patient(pid, dict(zip(g['IVD label'], g['Pfirrman grade'])),
-                                          np.random.default_rng([int(cfg['seed']), int(pid)]), cfg, instances=True)
+        vol, mask, inst = phantom_patient(
+            pid,
+            dict(zip(g['IVD label'], g['Pfirrman grade'])),
+            np.random.default_rng([int(cfg['seed']), int(pid)]),
+            cfg,
+            instances=True,
+        )
         name = f"{pid}_t2_phantom"
-        _write_mha(root/'images'/f"{name}.mha", vol, cfg['spacing_mm'])
-        _write_mha(root/'masks'/f"{name}.mha", mask, cfg['spacing_mm'])
+        _write_mha(root / 'images' / f"{name}.mha", vol, cfg['spacing_mm'])
+        _write_mha(root / 'masks' / f"{name}.mha", mask, cfg['spacing_mm'])
         z = cfg['slices'] // 2
-        over.append(dict(new_file_name=name, num_discs=len(np.unique(inst[z][inst[z] > 0])), num_graded_discs=len(g),
-                         subset='phantom', synthetic=True, Manufacturer='synthetic (ldd_study.phantom)',
-                         SeriesDescription='T2 phantom (synthetic, not clinical)',
-                         PixelSpacing=str(cfg['spacing_mm'][:2]), SliceThickness=cfg['spacing_mm'][2],
-                         SpacingBetweenSlices=cfg['spacing_mm'][2], seed=cfg['seed'], version=PHANTOM_VERSION))
-        slabs.append(dict(patient=pid, series=name, first_slice=0, n_slices=cfg['slices'], rows=cfg['shape'][0],
-                          cols=cfg['shape'][1], mid_slice=z))
-    for d in ('images', 'masks'):                                         # series left by a larger, older cohort
-        for p in (root/d).glob('*_t2_phantom.mha'):
-            if not (p.name.split('_')[0].isdigit() and 1 <= int(p.name.split('_')[0]) <= n): p.unlink()
-    write_csv(root/'radiological_gradings.csv', grades)
-    write_csv(root/'overview.csv', pd.DataFrame(over))
-    write_csv(root/'slabs.csv', pd.DataFrame(slabs))
-    atomic_write(root/'README.md', lambda p: p.write_text(_README.format(n=n, **meta)))
-    write_json(root/'phantom.json', meta)
+        over.append(
+            dict(
+                new_file_name=name,
+                num_discs=len(np.unique(inst[z][inst[z] > 0])),
+                num_graded_discs=len(g),
+                subset='phantom',
+                synthetic=True,
+                Manufacturer='synthetic (ldd_study.phantom)',
+                SeriesDescription='T2 phantom (synthetic, not clinical)',
+                PixelSpacing=str(cfg['spacing_mm'][:2]),
+                SliceThickness=cfg['spacing_mm'][2],
+                SpacingBetweenSlices=cfg['spacing_mm'][2],
+                seed=cfg['seed'],
+                version=PHANTOM_VERSION,
+            )
+        )
+        slabs.append(
+            dict(
+                patient=pid,
+                series=name,
+                first_slice=0,
+                n_slices=cfg['slices'],
+                rows=cfg['shape'][0],
+                cols=cfg['shape'][1],
+                mid_slice=z,
+            )
+        )
+    for d in ('images', 'masks'):  # series left by a larger, older cohort
+        for p in (root / d).glob('*_t2_phantom.mha'):
+            if not (p.name.split('_')[0].isdigit() and 1 <= int(p.name.split('_')[0]) <= n):
+                p.unlink()
+    write_csv(root / 'radiological_gradings.csv', grades)
+    write_csv(root / 'overview.csv', pd.DataFrame(over))
+    write_csv(root / 'slabs.csv', pd.DataFrame(slabs))
+    atomic_write(root / 'README.md', lambda p: p.write_text(_README.format(n=n, **meta)))
+    write_json(root / 'phantom.json', meta)
     return root
+
 
 _README = """# Synthetic phantom cohort (NOT clinical data)
 

@@ -4,16 +4,28 @@
 
 # %% ../nbs/65_predict.ipynb #f2005183
 from __future__ import annotations
-import errno, functools, hashlib, json, os, re, socket, sys, tempfile, time
+import errno
+import functools
+import hashlib
+import json
+import os
+import re
+import socket
+import sys
+import tempfile
+import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-import numpy as np, pandas as pd
+import numpy as np
+import pandas as pd
 import SimpleITK as sitk
 from scipy import ndimage as ndi
 from tqdm.auto import tqdm
-from .core import EXIT_GRADED, path_within, EXIT_INTERNAL, EXIT_REFUSED, internal_error, DataError, GROUPS, LUMBAR_LABELS, SPINE, atomic_write, write_json, load_params, params_section, project_root, level_name, silence_stdout, spreadsheet_safe
+from .core import EXIT_GRADED, path_within, EXIT_INTERNAL, EXIT_REFUSED, internal_error, DataError, GROUPS
+from .core import LUMBAR_LABELS, SPINE, atomic_write, write_json, load_params, params_section, project_root
+from .core import level_name, silence_stdout, spreadsheet_safe
 import ldd_study
 from .io import Case, SEMANTIC, case_name, read_sagittal, orientation_recorded, dicom_series_files
 from .core import ROMAN, grade_within_group
@@ -21,7 +33,8 @@ from .preprocess import mid_sagittal_index
 from .unet import UNet2D, seg_class_names
 from .train import active_profile, predict_cls, predict_seg_proba
 from .models import load_model
-from .discs import disc_crops_of, mid_slice, neighbour_slices, predicted_discs, seg_input, upside_down_sign, windowed
+from .discs import disc_crops_of, mid_slice, neighbour_slices, predicted_discs, seg_input, upside_down_sign
+from .discs import windowed
 from .measures import MEASURE_COLUMNS, answer_probabilities, disc_measures, measures_probabilities
 from .dicom_seg import write_disc_seg
 from .release import RELEASE_DIR, file_sha256, release_version
@@ -39,6 +52,7 @@ __all__ = ['PREDICT_DEFAULTS', 'GRADE_COLUMNS', 'PHANTOM_MODEL', 'PREDICT_COLUMN
 # %% ../nbs/65_predict.ipynb #c63c78b0
 PREDICT_DEFAULTS = dict(slice='image', max_slices=15, batch=16, overlay_width_px=640, threads=0)
 
+
 def predict_params(params: dict | None = None) -> dict:
     "The `predict` section of `params` (default: the project's params.yaml, if any) over `PREDICT_DEFAULTS`."
     return params_section('predict', PREDICT_DEFAULTS, params)
@@ -47,16 +61,20 @@ def predict_params(params: dict | None = None) -> dict:
 @dataclass
 class Predictor:
     "The trained U-Net and grader, the params each was trained with, and what `report.json` says about them."
+
     unet: object
     grader: object
     seg_params: dict
     cls_params: dict
     info: dict = field(default_factory=dict)
-    measures: dict | None = None      # the measures model (`measures.json`, nbs/46_measures) beside the grader, where there is one
+    measures: dict | None = (
+        None  # the measures model (`measures.json`, nbs/46_measures) beside the grader, where there is one
+    )
 
     @property
     def answer(self) -> str:
-        "What a disc's grade is (`classifier.answer` of the grader's params): the CNN's, the measures model's, or their mix."
+        """What a disc's grade is (`classifier.answer` of the grader's params): the CNN's, the measures model's, or
+        their mix."""
         a = self.cls_params.get('classifier', {}).get('answer', 'grader')
         return a if self.measures is not None else 'grader'
 
@@ -80,6 +98,7 @@ class Predictor:
         "Whether the grader's Pfirrmann head was trained (else `pfirrmann` is left empty)."
         return float(self.cls_params.get('classifier', {}).get('grade_loss_weight', 1.0)) > 0
 
+
 def _profile(params: dict) -> dict:
     "The training profile saved in a model's params (not today's `$LDD_PROFILE`)."
     return active_profile(params, params.get('profile'))
@@ -87,35 +106,64 @@ def _profile(params: dict) -> dict:
 # %% ../nbs/65_predict.ipynb #84c5fdbc
 def _model_info(path: Path, model, params: dict) -> dict:
     "File, package version, training profile and SHA-256 (12 hex digits) of a saved model (read once, by `load_model`)."
-    return dict(file=path.name, version=getattr(model, 'saved_version', None), profile=params.get('profile'), sha256=file_sha256(path))
+    return dict(
+        file=path.name,
+        version=getattr(model, 'saved_version', None),
+        profile=params.get('profile'),
+        sha256=file_sha256(path),
+    )
+
 
 def default_model_dir() -> Path:
-    "The release models installed with the package (`ldd_study/release`, nbs/75_release); without them `models/` of the enclosing project (where `dvc repro` puts them), else `./models`."
-    if (RELEASE_DIR/'unet.pt').exists(): return RELEASE_DIR
-    try: return project_root()/'models'
-    except FileNotFoundError: return Path('models')
+    """The release models installed with the package (`ldd_study/release`, nbs/75_release); without them `models/` of
+    the enclosing project (where `dvc repro` puts them), else `./models`."""
+    if (RELEASE_DIR / 'unet.pt').exists():
+        return RELEASE_DIR
+    try:
+        return project_root() / 'models'
+    except FileNotFoundError:
+        return Path('models')
+
 
 def load_predictor(model_dir=None) -> Predictor:
-    "The U-Net (`unet.pt`) and grader (`grader.pt`) saved by the pipeline in `model_dir` (default: the project's models/)."
+    """The U-Net (`unet.pt`) and grader (`grader.pt`) saved by the pipeline in `model_dir` (default: the project's
+    models/)."""
     d = Path(model_dir) if model_dir is not None else default_model_dir()
-    unet, sp = load_model(d/'unet.pt'); grader, cp = load_model(d/'grader.pt')
-    if not isinstance(unet, UNet2D): raise DataError(d/'unet.pt', "holds a grader, not the U-Net")
-    if isinstance(grader, UNet2D): raise DataError(d/'grader.pt', "holds a U-Net, not the grader")
-    info = dict(dir=d.resolve().name, unet=_model_info(d/'unet.pt', unet, sp), grader=_model_info(d/'grader.pt', grader, cp))
-    measures = _measures_model(d/'measures.json') if (d/'measures.json').exists() else None
+    unet, sp = load_model(d / 'unet.pt')
+    grader, cp = load_model(d / 'grader.pt')
+    if not isinstance(unet, UNet2D):
+        raise DataError(d / 'unet.pt', "holds a grader, not the U-Net")
+    if isinstance(grader, UNet2D):
+        raise DataError(d / 'grader.pt', "holds a U-Net, not the grader")
+    info = dict(
+        dir=d.resolve().name, unet=_model_info(d / 'unet.pt', unet, sp), grader=_model_info(d / 'grader.pt', grader, cp)
+    )
+    measures = _measures_model(d / 'measures.json') if (d / 'measures.json').exists() else None
     if measures is None and cp.get('classifier', {}).get('answer', 'grader') != 'grader':
-        raise DataError(d/'measures.json', f"the grader answers with the disc measures (classifier.answer: {cp['classifier']['answer']}), but its measures model is missing")
-    if measures is not None: info['measures'] = dict(file='measures.json', sha256=file_sha256(d/'measures.json'))
-    info['version'] = release_version({v['file']: v['sha256'] for k, v in info.items() if k in ('unet', 'grader', 'measures')})
-    if (d/'release.json').exists():                                     # a release: its model card, and the version the card names
-        card = json.loads((d/'release.json').read_text())
-        info['model_card'] = dict(file='MODEL_CARD.md', version=card.get('version'), matches=card.get('version') == info['version'])
+        raise DataError(
+            d / 'measures.json',
+            f"the grader answers with the disc measures (classifier.answer: {cp['classifier']['answer']}), "
+            f"but its measures model is missing",
+        )
+    if measures is not None:
+        info['measures'] = dict(file='measures.json', sha256=file_sha256(d / 'measures.json'))
+    info['version'] = release_version(
+        {v['file']: v['sha256'] for k, v in info.items() if k in ('unet', 'grader', 'measures')}
+    )
+    if (d / 'release.json').exists():  # a release: its model card, and the version the card names
+        card = json.loads((d / 'release.json').read_text())
+        info['model_card'] = dict(
+            file='MODEL_CARD.md', version=card.get('version'), matches=card.get('version') == info['version']
+        )
     return Predictor(unet, grader, sp, cp, info, measures)
+
 
 def _measures_model(path: Path) -> dict:
     "The measures model saved as JSON beside the grader, checked: a `DataError` naming the file when it is not one."
-    try: m = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e: raise DataError(path, f"not a measures model: {e}") from None
+    try:
+        m = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise DataError(path, f"not a measures model: {e}") from None
     if not isinstance(m, dict) or not {'features', 'median', 'mean', 'scale', 'group', 'grade'} <= set(m):
         raise DataError(path, "not a measures model: it lacks features, median, mean, scale, group or grade")
     return m
@@ -124,18 +172,20 @@ def _measures_model(path: Path) -> dict:
 @dataclass
 class Scan:
     "One input: sagittal pixels (slice, row, col), spacing (row, col, slice) mm, the image in that order and as stored."
+
     path: Path
     case: str
     image: np.ndarray
     spacing: tuple
     reference: sitk.Image
     original: sitk.Image
-    warnings: list = field(default_factory=list)   # what reading found doubtful: slice spacing, gaps in a DICOM series
+    warnings: list = field(default_factory=list)  # what reading found doubtful: slice spacing, gaps in a DICOM series
 
     @property
     def slices(self) -> int:
         "Number of sagittal slices."
         return int(self.image.shape[0])
+
 
 def read_scan(path) -> Scan:
     "Read a DICOM series folder, a volume or a 2D image as a `Scan`; a `DataError` naming the file when it cannot."
@@ -150,27 +200,36 @@ def _slice_axis(original: sitk.Image, reference: sitk.Image) -> int:
     normal = np.array(reference.GetDirection()).reshape(3, 3)[:, 2]
     return int(np.argmax(np.abs(d0.T @ normal)))
 
+
 def input_slice_index(original: sitk.Image, reference: sitk.Image, k: int) -> int:
     "Index along the stored image's own slice axis of sagittal slice `k` of `reference` (0 for a 2D image)."
-    if original.GetDimension() == 2: return 0
+    if original.GetDimension() == 2:
+        return 0
     p = reference.TransformIndexToPhysicalPoint((0, 0, int(k)))
     return int(round(original.TransformPhysicalPointToContinuousIndex(p)[_slice_axis(original, reference)]))
 
+
 def sagittal_slice_index(original: sitk.Image, reference: sitk.Image, n: int) -> int:
-    "Sagittal slice of `reference` that is slice `n` along the stored image's own slice axis (inverse of `input_slice_index`)."
-    if original.GetDimension() == 2: return 0
-    idx = [0, 0, 0]; idx[_slice_axis(original, reference)] = int(n)
+    """Sagittal slice of `reference` that is slice `n` along the stored image's own slice axis (inverse of
+    `input_slice_index`)."""
+    if original.GetDimension() == 2:
+        return 0
+    idx = [0, 0, 0]
+    idx[_slice_axis(original, reference)] = int(n)
     return int(round(reference.TransformPhysicalPointToContinuousIndex(original.TransformIndexToPhysicalPoint(idx))[2]))
+
 
 def input_slices(scan: Scan) -> int:
     "Number of slices along the input's own slice axis (1 for a 2D image)."
-    if scan.original.GetDimension() == 2: return 1
+    if scan.original.GetDimension() == 2:
+        return 1
     return int(scan.original.GetSize()[_slice_axis(scan.original, scan.reference)])
 
 # %% ../nbs/65_predict.ipynb #873eb549
 def slice_candidates(n: int, max_slices: int) -> list[int]:
     "The central `max_slices` of `n` sagittal slices (all of them when there are no more)."
-    m = max(1, min(int(n), int(max_slices))); a = (int(n) - m) // 2
+    m = max(1, min(int(n), int(max_slices)))
+    a = (int(n) - m) // 2
     return list(range(a, a + m))
 
 # %% ../nbs/65_predict.ipynb #8033871d
@@ -178,47 +237,62 @@ def mid_classes(seg_params: dict) -> dict[str, int]:
     "U-Net classes {name: index} whose area picks the slice: those of `preprocess.mid_labels` it predicts, disc always."
     names = seg_class_names(seg_params.get('unet', {}).get('classes', 'disc'))
     by_value = {v: k for k, v in SEMANTIC.items()}
-    want = {by_value.get(int(v)) for v in seg_params.get('preprocess', {}).get('mid_labels', [SEMANTIC['disc']])} | {'disc'}
+    want = {by_value.get(int(v)) for v in seg_params.get('preprocess', {}).get('mid_labels', [SEMANTIC['disc']])} | {
+        'disc'
+    }
     return {n: i for i, n in enumerate(names) if n in want}
 
 # %% ../nbs/65_predict.ipynb #9fd44a2d
 def auto_slice(predictor: Predictor, win: np.ndarray, ks, spacing, batch: int = 16) -> tuple[int, dict, np.ndarray]:
-    "Position in `ks` of the slice with most predicted `mid_classes` area (-1 when no slice has a disc), each class's areas (mm²), and the U-Net's class probabilities of each slice."
+    """Position in `ks` of the slice with most predicted `mid_classes` area (-1 when no slice has a disc), each class's
+    areas (mm²), and the U-Net's class probabilities of each slice."""
     xs, tfs = zip(*(seg_input(win, k, predictor.image_size) for k in ks))
-    x = np.stack(xs)                                                          # (m, 1, S, S)
-    proba = predict_seg_proba(predictor.unet, x, batch)                       # (m, C, S, S)
-    lab = proba.argmax(1)                                                     # (m, S, S): 1 = disc
+    x = np.stack(xs)  # (m, 1, S, S)
+    proba = predict_seg_proba(predictor.unet, x, batch)  # (m, C, S, S)
+    lab = proba.argmax(1)  # (m, S, S): 1 = disc
     ps = tfs[0].spacing(spacing[:2])
     classes = mid_classes(predictor.seg_params)
     areas = {n: (lab == i).sum((1, 2)) * ps[0] * ps[1] for n, i in classes.items()}
-    if areas['disc'].max() == 0: return -1, areas, proba
-    return int(mid_sagittal_index(x[:, 0], np.isin(lab, list(classes.values())).astype(np.uint8), labels=(1,))), areas, proba
+    if areas['disc'].max() == 0:
+        return -1, areas, proba
+    return (
+        int(mid_sagittal_index(x[:, 0], np.isin(lab, list(classes.values())).astype(np.uint8), labels=(1,))),
+        areas,
+        proba,
+    )
 
 # %% ../nbs/65_predict.ipynb #c93b2931
 @dataclass
 class Prediction:
     "What `predict_scan` found on one scan."
-    slice: int                  # chosen slice in the sagittal order of `Scan.image`
-    slice_index: int            # the same slice along the input's own slice axis
-    choice: str                 # auto | image | given | single
-    labels: np.ndarray          # (rows, cols) uint8 disc label map, k = IVD label k
-    image: np.ndarray           # (rows, cols) the chosen slice as the U-Net saw it (windowed to [0, 1])
-    info: list                  # geometry of each disc (discs.discs_on_slice)
-    grades: pd.DataFrame        # PREDICT_COLUMNS
-    searched: list = field(default_factory=list)    # auto: [{slice_index, disc_area_mm2, ...}] of the slices segmented
-    warnings: list = field(default_factory=list)    # what a reader should check (a missing level, an edge slice, a gap)
+
+    slice: int  # chosen slice in the sagittal order of `Scan.image`
+    slice_index: int  # the same slice along the input's own slice axis
+    choice: str  # auto | image | given | single
+    labels: np.ndarray  # (rows, cols) uint8 disc label map, k = IVD label k
+    image: np.ndarray  # (rows, cols) the chosen slice as the U-Net saw it (windowed to [0, 1])
+    info: list  # geometry of each disc (discs.discs_on_slice)
+    grades: pd.DataFrame  # PREDICT_COLUMNS
+    searched: list = field(default_factory=list)  # auto: [{slice_index, disc_area_mm2, ...}] of the slices segmented
+    warnings: list = field(default_factory=list)  # what a reader should check (a missing level, an edge slice, a gap)
     timings: dict = field(default_factory=dict)
-    notes: list = field(default_factory=list)       # facts of the input that need no action (no orientation recorded)
+    notes: list = field(default_factory=list)  # facts of the input that need no action (no orientation recorded)
+
 
 GRADE_COLUMNS = ['case', 'ivd_label', 'level', 'group', 'p_mild', 'p_moderate', 'p_serious', 'pfirrmann']
-PHANTOM_MODEL = ("the models were trained on the synthetic phantom (make repro's default), not on real scans: these grades "
-                 "test the tool and mean nothing clinically; grade with models that make study trained (--model DIR)")
-PREDICT_COLUMNS = GRADE_COLUMNS + MEASURE_COLUMNS   # grades.csv: the contract's columns, then each disc's measures
-MEASURE_DECIMALS = 3                                # the measures as written (mm and ratios: 0.001 is far below a pixel)
+PHANTOM_MODEL = (
+    "the models were trained on the synthetic phantom (make repro's default), not on real scans: these grades "
+    "test the tool and mean nothing clinically; grade with models that make study trained (--model DIR)"
+)
+PREDICT_COLUMNS = GRADE_COLUMNS + MEASURE_COLUMNS  # grades.csv: the contract's columns, then each disc's measures
+MEASURE_DECIMALS = 3  # the measures as written (mm and ratios: 0.001 is far below a pixel)
 
 # %% ../nbs/65_predict.ipynb #213ff1eb
-def _choose_slice(predictor: Predictor, scan: Scan, win: np.ndarray, how, params: dict) -> tuple[int, str, list, list, np.ndarray | None]:
-    "Sagittal index of the slice to grade, how it was chosen, the slices searched with their disc area, warnings, and its U-Net probabilities if already computed."
+def _choose_slice(
+    predictor: Predictor, scan: Scan, win: np.ndarray, how, params: dict
+) -> tuple[int, str, list, list, np.ndarray | None]:
+    """Sagittal index of the slice to grade, how it was chosen, the slices searched with their disc area, warnings, and
+    its U-Net probabilities if already computed."""
     n, warns = scan.slices, []
     if n == 1:
         if how not in ('auto', 'image') and int(how) != 0:
@@ -227,74 +301,128 @@ def _choose_slice(predictor: Predictor, scan: Scan, win: np.ndarray, how, params
     if how == 'auto':
         ks = slice_candidates(n, params['max_slices'])
         j, areas, proba = auto_slice(predictor, win, ks, scan.spacing, int(params['batch']))
-        searched = [dict(slice_index=input_slice_index(scan.original, scan.reference, k),
-                         **{f'{n}_area_mm2': round(float(a[i]), 1) for n, a in areas.items()}) for i, k in enumerate(ks)]
+        searched = [
+            dict(
+                slice_index=input_slice_index(scan.original, scan.reference, k),
+                **{f'{n}_area_mm2': round(float(a[i]), 1) for n, a in areas.items()},
+            )
+            for i, k in enumerate(ks)
+        ]
         span = f"{min(s['slice_index'] for s in searched)}–{max(s['slice_index'] for s in searched)}"
-        if j < 0: raise DataError(scan.path, f"no disc found: the U-Net found no disc on any of the slices searched ({span} of {n})")
+        if j < 0:
+            raise DataError(
+                scan.path, f"no disc found: the U-Net found no disc on any of the slices searched ({span} of {n})"
+            )
         if len(ks) > 1 and j in (0, len(ks) - 1):
-            warns.append(f"the chosen slice is at the edge of the slices searched ({span} of {n}): the spine's midline "
-                         f"may lie outside them; choose a slice with --slice N")
+            warns.append(
+                f"the chosen slice is at the edge of the slices searched ({span} of {n}): the spine's midline "
+                f"may lie outside them; choose a slice with --slice N"
+            )
         return ks[j], 'auto', searched, warns, proba[j]
     if how == 'image':
         k = int(mid_slice(Case('', scan.case, scan.image, None, scan.spacing), predictor.seg_params, windowed=win))
         if k in (0, n - 1):
-            warns.append(f"the image-only rule chose the edge slice {input_slice_index(scan.original, scan.reference, k)} of {n}: "
-                         "the spine's midline may lie outside the slab; check the overlay, or try --slice auto or --slice N")
+            warns.append(
+                f"the image-only rule chose the edge slice "
+                f"{input_slice_index(scan.original, scan.reference, k)} of {n}: "
+                "the spine's midline may lie outside the slab; check the overlay, or try --slice auto or --slice N"
+            )
         return k, 'image', [], warns, None
     m = input_slices(scan)
-    if not 0 <= int(how) < m: raise DataError(scan.path, f"--slice {how} is outside its {m} slices (0–{m - 1})")
+    if not 0 <= int(how) < m:
+        raise DataError(scan.path, f"--slice {how} is outside its {m} slices (0–{m - 1})")
     return sagittal_slice_index(scan.original, scan.reference, int(how)), 'given', [], warns, None
 
 # %% ../nbs/65_predict.ipynb #cc4605ae
 def predict_scan(predictor: Predictor, scan: Scan, slice='image', params: dict | None = None) -> Prediction:
-    "Find and grade the discs of `scan` on the slice chosen by `slice` ('auto', 'image' or an index along its own slice axis)."
-    pp = predict_params(params); t0 = time.perf_counter()
+    """Find and grade the discs of `scan` on the slice chosen by `slice` ('auto', 'image' or an index along its own
+    slice axis)."""
+    pp = predict_params(params)
+    t0 = time.perf_counter()
     sp, cp = predictor.seg_params, predictor.cls_params
     win = windowed(scan.image, sp)
     k, choice, searched, warns, proba = _choose_slice(predictor, scan, win, slice, pp)
     si = input_slice_index(scan.original, scan.reference, k)
-    x, tf = seg_input(win, k, predictor.image_size); seen = win[k]
-    labels, info = predicted_discs(predictor.unet, x, tf, scan.spacing, sp, proba=proba)   # auto: the search's own probabilities
-    if not info: raise DataError(scan.path, f"no disc found on slice {si}" + (" (the slice given)" if choice == 'given' else ''))
+    x, tf = seg_input(win, k, predictor.image_size)
+    seen = win[k]
+    labels, info = predicted_discs(
+        predictor.unet, x, tf, scan.spacing, sp, proba=proba
+    )  # auto: the search's own probabilities
+    if not info:
+        raise DataError(scan.path, f"no disc found on slice {si}" + (" (the slice given)" if choice == 'given' else ''))
     if len(info) >= len(SPINE):
-        raise DataError(scan.path, f"the U-Net found {len(info)} disc-like regions on slice {si}, more than a spine has discs: "
-                                   "is this a sagittal T2 scan of the lumbar spine?")
+        raise DataError(
+            scan.path,
+            f"the U-Net found {len(info)} disc-like regions on slice {si}, more than a spine has discs: "
+            "is this a sagittal T2 scan of the lumbar spine?",
+        )
     t1 = time.perf_counter()
     if cp.get('preprocess', {}).get('window_percentiles') != sp.get('preprocess', {}).get('window_percentiles'):
-        win = windowed(scan.image, cp)                                       # the grader was trained on another window
+        win = windowed(scan.image, cp)  # the grader was trained on another window
     ks = [j for _, j in neighbour_slices(k, int(cp.get('classifier', {}).get('test_slices', 0)), len(win), cp)]
-    crops = [disc_crops_of(win, j, labels, scan.spacing, cp, crop_size=predictor.crop_size) for j in ks]   # the chosen slice's discs on
-    ivd = sorted(crops[0])                                                   # it and on the neighbours the grader averages over
-    probs = [predict_cls(predictor.grader, np.stack([c[l] for l in ivd]), int(pp['batch'])) for c in crops]
+    crops = [
+        disc_crops_of(win, j, labels, scan.spacing, cp, crop_size=predictor.crop_size) for j in ks
+    ]  # the chosen slice's discs on
+    ivd = sorted(crops[0])  # it and on the neighbours the grader averages over
+    probs = [predict_cls(predictor.grader, np.stack([c[label] for label in ivd]), int(pp['batch'])) for c in crops]
     pg, pk = (np.mean([p[i] for p in probs], 0) for i in (0, 1))
-    measures = disc_measures(scan.image[k], labels, scan.spacing[:2])   # raw signal, not windowed
-    if predictor.answer != 'grader':                                     # the disc measures answer too (classifier.answer), as in eval_cls
+    measures = disc_measures(scan.image[k], labels, scan.spacing[:2])  # raw signal, not windowed
+    if predictor.answer != 'grader':  # the disc measures answer too (classifier.answer), as in eval_cls
         mp = measures_probabilities(predictor.measures, measures.set_index('ivd_label').loc[ivd].reset_index())
-        pg, pk = answer_probabilities((pg, pk), mp, float(cp['classifier'].get('measures_weight', 0.5)))[predictor.answer]
-    grades = pd.DataFrame(dict(case=scan.case, ivd_label=ivd, level=[level_name(l) for l in ivd],
-                               group=[GROUPS[i] for i in pg.argmax(1)], p_mild=pg[:, 0].round(4), p_moderate=pg[:, 1].round(4),
-                               p_serious=pg[:, 2].round(4)), columns=GRADE_COLUMNS[:-1])
-    one = grade_within_group(pk, pg.argmax(1))                          # one answer: the grade lies within the group shown
+        pg, pk = answer_probabilities((pg, pk), mp, float(cp['classifier'].get('measures_weight', 0.5)))[
+            predictor.answer
+        ]
+    grades = pd.DataFrame(
+        dict(
+            case=scan.case,
+            ivd_label=ivd,
+            level=[level_name(label) for label in ivd],
+            group=[GROUPS[i] for i in pg.argmax(1)],
+            p_mild=pg[:, 0].round(4),
+            p_moderate=pg[:, 1].round(4),
+            p_serious=pg[:, 2].round(4),
+        ),
+        columns=GRADE_COLUMNS[:-1],
+    )
+    one = grade_within_group(pk, pg.argmax(1))  # one answer: the grade lies within the group shown
     grades['pfirrmann'] = pd.array(one if predictor.grades_predicted else [None] * len(ivd), dtype='Int64')
     grades = grades.merge(measures.round(MEASURE_DECIMALS), on='ivd_label', how='left')
     t2 = time.perf_counter()
-    lumbar = [l for l in ivd if l in LUMBAR_LABELS]
+    lumbar = [label for label in ivd if label in LUMBAR_LABELS]
     if len(lumbar) < len(LUMBAR_LABELS):
         warns.append(f"{len(lumbar)} of the 5 lumbar discs found on slice {si}")
-    warns += sorted({d['warning'] for d in info if d.get('warning')}) + list(scan.warnings)   # and the reader's: spacing, DICOM gaps
-    if (sign := upside_down_sign(info)) is not None: warns.append(sign)
-    if predictor.trained_on_phantom: warns.append(PHANTOM_MODEL)
+    warns += sorted({d['warning'] for d in info if d.get('warning')}) + list(
+        scan.warnings
+    )  # and the reader's: spacing, DICOM gaps
+    if (sign := upside_down_sign(info)) is not None:
+        warns.append(sign)
+    if predictor.trained_on_phantom:
+        warns.append(PHANTOM_MODEL)
     notes = []
     if scan.original.GetDimension() == 2 or not orientation_recorded(scan.original):
-        notes.append("the file records no orientation: rows are taken as superior→inferior and columns as "
-                     "anterior→posterior (a flipped image would be numbered wrongly)")
+        notes.append(
+            "the file records no orientation: rows are taken as superior→inferior and columns as "
+            "anterior→posterior (a flipped image would be numbered wrongly)"
+        )
     if scan.slices == 1 and int(cp.get('classifier', {}).get('in_channels', 2)) == 4:
         warns.append("the grader reads neighbouring slices; this input has one slice, which stands in for them")
-    return Prediction(k, si, choice, labels.astype(np.uint8), seen, info, grades[PREDICT_COLUMNS], searched, warns,
-                      dict(segment_s=round(t1 - t0, 4), grade_s=round(t2 - t1, 4)), notes)
+    return Prediction(
+        k,
+        si,
+        choice,
+        labels.astype(np.uint8),
+        seen,
+        info,
+        grades[PREDICT_COLUMNS],
+        searched,
+        warns,
+        dict(segment_s=round(t1 - t0, 4), grade_s=round(t2 - t1, 4)),
+        notes,
+    )
 
 # %% ../nbs/65_predict.ipynb #725f70d5
 GROUP_COLOURS = {'mild': '#2ca02c', 'moderate': '#ff7f0e', 'serious': '#d62728'}
+
 
 def slice_image(reference: sitk.Image, k: int, values: np.ndarray) -> sitk.Image:
     "2D image of `values` (rows, cols) with the spacing, origin and direction SimpleITK gives slice `k` of `reference`."
@@ -302,228 +430,380 @@ def slice_image(reference: sitk.Image, k: int, values: np.ndarray) -> sitk.Image
     out.CopyInformation(reference[:, :, int(k)])
     return out
 
+
 def slice_geometry(reference: sitk.Image, k: int) -> dict:
     "3D placement of sagittal slice `k`: origin of its first pixel, column and row directions, spacing (col, row) mm."
     d = np.array(reference.GetDirection()).reshape(3, 3)
-    return dict(origin_mm=[round(v, 4) for v in reference.TransformIndexToPhysicalPoint((0, 0, int(k)))],
-                column_direction=d[:, 0].round(6).tolist(), row_direction=d[:, 1].round(6).tolist(),
-                spacing_mm=[round(v, 6) for v in reference.GetSpacing()[:2]])
+    return dict(
+        origin_mm=[round(v, 4) for v in reference.TransformIndexToPhysicalPoint((0, 0, int(k)))],
+        column_direction=d[:, 0].round(6).tolist(),
+        row_direction=d[:, 1].round(6).tolist(),
+        spacing_mm=[round(v, 6) for v in reference.GetSpacing()[:2]],
+    )
 
 # %% ../nbs/65_predict.ipynb #f79a7525
-FILL_ALPHA = 0.4        # opacity of a disc's fill in its group's colour
-NAME_ALPHA = 0.85       # opacity of the box behind a disc's name
-TITLE_BAND_PX = 35      # height of the black band above the slice that holds the title
+FILL_ALPHA = 0.4  # opacity of a disc's fill in its group's colour
+NAME_ALPHA = 0.85  # opacity of the box behind a disc's name
+TITLE_BAND_PX = 35  # height of the black band above the slice that holds the title
+
 
 @functools.lru_cache(maxsize=None)
 def _font(size_px: int):
     "DejaVu Sans (the font matplotlib ships) at `size_px` pixels, for Pillow."
     from PIL import ImageFont
     from matplotlib import font_manager
+
     return ImageFont.truetype(font_manager.findfont('DejaVu Sans'), size_px)
 
-def overlay_image(image2d: np.ndarray, labels2d: np.ndarray, grades: pd.DataFrame, spacing=(1.0, 1.0),
-                  title: str = '', width_px: int = 640):
-    "The windowed slice at its true aspect, each disc filled and outlined in its group's colour and named: level, group, probability, Pfirrmann grade."
+
+def overlay_image(
+    image2d: np.ndarray,
+    labels2d: np.ndarray,
+    grades: pd.DataFrame,
+    spacing=(1.0, 1.0),
+    title: str = '',
+    width_px: int = 640,
+):
+    """The windowed slice at its true aspect, each disc filled and outlined in its group's colour and named: level,
+    group, probability, Pfirrmann grade."""
     from PIL import Image, ImageDraw
-    labels2d = np.asarray(labels2d); H, W = labels2d.shape
-    Wo = int(width_px); Ho = max(1, int(round(Wo * H * float(spacing[0]) / (W * float(spacing[1])))))   # true aspect
+
+    labels2d = np.asarray(labels2d)
+    H, W = labels2d.shape
+    Wo = int(width_px)
+    Ho = max(1, int(round(Wo * H * float(spacing[0]) / (W * float(spacing[1])))))  # true aspect
     by_label = {int(r.ivd_label): r for r in grades.itertuples()}
-    boxes = ndi.find_objects(np.clip(labels2d, 0, None).astype(np.intp))      # (row, col) slices of each label's box
-    box = {l: boxes[l - 1] for l in by_label if 0 < l <= len(boxes) and boxes[l - 1] is not None}
-    lut = np.zeros((len(boxes) + 1, 3), np.float32)                           # label -> its group's colour
-    for l in box: lut[l] = _rgb(GROUP_COLOURS[by_label[l].group])
-    drawn = np.isin(labels2d, list(box)); shown = np.where(drawn, labels2d, 0)   # the graded discs' labels, 0 elsewhere
-    a = (FILL_ALPHA * drawn)[..., None]; colour = lut[shown]                  # (H, W, 1), (H, W, 3)
+    boxes = ndi.find_objects(np.clip(labels2d, 0, None).astype(np.intp))  # (row, col) slices of each label's box
+    box = {label: boxes[label - 1] for label in by_label if 0 < label <= len(boxes) and boxes[label - 1] is not None}
+    lut = np.zeros((len(boxes) + 1, 3), np.float32)  # label -> its group's colour
+    for label in box:
+        lut[label] = _rgb(GROUP_COLOURS[by_label[label].group])
+    drawn = np.isin(labels2d, list(box))
+    shown = np.where(drawn, labels2d, 0)  # the graded discs' labels, 0 elsewhere
+    a = (FILL_ALPHA * drawn)[..., None]
+    colour = lut[shown]  # (H, W, 1), (H, W, 3)
     rgb = np.clip(np.asarray(image2d, np.float32), 0, 1)[..., None] * (1 - a) + colour * a
     slice_img = Image.fromarray((rgb * 255 + 0.5).astype(np.uint8)).resize((Wo, Ho), Image.BILINEAR)
     lab = np.asarray(Image.fromarray(shown.astype(np.int32)).resize((Wo, Ho), Image.NEAREST))
-    edge = np.zeros(lab.shape, bool)                                          # outline: a disc pixel beside another label
-    edge[1:] |= lab[1:] != lab[:-1]; edge[:-1] |= lab[:-1] != lab[1:]; edge[:, 1:] |= lab[:, 1:] != lab[:, :-1]; edge[:, :-1] |= lab[:, :-1] != lab[:, 1:]
-    px = np.asarray(slice_img).copy(); on = edge & (lab > 0)
+    edge = np.zeros(lab.shape, bool)  # outline: a disc pixel beside another label
+    edge[1:] |= lab[1:] != lab[:-1]
+    edge[:-1] |= lab[:-1] != lab[1:]
+    edge[:, 1:] |= lab[:, 1:] != lab[:, :-1]
+    edge[:, :-1] |= lab[:, :-1] != lab[:, 1:]
+    px = np.asarray(slice_img).copy()
+    on = edge & (lab > 0)
     px[on] = (lut[lab[on]] * 255 + 0.5).astype(np.uint8)
-    out = Image.new('RGB', (Wo, Ho + TITLE_BAND_PX)); out.paste(Image.fromarray(px), (0, TITLE_BAND_PX))
-    draw = ImageDraw.Draw(out, 'RGBA'); sx, sy = Wo / W, Ho / H; font = _font(11)
-    left = all(b[1].start > 0.3 * W for b in box.values())                    # room for the names on the anterior (left) side
-    for l, (rs, cs) in box.items():
-        r = by_label[l]; p = getattr(r, f'p_{r.group}')
+    out = Image.new('RGB', (Wo, Ho + TITLE_BAND_PX))
+    out.paste(Image.fromarray(px), (0, TITLE_BAND_PX))
+    draw = ImageDraw.Draw(out, 'RGBA')
+    sx, sy = Wo / W, Ho / H
+    font = _font(11)
+    left = all(b[1].start > 0.3 * W for b in box.values())  # room for the names on the anterior (left) side
+    for label, (rs, cs) in box.items():
+        r = by_label[label]
+        p = getattr(r, f'p_{r.group}')
         grade = f", {ROMAN[int(r.pfirrmann) - 1]}" if pd.notna(r.pfirrmann) else ''
-        rows = rs.start + np.nonzero(labels2d[rs, cs] == l)[0]
-        x = (cs.start - 0.02 * W if left else cs.stop - 1 + 0.02 * W) * sx; y = TITLE_BAND_PX + (rows.mean() + 0.5) * sy
+        rows = rs.start + np.nonzero(labels2d[rs, cs] == label)[0]
+        x = (cs.start - 0.02 * W if left else cs.stop - 1 + 0.02 * W) * sx
+        y = TITLE_BAND_PX + (rows.mean() + 0.5) * sy
         text, anchor = f"{r.level} {r.group} {p:.2f}{grade}", 'rm' if left else 'lm'
         x0, y0, x1, y1 = draw.textbbox((x, y), text, font=font, anchor=anchor)
-        dx = max(0, 4 - x0) - max(0, x1 - (Wo - 4))                          # kept inside the image (over the disc if need be)
+        dx = max(0, 4 - x0) - max(0, x1 - (Wo - 4))  # kept inside the image (over the disc if need be)
         x, x0, x1 = x + dx, x0 + dx, x1 + dx
-        draw.rounded_rectangle((x0 - 3, y0 - 2, x1 + 3, y1 + 2), radius=3,
-                               fill=(*(int(v * 255 + 0.5) for v in _rgb(GROUP_COLOURS[r.group])), int(NAME_ALPHA * 255)))
+        draw.rounded_rectangle(
+            (x0 - 3, y0 - 2, x1 + 3, y1 + 2),
+            radius=3,
+            fill=(*(int(v * 255 + 0.5) for v in _rgb(GROUP_COLOURS[r.group])), int(NAME_ALPHA * 255)),
+        )
         draw.text((x, y), text, font=font, anchor=anchor, fill='white')
     draw.text((0.01 * Wo, TITLE_BAND_PX / 2), title, font=_font(12), anchor='lm', fill='white')
     return out
 
+
 def save_overlay(image, path):
-    "Write the overlay `image` (Pillow) to `path` as a PNG at low compression (fast; the file a few times a JPEG's size)."
+    """Write the overlay `image` (Pillow) to `path` as a PNG at low compression (fast; the file a few times a JPEG's
+    size)."""
     image.save(path, format='png', compress_level=1)
 
+
 def _rgb(hex_colour: str) -> tuple:
-    return tuple(int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    return tuple(int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
 
 # %% ../nbs/65_predict.ipynb #cede032b
 def _abspath(p) -> Path:
     "`p` made absolute and normalised ('.' and 'a/b/..' named as the folder they are), symlinks kept as named."
     return Path(os.path.abspath(p))
 
+
 def case_report(scan: Scan, pred: Prediction, predictor: Predictor) -> dict:
     "What report.json holds for one case: no absolute path, the input by its name only."
-    rep = dict(case=scan.case, input=_abspath(scan.path).name, slice_index=pred.slice_index, slices=input_slices(scan),
-               slice_choice=pred.choice, slices_searched=pred.searched, discs=len(pred.grades),
-               levels=pred.grades.level.tolist(), image=dict(rows=int(scan.image.shape[1]), cols=int(scan.image.shape[2]),
-               spacing_mm=list(scan.spacing), orientation_recorded=scan.original.GetDimension() == 3 and orientation_recorded(scan.original)),
-               slice_geometry=slice_geometry(scan.reference, pred.slice),
-               model_version=predictor.info.get('version'), model=dict(package_version=ldd_study.__version__, **predictor.info),
-               timings_s=pred.timings, warnings=pred.warnings, notes=pred.notes)
-    if scan.path.is_dir():                                   # a DICOM series: the chosen slice's file too
+    rep = dict(
+        case=scan.case,
+        input=_abspath(scan.path).name,
+        slice_index=pred.slice_index,
+        slices=input_slices(scan),
+        slice_choice=pred.choice,
+        slices_searched=pred.searched,
+        discs=len(pred.grades),
+        levels=pred.grades.level.tolist(),
+        image=dict(
+            rows=int(scan.image.shape[1]),
+            cols=int(scan.image.shape[2]),
+            spacing_mm=list(scan.spacing),
+            orientation_recorded=scan.original.GetDimension() == 3 and orientation_recorded(scan.original),
+        ),
+        slice_geometry=slice_geometry(scan.reference, pred.slice),
+        model_version=predictor.info.get('version'),
+        model=dict(package_version=ldd_study.__version__, **predictor.info),
+        timings_s=pred.timings,
+        warnings=pred.warnings,
+        notes=pred.notes,
+    )
+    if scan.path.is_dir():  # a DICOM series: the chosen slice's file too
         f = dicom_series_files(scan.path)[pred.slice_index]
-        r = sitk.ImageFileReader(); r.SetFileName(f); r.ReadImageInformation()
-        rep['dicom'] = dict(file=Path(f).name, instance_number=r.GetMetaData('0020|0013').strip() if r.HasMetaDataKey('0020|0013') else None)
+        r = sitk.ImageFileReader()
+        r.SetFileName(f)
+        r.ReadImageInformation()
+        rep['dicom'] = dict(
+            file=Path(f).name,
+            instance_number=r.GetMetaData('0020|0013').strip() if r.HasMetaDataKey('0020|0013') else None,
+        )
     return rep
 
 # %% ../nbs/65_predict.ipynb #8316a849
-CASE_FILES = ('discs.mha', 'grades.csv', 'overlay.png', 'report.json', 'discs.seg.dcm')   # the last: DICOM series inputs only
-GALLERY_FILES = ('index.html', 'summary.csv')   # beside the case folders: every case in DIR (ldd_study.gallery)
-ERROR_LOG = 'predict-errors.log'                # beside them too: the tracebacks of internal errors
-OWN_FILES = (*GALLERY_FILES, ERROR_LOG)         # names no case may take
-TEMP_CASE_CHARS = 64                            # a temporary folder's name holds at most this much of the case's name
+CASE_FILES = (
+    'discs.mha',
+    'grades.csv',
+    'overlay.png',
+    'report.json',
+    'discs.seg.dcm',
+)  # the last: DICOM series inputs only
+GALLERY_FILES = ('index.html', 'summary.csv')  # beside the case folders: every case in DIR (ldd_study.gallery)
+ERROR_LOG = 'predict-errors.log'  # beside them too: the tracebacks of internal errors
+OWN_FILES = (*GALLERY_FILES, ERROR_LOG)  # names no case may take
+TEMP_CASE_CHARS = 64  # a temporary folder's name holds at most this much of the case's name
 _TMP = re.compile(r'^\.(?P<case>.+)\.ldd-predict\.(?P<owner>[0-9a-f]{8})\.(?P<pid>\d+)\.[^.]+$')
+
 
 @functools.cache
 def process_owner() -> str:
-    """Who a process id belongs to: 8 hex digits of this machine's boot and this process's PID namespace. Two runs on one
+    """Who a process id belongs to: 8 hex digits of this machine's boot and this process's PID namespace. Two runs on
+    one
     shared disk (two machines, or two containers of one) never read each other's process ids as their own."""
     parts = [socket.gethostname()]
     for f in ('/proc/sys/kernel/random/boot_id', '/proc/self/ns/pid'):
-        try: parts.append(os.readlink(f) if f.endswith('/pid') else Path(f).read_text().strip())
-        except OSError: pass                                  # not Linux: the host name alone
+        try:
+            parts.append(os.readlink(f) if f.endswith('/pid') else Path(f).read_text().strip())
+        except OSError:
+            pass  # not Linux: the host name alone
     return hashlib.sha1('|'.join(parts).encode()).hexdigest()[:8]
 
+
 def is_predict_case(folder) -> bool:
-    "Whether `folder` is a case folder that predict wrote: its files (and any hidden ones: .DS_Store), a report.json naming the case."
+    """Whether `folder` is a case folder that predict wrote: its files (and any hidden ones: .DS_Store), a report.json
+    naming the case."""
     folder = Path(folder)
-    if folder.is_symlink() or not folder.is_dir(): return False
+    if folder.is_symlink() or not folder.is_dir():
+        return False
     names = {p.name for p in folder.iterdir() if not (p.name.startswith('.') and p.is_file() and not p.is_symlink())}
-    if not names <= set(CASE_FILES) or 'report.json' not in names: return False
-    try: rep = json.loads((folder/'report.json').read_text(encoding='utf-8'))
-    except (OSError, ValueError): return False
+    if not names <= set(CASE_FILES) or 'report.json' not in names:
+        return False
+    try:
+        rep = json.loads((folder / 'report.json').read_text(encoding='utf-8'))
+    except (OSError, ValueError):
+        return False
     return isinstance(rep, dict) and rep.get('case') == folder.name and 'model_version' in rep
 
+
 def _pid_alive(pid: int) -> bool:
-    try: os.kill(pid, 0)
-    except ProcessLookupError: return False
-    except PermissionError: return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
     return True
 
+
 def _remove_own_files(folder: Path):
-    "Delete the plain files predict writes in `folder` (its four files and their temporaries), then the folder if empty."
+    """Delete the plain files predict writes in `folder` (its four files and their temporaries), then the folder if
+    empty."""
     for p in folder.iterdir():
-        if p.is_file() and not p.is_symlink() and (p.name in CASE_FILES or p.name.startswith('.')): p.unlink()
-    try: folder.rmdir()
-    except OSError: pass                                     # something else is in it: leave it
+        if p.is_file() and not p.is_symlink() and (p.name in CASE_FILES or p.name.startswith('.')):
+            p.unlink()
+    try:
+        folder.rmdir()
+    except OSError:
+        pass  # something else is in it: leave it
+
 
 def clean_stale_temporaries(out) -> list[str]:
-    """Remove the temporary case folders in `out` of predict runs of this machine and PID namespace whose process has ended;
+    """Remove the temporary case folders in `out` of predict runs of this machine and PID namespace whose process has
+    ended;
     their names. Another machine's (or container's) are left alone, and so is a finished case folder of such a name."""
     gone, owner = [], process_owner()
     for p in Path(out).iterdir():
         m = _TMP.match(p.name)
-        if (m and m['owner'] == owner and p.is_dir() and not p.is_symlink() and not _pid_alive(int(m['pid']))
-                and not is_predict_case(p)):
-            _remove_own_files(p); gone.append(p.name)
+        if (
+            m
+            and m['owner'] == owner
+            and p.is_dir()
+            and not p.is_symlink()
+            and not _pid_alive(int(m['pid']))
+            and not is_predict_case(p)
+        ):
+            _remove_own_files(p)
+            gone.append(p.name)
     return gone
+
 
 def _temp_case_dir(out: Path, case: str) -> Path:
     "A new hidden folder in `out` for writing `case`, named with this process id, with the usual mode."
-    tmp = Path(tempfile.mkdtemp(dir=out, prefix=f".{case[:TEMP_CASE_CHARS]}.ldd-predict.{process_owner()}.{os.getpid()}."))
-    um = os.umask(0); os.umask(um); os.chmod(tmp, 0o777 & ~um)            # mkdtemp makes 0700
+    tmp = Path(
+        tempfile.mkdtemp(dir=out, prefix=f".{case[:TEMP_CASE_CHARS]}.ldd-predict.{process_owner()}.{os.getpid()}.")
+    )
+    um = os.umask(0)
+    os.umask(um)
+    os.chmod(tmp, 0o777 & ~um)  # mkdtemp makes 0700
     return tmp
+
 
 def check_case_target(out, case: str):
     "Raise a `DataError` when `out/<case>` exists and is not a case folder predict wrote."
-    final = Path(out)/case
+    final = Path(out) / case
     if (final.exists() or final.is_symlink()) and not is_predict_case(final):
-        raise DataError(final, "exists and was not written by ldd-study predict: it is left as it is; "
-                               "move it or choose another --out")
+        raise DataError(
+            final,
+            "exists and was not written by ldd-study predict: it is left as it is; move it or choose another --out",
+        )
+
 
 def _replace_dir(tmp: Path, final: Path):
-    "Rename the folder `tmp` onto `final`; an older `final` must be predict's own case, moved aside and its files removed."
+    """Rename the folder `tmp` onto `final`; an older `final` must be predict's own case, moved aside and its files
+    removed."""
     old = None
     check_case_target(final.parent, final.name)
     if final.exists():
-        old = final.with_name(f".{final.name[:TEMP_CASE_CHARS]}.ldd-predict.{process_owner()}.{os.getpid()}.old{time.monotonic_ns()}")
+        old = final.with_name(
+            f".{final.name[:TEMP_CASE_CHARS]}.ldd-predict.{process_owner()}.{os.getpid()}.old{time.monotonic_ns()}"
+        )
         os.replace(final, old)
     os.replace(tmp, final)
-    if old is not None: _remove_own_files(old)
+    if old is not None:
+        _remove_own_files(old)
 
 # %% ../nbs/65_predict.ipynb #ea53cc85
 def write_case(out, scan: Scan, pred: Prediction, predictor: Predictor, params: dict | None = None) -> Path:
     "Write grades.csv, discs.mha, overlay.png and report.json of one scan into `out/<case>/`: all of them or none."
-    pp = predict_params(params); out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    check_case_target(out, scan.case)                        # before any work: a foreign folder is refused
+    pp = predict_params(params)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    check_case_target(out, scan.case)  # before any work: a foreign folder is refused
     t0 = time.perf_counter()
     tmp = _temp_case_dir(out, scan.case)
     try:
-        atomic_write(tmp/'grades.csv', lambda p: spreadsheet_safe(pred.grades).to_csv(p, index=False))
-        atomic_write(tmp/'discs.mha', lambda p: sitk.WriteImage(slice_image(scan.reference, pred.slice, pred.labels), str(p), True))
-        if scan.path.is_dir(): pred.warnings += write_disc_seg(tmp/'discs.seg.dcm', dicom_series_files(scan.path)[pred.slice_index],   # DICOM SEG
-                                                               scan.reference, pred.slice, pred.labels, predictor.info.get('version'))
-        title = f"{scan.case}: slice {pred.slice_index} ({pred.choice}), {len(pred.grades)} discs, model {predictor.info.get('version', '?')}"
+        atomic_write(tmp / 'grades.csv', lambda p: spreadsheet_safe(pred.grades).to_csv(p, index=False))
+        atomic_write(
+            tmp / 'discs.mha',
+            lambda p: sitk.WriteImage(slice_image(scan.reference, pred.slice, pred.labels), str(p), True),
+        )
+        if scan.path.is_dir():
+            pred.warnings += write_disc_seg(
+                tmp / 'discs.seg.dcm',
+                dicom_series_files(scan.path)[pred.slice_index],  # DICOM SEG
+                scan.reference,
+                pred.slice,
+                pred.labels,
+                predictor.info.get('version'),
+            )
+        title = (
+            f"{scan.case}: slice {pred.slice_index} ({pred.choice}), {len(pred.grades)} discs, model "
+            f"{predictor.info.get('version', '?')}"
+        )
         img = overlay_image(pred.image, pred.labels, pred.grades, scan.spacing, title, int(pp['overlay_width_px']))
-        atomic_write(tmp/'overlay.png', lambda p: save_overlay(img, p))
+        atomic_write(tmp / 'overlay.png', lambda p: save_overlay(img, p))
         pred.timings['write_s'] = round(time.perf_counter() - t0, 4)
         pred.timings['total_s'] = round(sum(v for k, v in pred.timings.items() if k != 'total_s'), 4)
-        write_json(tmp/'report.json', case_report(scan, pred, predictor))
-        _replace_dir(tmp, out/scan.case)
+        write_json(tmp / 'report.json', case_report(scan, pred, predictor))
+        _replace_dir(tmp, out / scan.case)
     finally:
-        if tmp.exists(): _remove_own_files(tmp)
-    return out/scan.case
+        if tmp.exists():
+            _remove_own_files(tmp)
+    return out / scan.case
 
 # %% ../nbs/65_predict.ipynb #90117f8c
 def _summary(case: str, pred: Prediction) -> str:
     "One line per graded case: the slice and each disc's level, group and probability."
     discs = '; '.join(f"{r.level} {r.group} {getattr(r, 'p_' + r.group):.2f}" for r in pred.grades.itertuples())
-    return f"{case}: slice {pred.slice_index}, {discs}" + (f"  ({len(pred.warnings)} warnings)" if pred.warnings else '')
+    return f"{case}: slice {pred.slice_index}, {discs}" + (
+        f"  ({len(pred.warnings)} warnings)" if pred.warnings else ''
+    )
 
 # %% ../nbs/65_predict.ipynb #130b6d4f
 class InternalError(DataError):
     "An error nobody foresaw while grading one input (a bug, not a bad input): its traceback is in `log`."
+
     def __init__(self, path, exc: BaseException, log: Path):
         "Append `exc`'s traceback to `log` and name it in the message."
         msg, self.log = internal_error(exc, log, f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {path}\n")
         super().__init__(path, msg)
 
+
 def check_out(out, inputs) -> Path:
-    "The output folder `out`, created; a `DataError` naming it when it is a file, cannot be made, or is, holds or lies in an input."
-    if not str(out).strip(): raise DataError(repr(str(out)), "--out is empty: name the folder to write the cases in")
+    """The output folder `out`, created; a `DataError` naming it when it is a file, cannot be made, or is, holds or lies
+    in an input."""
+    if not str(out).strip():
+        raise DataError(repr(str(out)), "--out is empty: name the folder to write the cases in")
     o = Path(os.path.realpath(out))
     for p in inputs:
         q = Path(os.path.realpath(p))
-        if not q.exists(): continue                                       # named as missing when its turn comes
-        if path_within(o, q): raise DataError(out, f"--out is {'the input' if o == q else 'inside the input'} {p}: choose a folder outside the inputs")
-        if path_within(q, o): raise DataError(out, f"--out holds the input {p}: choose a folder that holds no input")
-    if o.exists() and not o.is_dir(): raise DataError(out, "--out is a file, not a folder")
-    try: o.mkdir(parents=True, exist_ok=True)
-    except FileExistsError: raise DataError(out, "--out cannot be created: a file stands in its path") from None
-    except NotADirectoryError: raise DataError(out, "--out cannot be created: it lies under a file") from None
-    except OSError as e: raise DataError(out, f"--out cannot be created: {e.strerror or e}") from None
-    try: os.rmdir(tempfile.mkdtemp(dir=o, prefix='.ldd-predict-probe.'))   # writable? (a read-only folder or disk)
-    except OSError as e: raise DataError(out, f"--out cannot be written: {e.strerror or e}") from None
-    return o                                                              # resolved: 'o/missing/..' is o
+        if not q.exists():
+            continue  # named as missing when its turn comes
+        if path_within(o, q):
+            raise DataError(
+                out, f"--out is {'the input' if o == q else 'inside the input'} {p}: choose a folder outside the inputs"
+            )
+        if path_within(q, o):
+            raise DataError(out, f"--out holds the input {p}: choose a folder that holds no input")
+    if o.exists() and not o.is_dir():
+        raise DataError(out, "--out is a file, not a folder")
+    try:
+        o.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise DataError(out, "--out cannot be created: a file stands in its path") from None
+    except NotADirectoryError:
+        raise DataError(out, "--out cannot be created: it lies under a file") from None
+    except OSError as e:
+        raise DataError(out, f"--out cannot be created: {e.strerror or e}") from None
+    try:
+        os.rmdir(tempfile.mkdtemp(dir=o, prefix='.ldd-predict-probe.'))  # writable? (a read-only folder or disk)
+    except OSError as e:
+        raise DataError(out, f"--out cannot be written: {e.strerror or e}") from None
+    return o  # resolved: 'o/missing/..' is o
 
 # %% ../nbs/65_predict.ipynb #60960296
-def predict_paths(paths, out, predictor: Predictor, slice='image', params: dict | None = None, progress: bool | None = None,
-                  echo: bool = True, workers: int = 1) -> tuple[list[Path], list[DataError]]:
+def predict_paths(
+    paths,
+    out,
+    predictor: Predictor,
+    slice='image',
+    params: dict | None = None,
+    progress: bool | None = None,
+    echo: bool = True,
+    workers: int = 1,
+) -> tuple[list[Path], list[DataError]]:
     "Grade every scan in `paths` into `out/<case>/`: the folders written and the problems met, one per bad input."
-    paths = distinct_inputs(paths); out = check_out(out, paths)
+    paths = distinct_inputs(paths)
+    out = check_out(out, paths)
     clean_stale_temporaries(out)
-    bar = tqdm(paths, desc='predict', unit='scan', file=sys.stderr, disable=(len(paths) < 2) if progress is None else not progress)
-    if workers > 1:                  # reading and writing overlapped with the networks (Many scans at once): the same files
+    bar = tqdm(
+        paths,
+        desc='predict',
+        unit='scan',
+        file=sys.stderr,
+        disable=(len(paths) < 2) if progress is None else not progress,
+    )
+    if workers > 1:  # reading and writing overlapped with the networks (Many scans at once): the same files
         return predict_overlapped(paths, out, predictor, slice, params, bar, echo, workers)
     written, problems, seen = [], [], {}
     for path in bar:
@@ -534,40 +814,58 @@ def predict_paths(paths, out, predictor: Predictor, slice='image', params: dict 
             t_read = time.perf_counter() - t0
             pred = predict_scan(predictor, scan, slice, params)
             pred.timings = {'read_s': round(t_read, 4), **pred.timings}
-            written.append(write_case(out, scan, pred, predictor, params)); seen[case] = path
-            if echo: echo_line(_summary(case, pred))
-        except Exception as e:                                  # a bad input (or a bug): named, the others still run
-            problems.append(_problem(path, e, out)); tqdm.write(f"ldd-study predict: {problems[-1]}", file=sys.stderr)
+            written.append(write_case(out, scan, pred, predictor, params))
+            seen[case] = path
+            if echo:
+                echo_line(_summary(case, pred))
+        except Exception as e:  # a bad input (or a bug): named, the others still run
+            problems.append(_problem(path, e, out))
+            tqdm.write(f"ldd-study predict: {problems[-1]}", file=sys.stderr)
     return written, problems
 
+
 def echo_line(text: str):
-    "Print one graded case's line on stdout; once its reader has gone (`predict … | head`), the rest are graded quietly."
-    try: tqdm.write(text, file=sys.stdout)
-    except BrokenPipeError: silence_stdout()
+    """Print one graded case's line on stdout; once its reader has gone (`predict … | head`), the rest are graded
+    quietly."""
+    try:
+        tqdm.write(text, file=sys.stdout)
+    except BrokenPipeError:
+        silence_stdout()
+
 
 def distinct_inputs(paths) -> list[Path]:
     "`paths` with each file or folder once (the first time it is named); a note on stderr for each repeat."
     out, seen = [], {}
     for p in map(Path, paths):
         key = os.path.realpath(p)
-        if key in seen: print(f"ldd-study predict: {p}: given again (as {seen[key]}): graded once", file=sys.stderr); continue
-        seen[key] = p; out.append(p)
+        if key in seen:
+            print(f"ldd-study predict: {p}: given again (as {seen[key]}): graded once", file=sys.stderr)
+            continue
+        seen[key] = p
+        out.append(p)
     return out
 
+
 def _case_of(path, seen: dict, out: Path) -> str:
-    "The case name of input `path`; a `DataError` when it names nothing, is taken by an earlier input, or `out/<case>` is foreign."
+    """The case name of input `path`; a `DataError` when it names nothing, is taken by an earlier input, or `out/<case>`
+    is foreign."""
     case = case_name(_abspath(path))
-    if not case: raise DataError(path, "names no file or folder")
-    if case in OWN_FILES: raise DataError(path, f"its case name {case!r} is the name of a file predict keeps in --out: rename the input")
-    if case in seen: raise DataError(path, f"case name {case!r} is taken by {seen[case]}: rename one of them")
+    if not case:
+        raise DataError(path, "names no file or folder")
+    if case in OWN_FILES:
+        raise DataError(path, f"its case name {case!r} is the name of a file predict keeps in --out: rename the input")
+    if case in seen:
+        raise DataError(path, f"case name {case!r} is taken by {seen[case]}: rename one of them")
     check_case_target(out, case)
     return case
 
+
 def _problem(path, e: BaseException, out: Path) -> DataError:
-    "The `DataError` for input `path`: `e` itself when it is one (a bad input), else an `InternalError` logged in `out`."
-    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):           # the disk, not the input nor a bug
+    """The `DataError` for input `path`: `e` itself when it is one (a bad input), else an `InternalError` logged in
+    `out`."""
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):  # the disk, not the input nor a bug
         return DataError(path, f"its results could not be written: {e.strerror} on the disk of --out {out}")
-    return e if isinstance(e, DataError) else InternalError(path, e, out/ERROR_LOG)
+    return e if isinstance(e, DataError) else InternalError(path, e, out / ERROR_LOG)
 
 # %% ../nbs/65_predict.ipynb #2368c9d3
 def shard_paths(paths, i: int, n: int) -> list:
@@ -578,60 +876,101 @@ def shard_paths(paths, i: int, n: int) -> list:
 
 # %% ../nbs/65_predict.ipynb #3993a4de
 def _timed_read(path) -> tuple[Scan, float]:
-    t0 = time.perf_counter(); scan = read_scan(path); return scan, time.perf_counter() - t0
+    t0 = time.perf_counter()
+    scan = read_scan(path)
+    return scan, time.perf_counter() - t0
 
-def predict_overlapped(paths, out: Path, predictor: Predictor, slice='image', params: dict | None = None, bar=None,
-                       echo: bool = True, workers: int = 2) -> tuple[list[Path], list[DataError]]:
-    "`predict_paths`' loop with reading (workers − 1 threads) and writing (1 thread) beside the networks: the same results."
-    written, problems, seen, pending = [], [], {}, deque()          # pending: (path, case, pred, write future or problem)
+
+def predict_overlapped(
+    paths,
+    out: Path,
+    predictor: Predictor,
+    slice='image',
+    params: dict | None = None,
+    bar=None,
+    echo: bool = True,
+    workers: int = 2,
+) -> tuple[list[Path], list[DataError]]:
+    """`predict_paths`' loop with reading (workers − 1 threads) and writing (1 thread) beside the networks: the same
+    results."""
+    written, problems, seen, pending = [], [], {}, deque()  # pending: (path, case, pred, write future or problem)
     bar = tqdm(total=len(paths), disable=True) if bar is None else bar
+
     def settle(wait: bool):
         "Record the cases at the head of `pending` whose writing is over (all of them when `wait`), in input order."
         while pending and (wait or not isinstance(pending[0][3], Future) or pending[0][3].done()):
-            path, case, pred, res = pending.popleft(); bar.update()
+            path, case, pred, res = pending.popleft()
+            bar.update()
             if isinstance(res, Future):
-                try: written.append(res.result())
-                except Exception as e: res = _problem(path, e, out)
+                try:
+                    written.append(res.result())
+                except Exception as e:
+                    res = _problem(path, e, out)
                 else:
-                    if echo: echo_line(_summary(case, pred))
+                    if echo:
+                        echo_line(_summary(case, pred))
                     continue
-            problems.append(res); tqdm.write(f"ldd-study predict: {res}", file=sys.stderr)
-    with ThreadPoolExecutor(max(1, workers - 1), thread_name_prefix='ldd-read') as readers, \
-         ThreadPoolExecutor(1, thread_name_prefix='ldd-write') as writer:
+            problems.append(res)
+            tqdm.write(f"ldd-study predict: {res}", file=sys.stderr)
+
+    with (
+        ThreadPoolExecutor(max(1, workers - 1), thread_name_prefix='ldd-read') as readers,
+        ThreadPoolExecutor(1, thread_name_prefix='ldd-write') as writer,
+    ):
         reads = deque(readers.submit(_timed_read, p) for p in paths[:workers])
         for j, path in enumerate(paths):
             fut = reads.popleft()
-            if j + workers < len(paths): reads.append(readers.submit(_timed_read, paths[j + workers]))
+            if j + workers < len(paths):
+                reads.append(readers.submit(_timed_read, paths[j + workers]))
             case, pred = None, None
             try:
                 case = _case_of(path, seen, out)
                 scan, t_read = fut.result()
                 pred = predict_scan(predictor, scan, slice, params)
                 pred.timings = {'read_s': round(t_read, 4), **pred.timings}
-                pending.append((path, case, pred, writer.submit(write_case, out, scan, pred, predictor, params))); seen[case] = path
-            except Exception as e: pending.append((path, case, pred, _problem(path, e, out)))
+                pending.append((path, case, pred, writer.submit(write_case, out, scan, pred, predictor, params)))
+                seen[case] = path
+            except Exception as e:
+                pending.append((path, case, pred, _problem(path, e, out)))
             settle(wait=len(pending) > workers)
         settle(wait=True)
-    bar.close(); return written, problems
+    bar.close()
+    return written, problems
 
 # %% ../nbs/65_predict.ipynb #59e10bfa
 def cmd_predict(a) -> int:
     "Run `ldd-study predict` for the parsed arguments `a`; the exit status."
-    try: params = load_params()
-    except FileNotFoundError: params = {}
+    try:
+        params = load_params()
+    except FileNotFoundError:
+        params = {}
     pp = predict_params(params)
     threads = a.threads if a.threads is not None else int(pp['threads'])
     if threads > 0:
-        import torch; torch.set_num_threads(threads)
+        import torch
+
+        torch.set_num_threads(threads)
     predictor = load_predictor(a.model)
     shard = getattr(a, 'shard', None)
     inputs = distinct_inputs(shard_paths(a.inputs, *shard) if shard else a.inputs)
-    written, problems = predict_paths(inputs, a.out, predictor, a.slice if a.slice is not None else pp['slice'], params,
-                                      progress=None if not a.quiet else False, echo=not a.quiet,
-                                      workers=getattr(a, 'workers', None) or 1)
-    if predictor.trained_on_phantom and written: print(f"ldd-study predict: warning: {PHANTOM_MODEL}", file=sys.stderr)
-    print(f"ldd-study predict: {len(written)} of {len(inputs)} scans graded into {a.out}"
-          + (f" (share {shard[0]}/{shard[1]} of {len(a.inputs)} inputs)" if shard else '')
-          + (f"; {len(problems)} refused (see above)" if problems else ''), file=sys.stderr)
-    if any(isinstance(p, InternalError) for p in problems): return EXIT_INTERNAL
+    written, problems = predict_paths(
+        inputs,
+        a.out,
+        predictor,
+        a.slice if a.slice is not None else pp['slice'],
+        params,
+        progress=None if not a.quiet else False,
+        echo=not a.quiet,
+        workers=getattr(a, 'workers', None) or 1,
+    )
+    if predictor.trained_on_phantom and written:
+        print(f"ldd-study predict: warning: {PHANTOM_MODEL}", file=sys.stderr)
+    print(
+        f"ldd-study predict: {len(written)} of {len(inputs)} scans graded into {a.out}"
+        + (f" (share {shard[0]}/{shard[1]} of {len(a.inputs)} inputs)" if shard else '')
+        + (f"; {len(problems)} refused (see above)" if problems else ''),
+        file=sys.stderr,
+    )
+    if any(isinstance(p, InternalError) for p in problems):
+        return EXIT_INTERNAL
     return EXIT_REFUSED if problems else EXIT_GRADED

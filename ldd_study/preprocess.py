@@ -11,7 +11,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from .core import level_name
 
-VERTEBRA, DISC, CANAL = 1, 2, 3   # semantic mask values of the SPIDER T2 sample (and of the phantom)
+VERTEBRA, DISC, CANAL = 1, 2, 3  # semantic mask values of the SPIDER T2 sample (and of the phantom)
 
 # %% auto #0
 __all__ = ['VERTEBRA', 'DISC', 'CANAL', 'MAX_UPSAMPLE', 'window_level', 'window_image', 'otsu_threshold', 'best_vertical_path',
@@ -20,28 +20,40 @@ __all__ = ['VERTEBRA', 'DISC', 'CANAL', 'MAX_UPSAMPLE', 'window_level', 'window_
            'sacrum_check', 'disc_gap_check', 'disc_crop', 'disc_crops']
 
 # %% ../nbs/20_preprocess.ipynb #0cf09c94
-def window_level(img: np.ndarray, percentiles: Sequence[float] = (0.5, 99.5), body: np.ndarray | None = None
-                 ) -> tuple[float, float]:
+def window_level(
+    img: np.ndarray, percentiles: Sequence[float] = (0.5, 99.5), body: np.ndarray | None = None
+) -> tuple[float, float]:
     "Automatic window `(level, width)` from robust percentiles of the voxels of `img` above its minimum (or of `body`)."
     a = np.asarray(img)
     v = a[np.asarray(body, bool)] if body is not None else a[a != a.min()] if a.size else a.ravel()
-    if v.size == 0: v = a.ravel()                      # a constant image: fall back to every voxel
-    if v.size == 0: return 0.0, 0.0
+    if v.size == 0:
+        v = a.ravel()  # a constant image: fall back to every voxel
+    if v.size == 0:
+        return 0.0, 0.0
     lo, hi = np.percentile(v.astype(np.float64), percentiles)
     return float((lo + hi) / 2), float(hi - lo)
 
-def window_image(img: np.ndarray, percentiles: Sequence[float] = (0.5, 99.5), level: float | None = None,
-                 width: float | None = None, body: np.ndarray | None = None) -> np.ndarray:
+
+def window_image(
+    img: np.ndarray,
+    percentiles: Sequence[float] = (0.5, 99.5),
+    level: float | None = None,
+    width: float | None = None,
+    body: np.ndarray | None = None,
+) -> np.ndarray:
     "`img` mapped to float32 in [0, 1] by an automatic window (or the given `level`/`width`), clipped at both ends."
-    if level is None or width is None: level, width = window_level(img, percentiles, body)
+    if level is None or width is None:
+        level, width = window_level(img, percentiles, body)
     a = np.asarray(img, np.float32)
-    if width <= 0: return (a > level).astype(np.float32)   # a constant image has no contrast to stretch
+    if width <= 0:
+        return (a > level).astype(np.float32)  # a constant image has no contrast to stretch
     return np.clip((a - (level - width / 2)) / width, 0, 1).astype(np.float32)
 
 # %% ../nbs/20_preprocess.ipynb #1b6af3b2
 def _central_argmax(scores: Sequence[float]) -> int:
     "Index of the largest score; ties go to the index nearest the centre (then the lower one)."
-    s = np.asarray(scores, np.float64); n = len(s)
+    s = np.asarray(scores, np.float64)
+    n = len(s)
     best = np.flatnonzero(s >= s.max() - 1e-9 * max(1.0, abs(s.max())))
     return int(best[np.argmin(np.abs(best - (n - 1) / 2))])
 
@@ -49,11 +61,16 @@ def _central_argmax(scores: Sequence[float]) -> int:
 def otsu_threshold(x: np.ndarray, bins: int = 256) -> float:
     "Otsu's threshold of the values `x` (the split that maximises the between-class variance)."
     x = np.asarray(x, np.float64).ravel()
-    if x.size == 0 or x.min() == x.max(): return float(x.max()) if x.size else 0.0
-    h, e = np.histogram(x, bins); c = (e[:-1] + e[1:]) / 2
-    w0 = np.cumsum(h); w1 = w0[-1] - w0
-    m0 = np.cumsum(h * c) / np.maximum(w0, 1); m1 = ((h * c).sum() - np.cumsum(h * c)) / np.maximum(w1, 1)
-    return float(e[1 + np.argmax(w0 * w1 * (m0 - m1) ** 2)])   # upper edge of the last bin of the dark class
+    if x.size == 0 or x.min() == x.max():
+        return float(x.max()) if x.size else 0.0
+    h, e = np.histogram(x, bins)
+    c = (e[:-1] + e[1:]) / 2
+    w0 = np.cumsum(h)
+    w1 = w0[-1] - w0
+    m0 = np.cumsum(h * c) / np.maximum(w0, 1)
+    m1 = ((h * c).sum() - np.cumsum(h * c)) / np.maximum(w1, 1)
+    return float(e[1 + np.argmax(w0 * w1 * (m0 - m1) ** 2)])  # upper edge of the last bin of the dark class
+
 
 def best_vertical_path(response: np.ndarray, step: int = 2, penalty: float = 0.02) -> np.ndarray:
     "Column per row of the top-to-bottom path with the largest summed `response`, moving ≤ `step` columns a row."
@@ -63,57 +80,97 @@ def best_vertical_path(response: np.ndarray, step: int = 2, penalty: float = 0.0
         best, arg = acc.copy(), cols.copy()
         for d in range(1, step + 1):
             for src, dst in ((slice(None, -d), slice(d, None)), (slice(d, None), slice(None, -d))):
-                cand = np.full(w, -np.inf); cand[dst] = acc[src] - penalty * d
-                up = cand > best; best[up] = cand[up]; arg[up] = (cols - d if dst.start else cols + d)[up]
+                cand = np.full(w, -np.inf)
+                cand[dst] = acc[src] - penalty * d
+                up = cand > best
+                best[up] = cand[up]
+                arg[up] = (cols - d if dst.start else cols + d)[up]
         back[r], acc = arg, best + response[r]
-    path = np.empty(n, np.int64); path[-1] = int(np.argmax(acc))
-    for r in range(n - 1, 0, -1): path[r - 1] = back[r, path[r]]
+    path = np.empty(n, np.int64)
+    path[-1] = int(np.argmax(acc))
+    for r in range(n - 1, 0, -1):
+        path[r - 1] = back[r, path[r]]
     return path
 
 # %% ../nbs/20_preprocess.ipynb #e6e06f45
 def _body_mask(img01: np.ndarray, erode_px: int) -> np.ndarray:
-    "The body (largest non-dark region, holes filled) of a [0, 1] slice, eroded `erode_px` from its edge and the border."
+    """The body (largest non-dark region, holes filled) of a [0, 1] slice, eroded `erode_px` from its edge and the
+    border."""
     b = ndi.binary_fill_holes(ndi.binary_closing(ndi.gaussian_filter(img01, 2) > 0.1, iterations=5))
     lab, n = ndi.label(b)
-    if n > 1: b = lab == 1 + int(np.argmax(ndi.sum(b, lab, range(1, n + 1))))
+    if n > 1:
+        b = lab == 1 + int(np.argmax(ndi.sum(b, lab, range(1, n + 1))))
     return ndi.binary_erosion(b, iterations=erode_px, border_value=0) if erode_px > 0 else b
 
-MAX_UPSAMPLE = 4.0   # the 1 mm grid of `canal_continuity` has at most this many times the input's rows and columns
 
-def canal_continuity(vol: np.ndarray, spacing: Sequence[float] = (1.0, 1.0), band_mm: float = 6.0,
-                     percentiles: Sequence[float] = (0.5, 99.5), windowed: np.ndarray | None = None) -> np.ndarray:
+MAX_UPSAMPLE = 4.0  # the 1 mm grid of `canal_continuity` has at most this many times the input's rows and columns
+
+
+def canal_continuity(
+    vol: np.ndarray,
+    spacing: Sequence[float] = (1.0, 1.0),
+    band_mm: float = 6.0,
+    percentiles: Sequence[float] = (0.5, 99.5),
+    windowed: np.ndarray | None = None,
+) -> np.ndarray:
     "Per slice of `vol`: rows (mm) where bright CSF lies within `band_mm` of the canal line found on the mean slice."
-    w = window_image(vol, percentiles) if windowed is None else np.asarray(windowed, np.float32)   # `windowed`: that, done already
-    z = (1.0, *(min(float(s), MAX_UPSAMPLE) for s in spacing[:2]))       # resample in-plane to 1 mm, at most 4× the size
-    if max(abs(z[1] - 1), abs(z[2] - 1)) > 0.05: w = ndi.zoom(w, z, order=1, grid_mode=True, mode='nearest')
+    w = (
+        window_image(vol, percentiles) if windowed is None else np.asarray(windowed, np.float32)
+    )  # `windowed`: that, done already
+    z = (1.0, *(min(float(s), MAX_UPSAMPLE) for s in spacing[:2]))  # resample in-plane to 1 mm, at most 4× the size
+    if max(abs(z[1] - 1), abs(z[2] - 1)) > 0.05:
+        w = ndi.zoom(w, z, order=1, grid_mode=True, mode='nearest')
     mean = w.mean(0)
-    g = lambda s_col: ndi.gaussian_filter(mean, (3.0, s_col))
+
+    def g(s_col):
+        return ndi.gaussian_filter(mean, (3.0, s_col))
+
     ridge = np.clip(g(2.0) - g(8.0), 0, None) * _body_mask(mean, 15)
-    if ridge.max() <= 0: return np.zeros(len(vol))
+    if ridge.max() <= 0:
+        return np.zeros(len(vol))
     path = best_vertical_path(ridge / ridge.max())
-    rows = np.flatnonzero(ridge[np.arange(len(path)), :].max(1) > 0)     # rows inside the eroded body
-    band = np.zeros(mean.shape, bool); hw = int(round(band_mm))
-    for r in rows: band[r, max(0, path[r] - hw): path[r] + hw + 1] = True
+    rows = np.flatnonzero(ridge[np.arange(len(path)), :].max(1) > 0)  # rows inside the eroded body
+    band = np.zeros(mean.shape, bool)
+    hw = int(round(band_mm))
+    for r in rows:
+        band[r, max(0, path[r] - hw) : path[r] + hw + 1] = True
     t = otsu_threshold(mean[band])
     sm = ndi.gaussian_filter(w, (0, 1, 1))
     return np.array([(np.where(band, s, 0).max(1) > t).sum() for s in sm], np.float64)
 
 # %% ../nbs/20_preprocess.ipynb #48b74ef5
-def mid_sagittal_scores(vol: np.ndarray, mask: np.ndarray | None = None, labels: Sequence[int] = (DISC, CANAL),
-                        spacing: Sequence[float] = (1.0, 1.0), band_mm: float = 6.0, **canal) -> np.ndarray:
-    "Score of each slice as the mid-sagittal one: mask area of `labels` when `mask` is given, else `canal_continuity` (`canal`: its `percentiles`, `windowed`)."
+def mid_sagittal_scores(
+    vol: np.ndarray,
+    mask: np.ndarray | None = None,
+    labels: Sequence[int] = (DISC, CANAL),
+    spacing: Sequence[float] = (1.0, 1.0),
+    band_mm: float = 6.0,
+    **canal,
+) -> np.ndarray:
+    """Score of each slice as the mid-sagittal one: mask area of `labels` when `mask` is given, else `canal_continuity`
+    (`canal`: its `percentiles`, `windowed`)."""
     vol = np.asarray(vol)
-    if vol.ndim != 3: raise ValueError(f"expected a volume (slice, row, column), got shape {vol.shape}")
+    if vol.ndim != 3:
+        raise ValueError(f"expected a volume (slice, row, column), got shape {vol.shape}")
     if mask is not None:
         mask = np.asarray(mask)
-        if mask.shape != vol.shape: raise ValueError(f"mask shape {mask.shape} differs from the volume's {vol.shape}")
+        if mask.shape != vol.shape:
+            raise ValueError(f"mask shape {mask.shape} differs from the volume's {vol.shape}")
         area = np.isin(mask, list(labels)).sum((1, 2)).astype(np.float64)
-        if area.max() > 0: return area
+        if area.max() > 0:
+            return area
         warnings.warn(f"mask has no voxel with a value in {tuple(labels)}: choosing the mid slice from the image")
     return canal_continuity(vol, spacing, band_mm, **canal)
 
-def mid_sagittal_index(vol: np.ndarray, mask: np.ndarray | None = None, labels: Sequence[int] = (DISC, CANAL),
-                       spacing: Sequence[float] = (1.0, 1.0), band_mm: float = 6.0, **canal) -> int:
+
+def mid_sagittal_index(
+    vol: np.ndarray,
+    mask: np.ndarray | None = None,
+    labels: Sequence[int] = (DISC, CANAL),
+    spacing: Sequence[float] = (1.0, 1.0),
+    band_mm: float = 6.0,
+    **canal,
+) -> int:
     "Index of the mid-sagittal slice of `vol`: most `labels` area in `mask`, else the most continuous bright canal."
     return _central_argmax(mid_sagittal_scores(vol, mask, labels, spacing, band_mm, **canal))
 
@@ -121,6 +178,7 @@ def mid_sagittal_index(vol: np.ndarray, mask: np.ndarray | None = None, labels: 
 @dataclass(frozen=True)
 class ResizeTransform:
     "Geometry of `resize_pad`: input shape, output size, the resized image's shape and its offset in the output."
+
     in_shape: tuple[int, int]
     size: int
     resized: tuple[int, int]
@@ -147,27 +205,45 @@ class ResizeTransform:
         "`arr` (…, rows, cols) on the input grid, resized and zero-padded onto the `size` × `size` output grid."
         arr = _check_grid(arr, self.in_shape, 'input')
         (sr, sc), (r0, c0), (hr, wr) = self.scale, self.offset, self.resized
+
         def one(a):
             a = a.astype(np.float32) if order > 0 else a
             if order > 0 and antialias and min(sr, sc) < 1:
                 a = ndi.gaussian_filter(a, [max(0.0, (1 / s - 1) / 2) for s in (sr, sc)])
             out = np.zeros((self.size, self.size), a.dtype)
-            out[r0:r0 + hr, c0:c0 + wr] = ndi.affine_transform(
-                a, [1 / sr, 1 / sc], offset=[0.5 / sr - 0.5, 0.5 / sc - 0.5], output_shape=(hr, wr), order=order,
-                mode='nearest', prefilter=order > 1)
+            out[r0 : r0 + hr, c0 : c0 + wr] = ndi.affine_transform(
+                a,
+                [1 / sr, 1 / sc],
+                offset=[0.5 / sr - 0.5, 0.5 / sc - 0.5],
+                output_shape=(hr, wr),
+                order=order,
+                mode='nearest',
+                prefilter=order > 1,
+            )
             return out
+
         return _per_channel(one, arr)
 
     def inverse(self, arr: np.ndarray, order: int = 0) -> np.ndarray:
         "`arr` (…, size, size) on the output grid mapped back onto the input grid (nearest neighbour by default)."
         arr = _check_grid(arr, (self.size, self.size), 'output')
         (sr, sc), (r0, c0), (hr, wr) = self.scale, self.offset, self.resized
+
         def one(a):
-            a = a[r0:r0 + hr, c0:c0 + wr]
+            a = a[r0 : r0 + hr, c0 : c0 + wr]
             a = a.astype(np.float32) if order > 0 else a
-            return ndi.affine_transform(a, [sr, sc], offset=[0.5 * sr - 0.5, 0.5 * sc - 0.5], output_shape=self.in_shape,
-                                        order=order, mode='nearest', prefilter=order > 1)
+            return ndi.affine_transform(
+                a,
+                [sr, sc],
+                offset=[0.5 * sr - 0.5, 0.5 * sc - 0.5],
+                output_shape=self.in_shape,
+                order=order,
+                mode='nearest',
+                prefilter=order > 1,
+            )
+
         return _per_channel(one, arr)
+
 
 def _check_grid(arr, shape, name) -> np.ndarray:
     arr = np.asarray(arr)
@@ -175,24 +251,33 @@ def _check_grid(arr, shape, name) -> np.ndarray:
         raise ValueError(f"array of shape {arr.shape} is not on the transform's {name} grid {tuple(shape)}")
     return arr
 
+
 def _per_channel(f, arr: np.ndarray) -> np.ndarray:
     "Apply the 2D function `f` over every leading index of `arr`."
-    if arr.ndim == 2: return f(arr)
+    if arr.ndim == 2:
+        return f(arr)
     flat = arr.reshape((-1,) + arr.shape[-2:])
     out = np.stack([f(a) for a in flat])
     return out.reshape(arr.shape[:-2] + out.shape[-2:])
 
-def resize_pad(img: np.ndarray, size: int = 512, order: int = 1, antialias: bool = True
-               ) -> tuple[np.ndarray, ResizeTransform]:
-    "`img` (…, rows, cols) scaled to fit `size` × `size` keeping its aspect ratio, zero-padded and centred; and its transform."
+
+def resize_pad(
+    img: np.ndarray, size: int = 512, order: int = 1, antialias: bool = True
+) -> tuple[np.ndarray, ResizeTransform]:
+    """`img` (…, rows, cols) scaled to fit `size` × `size` keeping its aspect ratio, zero-padded and centred; and its
+    transform."""
     img = np.asarray(img)
-    if img.ndim < 2 or min(img.shape[-2:]) == 0: raise ValueError(f"expected an image (…, rows, cols), got shape {img.shape}")
+    if img.ndim < 2 or min(img.shape[-2:]) == 0:
+        raise ValueError(f"expected an image (…, rows, cols), got shape {img.shape}")
     t = resize_transform(img.shape[-2:], size)
     return t.forward(img, order, antialias), t
 
+
 def resize_transform(shape: Sequence[int], size: int = 512) -> ResizeTransform:
-    "The `ResizeTransform` `resize_pad` uses for an image of `shape` (rows, cols): fit `size` × `size`, keep aspect, centre."
-    h, w = int(shape[0]), int(shape[1]); s = size / max(h, w)
+    """The `ResizeTransform` `resize_pad` uses for an image of `shape` (rows, cols): fit `size` × `size`, keep aspect,
+    centre."""
+    h, w = int(shape[0]), int(shape[1])
+    s = size / max(h, w)
     hr, wr = min(size, max(1, round(h * s))), min(size, max(1, round(w * s)))
     return ResizeTransform((h, w), int(size), (hr, wr), ((size - hr) // 2, (size - wr) // 2))
 
@@ -200,16 +285,21 @@ def resize_transform(shape: Sequence[int], size: int = 512) -> ResizeTransform:
 class LevelWarning(UserWarning):
     "The levels counted from the lowest disc may be off (the lowest disc may not be L5-S1)."
 
+
 def disc_axes(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "Centroid, long-axis unit vector u (pointing posterior) and normal n (pointing inferior) of mm points `p` (N, 2)."
-    c = p.mean(0); q = p - c
+    c = p.mean(0)
+    q = p - c
     u = np.linalg.eigh(q.T @ q)[1][:, 1] if len(p) > 1 else np.array([0.0, 1.0])
-    if u[1] < 0 or (u[1] == 0 and u[0] < 0): u = -u
+    if u[1] < 0 or (u[1] == 0 and u[0] < 0):
+        u = -u
     return c, u, np.array([u[1], -u[0]])
+
 
 def pixel_extent(d: np.ndarray, spacing) -> float:
     "Size of one pixel along the unit direction `d` (mm)."
     return abs(d[0]) * spacing[0] + abs(d[1]) * spacing[1]
+
 
 def disc_geometry(rows: np.ndarray, cols: np.ndarray, spacing: Sequence[float] = (1.0, 1.0)) -> dict:
     "Area, centroid, long-axis angle, length and mean height of the disc made of pixels (`rows`, `cols`)."
@@ -218,69 +308,109 @@ def disc_geometry(rows: np.ndarray, cols: np.ndarray, spacing: Sequence[float] =
     c, u, n = disc_axes(p)
     length = float(np.ptp((p - c) @ u) + pixel_extent(u, sp))
     area_mm2 = len(p) * sp[0] * sp[1]
-    return dict(area_px=int(len(p)), area_mm2=float(area_mm2), centroid=(float(c[0] / sp[0]), float(c[1] / sp[1])),
-                angle=float(np.degrees(np.arctan2(u[0], u[1]))), length_mm=length, height_mm=float(area_mm2 / length),
-                spacing=sp)
+    return dict(
+        area_px=int(len(p)),
+        area_mm2=float(area_mm2),
+        centroid=(float(c[0] / sp[0]), float(c[1] / sp[1])),
+        angle=float(np.degrees(np.arctan2(u[0], u[1]))),
+        length_mm=length,
+        height_mm=float(area_mm2 / length),
+        spacing=sp,
+    )
 
 # %% ../nbs/20_preprocess.ipynb #531a7c90
 def _disc_pitch(centroids_mm: np.ndarray, default: float) -> float:
     "Typical distance between consecutive discs (mm): a median robust to fragments lying close together."
-    if len(centroids_mm) < 3: return default
+    if len(centroids_mm) < 3:
+        return default
     c = centroids_mm[np.argsort(centroids_mm[:, 0])]
     d = np.linalg.norm(np.diff(c, axis=0), axis=1)
     d = d[d >= 0.5 * np.median(d)]
     return float(np.median(d)) if len(d) else default
 
+
 def _spine_direction(centroids: np.ndarray, weights: np.ndarray):
-    "Function giving the unit spine direction (pointing inferior) at a mm point: a weighted fit col = f(row) of the discs."
-    if len(centroids) < 3: return lambda c: np.array([1.0, 0.0])
+    """Function giving the unit spine direction (pointing inferior) at a mm point: a weighted fit col = f(row) of the
+    discs."""
+    if len(centroids) < 3:
+        return lambda c: np.array([1.0, 0.0])
     deg = 2 if len(centroids) >= 5 else 1
     coef = np.polyfit(centroids[:, 0], centroids[:, 1], deg, w=np.sqrt(weights))
     slope = np.polyder(np.poly1d(coef))
+
     def at(c):
-        d = np.array([1.0, float(slope(c[0]))]); return d / np.linalg.norm(d)
+        d = np.array([1.0, float(slope(c[0]))])
+        return d / np.linalg.norm(d)
+
     return at
+
 
 def _cut_at_waist(p: np.ndarray, t: np.ndarray, sp, waist: float = 0.35, depth: int = 3) -> list:
     "Split mm points `p` at the thinnest point of their profile along direction `t` when it is a real waist."
-    s = p @ t; step = min(sp); nb = int(np.ceil(np.ptp(s) / step)) + 1
-    if depth == 0 or nb < 8: return [p]
-    prof = ndi.gaussian_filter1d(np.bincount(((s - s.min()) / step).astype(int), minlength=nb).astype(float), 1.0 / step)
+    s = p @ t
+    step = min(sp)
+    nb = int(np.ceil(np.ptp(s) / step)) + 1
+    if depth == 0 or nb < 8:
+        return [p]
+    prof = ndi.gaussian_filter1d(
+        np.bincount(((s - s.min()) / step).astype(int), minlength=nb).astype(float), 1.0 / step
+    )
     lo, hi = int(0.2 * nb), int(0.8 * nb)
     v = lo + int(np.argmin(prof[lo:hi]))
-    if prof[v] > waist * min(prof[:v].max(), prof[v + 1:].max()): return [p]
+    if prof[v] > waist * min(prof[:v].max(), prof[v + 1 :].max()):
+        return [p]
     cut = s.min() + (v + 0.5) * step
     return [q for side in (p[s < cut], p[s >= cut]) for q in _cut_at_waist(side, t, sp, waist, depth - 1)]
+
 
 def _merge_fragments(parts: list, sp, spine, pitch: float, pitch_fraction: float, gap_fraction: float) -> list:
     "Groups of indices into `parts` ((N, 2) mm point arrays) that belong to one disc."
     order = sorted(range(len(parts)), key=lambda i: -len(parts[i]))
     root = list(range(len(parts)))
+
     def find(i):
-        while root[i] != i: root[i] = root[root[i]]; i = root[i]
+        while root[i] != i:
+            root[i] = root[root[i]]
+            i = root[i]
         return i
-    for a, i in enumerate(order):                     # i is the larger one
-        c, u, n = disc_axes(parts[i]); pi = (parts[i] - c) @ u
+
+    for a, i in enumerate(order):  # i is the larger one
+        c, u, n = disc_axes(parts[i])
+        pi = (parts[i] - c) @ u
         length = np.ptp(pi) + pixel_extent(u, sp)
-        if length < 2 * len(parts[i]) * sp[0] * sp[1] / length:   # not disc-like (length < 2 × height): use the spine
-            n = spine(c); u = np.array([-n[1], n[0]]); pi = (parts[i] - c) @ u
+        if length < 2 * len(parts[i]) * sp[0] * sp[1] / length:  # not disc-like (length < 2 × height): use the spine
+            n = spine(c)
+            u = np.array([-n[1], n[0]])
+            pi = (parts[i] - c) @ u
             length = np.ptp(pi) + pixel_extent(u, sp)
-        for j in order[a + 1:]:
-            if abs((parts[j].mean(0) - c) @ n) >= pitch_fraction * pitch: continue
+        for j in order[a + 1 :]:
+            if abs((parts[j].mean(0) - c) @ n) >= pitch_fraction * pitch:
+                continue
             pj = (parts[j] - c) @ u
-            if max(0.0, pj.min() - pi.max(), pi.min() - pj.max()) <= gap_fraction * length: root[find(j)] = find(i)
+            if max(0.0, pj.min() - pi.max(), pi.min() - pj.max()) <= gap_fraction * length:
+                root[find(j)] = find(i)
     groups = {}
-    for i in range(len(parts)): groups.setdefault(find(i), []).append(i)
+    for i in range(len(parts)):
+        groups.setdefault(find(i), []).append(i)
     return list(groups.values())
 
-def disc_instances(disc_mask2d: np.ndarray, spacing: Sequence[float] = (1.0, 1.0), min_area_mm2: float = 15.0,
-                   vertebra_mask2d: np.ndarray | None = None, merge_pitch_fraction: float = 0.3,
-                   merge_gap_fraction: float = 0.5, split_factor: float = 2.0, default_pitch_mm: float = 30.0,
-                   gap_factor: float = 1.6
-                   ) -> tuple[np.ndarray, list[dict]]:
-    "Disc instances of a 2D disc mask, fragments merged, merged discs split, labelled k = IVD label counted from the sacrum."
+
+def disc_instances(
+    disc_mask2d: np.ndarray,
+    spacing: Sequence[float] = (1.0, 1.0),
+    min_area_mm2: float = 15.0,
+    vertebra_mask2d: np.ndarray | None = None,
+    merge_pitch_fraction: float = 0.3,
+    merge_gap_fraction: float = 0.5,
+    split_factor: float = 2.0,
+    default_pitch_mm: float = 30.0,
+    gap_factor: float = 1.6,
+) -> tuple[np.ndarray, list[dict]]:
+    """Disc instances of a 2D disc mask, fragments merged, merged discs split, labelled k = IVD label counted from the
+    sacrum."""
     m = np.asarray(disc_mask2d)
-    if m.ndim != 2: raise ValueError(f"expected a 2D disc mask, got shape {m.shape}")
+    if m.ndim != 2:
+        raise ValueError(f"expected a 2D disc mask, got shape {m.shape}")
     sp = (float(spacing[0]), float(spacing[1]))
     lab, n = ndi.label(m != 0, structure=np.ones((3, 3)))
     comps = []
@@ -288,7 +418,8 @@ def disc_instances(disc_mask2d: np.ndarray, spacing: Sequence[float] = (1.0, 1.0
         r, c = np.nonzero(lab[sl] == k)
         if len(r) * sp[0] * sp[1] >= min_area_mm2:
             comps.append(np.stack([(r + sl[0].start) * sp[0], (c + sl[1].start) * sp[1]], 1).astype(float))
-    if not comps: return np.zeros(m.shape, np.int32), []
+    if not comps:
+        return np.zeros(m.shape, np.int32), []
     cents = np.array([p.mean(0) for p in comps])
     spine = _spine_direction(cents, np.array([len(p) for p in comps], float))
     pitch = _disc_pitch(cents, default_pitch_mm)
@@ -298,114 +429,191 @@ def disc_instances(disc_mask2d: np.ndarray, spacing: Sequence[float] = (1.0, 1.0
     for k, (p, c, e) in enumerate(zip(comps, cents, ext)):
         pieces = _cut_at_waist(p, spine(c), sp) if len(comps) >= 3 and e > split_factor * np.median(ext) else [p]
         pieces = [q for q in pieces if len(q) * sp[0] * sp[1] >= min_area_mm2] or [p]
-        parts += pieces; source += [k] * len(pieces)
+        parts += pieces
+        source += [k] * len(pieces)
     # 2. merge fragments of one disc (this also undoes a cut that fell inside one level)
     groups = _merge_fragments(parts, sp, spine, pitch, merge_pitch_fraction, merge_gap_fraction)
     owners = {}
     for gi, g in enumerate(groups):
-        for i in g: owners.setdefault(source[i], set()).add(gi)
+        for i in g:
+            owners.setdefault(source[i], set()).add(gi)
     final = []
     for gi, g in enumerate(groups):
         srcs = {source[i] for i in g}
         final.append((np.concatenate([parts[i] for i in g]), len(srcs), any(len(owners[s]) > 1 for s in srcs)))
-    final.sort(key=lambda f: -f[0][:, 0].mean())            # lowest first: IVD label 1 = L5-S1
-    labels = np.zeros(m.shape, np.int32); info = []
+    final.sort(key=lambda f: -f[0][:, 0].mean())  # lowest first: IVD label 1 = L5-S1
+    labels = np.zeros(m.shape, np.int32)
+    info = []
     for ivd, (p, k, split) in enumerate(final, 1):
         rr, cc = np.rint(p[:, 0] / sp[0]).astype(int), np.rint(p[:, 1] / sp[1]).astype(int)
         labels[rr, cc] = ivd
-        info.append(dict(ivd_label=ivd, level=level_name(ivd) if ivd < 18 else '', **disc_geometry(rr, cc, sp),
-                         n_components=int(k), split=bool(split)))
+        info.append(
+            dict(
+                ivd_label=ivd,
+                level=level_name(ivd) if ivd < 18 else '',
+                **disc_geometry(rr, cc, sp),
+                n_components=int(k),
+                split=bool(split),
+            )
+        )
     problem = sacrum_check(labels, info, vertebra_mask2d)
-    if problem: warnings.warn(problem, LevelWarning)
+    if problem:
+        warnings.warn(problem, LevelWarning)
     gap = disc_gap_check(info, gap_factor)
-    if gap: warnings.warn(gap, LevelWarning)
+    if gap:
+        warnings.warn(gap, LevelWarning)
     return labels, info
+
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     "(start, stop) index pairs of the runs of True in a 1D boolean array."
     d = np.diff(np.r_[0, flags.astype(np.int8), 0])
     return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
 
-def sacrum_check(labels2d: np.ndarray, info: list[dict], vertebra_mask2d: np.ndarray | None = None,
-                 sacrum_mm: float = 40.0, look_mm: float = 15.0, min_body_mm: float = 3.0, gap_fraction: float = 0.5
-                 ) -> str | None:
+
+def sacrum_check(
+    labels2d: np.ndarray,
+    info: list[dict],
+    vertebra_mask2d: np.ndarray | None = None,
+    sacrum_mm: float = 40.0,
+    look_mm: float = 15.0,
+    min_body_mm: float = 3.0,
+    gap_fraction: float = 0.5,
+) -> str | None:
     "Why the lowest disc (IVD label 1) may not be L5-S1, or None when nothing speaks against it."
-    if not info: return None
-    d = next(i for i in info if i['ivd_label'] == 1); sp = np.asarray(d['spacing'])
-    labels2d = np.asarray(labels2d); rr, cc = np.nonzero(labels2d == 1)
+    if not info:
+        return None
+    d = next(i for i in info if i['ivd_label'] == 1)
+    sp = np.asarray(d['spacing'])
+    labels2d = np.asarray(labels2d)
+    rr, cc = np.nonzero(labels2d == 1)
     if (labels2d.shape[0] - 1 - rr.max()) * sp[0] < 2.0:
         return "the lowest disc touches the bottom edge of the image: the sacrum may be outside the field of view"
-    if vertebra_mask2d is None: return None
-    a = np.radians(d['angle']); u = np.array([np.sin(a), np.cos(a)]); n = np.array([u[1], -u[0]])
+    if vertebra_mask2d is None:
+        return None
+    a = np.radians(d['angle'])
+    u = np.array([np.sin(a), np.cos(a)])
+    n = np.array([u[1], -u[0]])
     c = np.array(d['centroid']) * sp
-    low = ((np.stack([rr, cc], 1) * sp - c) @ n).max()                 # the disc's lower edge along its normal
+    low = ((np.stack([rr, cc], 1) * sp - c) @ n).max()  # the disc's lower edge along its normal
     gr, gc = np.nonzero(np.ones(labels2d.shape, bool))
     q = np.stack([gr, gc], 1) * sp - c
     along, across = q @ n - low, np.abs(q @ u)
-    strip = (along > 0) & (across <= d['length_mm'] / 4)                # straight below the disc's central half
-    if not strip.any(): return None
-    step = float(sp.min()); bins = (along[strip] / step).astype(int)
-    tot = np.bincount(bins); vert = np.bincount(bins, weights=(np.asarray(vertebra_mask2d) != 0).ravel()[strip])
-    runs = [(s0 * step, s1 * step) for s0, s1 in _runs(vert >= 0.2 * np.maximum(tot, 1))]   # vertebra along the depth
-    runs = [r for r in runs if r[1] - r[0] >= min_body_mm]              # slivers are not bodies
-    if not runs or runs[0][0] > look_mm: return None                    # nothing labelled below: sacrum unlabelled (SPIDER)
-    (s0, e0), end = runs[0], (np.flatnonzero(tot >= 0.5 * tot.max()).max() + 1) * step   # where the strip leaves the image
-    if e0 - s0 >= sacrum_mm or e0 >= end - step: return None            # one long block: a labelled sacrum
+    strip = (along > 0) & (across <= d['length_mm'] / 4)  # straight below the disc's central half
+    if not strip.any():
+        return None
+    step = float(sp.min())
+    bins = (along[strip] / step).astype(int)
+    tot = np.bincount(bins)
+    vert = np.bincount(bins, weights=(np.asarray(vertebra_mask2d) != 0).ravel()[strip])
+    runs = [(s0 * step, s1 * step) for s0, s1 in _runs(vert >= 0.2 * np.maximum(tot, 1))]  # vertebra along the depth
+    runs = [r for r in runs if r[1] - r[0] >= min_body_mm]  # slivers are not bodies
+    if not runs or runs[0][0] > look_mm:
+        return None  # nothing labelled below: sacrum unlabelled (SPIDER)
+    (s0, e0), end = (
+        runs[0],
+        (np.flatnonzero(tot >= 0.5 * tot.max()).max() + 1) * step,
+    )  # where the strip leaves the image
+    if e0 - s0 >= sacrum_mm or e0 >= end - step:
+        return None  # one long block: a labelled sacrum
     gap = runs[1][0] - e0 if len(runs) > 1 else None
     thin = gap_fraction * float(np.median([i['height_mm'] for i in info]))
-    if gap is not None and gap < thin: return None                      # sacral segments with thin gaps between them
+    if gap is not None and gap < thin:
+        return None  # sacral segments with thin gaps between them
     where = "nothing labelled under it" if gap is None else f"a disc-sized gap ({gap:.0f} mm) under it"
-    return (f"an ordinary vertebra ({e0 - s0:.0f} mm) with {where} lies below the lowest disc: a disc may be missing "
-            "from the mask, so the lowest disc may not be L5-S1")
+    return (
+        f"an ordinary vertebra ({e0 - s0:.0f} mm) with {where} lies below the lowest disc: a disc may be missing "
+        "from the mask, so the lowest disc may not be L5-S1"
+    )
 
 # %% ../nbs/20_preprocess.ipynb #536d00bc
 def disc_gap_check(info: list[dict], gap_factor: float = 1.6) -> str | None:
     "Why a disc may be missing between two numbered ones (a step over `gap_factor` × the median step), or None."
-    if len(info) < 3: return None
+    if len(info) < 3:
+        return None
     d = sorted(info, key=lambda i: i['ivd_label'])
-    c = np.array([np.array(i['centroid']) * np.array(i['spacing']) for i in d])        # mm, lowest disc first
-    step = np.linalg.norm(np.diff(c, axis=0), axis=1); med = float(np.median(step))
+    c = np.array([np.array(i['centroid']) * np.array(i['spacing']) for i in d])  # mm, lowest disc first
+    step = np.linalg.norm(np.diff(c, axis=0), axis=1)
+    med = float(np.median(step))
     j = int(np.argmax(step))
-    if step[j] <= gap_factor * med: return None
-    return (f"the discs numbered {d[j]['level']} and {d[j + 1]['level']} are {step[j]:.0f} mm apart where neighbouring "
-            f"discs are {med:.0f} mm apart: a disc (a thin, collapsed one?) may be missing between them, and every disc "
-            "above it would be named one level too low")
+    if step[j] <= gap_factor * med:
+        return None
+    return (
+        f"the discs numbered {d[j]['level']} and {d[j + 1]['level']} are {step[j]:.0f} mm apart where neighbouring "
+        f"discs are {med:.0f} mm apart: a disc (a thin, collapsed one?) may be missing between them, and every disc "
+        "above it would be named one level too low"
+    )
 
 # %% ../nbs/20_preprocess.ipynb #6ae503be
-def disc_crop(img2d: np.ndarray, disc_mask2d: np.ndarray, info: dict, size: Sequence[int] = (128, 256),
-              context: float = 2.0, neighbours: Sequence[np.ndarray] | None = None,
-              spacing: Sequence[float] | None = None) -> np.ndarray:
+def disc_crop(
+    img2d: np.ndarray,
+    disc_mask2d: np.ndarray,
+    info: dict,
+    size: Sequence[int] = (128, 256),
+    context: float = 2.0,
+    neighbours: Sequence[np.ndarray] | None = None,
+    spacing: Sequence[float] | None = None,
+) -> np.ndarray:
     "Crop (C, *size) around one disc, long axis horizontal: [image, mask] or [prev, mid, next, mask] with `neighbours`."
     img2d, labels = np.asarray(img2d), np.asarray(disc_mask2d)
-    if img2d.shape != labels.shape: raise ValueError(f"image {img2d.shape} and disc mask {labels.shape} differ in shape")
+    if img2d.shape != labels.shape:
+        raise ValueError(f"image {img2d.shape} and disc mask {labels.shape} differ in shape")
     sp = np.asarray(spacing if spacing is not None else info.get('spacing', (1.0, 1.0)), float)
-    chans = [np.asarray(a, np.float32) for a in ((neighbours[0], img2d, neighbours[1]) if neighbours is not None else (img2d,))]
-    if any(a.shape != img2d.shape for a in chans): raise ValueError("neighbouring slices differ in shape from the mid slice")
+    chans = [
+        np.asarray(a, np.float32)
+        for a in ((neighbours[0], img2d, neighbours[1]) if neighbours is not None else (img2d,))
+    ]
+    if any(a.shape != img2d.shape for a in chans):
+        raise ValueError("neighbouring slices differ in shape from the mid slice")
     chans.append((labels == info['ivd_label']).astype(np.float32))
     h, w = int(size[0]), int(size[1])
-    width_mm = context * info['length_mm']; height_mm = width_mm * h / w
-    a = np.radians(info['angle']); u = np.array([np.sin(a), np.cos(a)]); n = np.array([u[1], -u[0]])  # (row, col) in mm
-    y = ((np.arange(h) + 0.5) / h - 0.5) * height_mm                       # along the normal: superior → inferior
-    x = ((np.arange(w) + 0.5) / w - 0.5) * width_mm                        # along the long axis: anterior → posterior
-    pts = np.array(info['centroid']) * sp + y[:, None, None] * n + x[None, :, None] * u   # (h, w, 2) mm
-    rc = pts / sp                                                            # (h, w, 2) pixels
-    stack = np.stack(chans)                                                  # (C, rows, cols)
-    coords = np.stack([np.broadcast_to(np.arange(len(chans))[:, None, None], (len(chans), h, w)),
-                       np.broadcast_to(rc[..., 0], (len(chans), h, w)), np.broadcast_to(rc[..., 1], (len(chans), h, w))])
-    out = ndi.map_coordinates(stack, coords, order=1, mode='constant', cval=0.0)   # (C, h, w)
+    width_mm = context * info['length_mm']
+    height_mm = width_mm * h / w
+    a = np.radians(info['angle'])
+    u = np.array([np.sin(a), np.cos(a)])
+    n = np.array([u[1], -u[0]])  # (row, col) in mm
+    y = ((np.arange(h) + 0.5) / h - 0.5) * height_mm  # along the normal: superior → inferior
+    x = ((np.arange(w) + 0.5) / w - 0.5) * width_mm  # along the long axis: anterior → posterior
+    pts = np.array(info['centroid']) * sp + y[:, None, None] * n + x[None, :, None] * u  # (h, w, 2) mm
+    rc = pts / sp  # (h, w, 2) pixels
+    stack = np.stack(chans)  # (C, rows, cols)
+    coords = np.stack(
+        [
+            np.broadcast_to(np.arange(len(chans))[:, None, None], (len(chans), h, w)),
+            np.broadcast_to(rc[..., 0], (len(chans), h, w)),
+            np.broadcast_to(rc[..., 1], (len(chans), h, w)),
+        ]
+    )
+    out = ndi.map_coordinates(stack, coords, order=1, mode='constant', cval=0.0)  # (C, h, w)
     out[-1] = out[-1] >= 0.5
     return out.astype(np.float32)
 
-def disc_crops(vol: np.ndarray, slice_index: int, labels2d: np.ndarray, info: list[dict], size: Sequence[int] = (128, 256),
-               context: float = 2.0, neighbours: bool = True, step: int = 1, window: bool = True,
-               percentiles: Sequence[float] = (0.5, 99.5), spacing: Sequence[float] | None = None) -> np.ndarray:
-    "Crops (N, C, *size) of every disc in `info` on slice `slice_index` of `vol` (windowed; neighbours `step` slices away)."
+
+def disc_crops(
+    vol: np.ndarray,
+    slice_index: int,
+    labels2d: np.ndarray,
+    info: list[dict],
+    size: Sequence[int] = (128, 256),
+    context: float = 2.0,
+    neighbours: bool = True,
+    step: int = 1,
+    window: bool = True,
+    percentiles: Sequence[float] = (0.5, 99.5),
+    spacing: Sequence[float] | None = None,
+) -> np.ndarray:
+    """Crops (N, C, *size) of every disc in `info` on slice `slice_index` of `vol` (windowed; neighbours `step` slices
+    away)."""
     vol = np.asarray(vol)
-    if vol.ndim == 2: vol, slice_index = vol[None], 0
-    if not 0 <= slice_index < len(vol): raise ValueError(f"slice {slice_index} is outside the volume's {len(vol)} slices")
-    if window: vol = window_image(vol, percentiles)
+    if vol.ndim == 2:
+        vol, slice_index = vol[None], 0
+    if not 0 <= slice_index < len(vol):
+        raise ValueError(f"slice {slice_index} is outside the volume's {len(vol)} slices")
+    if window:
+        vol = window_image(vol, percentiles)
     mid = vol[slice_index]
     nb = (vol[max(slice_index - step, 0)], vol[min(slice_index + step, len(vol) - 1)]) if neighbours else None
     c = 4 if neighbours else 2
-    if not info: return np.zeros((0, c) + tuple(size), np.float32)
+    if not info:
+        return np.zeros((0, c) + tuple(size), np.float32)
     return np.stack([disc_crop(mid, labels2d, d, size, context, nb, spacing) for d in info])

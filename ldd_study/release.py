@@ -4,14 +4,20 @@
 
 # %% ../nbs/75_release.ipynb #44fcb6cd
 from __future__ import annotations
-import copy, hashlib, json, shutil, subprocess
+import copy
+import hashlib
+import json
+import shutil
+import subprocess
 from pathlib import Path
 import pandas as pd
 import yaml
 import ldd_study
 from .core import DataError, atomic_write, project_root, write_json
 
-RELEASE_DIR = Path(ldd_study.__file__).parent/'release'          # installed with the package: predict's models when no --model is given
+RELEASE_DIR = (
+    Path(ldd_study.__file__).parent / 'release'
+)  # installed with the package: predict's models when no --model is given
 RELEASE_FILES = ('unet.pt', 'grader.pt', 'measures.json')
 RELEASE_STAGES = ('cohort', 'split', 'train_seg', 'eval_seg', 'crops', 'train_cls')
 
@@ -26,14 +32,18 @@ def with_settings(params: dict, settings: list[str]) -> dict:
     p = copy.deepcopy(params)
     for s in settings:
         key, sep, value = s.partition('=')
-        if not sep or not key: raise DataError('--set', f"{s!r}: expected key.path=value")
+        if not sep or not key:
+            raise DataError('--set', f"{s!r}: expected key.path=value")
         d = p
-        for k in key.split('.')[:-1]: d = d.setdefault(k, {})
+        for k in key.split('.')[:-1]:
+            d = d.setdefault(k, {})
         d[key.split('.')[-1]] = yaml.safe_load(value)
     return p
 
+
 def release_params(params: dict) -> dict:
-    "`params` with every patient in the training set and no cross-validation: the recipe CV measured, fitted to all the data."
+    """`params` with every patient in the training set and no cross-validation: the recipe CV measured, fitted to all
+    the data."""
     p = copy.deepcopy(params)
     p['split'] = {**p['split'], 'method': 'patient', 'fractions': [1, 0, 0]}
     p['cv'] = {**p['cv'], 'run': False}
@@ -44,28 +54,43 @@ def file_sha256(path) -> str:
     "SHA-256 of a file, the first 12 hex digits (as `predict` reports them)."
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
 
+
 def release_version(hashes: dict) -> str:
-    "The models' version from their file hashes ({file name: hash}; U-Net, grader, then measures): what `predict.load_predictor` reports."
+    """The models' version from their file hashes ({file name: hash}; U-Net, grader, then measures): what
+    `predict.load_predictor` reports."""
     return hashlib.sha256(''.join(hashes[f] for f in RELEASE_FILES if f in hashes).encode()).hexdigest()[:12]
+
 
 def git_commit(root) -> str:
     "The commit of `root` (short), with a note when the tree has uncommitted changes; 'unknown' outside git."
     try:
-        c = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=root, capture_output=True, text=True).stdout.strip()
+        c = subprocess.run(
+            ['git', 'rev-parse', '--short', 'HEAD'], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ['git', 'status', '--porcelain', '--untracked-files=no'], cwd=root, capture_output=True, text=True
+        ).stdout.strip()
         return c + (' (with uncommitted changes)' if dirty else '')
-    except (OSError, subprocess.CalledProcessError): return 'unknown'
+    except (OSError, subprocess.CalledProcessError):
+        return 'unknown'
+
 
 def study_figures(report_dir) -> dict:
-    "Per cohort (and pooled) the study's CV exact accuracy (3 groups) and 5-grade QWK with intervals, from its tables; {} when absent."
-    t = Path(report_dir)/'tables'
-    if not (t/'cohort_grading.csv').exists(): return {}
-    g = pd.read_csv(t/'cohort_grading.csv').set_index('set')
-    k = pd.read_csv(t/'cohort_grades.csv').set_index('set') if (t/'cohort_grades.csv').exists() else None
+    """Per cohort (and pooled) the study's CV exact accuracy (3 groups) and 5-grade QWK with intervals, from its tables;
+    {} when absent."""
+    t = Path(report_dir) / 'tables'
+    if not (t / 'cohort_grading.csv').exists():
+        return {}
+    g = pd.read_csv(t / 'cohort_grading.csv').set_index('set')
+    k = pd.read_csv(t / 'cohort_grades.csv').set_index('set') if (t / 'cohort_grades.csv').exists() else None
     out = {}
     for c in g.index:
-        out[str(c)] = {'discs': int(g.loc[c, 'discs']), 'accuracy_3_groups': str(g.loc[c, 'exact accuracy (not found = wrong)'])}
-        if k is not None and c in k.index: out[str(c)]['qwk_5_grades'] = str(k.loc[c, 'QWK'])
+        out[str(c)] = {
+            'discs': int(g.loc[c, 'discs']),
+            'accuracy_3_groups': str(g.loc[c, 'exact accuracy (not found = wrong)']),
+        }
+        if k is not None and c in k.index:
+            out[str(c)]['qwk_5_grades'] = str(k.loc[c, 'QWK'])
     return out
 
 # %% ../nbs/75_release.ipynb #9054acf5
@@ -75,95 +100,163 @@ FAILURE_MODES = [
     "overlay shows the numbering: check it.",
     "**Off-centre slices.** One sagittal slice is graded. A slice beside the mid-sagittal plane (scoliosis, a "
     "middle-of-stack slice as in SPIDER T2 TSE) shows discs smaller and darker than they are.",
-    "**Grade V collapse.** A collapsed disc can be too thin to segment: it is then not found (never guessed), or merged "
+    "**Grade V collapse.** A collapsed disc can be too thin to segment: it is then not found (never "
+    "guessed), or merged "
     "with its neighbour's level.",
     "**Sequences and sites not seen.** Trained on 3D T2 SPACE (1.5 T Siemens) and 2D T2 TSE (1.5 and 3 T, Philips and "
     "Siemens; one LSMA centre). Other vendors, field strengths, T1 or STIR images, or paediatric spines were not "
     "seen; run `ldd-study validate` on labelled scans of your own site before trusting the grades there.",
 ]
 
+
 def model_card(info: dict) -> str:
     "MODEL_CARD.md of a release from its `release.json` facts."
     from ldd_study.report import COHORT_SOURCES
-    rows = [f"| {n} | {c.get('site', '')} | {c.get('sequence', '')} | {c['patients']} | {c['graded_discs']} |" for n, c in info['trained_on'].items()]
+
+    rows = [
+        f"| {n} | {c.get('site', '')} | {c.get('sequence', '')} | {c['patients']} | {c['graded_discs']} |"
+        for n, c in info['trained_on'].items()
+    ]
     figs = info.get('cv') or {}
-    ev = ([f"| {n} | {f['discs']} | {f['accuracy_3_groups']} | {f.get('qwk_5_grades', 'n/a')} |" for n, f in figs.items()]
-          if figs else ['| (no cross-validation tables were found when this release was built) | | | |'])
+    ev = (
+        [f"| {n} | {f['discs']} | {f['accuracy_3_groups']} | {f.get('qwk_5_grades', 'n/a')} |" for n, f in figs.items()]
+        if figs
+        else ['| (no cross-validation tables were found when this release was built) | | | |']
+    )
     cites = [f"- {COHORT_SOURCES[n]}" for n in info['trained_on'] if n in COHORT_SOURCES]
-    return '\n'.join([
-        '# Model card: ldd-study release models', '',
-        f"Version **{info['version']}** (the `version` that `ldd-study predict` writes into every `report.json`).", '',
-        '## What they do',
-        'A 2D U-Net finds the intervertebral discs on a sagittal T2 slice and numbers them from the sacrum; an attention VGG '
-        '(CNN) and a logistic regression on disc measures (heights, nucleus signal against CSF, heterogeneity) grade each '
-        f"disc; the grade shown is `{info['answer']}` (`classifier.answer`): the three Pfirrmann groups (mild I–II, moderate "
-        'III, serious IV–V) and the Pfirrmann grade within the group.', '',
-        '## Intended use',
-        'Research: grading lumbar disc degeneration in cohorts, reproducing and extending the study, comparing methods. '
-        '**Not a medical device**, not for diagnosis or treatment decisions about a patient, not validated prospectively.', '',
-        '## Training data',
-        'Every patient of the three shared cohorts (no held-out set: the cross-validation below measured the recipe):', '',
-        '| cohort | site | sequence | patients | graded discs |', '| --- | --- | --- | --- | --- |', *rows, '',
-        *cites, '',
-        '## Training',
-        f"Command: `{info['command']}` at commit `{info['commit']}` (profile `{info['profile']}`, seed {info['seed']}); "
-        'CPU, deterministic: the same command gives the same files (hashes below).', '',
-        '## Evaluation (patient-grouped 5-fold cross-validation of the same recipe, `make study`)',
-        'Lumbar discs of held-out patients; a disc not found counts wrong; 95 % patient-bootstrap intervals. The released '
-        'models saw all these patients, so a cohort that overlaps the shared ones must be judged by these figures, not by '
-        'grading it again.', '',
-        '| cohort | discs | exact accuracy, 3 groups | QWK, 5 grades |', '| --- | --- | --- | --- |', *ev, '',
-        '## Known failure modes', '', *[f"- {m}" for m in FAILURE_MODES], '',
-        '## Files', '', '| file | SHA-256 (first 12 hex digits) |', '| --- | --- |',
-        *[f"| `{f}` | `{h}` |" for f, h in info['files'].items()], ''])
+    return '\n'.join(
+        [
+            '# Model card: ldd-study release models',
+            '',
+            f"Version **{info['version']}** (the `version` that `ldd-study predict` writes into every `report.json`).",
+            '',
+            '## What they do',
+            'A 2D U-Net finds the intervertebral discs on a sagittal T2 slice and numbers them from the '
+            'sacrum; an attention VGG '
+            '(CNN) and a logistic regression on disc measures (heights, nucleus signal against CSF, '
+            'heterogeneity) grade each '
+            f"disc; the grade shown is `{info['answer']}` (`classifier.answer`): the three Pfirrmann groups "
+            f"(mild I–II, moderate "
+            'III, serious IV–V) and the Pfirrmann grade within the group.',
+            '',
+            '## Intended use',
+            'Research: grading lumbar disc degeneration in cohorts, reproducing and extending the study, '
+            'comparing methods. '
+            '**Not a medical device**, not for diagnosis or treatment decisions about a patient, not '
+            'validated prospectively.',
+            '',
+            '## Training data',
+            'Every patient of the three shared cohorts (no held-out set: the cross-validation below measured '
+            'the recipe):',
+            '',
+            '| cohort | site | sequence | patients | graded discs |',
+            '| --- | --- | --- | --- | --- |',
+            *rows,
+            '',
+            *cites,
+            '',
+            '## Training',
+            f"Command: `{info['command']}` at commit `{info['commit']}` (profile `{info['profile']}`, seed "
+            f"{info['seed']}); "
+            'CPU, deterministic: the same command gives the same files (hashes below).',
+            '',
+            '## Evaluation (patient-grouped 5-fold cross-validation of the same recipe, `make study`)',
+            'Lumbar discs of held-out patients; a disc not found counts wrong; 95 % patient-bootstrap '
+            'intervals. The released '
+            'models saw all these patients, so a cohort that overlaps the shared ones must be judged by '
+            'these figures, not by '
+            'grading it again.',
+            '',
+            '| cohort | discs | exact accuracy, 3 groups | QWK, 5 grades |',
+            '| --- | --- | --- | --- |',
+            *ev,
+            '',
+            '## Known failure modes',
+            '',
+            *[f"- {m}" for m in FAILURE_MODES],
+            '',
+            '## Files',
+            '',
+            '| file | SHA-256 (first 12 hex digits) |',
+            '| --- | --- |',
+            *[f"| `{f}` | `{h}` |" for f, h in info['files'].items()],
+            '',
+        ]
+    )
 
 # %% ../nbs/75_release.ipynb #6303ad73
 def build_release(params: dict, work, out=RELEASE_DIR, command: str = 'make release-models', report_dir=None) -> dict:
-    "Train the release models on every patient in `work` with `params` (`release_params` applied), copy them to `out` with release.json and MODEL_CARD.md."
+    """Train the release models on every patient in `work` with `params` (`release_params` applied), copy them to `out`
+    with release.json and MODEL_CARD.md."""
     from ldd_study.stages import STAGES
+
     work, out, p = Path(work), Path(out), release_params(params)
-    for n in RELEASE_STAGES: STAGES[n](p, work)
+    for n in RELEASE_STAGES:
+        STAGES[n](p, work)
     out.mkdir(parents=True, exist_ok=True)
-    for f in RELEASE_FILES: atomic_write(out/f, lambda t, f=f: shutil.copyfile(work/'models'/f, t))
-    cohort = json.loads((work/'results'/'cohort.json').read_text())
+    for f in RELEASE_FILES:
+        atomic_write(out / f, lambda t, f=f: shutil.copyfile(work / 'models' / f, t))
+    cohort = json.loads((work / 'results' / 'cohort.json').read_text())
     per = cohort.get('cohorts') or {cohort['source']: cohort}
-    files = {f: file_sha256(out/f) for f in RELEASE_FILES}
-    info = dict(version=release_version(files), files=files, command=command, commit=git_commit(project_root()),
-                profile=p['profile'], seed=int(p['seed']), answer=p['classifier']['answer'],
-                trained_on={n: {**{k: c.get(k) for k in ('site', 'sequence', 'patients', 'graded_discs')}, 'folder': Path(str(c.get('root', ''))).name}
-                            for n, c in per.items()},
-                cv=study_figures(report_dir) if report_dir else {})
-    write_json(out/'release.json', info)
-    atomic_write(out/'MODEL_CARD.md', lambda t: t.write_text(model_card(info)))
+    files = {f: file_sha256(out / f) for f in RELEASE_FILES}
+    info = dict(
+        version=release_version(files),
+        files=files,
+        command=command,
+        commit=git_commit(project_root()),
+        profile=p['profile'],
+        seed=int(p['seed']),
+        answer=p['classifier']['answer'],
+        trained_on={
+            n: {
+                **{k: c.get(k) for k in ('site', 'sequence', 'patients', 'graded_discs')},
+                'folder': Path(str(c.get('root', ''))).name,
+            }
+            for n, c in per.items()
+        },
+        cv=study_figures(report_dir) if report_dir else {},
+    )
+    write_json(out / 'release.json', info)
+    atomic_write(out / 'MODEL_CARD.md', lambda t: t.write_text(model_card(info)))
     return info
 
 # %% ../nbs/75_release.ipynb #12e9b129
 VALIDATE_STAGES = ('cohort', 'split', 'eval_seg', 'crops', 'eval_cls')
 
+
 def validation_params(model_dir, root, source: str = 'auto', progress: bool = True) -> dict:
     "The grader's own training params with `root` as the one cohort, every patient a test patient, no cross-validation."
     from ldd_study.models import load_model
-    _, p = load_model(Path(model_dir)/'grader.pt')
+
+    _, p = load_model(Path(model_dir) / 'grader.pt')
     p = copy.deepcopy(p)
     p['data'] = {**p['data'], 'source': source, 'root': str(Path(root).resolve()), 'series': None}
     p['split'] = {**p['split'], 'method': 'patient', 'fractions': [0, 0, 1]}
-    p['cv'] = {**p['cv'], 'run': False}; p['train'] = {**p['train'], 'progress': progress}
+    p['cv'] = {**p['cv'], 'run': False}
+    p['train'] = {**p['train'], 'progress': progress}
     return p
+
 
 def validation_notebook() -> Path:
     "The validation report's notebook (nbs/validate/validation.ipynb of the project)."
-    return project_root()/'nbs'/'validate'/'validation.ipynb'
+    return project_root() / 'nbs' / 'validate' / 'validation.ipynb'
+
 
 def validate(root, source: str = 'auto', model_dir=None, out='validation', progress: bool = True) -> list[Path]:
-    "Grade the labelled cohort under `root` with the frozen models of `model_dir` (default: the release ones); results and report into `out`."
+    """Grade the labelled cohort under `root` with the frozen models of `model_dir` (default: the release ones); results
+    and report into `out`."""
     from ldd_study.predict import default_model_dir
     from ldd_study.report import render_reports
     from ldd_study.stages import STAGES
+
     model_dir, out = Path(model_dir) if model_dir else default_model_dir(), Path(out)
-    if not Path(root).is_dir(): raise DataError(root, 'cohort folder not found')
+    if not Path(root).is_dir():
+        raise DataError(root, 'cohort folder not found')
     p = validation_params(model_dir, root, source, progress)
-    (out/'models').mkdir(parents=True, exist_ok=True)
+    (out / 'models').mkdir(parents=True, exist_ok=True)
     for f in [*RELEASE_FILES, 'release.json']:
-        if (model_dir/f).exists(): atomic_write(out/'models'/f, lambda t, f=f: shutil.copyfile(model_dir/f, t))
-    for n in VALIDATE_STAGES: STAGES[n](p, out)
-    return render_reports(out/'results', out, notebooks=[validation_notebook()], params=p, progress=progress)
+        if (model_dir / f).exists():
+            atomic_write(out / 'models' / f, lambda t, f=f: shutil.copyfile(model_dir / f, t))
+    for n in VALIDATE_STAGES:
+        STAGES[n](p, out)
+    return render_reports(out / 'results', out, notebooks=[validation_notebook()], params=p, progress=progress)

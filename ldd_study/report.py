@@ -4,7 +4,15 @@
 
 # %% ../nbs/60_report.ipynb #083658c5
 from __future__ import annotations
-import importlib.metadata, io, json, os, platform, re, subprocess, sys, tempfile
+import importlib.metadata
+import io
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -12,15 +20,15 @@ from matplotlib.figure import Figure
 from matplotlib import colormaps
 import yaml
 from .io import SOURCE_COHORT
-from .core import path_within, GROUPS, LUMBAR_LABELS, DataError, atomic_write, write_json, load_params, params_section, project_root, level_name, pfirrmann_group, GRADES
+from .core import path_within, GROUPS, LUMBAR_LABELS, DataError, atomic_write, write_json, load_params
+from .core import params_section, project_root, level_name, pfirrmann_group, GRADES
 from .train import select_mode
 from .metrics import per_disc_dice
 from .core import ROMAN
-from .metrics import (confusion_matrix, reliability_curve, ovo_scores, grading_metrics, fmt_ci,
-                               class_names)
-from .stats import (segmentation_table, grading_table, grading_summary, to_markdown, ovo_auc_delong,
-                             synthetic_predictions, check_predictions, load_predictions, mean_bootstrap, stats_params,
-                             PROBA_COLUMNS)
+from .metrics import confusion_matrix, reliability_curve, ovo_scores, grading_metrics, fmt_ci, class_names
+from .stats import segmentation_table, grading_table, grading_summary, to_markdown, ovo_auc_delong
+from .stats import synthetic_predictions, check_predictions, load_predictions, mean_bootstrap, stats_params
+from .stats import PROBA_COLUMNS
 
 # %% auto #0
 __all__ = ['REPORT_DEFAULTS', 'SET_ALIASES', 'CROPS', 'PAPER_COLUMNS', 'ACC_ALL', 'PAIRS', 'TRAINING_COLUMNS', 'ABLATION_METRICS',
@@ -43,21 +51,28 @@ __all__ = ['REPORT_DEFAULTS', 'SET_ALIASES', 'CROPS', 'PAPER_COLUMNS', 'ACC_ALL'
            'render_reports']
 
 # %% ../nbs/60_report.ipynb #b5102f83
-REPORT_DEFAULTS = dict(dpi=150, fig2_patients=4, sets=['tune', 'test'], headline_set='test', html_hide_code=True, discs='lumbar')
+REPORT_DEFAULTS = dict(
+    dpi=150, fig2_patients=4, sets=['tune', 'test'], headline_set='test', html_hide_code=True, discs='lumbar'
+)
 SET_ALIASES = {'tune': ('tune', 'tuning'), 'tuning': ('tuning', 'tune'), 'test': ('test',), 'train': ('train',)}
+
 
 def report_params(params: dict | None = None) -> dict:
     "The `report` section of `params` (default: the project's params.yaml) over `REPORT_DEFAULTS`."
     return params_section('report', REPORT_DEFAULTS, params)
 
+
 def table_sets(df: pd.DataFrame, sets=None, params: dict | None = None) -> list:
-    "Sets to tabulate: `sets` (default: params' `report.sets`) that `df` holds, in that order ('tune' also finds 'tuning'); else all of its sets."
+    """Sets to tabulate: `sets` (default: params' `report.sets`) that `df` holds, in that order ('tune' also finds
+    'tuning'); else all of its sets."""
     have = list(dict.fromkeys(df['set'].tolist()))
     out = []
-    for s in (sets if sets is not None else report_params(params)['sets']):
+    for s in sets if sets is not None else report_params(params)['sets']:
         hit = next((a for a in SET_ALIASES.get(s, (s,)) if a in have), None)
-        if hit is not None and hit not in out: out.append(hit)
+        if hit is not None and hit not in out:
+            out.append(hit)
     return out or have
+
 
 def headline_set(df: pd.DataFrame, params: dict | None = None) -> str:
     "The set the figures and the ablation use: params' `report.headline_set` if `df` holds it, else its last set."
@@ -69,203 +84,359 @@ def save_figure(fig: Figure, path, dpi: int | None = None) -> Path:
     dpi = int(dpi or report_params()['dpi'])
     return atomic_write(path, lambda p: fig.savefig(p, dpi=dpi, format='png', bbox_inches='tight', facecolor='white'))
 
+
 def figure_png(fig: Figure, dpi: int | None = None) -> bytes:
     "`fig` as PNG bytes (for showing a figure that is not saved)."
-    buf = io.BytesIO(); fig.savefig(buf, dpi=int(dpi or report_params()['dpi']), format='png', bbox_inches='tight', facecolor='white')
+    buf = io.BytesIO()
+    fig.savefig(buf, dpi=int(dpi or report_params()['dpi']), format='png', bbox_inches='tight', facecolor='white')
     return buf.getvalue()
 
+
 def show_figure(fig: Figure, path=None, dpi: int | None = None, alt: str | None = None):
-    "In a notebook: save `fig` to `path` (if given) and show the PNG exactly as written (`alt`: the HTML's alternative text)."
+    """In a notebook: save `fig` to `path` (if given) and show the PNG exactly as written (`alt`: the HTML's alternative
+    text)."""
     from IPython.display import Image, display
+
     alt = alt or (fig._suptitle.get_text() if fig._suptitle else '') or (Path(path).stem if path else 'figure')
-    if path is None: display(Image(data=figure_png(fig, dpi), alt=alt))
-    else: display(Image(filename=str(save_figure(fig, path, dpi)), alt=alt))
+    if path is None:
+        display(Image(data=figure_png(fig, dpi), alt=alt))
+    else:
+        display(Image(filename=str(save_figure(fig, path, dpi)), alt=alt))
+
 
 def write_table(df: pd.DataFrame, stem, index: bool = True) -> tuple[Path, Path]:
     "Write `df` as `stem.csv` and `stem.md` (GitHub Markdown), each atomically."
     stem = Path(stem)
     csv = atomic_write(stem.with_name(stem.name + '.csv'), lambda p: df.to_csv(p, index=index))
-    md = atomic_write(stem.with_name(stem.name + '.md'), lambda p: p.write_text(to_markdown(df, index=index), encoding='utf-8'))
+    md = atomic_write(
+        stem.with_name(stem.name + '.md'), lambda p: p.write_text(to_markdown(df, index=index), encoding='utf-8')
+    )
     return csv, md
 
 # %% ../nbs/60_report.ipynb #7d7a84a0
 def _demo_case(rng: np.random.Generator, shape=(112, 96)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "A drawn mid-sagittal slice with five discs (float 0..1), its manual label map, and a perturbed 'automatic' one."
     from scipy import ndimage as ndi
-    H, W = shape; rr, cc = np.mgrid[:H, :W]
+
+    H, W = shape
+    rr, cc = np.mgrid[:H, :W]
     img = 0.12 + 0.04 * rng.standard_normal(shape)
     x0, tilt = W * 0.45 + rng.uniform(-4, 4), rng.uniform(-0.12, 0.12)
-    ys = H * (0.90 - 0.165 * np.arange(6)) + rng.uniform(-1, 1, 6)          # disc centres from the sacrum up (label 1 lowest)
-    xs = lambda y: x0 + tilt * (y - H / 2)
+    ys = H * (0.90 - 0.165 * np.arange(6)) + rng.uniform(-1, 1, 6)  # disc centres from the sacrum up (label 1 lowest)
+
+    def xs(y):
+        return x0 + tilt * (y - H / 2)
+
     manual = np.zeros(shape, np.uint8)
-    for k in range(-1, 5):                                                     # sacrum, then the vertebral bodies between discs
+    for k in range(-1, 5):  # sacrum, then the vertebral bodies between discs
         y_lo, y_hi = ys[k + 1] + 3, (ys[k] - 3 if k >= 0 else H)
         body = (rr > y_lo) & (rr < y_hi) & (np.abs(cc - xs(rr)) < W * 0.15)
         img[body] = 0.45 + 0.05 * rng.standard_normal(body.sum())
-    img[np.abs(cc - (xs(rr) + W * 0.2)) < 2.5] = 0.85                          # CSF in the canal
+    img[np.abs(cc - (xs(rr) + W * 0.2)) < 2.5] = 0.85  # CSF in the canal
     for k in range(5):
         a, b = W * 0.14, 3.2
         disc = ((cc - xs(ys[k])) / a) ** 2 + ((rr - ys[k]) / b) ** 2 <= 1
-        img[disc] = rng.uniform(0.55, 0.9); manual[disc] = k + 1
+        img[disc] = rng.uniform(0.55, 0.9)
+        manual[disc] = k + 1
     auto = np.zeros_like(manual)
     for k in range(1, 6):
         m = manual == k
-        if rng.random() < 0.08: continue                                       # a disc the U-Net misses
+        if rng.random() < 0.08:
+            continue  # a disc the U-Net misses
         m = np.roll(m, rng.integers(-1, 2), axis=0)
         m = ndi.binary_dilation(m) if rng.random() < 0.5 else ndi.binary_erosion(m)
         auto[m & (auto == 0)] = k
     return np.clip(ndi.gaussian_filter(img, 0.6), 0, 1).astype(np.float32), manual, auto
 
+
 def _demo_grading(n_patients: int, seed: int, sets: tuple, grades: bool, miss_rate: float) -> pd.DataFrame:
-    "Predictions for both crops: `manual` from synthetic_predictions, `auto` the same discs with noisier probabilities and a few not found."
+    """Predictions for both crops: `manual` from synthetic_predictions, `auto` the same discs with noisier probabilities
+    and a few not found."""
     rng = np.random.default_rng(seed + 1)
     base = synthetic_predictions(n_patients, seed=seed, sets=sets)
     base.insert(3, 'level', base.ivd_label.map(level_name))
     man = base.assign(crop='manual', found=True)
-    p = base[list(PROBA_COLUMNS)].values * np.exp(rng.normal(0, 0.6, (len(base), 3))); p /= p.sum(1, keepdims=True)
-    auto = base.assign(crop='auto', found=rng.random(len(base)) >= miss_rate, p_mild=p[:, 0], p_moderate=p[:, 1], p_serious=p[:, 2],
-                       group_pred=np.array(GROUPS)[p.argmax(1)])
+    p = base[list(PROBA_COLUMNS)].values * np.exp(rng.normal(0, 0.6, (len(base), 3)))
+    p /= p.sum(1, keepdims=True)
+    auto = base.assign(
+        crop='auto',
+        found=rng.random(len(base)) >= miss_rate,
+        p_mild=p[:, 0],
+        p_moderate=p[:, 1],
+        p_serious=p[:, 2],
+        group_pred=np.array(GROUPS)[p.argmax(1)],
+    )
     auto['grade_pred'] = auto.grade_pred.astype(float)
     auto.loc[~auto.found, ['group_pred', *PROBA_COLUMNS, 'grade_pred']] = np.nan
     out = pd.concat([auto, man], ignore_index=True)
-    if not grades: out['grade_pred'] = np.nan
-    cols = ['patient', 'set', 'ivd_label', 'level', 'crop', 'found', 'group_true', 'group_pred', *PROBA_COLUMNS, 'grade_true', 'grade_pred']
+    if not grades:
+        out['grade_pred'] = np.nan
+    cols = [
+        'patient',
+        'set',
+        'ivd_label',
+        'level',
+        'crop',
+        'found',
+        'group_true',
+        'group_pred',
+        *PROBA_COLUMNS,
+        'grade_true',
+        'grade_pred',
+    ]
     return out[cols]
+
 
 def _demo_curve(rng, epochs: int, top: float) -> pd.DataFrame:
     "A training log that looks like one: falling losses, a rising tuning metric."
     e = np.arange(1, epochs + 1)
     tl = 1.1 * np.exp(-e / (epochs / 3)) + 0.15 + 0.02 * rng.standard_normal(epochs)
-    return pd.DataFrame(dict(epoch=e, train_loss=tl, tune_loss=tl + 0.08 + 0.03 * rng.standard_normal(epochs),
-                             tune_metric=np.clip(top * (1 - np.exp(-e / (epochs / 4))) + 0.02 * rng.standard_normal(epochs), 0, 1),
-                             lr=np.full(epochs, 0.01)))
+    return pd.DataFrame(
+        dict(
+            epoch=e,
+            train_loss=tl,
+            tune_loss=tl + 0.08 + 0.03 * rng.standard_normal(epochs),
+            tune_metric=np.clip(top * (1 - np.exp(-e / (epochs / 4))) + 0.02 * rng.standard_normal(epochs), 0, 1),
+            lr=np.full(epochs, 0.01),
+        )
+    )
+
 
 def _demo_boxes(seg: pd.DataFrame, names: tuple, rng) -> pd.DataFrame:
-    "Segmentation rows with the last of several cohorts made a box cohort: no Dice, whether the predicted centre is in the box."
+    """Segmentation rows with the last of several cohorts made a box cohort: no Dice, whether the predicted centre is in
+    the box."""
     box = (seg.cohort == names[-1]).values & (len(names) > 1)
-    return seg.assign(dice=np.where(box, np.nan, seg.dice), iou=np.where(box, np.nan, seg.iou),
-                      in_box=np.where(box, rng.random(len(seg)) < 0.93, np.nan), box_found=np.where(box, rng.random(len(seg)) < 0.98, np.nan))
+    return seg.assign(
+        dice=np.where(box, np.nan, seg.dice),
+        iou=np.where(box, np.nan, seg.iou),
+        in_box=np.where(box, rng.random(len(seg)) < 0.93, np.nan),
+        box_found=np.where(box, rng.random(len(seg)) < 0.98, np.nan),
+    )
+
 
 def _demo_worse(pred: pd.DataFrame, rng, p: float = 0.3) -> pd.DataFrame:
     "`pred` with a share `p` of the found discs' groups redrawn at random: a weaker grader, for the transfer table."
     redo = (rng.random(len(pred)) < p) & pred.found.values.astype(bool)
     return pred.assign(group_pred=np.where(redo, rng.choice(list(GROUPS), len(pred)), pred.group_pred))
 
-def demo_results(folder, seed: int = 0, patients: int = 12, grades: bool = True, cv: bool = True,
-                 drop_class: str | None = None, miss_rate: float = 0.06, folds: int = 3, left_out: bool = True,
-                 cohorts: tuple = ()) -> Path:
-    "Write a SYNTHETIC results folder (every file of the pipeline's contract, made-up numbers) for tests and demos; `cohorts` names two or more: patients alternate between them, the last has boxes, not masks."
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+
+def demo_results(
+    folder,
+    seed: int = 0,
+    patients: int = 12,
+    grades: bool = True,
+    cv: bool = True,
+    drop_class: str | None = None,
+    miss_rate: float = 0.06,
+    folds: int = 3,
+    left_out: bool = True,
+    cohorts: tuple = (),
+) -> Path:
+    """Write a SYNTHETIC results folder (every file of the pipeline's contract, made-up numbers) for tests and demos;
+    `cohorts` names two or more: patients alternate between them, the last has boxes, not masks."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     sets = ('train', 'tune', 'test')
     names = tuple(cohorts) or ('phantom',)
-    cohort_of = lambda pts: pts.map({p: names[i % len(names)] for i, p in enumerate(dict.fromkeys(pts))})
+
+    def cohort_of(pts):
+        return pts.map({p: names[i % len(names)] for i, p in enumerate(dict.fromkeys(pts))})
+
     pred = _demo_grading(patients, seed, sets, grades, miss_rate)
     pred['cohort'] = cohort_of(pred.patient)
-    if drop_class: pred = pred[~((pred.set == 'test') & (pred.group_true == drop_class))]
-    atomic_write(folder/'predictions.csv', lambda p: pred.to_csv(p, index=False))
+    if drop_class:
+        pred = pred[~((pred.set == 'test') & (pred.group_true == drop_class))]
+    atomic_write(folder / 'predictions.csv', lambda p: pred.to_csv(p, index=False))
     disc = pred[pred.crop == 'manual'][['patient', 'set', 'ivd_label', 'level', 'cohort']].reset_index(drop=True)
-    dice = np.clip(rng.beta(14, 1.6, len(disc)), 0, 1); dice[rng.random(len(disc)) < 0.04] = 0.0
+    dice = np.clip(rng.beta(14, 1.6, len(disc)), 0, 1)
+    dice[rng.random(len(disc)) < 0.04] = 0.0
     seg = _demo_boxes(disc.assign(dice=dice, iou=dice / (2 - dice)), names, rng)
-    atomic_write(folder/'seg_discs.csv', lambda p: seg.to_csv(p, index=False))
+    atomic_write(folder / 'seg_discs.csv', lambda p: seg.to_csv(p, index=False))
     test_pat = list(dict.fromkeys(disc[disc.set == 'test'].patient))[:6]
     arrays = {}
     for i, _ in enumerate(test_pat):
         arrays[f'image_{i}'], arrays[f'manual_{i}'], arrays[f'auto_{i}'] = _demo_case(rng)
     arrays['patients'] = np.array(test_pat, dtype=str)
-    atomic_write(folder/'fig2_cases.npz', lambda p: np.savez_compressed(p, **arrays))
+    atomic_write(folder / 'fig2_cases.npz', lambda p: np.savez_compressed(p, **arrays))
     for name, top, ep in (('train_seg.csv', 0.9, 15), ('train_cls.csv', 0.7, 20)):
-        log = _demo_curve(rng, ep, top); atomic_write(folder/name, lambda p: log.to_csv(p, index=False))
+        log = _demo_curve(rng, ep, top)
+        atomic_write(folder / name, lambda p: log.to_csv(p, index=False))
     if cv:
         cvp = _demo_grading(patients, seed + 100, ('test',), grades, miss_rate)
         fold_of = {pt: 1 + i % folds for i, pt in enumerate(dict.fromkeys(cvp.patient))}
-        cvp.insert(0, 'fold', cvp.patient.map(fold_of)); cvp['cohort'] = cohort_of(cvp.patient)
-        atomic_write(folder/'cv_predictions.csv', lambda p: cvp.to_csv(p, index=False))
-        cvs = seg.assign(set='test', fold=seg.patient.map(fold_of)); cvs['dice'] = np.clip(rng.beta(14, 1.6, len(cvs)), 0, 1)
+        cvp.insert(0, 'fold', cvp.patient.map(fold_of))
+        cvp['cohort'] = cohort_of(cvp.patient)
+        atomic_write(folder / 'cv_predictions.csv', lambda p: cvp.to_csv(p, index=False))
+        cvs = seg.assign(set='test', fold=seg.patient.map(fold_of))
+        cvs['dice'] = np.clip(rng.beta(14, 1.6, len(cvs)), 0, 1)
         cvs['iou'] = cvs.dice / (2 - cvs.dice)
         cvs = _demo_boxes(cvs, names, rng)
-        atomic_write(folder/'cv_seg_discs.csv', lambda p: cvs.to_csv(p, index=False))
-        tr = pd.concat([_demo_worse(cvp, rng).assign(trained_on=n) for n in names], ignore_index=True) if len(names) > 1 else \
-             pd.DataFrame(columns=[*cvp.columns, 'trained_on'])
-        atomic_write(folder/'cv_transfer.csv', lambda p: tr.to_csv(p, index=False))
+        atomic_write(folder / 'cv_seg_discs.csv', lambda p: cvs.to_csv(p, index=False))
+        tr = (
+            pd.concat([_demo_worse(cvp, rng).assign(trained_on=n) for n in names], ignore_index=True)
+            if len(names) > 1
+            else pd.DataFrame(columns=[*cvp.columns, 'trained_on'])
+        )
+        atomic_write(folder / 'cv_transfer.csv', lambda p: tr.to_csv(p, index=False))
     graded = pred[pred.crop == 'auto']
-    lost = dict(problems=[f"{folder/'masks'/'99_t2.mha'}: file not found", f"{folder/'radiological_gradings.csv'}: row 7: patient is empty"],
-                unmatched=[dict(patient=str(pred.patient.iloc[0]), series=f'{pred.patient.iloc[0]}_t2', ivd_label=5, level='L1-L2',
-                                reason='no disc instance L1-L2 on slice 7 (4 discs found there)')]) if left_out else dict(problems=[], unmatched=[])
-    write_json(folder/'cohort.json', dict(
-        source='synthetic', root=str(folder), synthetic=True, patients=patients, graded_discs=len(graded),
-        matched_discs=int(graded.found.sum()), split_method='patient', profile='smoke',
-        sets={s: int((graded.set == s).sum()) for s in sets}, **lost,
-        **({'cohorts': {n: dict(source='synthetic', boxes=j == len(names) - 1, site=f'site {n} (made up)', sequence='synthetic',
-                               patients=int(graded[graded.cohort == n].patient.nunique()), series=int(graded[graded.cohort == n].patient.nunique()),
-                               graded_discs=int((graded.cohort == n).sum()), matched_discs=int(graded[graded.cohort == n].found.sum()),
-                               grade_counts={int(g): int(k) for g, k in graded[graded.cohort == n].grade_true.value_counts().sort_index().items()} if grades else {})
-                        for j, n in enumerate(names)}} if len(names) > 1 else {}),
-        note='written by ldd_study.report.demo_results: made-up numbers for tests, not a result'))
+    lost = (
+        dict(
+            problems=[
+                f"{folder / 'masks' / '99_t2.mha'}: file not found",
+                f"{folder / 'radiological_gradings.csv'}: row 7: patient is empty",
+            ],
+            unmatched=[
+                dict(
+                    patient=str(pred.patient.iloc[0]),
+                    series=f'{pred.patient.iloc[0]}_t2',
+                    ivd_label=5,
+                    level='L1-L2',
+                    reason='no disc instance L1-L2 on slice 7 (4 discs found there)',
+                )
+            ],
+        )
+        if left_out
+        else dict(problems=[], unmatched=[])
+    )
+    write_json(
+        folder / 'cohort.json',
+        dict(
+            source='synthetic',
+            root=str(folder),
+            synthetic=True,
+            patients=patients,
+            graded_discs=len(graded),
+            matched_discs=int(graded.found.sum()),
+            split_method='patient',
+            profile='smoke',
+            sets={s: int((graded.set == s).sum()) for s in sets},
+            **lost,
+            **(
+                {
+                    'cohorts': {
+                        n: dict(
+                            source='synthetic',
+                            boxes=j == len(names) - 1,
+                            site=f'site {n} (made up)',
+                            sequence='synthetic',
+                            patients=int(graded[graded.cohort == n].patient.nunique()),
+                            series=int(graded[graded.cohort == n].patient.nunique()),
+                            graded_discs=int((graded.cohort == n).sum()),
+                            matched_discs=int(graded[graded.cohort == n].found.sum()),
+                            grade_counts={
+                                int(g): int(k)
+                                for g, k in graded[graded.cohort == n].grade_true.value_counts().sort_index().items()
+                            }
+                            if grades
+                            else {},
+                        )
+                        for j, n in enumerate(names)
+                    }
+                }
+                if len(names) > 1
+                else {}
+            ),
+            note='written by ldd_study.report.demo_results: made-up numbers for tests, not a result',
+        ),
+    )
     return folder
 
 # %% ../nbs/60_report.ipynb #6f5e9529
 CROPS = ('auto', 'manual')
 
+
 def load_cohort_summary(results_dir) -> dict:
     "The pipeline's `cohort.json` from `results_dir` (source, patients, discs, split), or a DataError naming the file."
-    path = Path(results_dir)/'cohort.json'
-    if not path.exists(): raise DataError(path, 'file not found (the pipeline writes it)')
-    try: c = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise DataError(path, f'not valid JSON: {e}') from None
-    if not isinstance(c, dict) or 'source' not in c: raise DataError(path, "expected a JSON object with at least 'source'")
-    sp = Path(results_dir)/'split.json'                  # the split stage's method and set sizes, where it wrote them
-    if sp.exists(): c = {**c, **json.loads(sp.read_text())}
+    path = Path(results_dir) / 'cohort.json'
+    if not path.exists():
+        raise DataError(path, 'file not found (the pipeline writes it)')
+    try:
+        c = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DataError(path, f'not valid JSON: {e}') from None
+    if not isinstance(c, dict) or 'source' not in c:
+        raise DataError(path, "expected a JSON object with at least 'source'")
+    sp = Path(results_dir) / 'split.json'  # the split stage's method and set sizes, where it wrote them
+    if sp.exists():
+        c = {**c, **json.loads(sp.read_text())}
     return c
 
+
 _TRUE, _FALSE = {'true', '1', '1.0', 'yes'}, {'false', '0', '0.0', 'no'}
+
 
 def _as_bool(col: pd.Series, name: str, source: str) -> pd.Series:
     "A column of True/False (or 1/0, yes/no) as bools, or a DataError."
     s = col.astype(str).str.strip().str.lower()
     bad = ~s.isin(_TRUE | _FALSE)
-    if bad.any(): raise DataError(source, f"column {name} must hold True/False, got {col[bad].unique()[:5].tolist()}")
+    if bad.any():
+        raise DataError(source, f"column {name} must hold True/False, got {col[bad].unique()[:5].tolist()}")
     return s.isin(_TRUE)
 
+
 def read_predictions(path) -> pd.DataFrame:
-    "Read and check a grading predictions table (predictions.csv, cv_predictions.csv) with its `crop` and `found` columns."
-    path = Path(path); src = str(path)
-    if not path.exists(): raise DataError(path, 'file not found')
-    try: df = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e: raise DataError(path, f'not a readable CSV table: {e}') from None
-    if not len(df): raise DataError(path, 'the table has no rows')
-    if 'group_true' not in df: raise DataError(path, "missing column 'group_true'")
+    """Read and check a grading predictions table (predictions.csv, cv_predictions.csv) with its `crop` and `found`
+    columns."""
+    path = Path(path)
+    src = str(path)
+    if not path.exists():
+        raise DataError(path, 'file not found')
+    try:
+        df = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise DataError(path, f'not a readable CSV table: {e}') from None
+    if not len(df):
+        raise DataError(path, 'the table has no rows')
+    if 'group_true' not in df:
+        raise DataError(path, "missing column 'group_true'")
     df['crop'] = df['crop'].astype(str).str.strip().str.lower() if 'crop' in df else 'auto'
     bad = ~df.crop.isin(CROPS)
-    if bad.any(): raise DataError(path, f"column crop must be one of {CROPS}, got {df.crop[bad].unique()[:5].tolist()}")
-    df['found'] = _as_bool(df['found'], 'found', src) if 'found' in df else (df['group_pred'].notna() if 'group_pred' in df else False)
+    if bad.any():
+        raise DataError(path, f"column crop must be one of {CROPS}, got {df.crop[bad].unique()[:5].tolist()}")
+    df['found'] = (
+        _as_bool(df['found'], 'found', src)
+        if 'found' in df
+        else (df['group_pred'].notna() if 'group_pred' in df else False)
+    )
     parts = []
-    if df.found.any(): parts.append(check_predictions(df[df.found], 'grading', src))
+    if df.found.any():
+        parts.append(check_predictions(df[df.found], 'grading', src))
     nf = df[~df.found]
     if len(nf):
         drop = [c for c in (*PROBA_COLUMNS, 'grade_pred') if c in nf]
-        chk = check_predictions(nf.drop(columns=drop).assign(group_pred=nf.group_true), 'grading', src)   # truth and ids only
+        chk = check_predictions(
+            nf.drop(columns=drop).assign(group_pred=nf.group_true), 'grading', src
+        )  # truth and ids only
         chk['group_pred'] = None
-        for c in PROBA_COLUMNS: chk[c] = np.nan
-        if 'grade_true' in chk: chk['grade_pred'] = pd.array([pd.NA] * len(chk), dtype='Int64')
+        for c in PROBA_COLUMNS:
+            chk[c] = np.nan
+        if 'grade_true' in chk:
+            chk['grade_pred'] = pd.array([pd.NA] * len(chk), dtype='Int64')
         parts.append(chk)
     return pd.concat(parts).loc[df.index]
 
 # %% ../nbs/60_report.ipynb #2654f5a9
 def crop_rows(pred: pd.DataFrame, crop: str = 'auto') -> pd.DataFrame:
     "The rows of one crop (`auto`: the fully automatic path; `manual`: crops from the manual mask)."
-    if crop not in CROPS: raise ValueError(f"crop must be one of {CROPS}, got {crop!r}")
+    if crop not in CROPS:
+        raise ValueError(f"crop must be one of {CROPS}, got {crop!r}")
     return pred[pred['crop'] == crop] if 'crop' in pred else pred
 
+
 def graded_discs(pred: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
-    "The discs the grading tables count: the five lumbar ones (IVD labels 1–5, as the paper) unless `report.discs` is `all`."
+    """The discs the grading tables count: the five lumbar ones (IVD labels 1–5, as the paper) unless `report.discs` is
+    `all`."""
     which = report_params(params)['discs']
-    if which not in ('lumbar', 'all'): raise ValueError(f"report.discs must be lumbar or all, got {which!r}")
+    if which not in ('lumbar', 'all'):
+        raise ValueError(f"report.discs must be lumbar or all, got {which!r}")
     return pred if which == 'all' else pred[pred['ivd_label'].isin(LUMBAR_LABELS)]
+
 
 def has_grades(pred: pd.DataFrame) -> bool:
     "Whether the model predicted Pfirrmann grades: `grade_pred` given on some found disc."
-    if 'grade_pred' not in pred or 'grade_true' not in pred: return False
+    if 'grade_pred' not in pred or 'grade_true' not in pred:
+        return False
     f = pred['found'] if 'found' in pred else pd.Series(True, index=pred.index)
     return bool(pred.loc[f, 'grade_pred'].notna().any())
 
@@ -273,9 +444,12 @@ def has_grades(pred: pd.DataFrame) -> bool:
 PAPER_COLUMNS = ['ACC (mean one-vs-rest)', 'SEN (macro)', 'SPE (macro)', 'F1 (macro)']
 ACC_ALL = 'exact accuracy (not found = wrong)'
 
+
 def _truth_pred(scheme: str) -> tuple[str, str]:
-    if scheme not in ('group', 'grade'): raise ValueError(f"scheme must be 'group' or 'grade', got {scheme!r}")
+    if scheme not in ('group', 'grade'):
+        raise ValueError(f"scheme must be 'group' or 'grade', got {scheme!r}")
     return ('group_true', 'group_pred') if scheme == 'group' else ('grade_true', 'grade_pred')
+
 
 def graded_mask(df: pd.DataFrame, scheme: str = 'group') -> pd.Series:
     "Discs with a prediction under `scheme`: found, and (for grades) given a predicted grade."
@@ -283,19 +457,32 @@ def graded_mask(df: pd.DataFrame, scheme: str = 'group') -> pd.Series:
     f = df['found'] if 'found' in df else pd.Series(True, index=df.index)
     return f & df[p].notna()
 
+
 def correct(df: pd.DataFrame, scheme: str = 'group') -> np.ndarray:
     "Per disc 1.0 if graded correctly, 0.0 if graded wrongly or not found at all."
     t, p = _truth_pred(scheme)
     ok, tv, pv = graded_mask(df, scheme).to_numpy(), df[t].astype(object).to_numpy(), df[p].astype(object).to_numpy()
     return np.array([float(g and not pd.isna(a) and a == b) for g, a, b in zip(ok, tv, pv)])
 
-def grading_report_table(pred: pd.DataFrame, scheme: str = 'group', crop: str = 'auto', sets=None, digits: int = 3,
-                         params: dict | None = None, **boot) -> pd.DataFrame:
-    "Table 2 (or the 5-grade table) per set: exact accuracy over all discs (not found = wrong), every other metric on found discs; 95 % patient-bootstrap CIs."
-    df = crop_rows(pred, crop); rows = []
-    if scheme == 'grade': df = df[df['grade_true'].notna()]                   # discs without a reference grade: not in the grade table
+
+def grading_report_table(
+    pred: pd.DataFrame,
+    scheme: str = 'group',
+    crop: str = 'auto',
+    sets=None,
+    digits: int = 3,
+    params: dict | None = None,
+    **boot,
+) -> pd.DataFrame:
+    """Table 2 (or the 5-grade table) per set: exact accuracy over all discs (not found = wrong), every other metric on
+    found discs; 95 % patient-bootstrap CIs."""
+    df = crop_rows(pred, crop)
+    rows = []
+    if scheme == 'grade':
+        df = df[df['grade_true'].notna()]  # discs without a reference grade: not in the grade table
     for s in table_sets(df, sets, params):
-        d = df[df['set'] == s]; ok = graded_mask(d, scheme)
+        d = df[df['set'] == s]
+        ok = graded_mask(d, scheme)
         r = {'set': s, 'discs': len(d), 'patients': d.patient.nunique(), 'not found': int((~ok).sum())}
         acc = mean_bootstrap({'acc': correct(d, scheme)}, d.patient.values, params=params, **boot).loc['acc']
         r[ACC_ALL] = fmt_ci(acc.estimate, acc.lo, acc.hi, digits)
@@ -313,97 +500,148 @@ def level_colour(ivd_label: int) -> tuple:
     "Fixed RGB colour of IVD label k (matplotlib's tab10, label 1 = L5-S1 first)."
     return colormaps['tab10'].colors[(int(ivd_label) - 1) % 10]
 
+
 def load_cases(npz) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
-    "Cases of `fig2_cases.npz` (a path or a mapping): (patient, image, manual, auto) each, or a DataError naming the file."
+    """Cases of `fig2_cases.npz` (a path or a mapping): (patient, image, manual, auto) each, or a DataError naming the
+    file."""
     src = str(npz) if isinstance(npz, (str, Path)) else '<fig2 cases>'
     if isinstance(npz, (str, Path)):
-        if not Path(npz).exists(): raise DataError(npz, 'file not found')
+        if not Path(npz).exists():
+            raise DataError(npz, 'file not found')
         try:
-            with np.load(npz, allow_pickle=False) as z: data = {k: z[k] for k in z.files}
-        except (ValueError, OSError) as e: raise DataError(npz, f'not a readable .npz archive: {e}') from None
-    else: data = dict(npz)
-    if 'patients' not in data: raise DataError(src, "no 'patients' array")
+            with np.load(npz, allow_pickle=False) as z:
+                data = {k: z[k] for k in z.files}
+        except (ValueError, OSError) as e:
+            raise DataError(npz, f'not a readable .npz archive: {e}') from None
+    else:
+        data = dict(npz)
+    if 'patients' not in data:
+        raise DataError(src, "no 'patients' array")
     cases = []
     for i, pid in enumerate(np.asarray(data['patients']).astype(str)):
         keys = [f'image_{i}', f'manual_{i}', f'auto_{i}']
         miss = [k for k in keys if k not in data]
-        if miss: raise DataError(src, f"case {i} ({pid}): missing arrays {miss}")
+        if miss:
+            raise DataError(src, f"case {i} ({pid}): missing arrays {miss}")
         img, man, aut = (np.asarray(data[k]) for k in keys)
         if img.ndim != 2 or man.shape != img.shape or aut.shape != img.shape:
-            raise DataError(src, f"case {i} ({pid}): image {img.shape}, manual {man.shape} and auto {aut.shape} must be one 2D grid")
+            raise DataError(
+                src, f"case {i} ({pid}): image {img.shape}, manual {man.shape} and auto {aut.shape} must be one 2D grid"
+            )
         cases.append((pid, img.astype(float), man.astype(int), aut.astype(int)))
     return cases
+
 
 def _draw_labels(ax, img: np.ndarray, lab: np.ndarray, fontsize: float = 7.0):
     "The slice with each disc of label map `lab` filled, outlined and named in its level's colour."
     ax.imshow(img, cmap='gray', vmin=0, vmax=1, interpolation='bilinear')
     ks = [int(k) for k in np.unique(lab) if k > 0]
     rgba = np.zeros(lab.shape + (4,))
-    for k in ks: rgba[lab == k] = (*level_colour(k), 0.45)
+    for k in ks:
+        rgba[lab == k] = (*level_colour(k), 0.45)
     ax.imshow(rgba, interpolation='nearest')
     H, W = lab.shape
-    left = not ks or min(np.nonzero(lab == k)[1].min() for k in ks) > 0.17 * W   # room for names on the anterior (left) side?
+    left = (
+        not ks or min(np.nonzero(lab == k)[1].min() for k in ks) > 0.17 * W
+    )  # room for names on the anterior (left) side?
     for k in ks:
         m = lab == k
         ax.contour(m.astype(float), levels=[0.5], colors=[level_colour(k)], linewidths=0.9)
         r, c = np.nonzero(m)
         x = c.min() - 0.02 * W if left else c.max() + 0.02 * W
         name = level_name(k) if 1 <= k < 18 else str(k)
-        ax.text(x, r.mean(), name, ha='right' if left else 'left', va='center', fontsize=fontsize, color='white',
-                bbox=dict(boxstyle='round,pad=0.15', fc=level_colour(k), ec='none', alpha=0.85))
+        ax.text(
+            x,
+            r.mean(),
+            name,
+            ha='right' if left else 'left',
+            va='center',
+            fontsize=fontsize,
+            color='white',
+            bbox=dict(boxstyle='round,pad=0.15', fc=level_colour(k), ec='none', alpha=0.85),
+        )
+
 
 def _bare(ax):
     "An image axis without ticks or frame (its y label stays visible)."
-    ax.set_xticks([]); ax.set_yticks([])
-    for s in ax.spines.values(): s.set_visible(False)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for s in ax.spines.values():
+        s.set_visible(False)
+
 
 def fig_segmentation_examples(npz, n: int | None = None, params: dict | None = None) -> Figure:
     "Fig. 2: per patient (rows) the mid-sagittal slice, the manual and the automatic disc masks, discs named by level."
-    cases = load_cases(npz)[:int(n or report_params(params)['fig2_patients'])]
+    cases = load_cases(npz)[: int(n or report_params(params)['fig2_patients'])]
     if not cases:
-        fig = Figure(figsize=(6, 1.5)); ax = fig.add_subplot(); _bare(ax)
-        ax.text(0.5, 0.5, 'no cases in fig2_cases.npz', ha='center', va='center'); return fig
+        fig = Figure(figsize=(6, 1.5))
+        ax = fig.add_subplot()
+        _bare(ax)
+        ax.text(0.5, 0.5, 'no cases in fig2_cases.npz', ha='center', va='center')
+        return fig
     H, W = cases[0][1].shape
-    pw = 2.6; ph = pw * H / W
+    pw = 2.6
+    ph = pw * H / W
     fig = Figure(figsize=(3 * pw + 0.4, len(cases) * ph + 0.5), layout='constrained')
     axes = fig.subplots(len(cases), 3, squeeze=False)
     for row, (pid, img, man, aut) in zip(axes, cases):
         row[0].imshow(img, cmap='gray', vmin=0, vmax=1, interpolation='bilinear')
-        _draw_labels(row[1], img, man); _draw_labels(row[2], img, aut)
-        d = per_disc_dice(man, aut, [l for l in np.unique(man) if l in LUMBAR_LABELS]).dice.mean()
-        row[2].text(0.97, 0.03, f'mean lumbar disc Dice {d:.2f}', transform=row[2].transAxes, fontsize=7, color='white',
-                    ha='right', va='bottom', bbox=dict(boxstyle='round,pad=0.2', fc='black', ec='none', alpha=0.6))
-        for ax in row: _bare(ax)
+        _draw_labels(row[1], img, man)
+        _draw_labels(row[2], img, aut)
+        d = per_disc_dice(man, aut, [label for label in np.unique(man) if label in LUMBAR_LABELS]).dice.mean()
+        row[2].text(
+            0.97,
+            0.03,
+            f'mean lumbar disc Dice {d:.2f}',
+            transform=row[2].transAxes,
+            fontsize=7,
+            color='white',
+            ha='right',
+            va='bottom',
+            bbox=dict(boxstyle='round,pad=0.2', fc='black', ec='none', alpha=0.6),
+        )
+        for ax in row:
+            _bare(ax)
         row[0].set_ylabel(str(pid), fontsize=9)
-    for ax, t in zip(axes[0], ('mid-sagittal T2', 'manual mask', 'automatic mask (U-Net)')): ax.set_title(t, fontsize=10)
+    for ax, t in zip(axes[0], ('mid-sagittal T2', 'manual mask', 'automatic mask (U-Net)')):
+        ax.set_title(t, fontsize=10)
     return fig
 
 # %% ../nbs/60_report.ipynb #2efd6d30
 PAIRS = ((0, 1), (0, 2), (1, 2))
 
+
 def labels_proba(pred: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     "Group indices and (n, 3) probabilities of the found discs that have probabilities."
-    if not all(c in pred for c in PROBA_COLUMNS): return np.zeros(0, int), np.zeros((0, 3))
+    if not all(c in pred for c in PROBA_COLUMNS):
+        return np.zeros(0, int), np.zeros((0, 3))
     ok = graded_mask(pred, 'group') & pred[list(PROBA_COLUMNS)].notna().all(axis=1)
     d = pred[ok]
     return d.group_true.map(GROUPS.index).to_numpy(int), d[list(PROBA_COLUMNS)].to_numpy(float)
 
+
 def fig_ovo_roc(pred: pd.DataFrame, title: str | None = None, ci: float | None = None) -> Figure:
     "Fig. 3: ROC curves of mild/moderate, mild/serious, moderate/serious with AUC and DeLong CI in the legend."
     from sklearn.metrics import roc_curve, auc as area
-    y, p = labels_proba(pred); ci = float(ci or stats_params()['ci'])
+
+    y, p = labels_proba(pred)
+    ci = float(ci or stats_params()['ci'])
     dl = ovo_auc_delong(y, p, 3, ci) if len(y) else None
-    fig = Figure(figsize=(5.0, 4.8), layout='constrained'); ax = fig.add_subplot()
+    fig = Figure(figsize=(5.0, 4.8), layout='constrained')
+    ax = fig.add_subplot()
     ax.plot([0, 1], [0, 1], ls=(0, (1, 3)), lw=0.8, c='grey', label='chance')
     for k, (a, b) in enumerate(PAIRS):
         name, colour, ls = f'{GROUPS[a]} vs {GROUPS[b]}', colormaps['tab10'].colors[k], ('-', '--', ':')[k]
         _, pos, s = ovo_scores(y, p, a, b)
         if pos.all() or not pos.any():
-            ax.plot([], [], c=colour, ls=ls, label=f'{name}: n/a (a class is absent)'); continue
+            ax.plot([], [], c=colour, ls=ls, label=f'{name}: n/a (a class is absent)')
+            continue
         fpr, tpr, _ = roc_curve(pos, s)
         r = dl.iloc[k]
         ci_txt = f' [{r.lo:.2f}, {r.hi:.2f}]' if np.isfinite(r.lo) else ' [CI n/a]'
-        ax.plot(fpr, tpr, lw=2.0, c=colour, ls=ls, label=f'{name}: {area(fpr, tpr):.2f}{ci_txt}')   # styles tell overlapping curves apart
+        ax.plot(
+            fpr, tpr, lw=2.0, c=colour, ls=ls, label=f'{name}: {area(fpr, tpr):.2f}{ci_txt}'
+        )  # styles tell overlapping curves apart
     ax.set(xlim=(-0.01, 1.01), ylim=(-0.01, 1.01), xlabel='1 − specificity', ylabel='sensitivity', aspect='equal')
     ax.legend(loc='lower right', fontsize=8, title=f'AUC [{round(100 * ci)} % CI, DeLong]', title_fontsize=8)
     ax.set_title(title or f'One-vs-one ROC ({len(y)} discs)', fontsize=10)
@@ -412,39 +650,64 @@ def fig_ovo_roc(pred: pd.DataFrame, title: str | None = None, ci: float | None =
 # %% ../nbs/60_report.ipynb #3b7cd56f
 def confusion_with_missing(pred: pd.DataFrame, scheme: str = 'group') -> pd.DataFrame:
     "Counts: rows true class, columns predicted class plus 'not found' (discs without a prediction under `scheme`)."
-    t, p = _truth_pred(scheme); K = 3 if scheme == 'group' else 5; names = list(class_names(K))
-    if scheme == 'grade': pred = pred[pred['grade_true'].notna()]
+    t, p = _truth_pred(scheme)
+    K = 3 if scheme == 'group' else 5
+    names = list(class_names(K))
+    if scheme == 'grade':
+        pred = pred[pred['grade_true'].notna()]
     idx = (lambda s: s.map(GROUPS.index)) if scheme == 'group' else (lambda s: s.astype(int) - 1)
     ok = graded_mask(pred, scheme)
     cm = confusion_matrix(idx(pred.loc[ok, t]).to_numpy(int), idx(pred.loc[ok, p]).to_numpy(int), K)
     miss = np.bincount(idx(pred.loc[~ok, t]).to_numpy(int), minlength=K)
-    return pd.DataFrame(np.column_stack([cm, miss]), index=pd.Index(names, name='true'),
-                        columns=pd.Index(names + ['not found'], name='predicted'))
+    return pd.DataFrame(
+        np.column_stack([cm, miss]),
+        index=pd.Index(names, name='true'),
+        columns=pd.Index(names + ['not found'], name='predicted'),
+    )
+
 
 def fig_confusion(pred: pd.DataFrame, scheme: str = 'group', title: str | None = None) -> Figure:
     "Confusion matrix (rows true, columns predicted, plus 'not found'): counts, and normalised per true class."
     import seaborn as sns
+
     cm = confusion_with_missing(pred, scheme)
-    if cm['not found'].sum() == 0: cm = cm.drop(columns='not found')
+    if cm['not found'].sum() == 0:
+        cm = cm.drop(columns='not found')
     tot = cm.sum(axis=1).to_numpy(float)[:, None]
     rown = np.divide(cm.to_numpy(float), tot, out=np.full(cm.shape, np.nan), where=tot > 0)
     K, C = cm.shape
     fig = Figure(figsize=(2 * (0.55 * C + 1.2), 0.55 * K + 1.6), layout='constrained')
     axes = fig.subplots(1, 2)
-    kw = dict(cmap='Blues', cbar=False, linewidths=0.5, linecolor='white', square=True,
-              xticklabels=list(cm.columns), yticklabels=list(cm.index), annot_kws={'fontsize': 8})
+    kw = dict(
+        cmap='Blues',
+        cbar=False,
+        linewidths=0.5,
+        linecolor='white',
+        square=True,
+        xticklabels=list(cm.columns),
+        yticklabels=list(cm.index),
+        annot_kws={'fontsize': 8},
+    )
     sns.heatmap(cm.to_numpy(), annot=True, fmt='d', ax=axes[0], **kw)
     sns.heatmap(rown, annot=True, fmt='.2f', vmin=0, vmax=1, ax=axes[1], **kw)
     for ax, t in zip(axes, ('discs', 'share of each true class')):
-        ax.set(xlabel='predicted', ylabel='true'); ax.set_title(t, fontsize=9)
-        ax.tick_params(axis='x', labelrotation=30, labelsize=8); ax.tick_params(axis='y', labelrotation=0, labelsize=8)
-    fig.suptitle(title or f"{'Pfirrmann groups' if scheme == 'group' else 'Pfirrmann grades'} ({int(cm.to_numpy().sum())} discs)", fontsize=10)
+        ax.set(xlabel='predicted', ylabel='true')
+        ax.set_title(t, fontsize=9)
+        ax.tick_params(axis='x', labelrotation=30, labelsize=8)
+        ax.tick_params(axis='y', labelrotation=0, labelsize=8)
+    fig.suptitle(
+        title
+        or f"{'Pfirrmann groups' if scheme == 'group' else 'Pfirrmann grades'} ({int(cm.to_numpy().sum())} discs)",
+        fontsize=10,
+    )
     return fig
 
 # %% ../nbs/60_report.ipynb #8523a82c
 def fig_calibration(pred: pd.DataFrame, n_bins: int | None = None, title: str | None = None) -> Figure:
-    "Reliability curve (top-label confidence vs accuracy per bin) with a histogram of confidences; ECE and Brier in the title."
-    y, p = labels_proba(pred); n_bins = int(n_bins or stats_params()['ece_bins'])
+    """Reliability curve (top-label confidence vs accuracy per bin) with a histogram of confidences; ECE and Brier in
+    the title."""
+    y, p = labels_proba(pred)
+    n_bins = int(n_bins or stats_params()['ece_bins'])
     fig = Figure(figsize=(4.6, 5.4), layout='constrained')
     ax, axh = fig.subplots(2, 1, sharex=True, gridspec_kw=dict(height_ratios=[3, 1]))
     ax.plot([0, 1], [0, 1], ls='--', lw=0.8, c='grey', label='perfect calibration')
@@ -452,83 +715,148 @@ def fig_calibration(pred: pd.DataFrame, n_bins: int | None = None, title: str | 
     axh.set(xlabel='top-label confidence (max p)', ylabel='discs')
     if not len(y):
         ax.text(0.5, 0.5, 'no discs with probabilities', ha='center', va='center', transform=ax.transAxes)
-        ax.set_title(title or 'Calibration', fontsize=10); return fig
-    rc = reliability_curve(y, p, n_bins); m = grading_metrics(y, p.argmax(1), p, 3, n_bins)
+        ax.set_title(title or 'Calibration', fontsize=10)
+        return fig
+    rc = reliability_curve(y, p, n_bins)
+    m = grading_metrics(y, p.argmax(1), p, 3, n_bins)
     ok = rc.n > 0
     ax.plot(rc.confidence[ok], rc.accuracy[ok], c='C0', lw=1.2, zorder=2)
     ax.scatter(rc.confidence[ok], rc.accuracy[ok], s=15 + 120 * rc.n[ok] / rc.n.max(), c='C0', zorder=3, label='model')
     ax.legend(loc='lower right', fontsize=8)
     axh.bar(rc.bin_lo, rc.n, width=1 / n_bins, align='edge', color='C0', alpha=0.6, edgecolor='white')
-    ax.set_title(f"{title + ': ' if title else ''}ECE {m['ece']:.3f} · Brier {m['brier']:.3f} ({len(y)} discs)", fontsize=10)
+    ax.set_title(
+        f"{title + ': ' if title else ''}ECE {m['ece']:.3f} · Brier {m['brier']:.3f} ({len(y)} discs)", fontsize=10
+    )
     return fig
 
 # %% ../nbs/60_report.ipynb #88e41f56
 TRAINING_COLUMNS = ('epoch', 'train_loss', 'tune_loss', 'tune_metric', 'lr')
 
+
 def read_training_log(path) -> pd.DataFrame | None:
-    "A training log (`epoch, train_loss, tune_loss, tune_metric, lr`), None when `path` is None or absent; DataError if malformed."
-    if path is None or not Path(path).exists(): return None
-    try: h = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e: raise DataError(path, f'not a readable CSV table: {e}') from None
+    """A training log (`epoch, train_loss, tune_loss, tune_metric, lr`), None when `path` is None or absent; DataError
+    if malformed."""
+    if path is None or not Path(path).exists():
+        return None
+    try:
+        h = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise DataError(path, f'not a readable CSV table: {e}') from None
     miss = [c for c in TRAINING_COLUMNS if c not in h]
-    if miss: raise DataError(path, f'missing columns {miss}; a training log needs {list(TRAINING_COLUMNS)}')
+    if miss:
+        raise DataError(path, f'missing columns {miss}; a training log needs {list(TRAINING_COLUMNS)}')
     return h.apply(pd.to_numeric, errors='coerce')
+
 
 def fig_training_curves(csv_seg=None, csv_cls=None) -> Figure:
     "Loss and tuning metric per epoch for the segmentation U-Net and the grading CNN (a row each)."
-    logs = [(n, m, h) for n, m, h in (('segmentation U-Net', 'tuning Dice', read_training_log(csv_seg)),
-                                      ('grading CNN', 'tuning balanced accuracy', read_training_log(csv_cls))) if h is not None]
+    logs = [
+        (n, m, h)
+        for n, m, h in (
+            ('segmentation U-Net', 'tuning Dice', read_training_log(csv_seg)),
+            ('grading CNN', 'tuning balanced accuracy', read_training_log(csv_cls)),
+        )
+        if h is not None
+    ]
     if not logs:
-        fig = Figure(figsize=(6, 1.5)); ax = fig.add_subplot(); _bare(ax)
-        ax.text(0.5, 0.5, 'no training logs', ha='center', va='center'); return fig
+        fig = Figure(figsize=(6, 1.5))
+        ax = fig.add_subplot()
+        _bare(ax)
+        ax.text(0.5, 0.5, 'no training logs', ha='center', va='center')
+        return fig
     fig = Figure(figsize=(9, 3.0 * len(logs)), layout='constrained')
     axes = fig.subplots(len(logs), 2, squeeze=False)
     from matplotlib.ticker import MaxNLocator
+
     for (name, mlab, h), (a0, a1) in zip(logs, axes):
-        for a in (a0, a1): a.xaxis.set_major_locator(MaxNLocator(integer=True))
+        for a in (a0, a1):
+            a.xaxis.set_major_locator(MaxNLocator(integer=True))
         mk = 'o' if len(h) <= 30 else None
         a0.plot(h.epoch, h.train_loss, marker=mk, ms=3, label='training')
-        if h.tune_loss.notna().any(): a0.plot(h.epoch, h.tune_loss, marker=mk, ms=3, label='tuning')
-        a0.set(xlabel='epoch', ylabel='loss'); a0.set_title(f'{name}: loss', fontsize=10); a0.legend(fontsize=8)
+        if h.tune_loss.notna().any():
+            a0.plot(h.epoch, h.tune_loss, marker=mk, ms=3, label='tuning')
+        a0.set(xlabel='epoch', ylabel='loss')
+        a0.set_title(f'{name}: loss', fontsize=10)
+        a0.legend(fontsize=8)
         if h.lr.nunique() > 1:
-            tw = a0.twinx(); tw.plot(h.epoch, h.lr, c='grey', ls=':', lw=1); tw.set_ylabel('learning rate', fontsize=8, color='grey')
+            tw = a0.twinx()
+            tw.plot(h.epoch, h.lr, c='grey', ls=':', lw=1)
+            tw.set_ylabel('learning rate', fontsize=8, color='grey')
         a1.plot(h.epoch, h.tune_metric, marker=mk, ms=3, c='C2')
         if h.tune_metric.notna().any():
             b = h.tune_metric.idxmax()
-            a1.plot(h.epoch[b], h.tune_metric[b], marker='*', ms=12, c='C3', ls='none',
-                    label=f'selected: {h.tune_metric[b]:.3f} (epoch {int(h.epoch[b])})')
+            a1.plot(
+                h.epoch[b],
+                h.tune_metric[b],
+                marker='*',
+                ms=12,
+                c='C3',
+                ls='none',
+                label=f'selected: {h.tune_metric[b]:.3f} (epoch {int(h.epoch[b])})',
+            )
             a1.legend(fontsize=8, loc='lower right')
-        else: a1.text(0.5, 0.5, 'no tuning set (select: last):\nthe last epoch is kept', ha='center', va='center', transform=a1.transAxes)
+        else:
+            a1.text(
+                0.5,
+                0.5,
+                'no tuning set (select: last):\nthe last epoch is kept',
+                ha='center',
+                va='center',
+                transform=a1.transAxes,
+            )
         a1.set(xlabel='epoch', ylabel=mlab, ylim=(0, 1.02), xlim=(h.epoch.min() - 0.5, h.epoch.max() + 0.5))
         a1.set_title(f'{name}: {mlab}', fontsize=10)
     return fig
 
 # %% ../nbs/60_report.ipynb #7a217e10
 def select_note(params: dict | None, part: str) -> str:
-    "A warning for the tuning rows when `part` ('unet' or 'classifier') trained on the tuning patients (`select: last`); else ''."
+    """A warning for the tuning rows when `part` ('unet' or 'classifier') trained on the tuning patients (`select:
+    last`); else ''."""
     try:
-        if select_mode(params or {}, 'seg' if part == 'unet' else 'cls') != 'last': return ''
-    except (KeyError, TypeError, DataError): return ''      # no usable profile in these params: the default, tune
+        if select_mode(params or {}, 'seg' if part == 'unet' else 'cls') != 'last':
+            return ''
+    except (KeyError, TypeError, DataError):
+        return ''  # no usable profile in these params: the default, tune
     what = 'U-Net' if part == 'unet' else 'grader'
-    return (f"**Note:** the {what} trained on the tuning patients too (`select: last`, its last epoch kept), so the "
-            "tuning row is not a held-out figure; the test row and the cross-validation are.")
+    return (
+        f"**Note:** the {what} trained on the tuning patients too (`select: last`, its last epoch kept), so the "
+        "tuning row is not a held-out figure; the test row and the cross-validation are."
+    )
 
 # %% ../nbs/60_report.ipynb #13a1c9cb
-ABLATION_METRICS = {'mean_ovr_accuracy': 'ACC (mean one-vs-rest)', 'accuracy': 'exact accuracy (found discs)',
-                    'balanced_accuracy': 'balanced accuracy', 'f1_macro': 'F1 (macro)', 'qwk': 'QWK',
-                    'within_one': 'within one', 'auc_ovo_macro': 'AUC one-vs-one (mean of 3 pairs)', 'ece': 'ECE', 'brier': 'Brier'}
+ABLATION_METRICS = {
+    'mean_ovr_accuracy': 'ACC (mean one-vs-rest)',
+    'accuracy': 'exact accuracy (found discs)',
+    'balanced_accuracy': 'balanced accuracy',
+    'f1_macro': 'F1 (macro)',
+    'qwk': 'QWK',
+    'within_one': 'within one',
+    'auc_ovo_macro': 'AUC one-vs-one (mean of 3 pairs)',
+    'ece': 'ECE',
+    'brier': 'Brier',
+}
 ABLATION_COLUMNS = {'auto': 'predicted-mask crops (automatic)', 'manual': 'manual-mask crops'}
 ABLATION_DIFF = 'difference (automatic − manual)'
 
-def ablation_table(pred: pd.DataFrame, set_name: str | None = None, digits: int = 3, params: dict | None = None, **boot) -> pd.DataFrame:
-    "Manual-mask vs predicted-mask crops on one set: metrics [95 % patient-bootstrap CI] side by side, and the paired accuracy difference."
+
+def ablation_table(
+    pred: pd.DataFrame, set_name: str | None = None, digits: int = 3, params: dict | None = None, **boot
+) -> pd.DataFrame:
+    """Manual-mask vs predicted-mask crops on one set: metrics [95 % patient-bootstrap CI] side by side, and the paired
+    accuracy difference."""
     s = set_name or headline_set(pred, params)
     d = pred[pred['set'] == s]
     rows = ['discs', 'patients', 'not found', ACC_ALL, *ABLATION_METRICS.values()]
-    out = pd.DataFrame('n/a', index=pd.Index(rows, name=f'metric ({s} set)'), columns=[*ABLATION_COLUMNS.values(), ABLATION_DIFF], dtype=object)
+    out = pd.DataFrame(
+        'n/a',
+        index=pd.Index(rows, name=f'metric ({s} set)'),
+        columns=[*ABLATION_COLUMNS.values(), ABLATION_DIFF],
+        dtype=object,
+    )
     for crop, col in ABLATION_COLUMNS.items():
         c = crop_rows(d, crop)
-        if not len(c): continue
+        if not len(c):
+            continue
         out.loc[['discs', 'patients', 'not found'], col] = [len(c), c.patient.nunique(), int((~graded_mask(c)).sum())]
         a = mean_bootstrap({'a': correct(c)}, c.patient.values, params=params, **boot).loc['a']
         out.loc[ACC_ALL, col] = fmt_ci(a.estimate, a.lo, a.hi, digits)
@@ -536,15 +864,19 @@ def ablation_table(pred: pd.DataFrame, set_name: str | None = None, digits: int 
         if len(f):
             g = grading_summary(f, 'group', params=params, **boot).set_index('metric')
             for k, t in ABLATION_METRICS.items():
-                if k in g.index: out.loc[t, col] = fmt_ci(g.loc[k, 'estimate'], g.loc[k, 'lo'], g.loc[k, 'hi'], digits)
+                if k in g.index:
+                    out.loc[t, col] = fmt_ci(g.loc[k, 'estimate'], g.loc[k, 'lo'], g.loc[k, 'hi'], digits)
     keys = ['patient', 'ivd_label']
     au, ma = crop_rows(d, 'auto'), crop_rows(d, 'manual')
     if len(au) and len(ma):
-        m = au.assign(c=correct(au))[keys + ['c']].merge(ma.assign(c=correct(ma))[keys + ['c']], on=keys, suffixes=('_a', '_m'))
+        m = au.assign(c=correct(au))[keys + ['c']].merge(
+            ma.assign(c=correct(ma))[keys + ['c']], on=keys, suffixes=('_a', '_m')
+        )
         if len(m):
             b = mean_bootstrap({'d': (m.c_a - m.c_m).to_numpy()}, m.patient.values, params=params, **boot).loc['d']
             out.loc[ACC_ALL, ABLATION_DIFF] = fmt_ci(b.estimate, b.lo, b.hi, digits)
-            out.loc['discs', ABLATION_DIFF] = len(m); out.loc['patients', ABLATION_DIFF] = m.patient.nunique()
+            out.loc['discs', ABLATION_DIFF] = len(m)
+            out.loc['patients', ABLATION_DIFF] = m.patient.nunique()
     return out
 
 # %% ../nbs/60_report.ipynb #23db1e55
@@ -552,34 +884,50 @@ def ablation_table(pred: pd.DataFrame, set_name: str | None = None, digits: int 
 # Table 1 (U-Net, median (Q1, Q3) per the English table), Table 2 (grading), Fig. 3 (one-vs-one AUC, test set).
 PAPER_RESULTS = {
     'reference': 'Ding ZM et al., Chin J Clin Res 2024;37(5):709-713',
-    'patients': 94, 'discs': 466, 'split_discs': {'train': 300, 'tuning': 72, 'test': 94},
-    'table1': {'tuning': {'discs': 72, 'dice': (0.914, 0.781, 0.959), 'iou': (0.854, 0.682, 0.891)},
-               'test': {'discs': 94, 'dice': (0.920, 0.796, 0.935), 'iou': (0.853, 0.661, 0.877)}},
-    'table2': {'tuning': {'discs': 72, 'ACC': 0.922, 'SEN': 0.944, 'SPE': 0.923, 'F1': 0.769},
-               'test': {'discs': 94, 'ACC': 0.913, 'SEN': 0.916, 'SPE': 0.912, 'F1': 0.759}},
+    'patients': 94,
+    'discs': 466,
+    'split_discs': {'train': 300, 'tuning': 72, 'test': 94},
+    'table1': {
+        'tuning': {'discs': 72, 'dice': (0.914, 0.781, 0.959), 'iou': (0.854, 0.682, 0.891)},
+        'test': {'discs': 94, 'dice': (0.920, 0.796, 0.935), 'iou': (0.853, 0.661, 0.877)},
+    },
+    'table2': {
+        'tuning': {'discs': 72, 'ACC': 0.922, 'SEN': 0.944, 'SPE': 0.923, 'F1': 0.769},
+        'test': {'discs': 94, 'ACC': 0.913, 'SEN': 0.916, 'SPE': 0.912, 'F1': 0.759},
+    },
     'auc_test': {'mild/moderate': 0.89, 'mild/serious': 0.95, 'moderate/serious': 0.90},
 }
 
-SPLIT_TEXT = {'patient': 'by patient (no patient in two sets)', 'paper': "by disc, as the paper (one patient's discs in several sets)",
-              'kfold': 'patient-grouped k-fold'}
+SPLIT_TEXT = {
+    'patient': 'by patient (no patient in two sets)',
+    'paper': "by disc, as the paper (one patient's discs in several sets)",
+    'kfold': 'patient-grouped k-fold',
+}
+
 
 def split_description(method: str) -> str:
     "Words for cohort.json's `split_method`."
     return SPLIT_TEXT.get(method, str(method))
+
 
 def is_synthetic(cohort: dict | None) -> bool:
     "Whether cohort.json describes synthetic data (its `synthetic` flag, or the phantom source)."
     c = cohort or {}
     return bool(c.get('synthetic')) or c.get('source') == 'phantom'
 
+
 def data_description(cohort: dict | None) -> str:
     "One phrase naming our data, from cohort.json."
     c = cohort or {}
     src, n = str(c.get('source', 'unknown')), c.get('patients', '?')
-    if src == 'phantom': return f'{n} synthetic phantom patients (made by ldd_study, not clinical)'
-    if is_synthetic(c): return f'{n} synthetic patients (not clinical' + ('' if src == 'synthetic' else f'; {src}') + ')'
-    if src in ('sample', 'spider'): return f'{n} SPIDER patients (public Dutch dataset, 1.5 T; van der Graaf et al. 2024)'
-    if src == 'cohorts' and c.get('cohorts'): return f"{n} patients of {len(c['cohorts'])} public cohorts ({', '.join(c['cohorts'])})"
+    if src == 'phantom':
+        return f'{n} synthetic phantom patients (made by ldd_study, not clinical)'
+    if is_synthetic(c):
+        return f'{n} synthetic patients (not clinical' + ('' if src == 'synthetic' else f'; {src}') + ')'
+    if src in ('sample', 'spider'):
+        return f'{n} SPIDER patients (public Dutch dataset, 1.5 T; van der Graaf et al. 2024)'
+    if src == 'cohorts' and c.get('cohorts'):
+        return f"{n} patients of {len(c['cohorts'])} public cohorts ({', '.join(c['cohorts'])})"
     return f'{n} patients ({src})'
 
 # %% ../nbs/60_report.ipynb #75ebd60f
@@ -590,170 +938,336 @@ def implied_exact_accuracy(mean_ovr_accuracy: float, n_classes: int = 3) -> floa
 # %% ../nbs/60_report.ipynb #b096fbef
 def _cell(df: pd.DataFrame | None, row, col) -> str:
     "A cell of a formatted table as text, 'n/a' where the table, row or column is missing."
-    if df is None or row is None or row not in df.index or col not in df.columns: return 'n/a'
+    if df is None or row is None or row not in df.index or col not in df.columns:
+        return 'n/a'
     return str(df.loc[row, col])
+
 
 def _our_set(df: pd.DataFrame | None, paper_set: str):
     "Our set name matching the paper's 'tuning' or 'test'."
-    if df is None: return None
+    if df is None:
+        return None
     return next((a for a in SET_ALIASES.get(paper_set, (paper_set,)) if a in df.index), None)
 
-def paper_comparison_table(table1: pd.DataFrame | None, table2: pd.DataFrame | None, cohort: dict | None = None) -> pd.DataFrame:
+
+def paper_comparison_table(
+    table1: pd.DataFrame | None, table2: pd.DataFrame | None, cohort: dict | None = None
+) -> pd.DataFrame:
     "Our Table 1, Table 2 and Fig. 3 figures beside the paper's (PAPER_RESULTS), with what differs between them."
-    P = PAPER_RESULTS; c = cohort or {}
+    P = PAPER_RESULTS
+    c = cohort or {}
     ours_data = data_description(c)
     split_txt = split_description(c.get('split_method', '?'))
     sets_txt = ' / '.join(f'{v}' for v in (c.get('sets') or {}).values()) or '?'
-    rows = [('data', 'all', f"{P['patients']} patients, one Chinese hospital, Siemens 3.0 T T2WI", ours_data,
-             'different patients, scanners and field strength: numbers are not directly comparable'),
-            ('split (train / tuning / test discs)', 'all', 'random by disc: 300 / 72 / 94', f'{split_txt}: {sets_txt}',
-             "a by-disc split puts a patient's other discs in training, which flatters test figures; ours keeps patients apart")]
+    rows = [
+        (
+            'data',
+            'all',
+            f"{P['patients']} patients, one Chinese hospital, Siemens 3.0 T T2WI",
+            ours_data,
+            'different patients, scanners and field strength: numbers are not directly comparable',
+        ),
+        (
+            'split (train / tuning / test discs)',
+            'all',
+            'random by disc: 300 / 72 / 94',
+            f'{split_txt}: {sets_txt}',
+            "a by-disc split puts a patient's other discs in training, which flatters test figures; ours "
+            "keeps patients apart",
+        ),
+    ]
     for s in ('tuning', 'test'):
-        o1, o2 = _our_set(table1, s), _our_set(table2, s); p1, p2 = P['table1'][s], P['table2'][s]
-        fmt = lambda t: f'{t[0]:.3f} ({t[1]:.3f}, {t[2]:.3f})'
-        rows += [('Table 1: discs', s, str(p1['discs']), _cell(table1, o1, 'discs'), 'discs on the mid-sagittal slice of the set'),
-                 ('Table 1: Dice median (Q1, Q3)', s, fmt(p1['dice']), _cell(table1, o1, 'Dice median (Q1, Q3)'),
-                  "per disc; the paper's English table is median (Q1, Q3) (its Chinese footnote says mean (min, max)); "
-                  'our mean [95 % CI] is in Table 1'),
-                 ('Table 1: IoU median (Q1, Q3)', s, fmt(p1['iou']), _cell(table1, o1, 'IoU median (Q1, Q3)'), 'as Dice'),
-                 ('Table 2: discs', s, str(p2['discs']), _cell(table2, o2, 'discs'), 'graded discs of the set (ours: including discs not found)'),
-                 ('Table 2: ACC', s, f"{p2['ACC']:.3f}", _cell(table2, o2, 'ACC (mean one-vs-rest)'),
-                  f"read as the mean one-vs-rest accuracy; the paper's {p2['ACC']:.3f} implies exact accuracy "
-                  f"{implied_exact_accuracy(p2['ACC']):.3f} (ours: '{ACC_ALL}' in Table 2)"),
-                 ('Table 2: SEN', s, f"{p2['SEN']:.3f}", _cell(table2, o2, 'SEN (macro)'), 'ours: macro mean over the 3 groups; the paper does not state its averaging'),
-                 ('Table 2: SPE', s, f"{p2['SPE']:.3f}", _cell(table2, o2, 'SPE (macro)'), 'as SEN'),
-                 ('Table 2: F1', s, f"{p2['F1']:.3f}", _cell(table2, o2, 'F1 (macro)'),
-                  "as SEN; the paper's F1 is low beside its SEN and SPE, so its averaging likely differs from ours")]
+        o1, o2 = _our_set(table1, s), _our_set(table2, s)
+        p1, p2 = P['table1'][s], P['table2'][s]
+
+        def fmt(t):
+            return f'{t[0]:.3f} ({t[1]:.3f}, {t[2]:.3f})'
+
+        rows += [
+            (
+                'Table 1: discs',
+                s,
+                str(p1['discs']),
+                _cell(table1, o1, 'discs'),
+                'discs on the mid-sagittal slice of the set',
+            ),
+            (
+                'Table 1: Dice median (Q1, Q3)',
+                s,
+                fmt(p1['dice']),
+                _cell(table1, o1, 'Dice median (Q1, Q3)'),
+                "per disc; the paper's English table is median (Q1, Q3) (its Chinese footnote says mean (min, max)); "
+                'our mean [95 % CI] is in Table 1',
+            ),
+            ('Table 1: IoU median (Q1, Q3)', s, fmt(p1['iou']), _cell(table1, o1, 'IoU median (Q1, Q3)'), 'as Dice'),
+            (
+                'Table 2: discs',
+                s,
+                str(p2['discs']),
+                _cell(table2, o2, 'discs'),
+                'graded discs of the set (ours: including discs not found)',
+            ),
+            (
+                'Table 2: ACC',
+                s,
+                f"{p2['ACC']:.3f}",
+                _cell(table2, o2, 'ACC (mean one-vs-rest)'),
+                f"read as the mean one-vs-rest accuracy; the paper's {p2['ACC']:.3f} implies exact accuracy "
+                f"{implied_exact_accuracy(p2['ACC']):.3f} (ours: '{ACC_ALL}' in Table 2)",
+            ),
+            (
+                'Table 2: SEN',
+                s,
+                f"{p2['SEN']:.3f}",
+                _cell(table2, o2, 'SEN (macro)'),
+                'ours: macro mean over the 3 groups; the paper does not state its averaging',
+            ),
+            ('Table 2: SPE', s, f"{p2['SPE']:.3f}", _cell(table2, o2, 'SPE (macro)'), 'as SEN'),
+            (
+                'Table 2: F1',
+                s,
+                f"{p2['F1']:.3f}",
+                _cell(table2, o2, 'F1 (macro)'),
+                "as SEN; the paper's F1 is low beside its SEN and SPE, so its averaging likely differs from ours",
+            ),
+        ]
     o2 = _our_set(table2, 'test')
     for pair, v in P['auc_test'].items():
-        rows.append((f'Fig. 3: AUC {pair}', 'test', f'{v:.2f}', _cell(table2, o2, f'AUC {pair}'),
-                     'one-vs-one: discs of the two classes, score p_b/(p_a+p_b); ours with a patient-bootstrap CI '
-                     '(the paper gives no CI and does not say how it scored a pair)'))
-    return pd.DataFrame(rows, columns=['quantity', 'set', 'paper (Ding et al. 2024)', 'ours', 'what differs']).set_index('quantity')
+        rows.append(
+            (
+                f'Fig. 3: AUC {pair}',
+                'test',
+                f'{v:.2f}',
+                _cell(table2, o2, f'AUC {pair}'),
+                'one-vs-one: discs of the two classes, score p_b/(p_a+p_b); ours with a patient-bootstrap CI '
+                '(the paper gives no CI and does not say how it scored a pair)',
+            )
+        )
+    return pd.DataFrame(
+        rows, columns=['quantity', 'set', 'paper (Ding et al. 2024)', 'ours', 'what differs']
+    ).set_index('quantity')
 
 # %% ../nbs/60_report.ipynb #97464352
 def difference_notes(cohort: dict | None = None) -> str:
     "Markdown bullets on why our figures and the paper's differ: data, split, metric definitions."
     c = cohort or {}
-    lines = [f"- **Data.** The paper: {PAPER_RESULTS['patients']} patients from one Chinese hospital, Siemens 3.0 T sagittal "
-             f"T2WI, 466 discs. Ours: {data_description(c)}."]
+    lines = [
+        f"- **Data.** The paper: {PAPER_RESULTS['patients']} patients from one Chinese hospital, Siemens 3.0 "
+        f"T sagittal "
+        f"T2WI, 466 discs. Ours: {data_description(c)}."
+    ]
     if is_synthetic(c):
-        lines.append("  Synthetic numbers only show that the pipeline runs end to end; they say nothing about clinical accuracy, "
-                     "and agreement or disagreement with the paper means nothing.")
+        lines.append(
+            "  Synthetic numbers only show that the pipeline runs end to end; they say nothing about "
+            "clinical accuracy, "
+            "and agreement or disagreement with the paper means nothing."
+        )
     elif c.get('source') in ('sample', 'spider'):
-        lines.append("  SPIDER is 1.5 T 3D T2 SPACE from another country and reader team, with far fewer patients: intervals are wide, "
-                     "and grade mix and image look differ from the paper's.")
-    lines += [f"- **Split.** The paper split its discs at random *by disc* (300 / 72 / 94), so most test patients also had "
-              f"discs in training: the model may recognise the patient rather than the degeneration, which flatters its test "
-              f"figures. Ours: split {split_description(c.get('split_method', '?'))}.",
-              "- **ACC.** The paper's ACC (0.913 beside F1 0.759) matches the *mean one-vs-rest accuracy*, which for 3 classes "
-              "equals 1 − 2(1 − exact accuracy)/3: the paper's test ACC 0.913 means exact accuracy "
-              f"{implied_exact_accuracy(0.913):.3f}. We print both, named.",
-              "- **Table 1.** The paper's English table gives median (Q1, Q3) per disc (its Chinese footnote says mean (min, max)); "
-              "we print median (Q1, Q3) and, beside it, the mean with a 95 % patient-bootstrap interval.",
-              "- **Intervals.** The paper gives none. Ours resample patients (a patient's discs are not independent), so they are "
-              "honest about small cohorts; DeLong's AUC intervals treat discs as independent and are usually narrower.",
-              "- **Not found.** Our automatic path can miss a disc; exact accuracy counts it as wrong. The paper does not say what "
-              "happened to discs the U-Net missed."]
+        lines.append(
+            "  SPIDER is 1.5 T 3D T2 SPACE from another country and reader team, with far fewer patients: "
+            "intervals are wide, "
+            "and grade mix and image look differ from the paper's."
+        )
+    lines += [
+        f"- **Split.** The paper split its discs at random *by disc* (300 / 72 / 94), so most test patients also had "
+        f"discs in training: the model may recognise the patient rather than the degeneration, which flatters its test "
+        f"figures. Ours: split {split_description(c.get('split_method', '?'))}.",
+        "- **ACC.** The paper's ACC (0.913 beside F1 0.759) matches the *mean one-vs-rest accuracy*, which "
+        "for 3 classes "
+        "equals 1 − 2(1 − exact accuracy)/3: the paper's test ACC 0.913 means exact accuracy "
+        f"{implied_exact_accuracy(0.913):.3f}. We print both, named.",
+        "- **Table 1.** The paper's English table gives median (Q1, Q3) per disc (its Chinese footnote says "
+        "mean (min, max)); "
+        "we print median (Q1, Q3) and, beside it, the mean with a 95 % patient-bootstrap interval.",
+        "- **Intervals.** The paper gives none. Ours resample patients (a patient's discs are not "
+        "independent), so they are "
+        "honest about small cohorts; DeLong's AUC intervals treat discs as independent and are usually narrower.",
+        "- **Not found.** Our automatic path can miss a disc; exact accuracy counts it as wrong. The paper "
+        "does not say what "
+        "happened to discs the U-Net missed.",
+    ]
     return '\n'.join(lines)
 
 # %% ../nbs/60_report.ipynb #7551915f
 def data_source_box(cohort: dict, split: bool = True) -> str:
-    "Markdown box naming the data a report was made from (and its split, unless `split` is False); a bold warning when synthetic."
+    """Markdown box naming the data a report was made from (and its split, unless `split` is False); a bold warning when
+    synthetic."""
     c = cohort
     sets = (c.get('sets') or {}) if split else {}
-    names = ', '.join(c['cohorts']) if c.get('cohorts') and c.get('source') == 'cohorts' else f"`{c.get('source', '?')}`"
-    lines = [f"> **Data:** {names}" + (f" (`{c['root']}`)" if c.get('root') else ''),
-             f"> — {c.get('patients', '?')} patients, {c.get('graded_discs', '?')} graded discs, "
-             f"{c.get('matched_discs', '?')} matched to a disc on the mid-sagittal slice;"]
-    split = [f"split {split_description(c['split_method'])}" if split and c.get('split_method') else '',
-             ', '.join(f'{k} {v} discs' for k, v in sets.items())]
-    lines.append('> ' + '; '.join(x for x in [': '.join(x for x in split if x), f"training profile `{c.get('profile', '?')}`"] if x) + '.')
+    names = (
+        ', '.join(c['cohorts']) if c.get('cohorts') and c.get('source') == 'cohorts' else f"`{c.get('source', '?')}`"
+    )
+    lines = [
+        f"> **Data:** {names}" + (f" (`{c['root']}`)" if c.get('root') else ''),
+        f"> — {c.get('patients', '?')} patients, {c.get('graded_discs', '?')} graded discs, "
+        f"{c.get('matched_discs', '?')} matched to a disc on the mid-sagittal slice;",
+    ]
+    split = [
+        f"split {split_description(c['split_method'])}" if split and c.get('split_method') else '',
+        ', '.join(f'{k} {v} discs' for k, v in sets.items()),
+    ]
+    lines.append(
+        '> '
+        + '; '.join(x for x in [': '.join(x for x in split if x), f"training profile `{c.get('profile', '?')}`"] if x)
+        + '.'
+    )
     if is_synthetic(c):
-        origin = 'the synthetic phantom cohort' if c.get('source') == 'phantom' else f"synthetic data (`{c.get('source')}`)"
-        lines += ['>', f'> **These numbers are synthetic: they come from {origin}, not from patients, and are not a clinical result.**']
+        origin = (
+            'the synthetic phantom cohort' if c.get('source') == 'phantom' else f"synthetic data (`{c.get('source')}`)"
+        )
+        lines += [
+            '>',
+            f'> **These numbers are synthetic: they come from {origin}, not from patients, and are not a '
+            f'clinical result.**',
+        ]
     return '\n'.join(lines)
+
 
 def interval_note(params: dict | None = None) -> str:
     "One sentence on how the report's intervals were made (from params' `stats`)."
     sp = stats_params(params)
-    return (f"Intervals: {round(100 * sp['ci'])} %, patient-clustered bootstrap ({sp['resamples']} resamples of patients, "
-            f"{'BCa' if sp['method'] == 'bca' else 'percentile'}, seed {sp['seed']}); DeLong for the ROC legends.")
+    return (
+        f"Intervals: {round(100 * sp['ci'])} %, patient-clustered bootstrap ({sp['resamples']} resamples of patients, "
+        f"{'BCa' if sp['method'] == 'bca' else 'percentile'}, seed {sp['seed']}); DeLong for the ROC legends."
+    )
 
 # %% ../nbs/60_report.ipynb #4d5725ef
 LEFT_OUT_COLUMNS = ['file or disc', 'reason']
 
+
 def _short(path: str, root) -> str:
     "`path` relative to the cohort folder `root` where it lies in it, else as given."
-    try: return str(Path(path).relative_to(Path(root))) if root else path
-    except ValueError: return path
+    try:
+        return str(Path(path).relative_to(Path(root))) if root else path
+    except ValueError:
+        return path
+
 
 def left_out_table(cohort: dict) -> pd.DataFrame:
-    "What the cohort stage left out (from `cohort.json`): one row per problem (file, reason) and per unmatched graded disc."
+    """What the cohort stage left out (from `cohort.json`): one row per problem (file, reason) and per unmatched graded
+    disc."""
     rows = []
     for p in cohort.get('problems') or []:
         f, sep, why = str(p).partition(': ')
         rows.append((_short(f, cohort.get('root')), why) if sep else ('', str(p)))
     for u in cohort.get('unmatched') or []:
-        rows.append((f"{u.get('series') or 'patient ' + str(u.get('patient'))} {u.get('level') or level_name(int(u['ivd_label']))}", u.get('reason', '')))
+        rows.append(
+            (
+                f"{u.get('series') or 'patient ' + str(u.get('patient'))} "
+                f"{u.get('level') or level_name(int(u['ivd_label']))}",
+                u.get('reason', ''),
+            )
+        )
     return pd.DataFrame(rows, columns=LEFT_OUT_COLUMNS)
+
 
 def left_out_note(cohort: dict) -> str:
     "One Markdown line: how many problems and unmatched graded discs the cohort had, or that none was left out."
     n_p, n_u = len(cohort.get('problems') or []), len(cohort.get('unmatched') or [])
-    if 'unmatched' not in cohort and isinstance(cohort.get('graded_discs'), int) and isinstance(cohort.get('matched_discs'), int):
-        n_u = cohort['graded_discs'] - cohort['matched_discs']        # a cohort.json from before `unmatched` was written
-    if not n_p and not n_u: return "**Left out: none.** Every case of the cohort was read and every graded disc was found on its slice's mask."
-    s = lambda n, w: f"{n} {w}{'' if n == 1 else 's'}"
-    return (f"**Left out: {s(n_p, 'cohort problem')} and {s(n_u, 'graded disc')} not found on the chosen slice's mask** "
-            f"(from `cohort.json`): none of them is in the tables below.")
+    if (
+        'unmatched' not in cohort
+        and isinstance(cohort.get('graded_discs'), int)
+        and isinstance(cohort.get('matched_discs'), int)
+    ):
+        n_u = cohort['graded_discs'] - cohort['matched_discs']  # a cohort.json from before `unmatched` was written
+    if not n_p and not n_u:
+        return (
+            "**Left out: none.** Every case of the cohort was read and every graded disc was found on its slice's mask."
+        )
+
+    def s(n, w):
+        return f"{n} {w}{'' if n == 1 else 's'}"
+
+    return (
+        f"**Left out: {s(n_p, 'cohort problem')} and {s(n_u, 'graded disc')} not found on the chosen slice's mask** "
+        f"(from `cohort.json`): none of them is in the tables below."
+    )
 
 # %% ../nbs/60_report.ipynb #86a3488c
 POOLED = 'all folds (pooled)'
 
+
 def _cv_sets(df: pd.DataFrame) -> pd.DataFrame:
     "Held-out rows of a CV table re-labelled: set = 'fold k', plus a copy with set = POOLED."
-    if 'fold' not in df: raise DataError('<cv table>', "missing column 'fold'")
+    if 'fold' not in df:
+        raise DataError('<cv table>', "missing column 'fold'")
     d = df[df['set'] == 'test'] if (df['set'] == 'test').any() else df
     folds = sorted(d['fold'].unique())
-    return pd.concat([d[d['fold'] == k].assign(set=f'fold {k}') for k in folds] + [d.assign(set=POOLED)], ignore_index=True)
+    return pd.concat(
+        [d[d['fold'] == k].assign(set=f'fold {k}') for k in folds] + [d.assign(set=POOLED)], ignore_index=True
+    )
 
-def cv_grading_table(cv_pred: pd.DataFrame, crop: str = 'auto', digits: int = 3, params: dict | None = None,
-                     scheme: str = 'group', **boot) -> pd.DataFrame:
+
+def cv_grading_table(
+    cv_pred: pd.DataFrame,
+    crop: str = 'auto',
+    digits: int = 3,
+    params: dict | None = None,
+    scheme: str = 'group',
+    **boot,
+) -> pd.DataFrame:
     "Table 2 (3 groups, or the 5 grades with `scheme='grade'`) per cross-validation fold and pooled over folds."
     d = _cv_sets(crop_rows(cv_pred, crop))
-    return grading_report_table(d, scheme, crop, sets=list(dict.fromkeys(d['set'])), digits=digits, params=params, **boot)
+    return grading_report_table(
+        d, scheme, crop, sets=list(dict.fromkeys(d['set'])), digits=digits, params=params, **boot
+    )
+
 
 def cv_segmentation_table(cv_seg: pd.DataFrame, digits: int = 3, params: dict | None = None, **boot) -> pd.DataFrame:
     "Table 1 per cross-validation fold (held-out discs) and pooled over folds."
     d = _cv_sets(cv_seg)
-    return segmentation_table(d.drop(columns='fold'), sets=list(dict.fromkeys(d['set'])), digits=digits, params=params, **boot)
+    return segmentation_table(
+        d.drop(columns='fold'), sets=list(dict.fromkeys(d['set'])), digits=digits, params=params, **boot
+    )
 
 # %% ../nbs/60_report.ipynb #coh00002
-COHORT_SOURCES = {   # what to cite wherever results on a cohort are shown (the data READMEs' words)
-    'SPIDER': "SPIDER: van der Graaf JW, van Hooff ML, Buckens CFM, et al. *Lumbar spine segmentation in MR images: a dataset and "
-              "a public benchmark.* Scientific Data 11, 264 (2024), CC BY 4.0.",
-    'LSMA': "LSMA images: Sudirman S, Al Kafri A, Natalia F, et al. *Lumbar Spine MRI Dataset.* Mendeley Data (2019), doi "
-            "10.17632/k57fr854j2, CC BY 4.0; Pfirrmann grades: Masood et al. *LSMA-PQR* (2025), Mendeley Data p3r4xd2488, CC BY 4.0; "
-            "disc boxes: the YOLO annotations published with the YOLOspine code (MIT), derived from Mendeley 9j9hmy8kbn.",
-    'SPIDER TSE': "SPIDER T2 TSE (144 other SPIDER patients, the middle slice of each 2D T2 TSE stack, from a public 8-bit rendering): "
-                  "van der Graaf JW, van Hooff ML, Buckens CFM, et al. Scientific Data 11, 264 (2024), CC BY 4.0."}
-ALL_COHORTS = 'all cohorts'   # the transfer table's row of the grader trained on every cohort
+COHORT_SOURCES = {  # what to cite wherever results on a cohort are shown (the data READMEs' words)
+    'SPIDER': "SPIDER: van der Graaf JW, van Hooff ML, Buckens CFM, et al. *Lumbar spine segmentation in MR images: a "
+    "dataset and "
+    "a public benchmark.* Scientific Data 11, 264 (2024), CC BY 4.0.",
+    'LSMA': "LSMA images: Sudirman S, Al Kafri A, Natalia F, et al. *Lumbar Spine MRI Dataset.* Mendeley Data "
+    "(2019), doi "
+    "10.17632/k57fr854j2, CC BY 4.0; Pfirrmann grades: Masood et al. *LSMA-PQR* (2025), Mendeley Data "
+    "p3r4xd2488, CC BY 4.0; "
+    "disc boxes: the YOLO annotations published with the YOLOspine code (MIT), derived from Mendeley 9j9hmy8kbn.",
+    'SPIDER TSE': "SPIDER T2 TSE (144 other SPIDER patients, the middle slice of each 2D T2 TSE stack, "
+    "from a public 8-bit rendering): "
+    "van der Graaf JW, van Hooff ML, Buckens CFM, et al. Scientific Data 11, 264 (2024), CC BY 4.0.",
+}
+ALL_COHORTS = 'all cohorts'  # the transfer table's row of the grader trained on every cohort
 POOLED_COHORTS = 'pooled'
 
-def study_cohorts_of(cohort: dict) -> dict:
-    "The per-cohort part of `cohort.json` (name → facts); a run of one cohort, written before there were several, as one entry."
-    return cohort.get('cohorts') or {cohort.get('source', 'cohort'): {k: cohort.get(k) for k in ('source', 'patients', 'series', 'graded_discs', 'matched_discs', 'grade_counts')}}
 
-REFERENCE_TEXT = {'mask': 'disc masks', 'boxes': 'disc boxes (no masks)', 'none': 'none: the U-Net finds the discs, levels counted from the sacrum'}
+def study_cohorts_of(cohort: dict) -> dict:
+    """The per-cohort part of `cohort.json` (name → facts); a run of one cohort, written before there were several, as
+    one entry."""
+    return cohort.get('cohorts') or {
+        cohort.get('source', 'cohort'): {
+            k: cohort.get(k) for k in ('source', 'patients', 'series', 'graded_discs', 'matched_discs', 'grade_counts')
+        }
+    }
+
+
+REFERENCE_TEXT = {
+    'mask': 'disc masks',
+    'boxes': 'disc boxes (no masks)',
+    'none': 'none: the U-Net finds the discs, levels counted from the sacrum',
+}
+
 
 def cohort_table(cohort: dict) -> pd.DataFrame:
-    "Graded discs per cohort: patients, images, graded discs (matched to a mask or box), per Pfirrmann grade and group; a last row sums them."
+    """Graded discs per cohort: patients, images, graded discs (matched to a mask or box), per Pfirrmann grade and
+    group; a last row sums them."""
     rows = []
     for name, c in study_cohorts_of(cohort).items():
         gc = {int(k): int(v) for k, v in (c.get('grade_counts') or {}).items()}
-        r = {'cohort': name, 'patients': int(c.get('patients') or 0), 'images': int(c.get('series') or 0),
-             'graded discs': int(c.get('graded_discs') or 0), 'matched to a mask or box': int(c.get('matched_discs') or 0)}
+        r = {
+            'cohort': name,
+            'patients': int(c.get('patients') or 0),
+            'images': int(c.get('series') or 0),
+            'graded discs': int(c.get('graded_discs') or 0),
+            'matched to a mask or box': int(c.get('matched_discs') or 0),
+        }
         r.update({f'grade {ROMAN[g - 1]}': gc.get(g, 0) for g in GRADES})
         r.update({grp: sum(n for g, n in gc.items() if GROUPS[pfirrmann_group(g)] == grp) for grp in GROUPS})
         rows.append(r)
@@ -762,78 +1276,129 @@ def cohort_table(cohort: dict) -> pd.DataFrame:
         t.loc['all'] = t.sum().astype(int).tolist()
     return t
 
+
 def mask_rows(seg: pd.DataFrame) -> pd.DataFrame:
-    "Segmentation rows of the cohorts with disc masks: a box cohort's rows (`in_box` set) and those with no reference have no Dice."
-    if 'reference' in seg: return seg[seg['reference'].fillna('mask') == 'mask']
+    """Segmentation rows of the cohorts with disc masks: a box cohort's rows (`in_box` set) and those with no reference
+    have no Dice."""
+    if 'reference' in seg:
+        return seg[seg['reference'].fillna('mask') == 'mask']
     return seg[seg['in_box'].isna()] if 'in_box' in seg else seg
+
 
 def load_mask_segmentation(path) -> pd.DataFrame:
     "The rows of `seg_discs.csv` (or `cv_seg_discs.csv`) of the cohorts with masks, checked: Table 1's discs."
     path = Path(path)
-    if not path.exists(): raise DataError(path, 'file not found')
+    if not path.exists():
+        raise DataError(path, 'file not found')
     return check_predictions(mask_rows(pd.read_csv(path)), 'segmentation', str(path))
 
+
 def by_cohort(df: pd.DataFrame, pooled: str | None = POOLED_COHORTS) -> pd.DataFrame:
-    "Held-out rows (set 'test' where the table has it) re-labelled set = their cohort, plus a copy with set = `pooled` when there are several."
+    """Held-out rows (set 'test' where the table has it) re-labelled set = their cohort, plus a copy with set = `pooled`
+    when there are several."""
     d = df[df['set'] == 'test'] if (df['set'] == 'test').any() else df
     d = d.assign(cohort=d['cohort'].fillna('').astype(str)) if 'cohort' in d else d.assign(cohort='')
     names = list(dict.fromkeys(d.cohort))
     parts = [d[d.cohort == c].assign(set=c or 'all') for c in names]
     return pd.concat(parts + ([d.assign(set=pooled)] if pooled and len(names) > 1 else []), ignore_index=True)
 
-def cohort_grading_table(cv_pred: pd.DataFrame, scheme: str = 'group', digits: int = 3, params: dict | None = None, **boot) -> pd.DataFrame:
+
+def cohort_grading_table(
+    cv_pred: pd.DataFrame, scheme: str = 'group', digits: int = 3, params: dict | None = None, **boot
+) -> pd.DataFrame:
     "Table 2 (or the 5-grade table) of the cross-validated automatic path per cohort and pooled over cohorts."
     d = by_cohort(crop_rows(cv_pred, 'auto'))
-    return grading_report_table(d, scheme, 'auto', sets=list(dict.fromkeys(d['set'])), digits=digits, params=params, **boot)
+    return grading_report_table(
+        d, scheme, 'auto', sets=list(dict.fromkeys(d['set'])), digits=digits, params=params, **boot
+    )
+
 
 BOX_COLUMNS = {'in_box': 'centre in its box, at its level', 'box_found': 'centre in its box, any level'}
 
+
 def box_hit_table(cv_seg: pd.DataFrame, digits: int = 3, params: dict | None = None, **boot) -> pd.DataFrame:
-    "Per box cohort (no masks): discs with a box, and the share whose predicted disc has its centre inside the box, at its level and at any, with patient-bootstrap CIs."
+    """Per box cohort (no masks): discs with a box, and the share whose predicted disc has its centre inside the box, at
+    its level and at any, with patient-bootstrap CIs."""
     d = cv_seg[cv_seg['in_box'].notna()] if 'in_box' in cv_seg else cv_seg.iloc[:0]
-    if 'reference' in d: d = d[d['reference'] == 'boxes']
+    if 'reference' in d:
+        d = d[d['reference'] == 'boxes']
     rows = []
     for name, g in by_cohort(d, pooled=None).groupby('set', sort=False) if len(d) else []:
-        b = mean_bootstrap({k: g[k].astype(bool).astype(float).values for k in BOX_COLUMNS}, g.patient.values, params=params, **boot)
-        rows.append({'cohort': name, 'discs': len(g), 'patients': g.patient.nunique(),
-                     **{t: fmt_ci(b.loc[k].estimate, b.loc[k].lo, b.loc[k].hi, digits) for k, t in BOX_COLUMNS.items()}})
+        b = mean_bootstrap(
+            {k: g[k].astype(bool).astype(float).values for k in BOX_COLUMNS}, g.patient.values, params=params, **boot
+        )
+        rows.append(
+            {
+                'cohort': name,
+                'discs': len(g),
+                'patients': g.patient.nunique(),
+                **{t: fmt_ci(b.loc[k].estimate, b.loc[k].lo, b.loc[k].hi, digits) for k, t in BOX_COLUMNS.items()},
+            }
+        )
     return pd.DataFrame(rows, columns=['cohort', 'discs', 'patients', *BOX_COLUMNS.values()]).set_index('cohort')
 
+
 def answers_table(cv_answers: pd.DataFrame, digits: int = 3, params: dict | None = None, **boot) -> pd.DataFrame:
-    "Each answer of `stage_eval_cls` (rows: the CNN, the measures grader, their mix) on every cohort's held-out patients and pooled (columns): 3-group exact accuracy (not found = wrong), moderate recall and 5-grade QWK, with patient-bootstrap CIs."
+    """Each answer of `stage_eval_cls` (rows: the CNN, the measures grader, their mix) on every cohort's held-out
+    patients and pooled (columns): 3-group exact accuracy (not found = wrong), moderate recall and 5-grade QWK, with
+    patient-bootstrap CIs."""
     d0 = crop_rows(cv_answers[cv_answers['set'] == 'test'], 'auto')
-    names = list(dict.fromkeys(d0['cohort'].astype(str)))
     rows = []
     for a, g0 in d0.groupby('answer', sort=False):
         d = by_cohort(g0)
         sets = list(dict.fromkeys(d['set']))
         g = grading_report_table(d, 'group', 'auto', sets=sets, digits=digits, params=params, **boot)
-        k = grading_report_table(d, 'grade', 'auto', sets=sets, digits=digits, params=params, **boot) if has_grades(d) else None
+        k = (
+            grading_report_table(d, 'grade', 'auto', sets=sets, digits=digits, params=params, **boot)
+            if has_grades(d)
+            else None
+        )
         r = {'answer': a}
         for c in sets:
             h = d[(d['set'] == c) & graded_mask(d)]
             mod = h[h.group_true == 'moderate']
             r[f'{c}: {ACC_ALL}'] = g.loc[c, ACC_ALL] if c in g.index else 'n/a'
-            r[f'{c}: moderate recall (found)'] = f"{(mod.group_pred == 'moderate').mean():.{digits}f}" if len(mod) else 'n/a'
-            if k is not None: r[f'{c}: QWK (5 grades)'] = k.loc[c, 'QWK'] if c in k.index and 'QWK' in k else 'n/a'
+            r[f'{c}: moderate recall (found)'] = (
+                f"{(mod.group_pred == 'moderate').mean():.{digits}f}" if len(mod) else 'n/a'
+            )
+            if k is not None:
+                r[f'{c}: QWK (5 grades)'] = k.loc[c, 'QWK'] if c in k.index and 'QWK' in k else 'n/a'
         rows.append(r)
     return pd.DataFrame(rows).set_index('answer')
 
+
 UNET_ONLY_COLUMN = 'found at its level'
 
+
 def unet_only_table(cv_seg: pd.DataFrame, digits: int = 3, params: dict | None = None, **boot) -> pd.DataFrame:
-    "Per cohort with no masks and no boxes: graded discs, and the share the U-Net found at their level (a refused numbering counts as not found), with a patient-bootstrap CI."
+    """Per cohort with no masks and no boxes: graded discs, and the share the U-Net found at their level (a refused
+    numbering counts as not found), with a patient-bootstrap CI."""
     d = cv_seg[cv_seg['reference'] == 'none'] if 'reference' in cv_seg else cv_seg.iloc[:0]
     rows = []
     for name, g in by_cohort(d, pooled=None).groupby('set', sort=False) if len(d) else []:
-        b = mean_bootstrap({'f': (g.auto_label > 0).astype(float).values}, g.patient.values, params=params, **boot).loc['f']
+        b = mean_bootstrap({'f': (g.auto_label > 0).astype(float).values}, g.patient.values, params=params, **boot).loc[
+            'f'
+        ]
         refused = g[g['note'].fillna('').astype(str) != ''].patient.nunique() if 'note' in g else 0
-        rows.append({'cohort': name, 'discs': len(g), 'patients': g.patient.nunique(), 'slices whose numbering was refused': refused,
-                     UNET_ONLY_COLUMN: fmt_ci(b.estimate, b.lo, b.hi, digits)})
-    return pd.DataFrame(rows, columns=['cohort', 'discs', 'patients', 'slices whose numbering was refused', UNET_ONLY_COLUMN]).set_index('cohort')
+        rows.append(
+            {
+                'cohort': name,
+                'discs': len(g),
+                'patients': g.patient.nunique(),
+                'slices whose numbering was refused': refused,
+                UNET_ONLY_COLUMN: fmt_ci(b.estimate, b.lo, b.hi, digits),
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=['cohort', 'discs', 'patients', 'slices whose numbering was refused', UNET_ONLY_COLUMN]
+    ).set_index('cohort')
 
-def transfer_table(cv_pred: pd.DataFrame, cv_transfer: pd.DataFrame, digits: int = 3, params: dict | None = None, **boot) -> pd.DataFrame:
-    "Graders trained on one cohort or on both (rows), tested on each cohort's held-out patients (columns): 3-group exact accuracy (not found = wrong) and 5-grade QWK, with patient-bootstrap CIs."
+
+def transfer_table(
+    cv_pred: pd.DataFrame, cv_transfer: pd.DataFrame, digits: int = 3, params: dict | None = None, **boot
+) -> pd.DataFrame:
+    """Graders trained on one cohort or on both (rows), tested on each cohort's held-out patients (columns): 3-group
+    exact accuracy (not found = wrong) and 5-grade QWK, with patient-bootstrap CIs."""
     runs = pd.concat([cv_transfer, cv_pred.assign(trained_on=ALL_COHORTS)], ignore_index=True)
     runs = crop_rows(runs[runs['set'] == 'test'], 'auto')
     names = list(dict.fromkeys(cv_pred['cohort'].astype(str)))
@@ -841,11 +1406,16 @@ def transfer_table(cv_pred: pd.DataFrame, cv_transfer: pd.DataFrame, digits: int
     for tr in [*dict.fromkeys(cv_transfer['trained_on'].astype(str)), ALL_COHORTS]:
         d = runs[runs.trained_on == tr].assign(set=lambda x: x['cohort'].astype(str))
         g = grading_report_table(d, 'group', 'auto', sets=names, digits=digits, params=params, **boot)
-        k = grading_report_table(d, 'grade', 'auto', sets=names, digits=digits, params=params, **boot) if has_grades(d) else None
+        k = (
+            grading_report_table(d, 'grade', 'auto', sets=names, digits=digits, params=params, **boot)
+            if has_grades(d)
+            else None
+        )
         r = {'trained on': tr}
         for c in names:
             r[f'{c}: {ACC_ALL}'] = g.loc[c, ACC_ALL] if c in g.index else 'n/a'
-            if k is not None: r[f'{c}: QWK (5 grades)'] = k.loc[c, 'QWK'] if c in k.index and 'QWK' in k else 'n/a'
+            if k is not None:
+                r[f'{c}: QWK (5 grades)'] = k.loc[c, 'QWK'] if c in k.index and 'QWK' in k else 'n/a'
         rows.append(r)
     return pd.DataFrame(rows).set_index('trained on')
 
@@ -907,15 +1477,18 @@ def overview_facts(overview: pd.DataFrame) -> dict:
     sex = overview.get('sex', pd.Series(dtype=str)).dropna().astype(str).str.strip().str.upper()
     age = pd.to_numeric(overview.get('birth_date', pd.Series(dtype=float)), errors='coerce').dropna()
     scanners = overview.apply(_scanner, axis=1).value_counts() if len(overview) else pd.Series(dtype=int)
-    return {'women / men': f"{(sex == 'F').sum()} / {(sex == 'M').sum()}" if len(sex) else NOT_RECORDED,
-            'age, years: median [Q1, Q3]': (f"{age.median():.0f} [{age.quantile(0.25):.0f}, {age.quantile(0.75):.0f}]"
-                                            if len(age) else NOT_RECORDED),
-            'scanners (series)': ', '.join(f'{k} ({n})' for k, n in scanners.items()) or NOT_RECORDED}
+    return {
+        'women / men': f"{(sex == 'F').sum()} / {(sex == 'M').sum()}" if len(sex) else NOT_RECORDED,
+        'age, years: median [Q1, Q3]': (
+            f"{age.median():.0f} [{age.quantile(0.25):.0f}, {age.quantile(0.75):.0f}]" if len(age) else NOT_RECORDED
+        ),
+        'scanners (series)': ', '.join(f'{k} ({n})' for k, n in scanners.items()) or NOT_RECORDED,
+    }
 
 
 def cohort_overview(folder: Path, patients: set | None = None) -> pd.DataFrame:
     "The rows of `folder/overview.csv` of the patients in `patients` (all where None); an empty table where none."
-    path = Path(folder)/'overview.csv'
+    path = Path(folder) / 'overview.csv'
     if not path.exists():
         return pd.DataFrame()
     overview = pd.read_csv(path, dtype={'new_file_name': str})
@@ -925,24 +1498,34 @@ def cohort_overview(folder: Path, patients: set | None = None) -> pd.DataFrame:
 
 # %% ../nbs/60_report.ipynb #coh0n010
 def cohort_characteristics(cohort: dict, patients: dict | None = None, base=None) -> pd.DataFrame:
-    "Per cohort: site, sequence, scanners, reference, patients, women / men, age and graded discs (the paper's patient table)."
+    """Per cohort: site, sequence, scanners, reference, patients, women / men, age and graded discs (the paper's patient
+    table)."""
     rows = []
     for name, c in study_cohorts_of(cohort).items():
-        folder = Path(base or '.')/str(c.get('root') or '')
+        folder = Path(base or '.') / str(c.get('root') or '')
         overview = cohort_overview(folder, (patients or {}).get(name)) if c.get('root') else pd.DataFrame()
         facts = overview_facts(overview)
-        rows.append({'cohort': name, 'site': c.get('site') or NOT_RECORDED, 'sequence': c.get('sequence') or NOT_RECORDED,
-                     'scanners (series)': facts['scanners (series)'],
-                     'reference': REFERENCE_TEXT[c.get('reference') or ('boxes' if c.get('boxes') else 'mask')],
-                     'patients': int(c.get('patients') or 0), 'women / men': facts['women / men'],
-                     'age, years: median [Q1, Q3]': facts['age, years: median [Q1, Q3]'],
-                     'graded discs': int(c.get('graded_discs') or 0)})
+        rows.append(
+            {
+                'cohort': name,
+                'site': c.get('site') or NOT_RECORDED,
+                'sequence': c.get('sequence') or NOT_RECORDED,
+                'scanners (series)': facts['scanners (series)'],
+                'reference': REFERENCE_TEXT[c.get('reference') or ('boxes' if c.get('boxes') else 'mask')],
+                'patients': int(c.get('patients') or 0),
+                'women / men': facts['women / men'],
+                'age, years: median [Q1, Q3]': facts['age, years: median [Q1, Q3]'],
+                'graded discs': int(c.get('graded_discs') or 0),
+            }
+        )
     return pd.DataFrame(rows).set_index('cohort')
 
 # %% ../nbs/60_report.ipynb #coh0n013
 PROVENANCE_PACKAGES = ('torch', 'monai', 'numpy', 'pandas', 'scipy', 'scikit-learn', 'SimpleITK')
-SYNTHETIC_SOURCE = ("synthetic data drawn by ldd-study itself (the phantom cohort or demo results: no patient data; "
-                    "ldd-study is licensed Apache-2.0)")
+SYNTHETIC_SOURCE = (
+    "synthetic data drawn by ldd-study itself (the phantom cohort or demo results: no patient data; "
+    "ldd-study is licensed Apache-2.0)"
+)
 
 
 def _git(root: Path, *args: str) -> str:
@@ -951,12 +1534,16 @@ def _git(root: Path, *args: str) -> str:
 
 
 def git_state(root=None) -> dict | None:
-    "Short commit, commit date and whether tracked code differs from it (params.yaml and reports/ aside); None outside git."
+    """Short commit, commit date and whether tracked code differs from it (params.yaml and reports/ aside); None outside
+    git."""
     try:
         root = Path(root) if root else project_root()
         changed = _git(root, 'status', '--porcelain', '--untracked-files=no', '--', '.', ':!params.yaml', ':!reports')
-        return dict(commit=_git(root, 'rev-parse', '--short=7', 'HEAD'), date=_git(root, 'log', '-1', '--format=%cs'),
-                    changed=bool(changed))
+        return dict(
+            commit=_git(root, 'rev-parse', '--short=7', 'HEAD'),
+            date=_git(root, 'log', '-1', '--format=%cs'),
+            changed=bool(changed),
+        )
     except (OSError, FileNotFoundError, subprocess.CalledProcessError):
         return None
 
@@ -1004,8 +1591,10 @@ def data_sources(cohort: dict) -> list[str]:
     "The citation and licence of each cohort a run read (`COHORT_SOURCES`), or the phantom's line."
     if is_synthetic(cohort):
         return [SYNTHETIC_SOURCE[0].upper() + SYNTHETIC_SOURCE[1:] + '.']
-    keys = [name if name in COHORT_SOURCES else SOURCE_COHORT.get(str(c.get('source')), name)
-            for name, c in study_cohorts_of(cohort).items()]
+    keys = [
+        name if name in COHORT_SOURCES else SOURCE_COHORT.get(str(c.get('source')), name)
+        for name, c in study_cohorts_of(cohort).items()
+    ]
     return [COHORT_SOURCES.get(k, f'{k}: source and licence not recorded.') for k in dict.fromkeys(keys)]
 
 
@@ -1015,10 +1604,14 @@ def _setting(value) -> str:
 
 
 def provenance_footer(cohort: dict, params: dict | None = None, root=None) -> str:
-    "Markdown footer of a report page: data sources and licences, package and commit, library versions, changed settings."
+    """Markdown footer of a report page: data sources and licences, package and commit, library versions, changed
+    settings."""
     git = git_state(root)
-    code = (f"commit `{git['commit']}` of {git['date']}" + (', with uncommitted changes' if git['changed'] else '')
-            if git else 'commit unknown (not run from a git checkout)')
+    code = (
+        f"commit `{git['commit']}` of {git['date']}" + (', with uncommitted changes' if git['changed'] else '')
+        if git
+        else 'commit unknown (not run from a git checkout)'
+    )
     versions = ', '.join(f'{k} {v}' for k, v in package_versions().items())
     committed = committed_params(root)
     if committed is None or params is None:
@@ -1026,70 +1619,99 @@ def provenance_footer(cohort: dict, params: dict | None = None, root=None) -> st
     else:
         changes = changed_params(params, committed)
         settings = '; '.join(f'`{k}` {_setting(a)} → {_setting(b)}' for k, a, b in changes) or 'none'
-    lines = ['---', '**Data and licences.** ' + ' '.join(data_sources(cohort)),
-             f"**Made with** ldd-study {package_versions(('ldd-study',)).get('ldd-study', '?')}, {code}; {versions}.",
-             f'**Settings that differ from params.yaml as committed:** {settings}.']
+    lines = [
+        '---',
+        '**Data and licences.** ' + ' '.join(data_sources(cohort)),
+        f"**Made with** ldd-study {package_versions(('ldd-study',)).get('ldd-study', '?')}, {code}; {versions}.",
+        f'**Settings that differ from params.yaml as committed:** {settings}.',
+    ]
     return '\n\n'.join(lines)
 
 # %% ../nbs/60_report.ipynb #b5d39ce4
-_PATH_CHARS = r'''[^\s"'`<>()\[\]{},;]*'''     # a path runs until whitespace, a quote, a bracket or a separator
+_PATH_CHARS = r'''[^\s"'`<>()\[\]{},;]*'''  # a path runs until whitespace, a quote, a bracket or a separator
+
 
 def display_path(path, root=None) -> str:
-    "How a report names `path`: as given if relative; relative to the project `root`, or `../…` beside it; else `…/` and its name."
+    """How a report names `path`: as given if relative; relative to the project `root`, or `../…` beside it; else `…/`
+    and its name."""
     p = Path(os.path.normpath(path))
-    if not p.is_absolute(): return str(path)
+    if not p.is_absolute():
+        return str(path)
     if root is not None:
         root = Path(root)
-        if path_within(p, root): return p.relative_to(root).as_posix()
-        if root.parent != Path(root.anchor) and path_within(p, root.parent): return (Path('..')/p.relative_to(root.parent)).as_posix()
+        if path_within(p, root):
+            return p.relative_to(root).as_posix()
+        if root.parent != Path(root.anchor) and path_within(p, root.parent):
+            return (Path('..') / p.relative_to(root.parent)).as_posix()
     return f'…/{p.name}' if p.name else '…'
 
+
 def path_anchors(*named, root=None) -> dict:
-    "Absolute folder -> its stand-in, for `scrub_paths`: the `named` ones (results, reports, data), the project and the folder beside it, home, temp and Python's prefixes."
+    """Absolute folder -> its stand-in, for `scrub_paths`: the `named` ones (results, reports, data), the project and
+    the folder beside it, home, temp and Python's prefixes."""
     if root is None:
-        try: root = project_root()
-        except FileNotFoundError: root = None
+        try:
+            root = project_root()
+        except FileNotFoundError:
+            root = None
     root = Path(root) if root else None
     found = [(Path(p), '…') for p in (Path.home(), tempfile.gettempdir(), sys.prefix, sys.base_prefix, sys.exec_prefix)]
     found += [(p, None) for p in ([root.parent, root] if root else [])] + [(Path(p), None) for p in named if p]
     out = {}
     for p, shown in found:
         p = Path(os.path.normpath(p))
-        if not p.is_absolute(): continue
-        if shown is None or (root is not None and path_within(p, root)): shown = display_path(p, root)
+        if not p.is_absolute():
+            continue
+        if shown is None or (root is not None and path_within(p, root)):
+            shown = display_path(p, root)
         for q in dict.fromkeys([p, p.resolve()]):
-            if q != Path(q.anchor): out[str(q)] = shown
+            if q != Path(q.anchor):
+                out[str(q)] = shown
     return out
+
 
 def scrub_paths(text: str, anchors: dict) -> str:
     "`text` with every path that starts at an anchor folder written as the anchor's stand-in plus the rest of the path."
-    if not anchors or not isinstance(text, str): return text
-    keys = sorted(anchors, key=len, reverse=True)                       # the longest folder wins
+    if not anchors or not isinstance(text, str):
+        return text
+    keys = sorted(anchors, key=len, reverse=True)  # the longest folder wins
     rx = re.compile(r'(?<![\w.~-])(' + '|'.join(map(re.escape, keys)) + r')(?![\w.@+-])((?:/' + _PATH_CHARS + r')?)')
+
     def _sub(m):
         shown, rest = anchors[m[1]], m[2]
         return (rest[1:] or '.') if shown == '.' else shown + rest
+
     return rx.sub(_sub, text)
+
 
 def _scrub(x, anchors: dict):
     "Every string inside `x` (nested dicts and lists) scrubbed in place; values under `image/*` keys left alone."
-    if isinstance(x, str): return scrub_paths(x, anchors)
-    if isinstance(x, list): return [_scrub(v, anchors) for v in x]
+    if isinstance(x, str):
+        return scrub_paths(x, anchors)
+    if isinstance(x, list):
+        return [_scrub(v, anchors) for v in x]
     if isinstance(x, dict):
         for k in x:
-            if not str(k).startswith('image/'): x[k] = _scrub(x[k], anchors)
+            if not str(k).startswith('image/'):
+                x[k] = _scrub(x[k], anchors)
     return x
+
 
 def _is_stderr(o: dict) -> bool:
     "Whether notebook output `o` is a stderr stream."
     return o.get('output_type') == 'stream' and o.get('name') == 'stderr'
 
+
 def sanitise_notebook(nb: dict, anchors: dict) -> list[str]:
-    "Drop `nb`'s stderr stream outputs (their texts are returned, for the log) and scrub `anchors`' paths from the rest, in place."
+    """Drop `nb`'s stderr stream outputs (their texts are returned, for the log) and scrub `anchors`' paths from the
+    rest, in place."""
     errs = []
     for c in nb.get('cells', []):
-        if 'outputs' not in c: continue
-        errs += [''.join(o['text']) if isinstance(o['text'], list) else o['text'] for o in c['outputs'] if _is_stderr(o)]
+        if 'outputs' not in c:
+            continue
+        errs += [
+            ''.join(o['text']) if isinstance(o['text'], list) else o['text'] for o in c['outputs'] if _is_stderr(o)
+        ]
         c['outputs'] = [o for o in c['outputs'] if not _is_stderr(o)]
     _scrub(nb, anchors)
     return errs
@@ -1097,83 +1719,130 @@ def sanitise_notebook(nb: dict, anchors: dict) -> list[str]:
 # %% ../nbs/60_report.ipynb #80a0dd45
 def paper_notebooks_dir() -> Path:
     "The project's `nbs/paper/` folder (the report notebooks)."
-    try: root = project_root()
-    except FileNotFoundError: root = Path(__file__).resolve().parents[1]
-    return root/'nbs'/'paper'
+    try:
+        root = project_root()
+    except FileNotFoundError:
+        root = Path(__file__).resolve().parents[1]
+    return root / 'nbs' / 'paper'
+
 
 def report_notebooks(folder=None) -> list[Path]:
     "The report notebooks of `folder` (default `nbs/paper/`), in name order."
     folder = Path(folder) if folder else paper_notebooks_dir()
     return sorted(p for p in folder.glob('*.ipynb') if not p.name.startswith(('.', '_')))
 
-OFFLINE_TEMPLATE = ("{%- extends 'lab/index.html.j2' -%}"     # nbconvert's lab page without its CDN scripts (require.js,
-    "{%- block html_head_js -%}{%- endblock html_head_js -%}"         # MathJax, mermaid, widgets): the reports use none of them
+
+OFFLINE_TEMPLATE = (
+    "{%- extends 'lab/index.html.j2' -%}"  # nbconvert's lab page without its CDN scripts (require.js,
+    # MathJax, mermaid, widgets): the reports use none of them
+    "{%- block html_head_js -%}{%- endblock html_head_js -%}"
     "{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}"
     "{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}"
-    "{% block jupyter_widgets %}{% endblock jupyter_widgets %}")
+    "{% block jupyter_widgets %}{% endblock jupyter_widgets %}"
+)
 
 # %% ../nbs/60_report.ipynb #e44ac598
 def export_html(nb_path, html_path=None, hide_code: bool = True) -> Path:
-    "Write executed notebook `nb_path` as standalone HTML (images embedded, CSS inlined, no CDN script; code cells hidden if `hide_code`)."
-    import jinja2, nbformat
+    """Write executed notebook `nb_path` as standalone HTML (images embedded, CSS inlined, no CDN script; code cells
+    hidden if `hide_code`)."""
+    import jinja2
+    import nbformat
     from nbconvert import HTMLExporter
-    nb_path = Path(nb_path); html_path = Path(html_path) if html_path else nb_path.with_suffix('.html')
+
+    nb_path = Path(nb_path)
+    html_path = Path(html_path) if html_path else nb_path.with_suffix('.html')
     nb = nbformat.read(nb_path, as_version=4)
-    exp = HTMLExporter(template_name='lab', embed_images=True, exclude_input=hide_code, exclude_input_prompt=hide_code,
-                       exclude_output_prompt=hide_code, extra_loaders=[jinja2.DictLoader({'offline.html.j2': OFFLINE_TEMPLATE})],
-                       template_file='offline.html.j2')
+    exp = HTMLExporter(
+        template_name='lab',
+        embed_images=True,
+        exclude_input=hide_code,
+        exclude_input_prompt=hide_code,
+        exclude_output_prompt=hide_code,
+        extra_loaders=[jinja2.DictLoader({'offline.html.j2': OFFLINE_TEMPLATE})],
+        template_file='offline.html.j2',
+    )
     body, _ = exp.from_notebook_node(nb, resources={'metadata': {'name': nb_path.stem, 'path': str(nb_path.parent)}})
     return atomic_write(html_path, lambda p: p.write_text(body, encoding='utf-8'))
 
 # %% ../nbs/60_report.ipynb #a40b8cba
 def _data_roots(res: Path, params: dict | None, root) -> list[Path]:
-    "The data folders a report may name: params' `data.root` (relative ones under the project) and the `root` of the results' cohort.json."
-    try: prm = params if params is not None else load_params()
-    except FileNotFoundError: prm = {}
+    """The data folders a report may name: params' `data.root` (relative ones under the project) and the `root` of the
+    results' cohort.json."""
+    try:
+        prm = params if params is not None else load_params()
+    except FileNotFoundError:
+        prm = {}
     out, r = [], (prm.get('data') or {}).get('root')
-    if r: out.append(Path(r) if Path(r).is_absolute() or root is None else Path(root)/r)
-    try: r = json.loads((res/'cohort.json').read_text()).get('root')
-    except (OSError, ValueError, AttributeError): r = None
-    if r and Path(r).is_absolute(): out.append(Path(r))
+    if r:
+        out.append(Path(r) if Path(r).is_absolute() or root is None else Path(root) / r)
+    try:
+        r = json.loads((res / 'cohort.json').read_text()).get('root')
+    except (OSError, ValueError, AttributeError):
+        r = None
+    if r and Path(r).is_absolute():
+        out.append(Path(r))
     return out
+
 
 def _sanitise_file(path: Path, anchors: dict, label: str, output_path: str) -> None:
     "Sanitise the executed notebook at `path` in place; its stderr goes to this process's stderr, prefixed by `label`."
     import nbformat
+
     nb = nbformat.read(path, as_version=4)
-    for e in sanitise_notebook(nb, anchors): sys.stderr.write(f'{label} (stderr, left out of the report): {e}')
-    for c in nb.cells:                                   # papermill gives its parameters cell a random id: a rerun, the same bytes
-        if 'injected-parameters' in c.get('metadata', {}).get('tags', []): c['id'] = 'injected-parameters'
-    if 'papermill' in nb.metadata: nb.metadata.papermill['output_path'] = output_path
+    for e in sanitise_notebook(nb, anchors):
+        sys.stderr.write(f'{label} (stderr, left out of the report): {e}')
+    for c in nb.cells:  # papermill gives its parameters cell a random id: a rerun, the same bytes
+        if 'injected-parameters' in c.get('metadata', {}).get('tags', []):
+            c['id'] = 'injected-parameters'
+    if 'papermill' in nb.metadata:
+        nb.metadata.papermill['output_path'] = output_path
     nbformat.write(nb, path)
 
-def render_reports(results_dir='results', out_dir='reports', notebooks=None, params: dict | None = None,
-                   progress: bool = True) -> list[Path]:
-    "Execute the report notebooks with papermill on `results_dir` into `out_dir/<name>.ipynb` (sanitised), with HTML beside each."
+
+def render_reports(
+    results_dir='results', out_dir='reports', notebooks=None, params: dict | None = None, progress: bool = True
+) -> list[Path]:
+    """Execute the report notebooks with papermill on `results_dir` into `out_dir/<name>.ipynb` (sanitised), with HTML
+    beside each."""
     import papermill as pm
     from tqdm.auto import tqdm
+
     res, out = Path(results_dir).resolve(), Path(out_dir).resolve()
-    if not res.is_dir(): raise DataError(res, 'results folder not found (run the pipeline first)')
+    if not res.is_dir():
+        raise DataError(res, 'results folder not found (run the pipeline first)')
     nbs = [Path(n).resolve() for n in notebooks] if notebooks else report_notebooks()
-    if not nbs: raise FileNotFoundError(f'no report notebooks in {paper_notebooks_dir()}')
+    if not nbs:
+        raise FileNotFoundError(f'no report notebooks in {paper_notebooks_dir()}')
     for n in nbs:
-        if not n.exists(): raise DataError(n, 'report notebook not found')
+        if not n.exists():
+            raise DataError(n, 'report notebook not found')
     parameters = dict(results_dir=str(res), out_dir=str(out))
-    if params is not None: parameters['params'] = params
+    if params is not None:
+        parameters['params'] = params
     hide = bool(report_params(params)['html_hide_code'])
-    try: root = project_root()
-    except FileNotFoundError: root = None
+    try:
+        root = project_root()
+    except FileNotFoundError:
+        root = None
     anchors = path_anchors(res, out, *dict.fromkeys(n.parent for n in nbs), *_data_roots(res, params, root), root=root)
-    out.mkdir(parents=True, exist_ok=True); written = []
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
     bar = tqdm(nbs, desc='reports', unit='notebook', disable=not progress)
     for nb in bar:
         bar.set_postfix_str(nb.stem)
-        dest = out/f'{nb.stem}.ipynb'
+        dest = out / f'{nb.stem}.ipynb'
+
         def run(p: Path):
-            pm.execute_notebook(str(nb), str(p), parameters=parameters, cwd=str(nb.parent), progress_bar=False, log_output=False)
+            pm.execute_notebook(
+                str(nb), str(p), parameters=parameters, cwd=str(nb.parent), progress_bar=False, log_output=False
+            )
             _sanitise_file(p, anchors, nb.name, display_path(dest, root))
-        try: atomic_write(dest, run)
+
+        try:
+            atomic_write(dest, run)
         except pm.PapermillExecutionError as e:
-            raise RuntimeError(f'report notebook {nb.name} failed in cell {e.exec_count}: {e.ename}: {e.evalue}') from None
+            raise RuntimeError(
+                f'report notebook {nb.name} failed in cell {e.exec_count}: {e.ename}: {e.evalue}'
+            ) from None
         written += [dest, export_html(dest, hide_code=hide)]
     return written

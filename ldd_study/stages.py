@@ -4,14 +4,25 @@
 
 # %% ../nbs/50_stages.ipynb #48054f72
 from __future__ import annotations
-import copy, json, math, os, shutil, subprocess, sys, tempfile, time, warnings, zipfile
+import copy
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+import zipfile
 from pathlib import Path
-import numpy as np, pandas as pd
+import numpy as np
+import pandas as pd
 import torch
 from sklearn.model_selection import StratifiedKFold, KFold
 from tqdm.auto import tqdm
-from .core import (DataError, GROUPS, LUMBAR_LABELS, atomic_write, grade_within_group, level_name, load_params,
-                            pfirrmann_group, project_root, write_csv, write_json)
+from .core import DataError, GROUPS, LUMBAR_LABELS, atomic_write, grade_within_group, level_name, load_params
+from .core import pfirrmann_group, write_csv, write_json
 from .io import box_level_map, cohort_name, cohort_source, read_cohort, load_case, load_lsma_case
 from .phantom import write_phantom_cohort
 from .preprocess import resize_pad, resize_transform
@@ -19,25 +30,36 @@ from .unet import seg_targets
 from .train import active_profile, cls_setup, distributed, fit, is_main, predict_cls, seg_setup, select_mode
 from .models import save_model, load_model
 from .metrics import discs_in_boxes, grading_metrics, match_discs, per_disc_dice
-from .discs import (disc_crops_of, discs_on_slice, label_info, mid_slice, missing_disc, neighbour_slices, numbering_doubt,
-                             predicted_discs, seg_input, windowed)
-from .measures import ANSWERS, MEASURE_COLUMNS, answer_probabilities, disc_measures, fit_measures_model, measures_probabilities
+from .discs import disc_crops_of, discs_on_slice, label_info, mid_slice, missing_disc, neighbour_slices
+from .discs import numbering_doubt, predicted_discs, seg_input, windowed
+from .measures import ANSWERS, MEASURE_COLUMNS, answer_probabilities, disc_measures, fit_measures_model
+from .measures import measures_probabilities
 from .report import display_path, render_reports
 
-def _p(work, *parts) -> Path: return Path(work).joinpath(*parts)
+
+def _p(work, *parts) -> Path:
+    return Path(work).joinpath(*parts)
+
 
 def save_npz(path, **arrays) -> Path:
-    "Write arrays to a compressed .npz (as `np.savez_compressed`, read by `np.load`), atomically; equal arrays, equal bytes."
+    """Write arrays to a compressed .npz (as `np.savez_compressed`, read by `np.load`), atomically; equal arrays, equal
+    bytes."""
+
     def write(p):
         with zipfile.ZipFile(p, 'w', zipfile.ZIP_DEFLATED) as z:
-            for k, a in arrays.items():                          # numpy stamps each member with the clock: a fixed date instead
-                info = zipfile.ZipInfo(f'{k}.npy', date_time=(1980, 1, 1, 0, 0, 0)); info.compress_type = zipfile.ZIP_DEFLATED
-                with z.open(info, 'w', force_zip64=True) as f: np.lib.format.write_array(f, np.asanyarray(a), allow_pickle=False)
+            for k, a in arrays.items():  # numpy stamps each member with the clock: a fixed date instead
+                info = zipfile.ZipInfo(f'{k}.npy', date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                with z.open(info, 'w', force_zip64=True) as f:
+                    np.lib.format.write_array(f, np.asanyarray(a), allow_pickle=False)
+
     return atomic_write(path, write)
+
 
 def stage_progress(params: dict) -> bool:
     "Whether the stages show tqdm bars: params' `train.progress` (default True), as `fit` does."
     return bool((params.get('train') or {}).get('progress', True))
+
 
 def data_root(params: dict, work='.') -> Path:
     "The cohort folder of `data.root` (relative to the project folder)."
@@ -60,114 +82,238 @@ def stage_phantom(params: dict, work='.') -> Path:
 
 # %% ../nbs/50_stages.ipynb #bdc758a0
 def cohort_note(problems: list, left_out: list, unmatched: int = 0, where='results/cohort.json', first: int = 3) -> str:
-    "What the cohort stage says on stderr: how many problems, the cases left out, the first `first` problems; '' when none."
-    if not problems and not unmatched: return ''
+    """What the cohort stage says on stderr: how many problems, the cases left out, the first `first` problems; '' when
+    none."""
+    if not problems and not unmatched:
+        return ''
     n, cut = len(problems), 2 * first
     head = f"cohort: {n or 'no'} problem{'' if n == 1 else 's'}"
-    if left_out: head += f", cases left out: {', '.join(left_out[:cut])}" + (f" and {len(left_out) - cut} more" if len(left_out) > cut else '')
-    if unmatched: head += f"; {unmatched} graded disc{'' if unmatched == 1 else 's'} not found on {'its' if unmatched == 1 else 'their'} slice's mask"
+    if left_out:
+        head += f", cases left out: {', '.join(left_out[:cut])}" + (
+            f" and {len(left_out) - cut} more" if len(left_out) > cut else ''
+        )
+    if unmatched:
+        head += (
+            f"; {unmatched} graded disc{'' if unmatched == 1 else 's'} not found on "
+            f"{'its' if unmatched == 1 else 'their'} slice's mask"
+        )
     lines = [f"{head}; all in {where}"] + [f"  {p}" for p in problems[:first]]
     return '\n'.join(lines + ([f"  ... and {n - first} more"] if n > first else []))
 
+
 def study_cohorts(params: dict, work='.') -> list[tuple[str, Path, str]]:
-    "(name, folder, source) of each cohort a run reads: those of `data.cohorts` under `data.root` for source `cohorts`, else the one."
-    d = params['data']; root = data_root(params, work)
-    if d['source'] != 'cohorts': return [(cohort_name(d['source'], root), root, cohort_source(root, d['source']))]
+    """(name, folder, source) of each cohort a run reads: those of `data.cohorts` under `data.root` for source
+    `cohorts`, else the one."""
+    d = params['data']
+    root = data_root(params, work)
+    if d['source'] != 'cohorts':
+        return [(cohort_name(d['source'], root), root, cohort_source(root, d['source']))]
     cs = d.get('cohorts') or {}
-    if not cs: raise DataError('params.yaml', "data.source is cohorts, but data.cohorts names no cohort")
-    return [(str(n), root/c['path'], cohort_source(root/c['path'], c.get('source', 'auto'))) for n, c in cs.items()]
+    if not cs:
+        raise DataError('params.yaml', "data.source is cohorts, but data.cohorts names no cohort")
+    return [(str(n), root / c['path'], cohort_source(root / c['path'], c.get('source', 'auto'))) for n, c in cs.items()]
+
 
 def one_series_each(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    "A box cohort's rows, one image per patient (the grades are the patient's): the first whose graded boxes all have a level, and the series set aside."
-    if table.empty: return table, []
-    bad = table.apply(lambda r: any(l in r['refused'] for l in r['grades']), axis=1)
-    keep = table.assign(_bad=bad).sort_values('_bad', kind='stable').drop_duplicates('patient').index   # first usable image, in order
+    """A box cohort's rows, one image per patient (the grades are the patient's): the first whose graded boxes all have
+    a level, and the series set aside."""
+    if table.empty:
+        return table, []
+    bad = table.apply(lambda r: any(label in r['refused'] for label in r['grades']), axis=1)
+    keep = (
+        table.assign(_bad=bad).sort_values('_bad', kind='stable').drop_duplicates('patient').index
+    )  # first usable image, in order
     return table.loc[sorted(keep)], table.series[~table.index.isin(keep)].tolist()
 
+
 def _box_case(row, params: dict):
-    "An LSMA-layout row: its one slice, its box discs (`io.box_level_map`) as the manual level map, and why a graded disc has none."
+    """An LSMA-layout row: its one slice, its box discs (`io.box_level_map`) as the manual level map, and why a graded
+    disc has none."""
     case = load_lsma_case(row)
     lab = box_level_map(row['discs'], case.image.shape[1:])
-    return case, 0, lab, label_info(lab, case.spacing), {int(l): why for l, why in row['refused'].items()}
+    return case, 0, lab, label_info(lab, case.spacing), {int(label): why for label, why in row['refused'].items()}
+
 
 def _unet_case(row, params: dict):
-    "A row of a cohort without masks or boxes (spider2d): its slice (the only one, or the image's mid slice); its discs come from the U-Net in eval_seg."
+    """A row of a cohort without masks or boxes (spider2d): its slice (the only one, or the image's mid slice); its
+    discs come from the U-Net in eval_seg."""
     case = load_case(row)
     k = 0 if len(case.image) == 1 else int(mid_slice(case, params))
     return case, k, np.zeros(case.image.shape[1:], np.uint8), [], {}
 
-DISC_REFERENCE = {'lsma': 'boxes', 'spider2d': 'none'}   # what a source's discs are checked against; any other source: 'mask'
+
+DISC_REFERENCE = {
+    'lsma': 'boxes',
+    'spider2d': 'none',
+}  # what a source's discs are checked against; any other source: 'mask'
+
 
 def _mask_case(row, params: dict):
     "A row of a masked cohort: its mid slice (from the mask) and the mask's disc instances there."
     case = load_case(row)
-    if case.mask is None: raise DataError(row['mask'], 'no mask')
+    if case.mask is None:
+        raise DataError(row['mask'], 'no mask')
     k = mid_slice(case, params)
     lab, info = discs_on_slice(case.mask[k], case.spacing, params, None if case.levels is None else case.levels[k])
     return case, k, lab, info, {}
 
+
 def stage_cohort(params: dict, work='.') -> dict:
-    "Read the cohort(s), choose slices, cache U-Net inputs, manual (or box) instances and the graded discs; problems on stderr too."
-    d = params['data']; S = int(active_profile(params)['seg']['image_size'])
+    """Read the cohort(s), choose slices, cache U-Net inputs, manual (or box) instances and the graded discs; problems
+    on stderr too."""
+    d = params['data']
+    S = int(active_profile(params)['seg']['image_size'])
     nbh = int(params.get('cohort', {}).get('seg_neighbours', 0))
-    cohorts = study_cohorts(params, work); many = len(cohorts) > 1
+    cohorts = study_cohorts(params, work)
+    many = len(cohorts) > 1
     cases, discs, problems, left, unmatched, per, set_aside = [], [], [], [], [], {}, []
     X, Y, XT, YT, TC, manual = [], [], [], [], [], {}
     for name, root, source in cohorts:
-        tag = (lambda s, n=name: f"{n}-{s}") if many else str        # patients and series of two cohorts can share a name
+        tag = (lambda s, n=name: f"{n}-{s}") if many else str  # patients and series of two cohorts can share a name
         c = read_cohort(root, source, d.get('series'), params)
-        ref = DISC_REFERENCE.get(source, 'mask'); boxes = ref == 'boxes'; table = c.table
-        if boxes: table, aside = one_series_each(table); set_aside += [tag(s) for s in aside]
+        ref = DISC_REFERENCE.get(source, 'mask')
+        boxes = ref == 'boxes'
+        table = c.table
+        if boxes:
+            table, aside = one_series_each(table)
+            set_aside += [tag(s) for s in aside]
         problems += [(f"{name}: " if many else '') + str(p) for p in c.problems]
-        left += [tag(x['series']) for x in c.left_out]; n0 = len(cases)
-        for _, row in tqdm(list(table.iterrows()), desc=f'cohort {name}' if many else 'cohort', leave=False, disable=not stage_progress(params)):
-            try: case, k, lab, info, why = dict(boxes=_box_case, none=_unet_case).get(ref, _mask_case)(row, params)
+        left += [tag(x['series']) for x in c.left_out]
+        n0 = len(cases)
+        for _, row in tqdm(
+            list(table.iterrows()),
+            desc=f'cohort {name}' if many else 'cohort',
+            leave=False,
+            disable=not stage_progress(params),
+        ):
+            try:
+                case, k, lab, info, why = dict(boxes=_box_case, none=_unet_case).get(ref, _mask_case)(row, params)
             except DataError as e:
-                problems.append((f"{name}: " if many else '') + str(e)); left.append(tag(row['series'])); continue
+                problems.append((f"{name}: " if many else '') + str(e))
+                left.append(tag(row['series']))
+                continue
             patient, series = tag(case.patient), tag(case.series)
             win = windowed(case.image, params)
             i = len(cases)
-            if ref != 'mask': X.append(seg_input(win, k, S)[0]); Y.append(np.zeros((S, S), np.uint8))   # no mask: never a U-Net target
+            if ref != 'mask':
+                X.append(seg_input(win, k, S)[0])
+                Y.append(np.zeros((S, S), np.uint8))  # no mask: never a U-Net target
             else:
                 for j in range(max(0, k - nbh), min(len(win), k + nbh + 1)):
                     x, tf = seg_input(win, j, S)
                     y = resize_pad(case.mask[j], S, order=0)[0].astype(np.uint8)
-                    if j == k: X.append(x); Y.append(y)
-                    XT.append(x); YT.append(y); TC.append(i)
+                    if j == k:
+                        X.append(x)
+                        Y.append(y)
+                    XT.append(x)
+                    YT.append(y)
+                    TC.append(i)
             manual[series] = lab
-            cases.append(dict(cohort=name, patient=patient, series=series, image=row['image'], mask=row['mask'], slice_index=int(k),
-                              n_slices=int(case.image.shape[0]), rows=int(case.image.shape[1]), cols=int(case.image.shape[2]),
-                              spacing_row=case.spacing[0], spacing_col=case.spacing[1], masks=ref == 'mask', reference=ref))
+            cases.append(
+                dict(
+                    cohort=name,
+                    patient=patient,
+                    series=series,
+                    image=row['image'],
+                    mask=row['mask'],
+                    slice_index=int(k),
+                    n_slices=int(case.image.shape[0]),
+                    rows=int(case.image.shape[1]),
+                    cols=int(case.image.shape[2]),
+                    spacing_row=case.spacing[0],
+                    spacing_col=case.spacing[1],
+                    masks=ref == 'mask',
+                    reference=ref,
+                )
+            )
             found = {int(dd['ivd_label']) for dd in info}
-            for l, g in row['grades'].items():
-                discs.append(dict(cohort=name, patient=patient, series=series, ivd_label=int(l), level=level_name(l), pfirrmann=int(g),
-                                  group=GROUPS[pfirrmann_group(g)], manual_found=int(l) in found))
-            unmatched += [dict(patient=patient, series=series, ivd_label=int(l), level=level_name(l),
-                               reason=why.get(int(l)) or missing_disc(l, k, len(found)))
-                          for l in row['grades'] if int(l) not in found and ref != 'none']   # no reference: the U-Net's discs, in eval_seg
-        per[name] = dict(source=source, root=display_path(root, Path(work).resolve()), boxes=boxes, reference=ref,
-                         **{k: v for k, v in ((d.get('cohorts') or {}).get(name) or {}).items() if k not in ('path', 'source')})
+            for label, g in row['grades'].items():
+                discs.append(
+                    dict(
+                        cohort=name,
+                        patient=patient,
+                        series=series,
+                        ivd_label=int(label),
+                        level=level_name(label),
+                        pfirrmann=int(g),
+                        group=GROUPS[pfirrmann_group(g)],
+                        manual_found=int(label) in found,
+                    )
+                )
+            unmatched += [
+                dict(
+                    patient=patient,
+                    series=series,
+                    ivd_label=int(label),
+                    level=level_name(label),
+                    reason=why.get(int(label)) or missing_disc(label, k, len(found)),
+                )
+                for label in row['grades']
+                if int(label) not in found and ref != 'none'
+            ]  # no reference: the U-Net's discs, in eval_seg
+        per[name] = dict(
+            source=source,
+            root=display_path(root, Path(work).resolve()),
+            boxes=boxes,
+            reference=ref,
+            **{k: v for k, v in ((d.get('cohorts') or {}).get(name) or {}).items() if k not in ('path', 'source')},
+        )
         per[name]['series'] = len(cases) - n0
-    if not cases: raise DataError(data_root(params, work), 'no usable case in this cohort: ' + '; '.join(problems[:5]))
-    stack = lambda a, shape, dtype: np.stack(a) if a else np.zeros((0, *shape), dtype)   # no masks: a cohort to grade, not to train on (train_seg says so)
-    save_npz(_p(work, 'cache', 'cohort.npz'), images=np.stack(X), masks=np.stack(Y), train_images=stack(XT, (1, S, S), np.float32),
-             train_masks=stack(YT, (S, S), np.uint8), train_case=np.array(TC, int), patients=np.array([c_['patient'] for c_ in cases]))
+    if not cases:
+        raise DataError(data_root(params, work), 'no usable case in this cohort: ' + '; '.join(problems[:5]))
+
+    def stack(a, shape, dtype):
+        return (
+            np.stack(a) if a else np.zeros((0, *shape), dtype)
+        )  # no masks: a cohort to grade, not to train on (train_seg says so)
+
+    save_npz(
+        _p(work, 'cache', 'cohort.npz'),
+        images=np.stack(X),
+        masks=np.stack(Y),
+        train_images=stack(XT, (1, S, S), np.float32),
+        train_masks=stack(YT, (S, S), np.uint8),
+        train_case=np.array(TC, int),
+        patients=np.array([c_['patient'] for c_ in cases]),
+    )
     save_npz(_p(work, 'cache', 'manual_discs.npz'), **manual)
     write_csv(_p(work, 'cache', 'cases.csv'), pd.DataFrame(cases))
-    dd = pd.DataFrame(discs, columns=['cohort', 'patient', 'series', 'ivd_label', 'level', 'pfirrmann', 'group', 'manual_found'])
+    dd = pd.DataFrame(
+        discs, columns=['cohort', 'patient', 'series', 'ivd_label', 'level', 'pfirrmann', 'group', 'manual_found']
+    )
     write_csv(_p(work, 'cache', 'discs.csv'), dd)
-    counts = lambda g: {int(k): int(n) for k, n in g.pfirrmann.value_counts().sort_index().items()}
-    summary = dict(source=d['source'], root=display_path(d['root'], Path(work).resolve()), synthetic=d['source'] == 'phantom', patients=len({c_['patient'] for c_ in cases}),
-                   series=len(cases), graded_discs=len(dd), matched_discs=int(dd.manual_found.sum()),
-                   grade_counts=counts(dd), profile=params.get('profile'), problems=problems)
+
+    def counts(g):
+        return {int(k): int(n) for k, n in g.pfirrmann.value_counts().sort_index().items()}
+
+    summary = dict(
+        source=d['source'],
+        root=display_path(d['root'], Path(work).resolve()),
+        synthetic=d['source'] == 'phantom',
+        patients=len({c_['patient'] for c_ in cases}),
+        series=len(cases),
+        graded_discs=len(dd),
+        matched_discs=int(dd.manual_found.sum()),
+        grade_counts=counts(dd),
+        profile=params.get('profile'),
+        problems=problems,
+    )
     for name, g in dd.groupby('cohort', sort=False):
-        per[name].update(patients=int(g.patient.nunique()), graded_discs=int(len(g)), matched_discs=int(g.manual_found.sum()), grade_counts=counts(g))
+        per[name].update(
+            patients=int(g.patient.nunique()),
+            graded_discs=int(len(g)),
+            matched_discs=int(g.manual_found.sum()),
+            grade_counts=counts(g),
+        )
     summary['cohorts'] = per
-    if set_aside: summary['set_aside'] = set_aside          # a box cohort's other images of a patient, not graded twice
-    if unmatched: summary['unmatched'] = unmatched          # only then: a clean cohort's file stays as it was
+    if set_aside:
+        summary['set_aside'] = set_aside  # a box cohort's other images of a patient, not graded twice
+    if unmatched:
+        summary['unmatched'] = unmatched  # only then: a clean cohort's file stays as it was
     write_json(_p(work, 'results', 'cohort.json'), summary)
     note = cohort_note(problems, left, len(unmatched), _p(work, 'results', 'cohort.json'))
-    if note: print(note, file=sys.stderr)
+    if note:
+        print(note, file=sys.stderr)
     return summary
 
 # %% ../nbs/50_stages.ipynb #4df25f1f
@@ -175,176 +321,309 @@ def _tertiles(m: pd.Series) -> pd.Series:
     "Tertile (0, 1, 2) of each value of `m`, ties broken by order."
     return pd.Series(pd.qcut(m.rank(method='first'), q=min(3, len(m)), labels=False), index=m.index)
 
+
 def _strata(discs: pd.DataFrame) -> pd.Series:
-    "Stratum of each patient: tertile of its mean group index (its grade mix), within its cohort where there are several."
+    """Stratum of each patient: tertile of its mean group index (its grade mix), within its cohort where there are
+    several."""
     m = discs.assign(g=discs.group.map(GROUPS.index)).groupby('patient').g.mean()
-    if 'cohort' not in discs or discs.cohort.nunique() < 2: return _tertiles(m)
+    if 'cohort' not in discs or discs.cohort.nunique() < 2:
+        return _tertiles(m)
     coh = discs.groupby('patient').cohort.first()
     return pd.concat([_tertiles(m[coh == c]).map(lambda t, c=c: f"{c}:{t}") for c in sorted(coh.unique())]).loc[m.index]
 
+
 def patient_split(discs: pd.DataFrame, fractions=(0.64, 0.15, 0.21), seed: int = 0) -> dict:
     "Patient → 'train' | 'tune' | 'test', stratified on grade mix, seeded; set sizes exact to the nearest patient."
-    rng = np.random.default_rng(seed); st = _strata(discs); pos = {}
-    for s in sorted(st.unique()):                  # each patient's place within its stratum, as a fraction
-        pats = sorted(st.index[st == s]); rng.shuffle(pats)
+    rng = np.random.default_rng(seed)
+    st = _strata(discs)
+    pos = {}
+    for s in sorted(st.unique()):  # each patient's place within its stratum, as a fraction
+        pats = sorted(st.index[st == s])
+        rng.shuffle(pats)
         pos.update({p: (i + rng.random()) / len(pats) for i, p in enumerate(pats)})
-    order = sorted(pos, key=pos.get)               # strata interleaved: any prefix holds each stratum in proportion
+    order = sorted(pos, key=pos.get)  # strata interleaved: any prefix holds each stratum in proportion
     return dict(zip(order, set_names(len(order), fractions)))
+
 
 def set_names(n: int, fractions) -> list[str]:
     "'train' / 'tune' / 'test' for `n` items in order, cut by the cumulative `fractions` (rounded to the nearest item)."
     cuts = np.round(np.cumsum(fractions) / np.sum(fractions) * n).astype(int)
     return [('train', 'tune', 'test')[int(np.searchsorted(cuts, i, side='right'))] for i in range(n)]
 
+
 def patient_folds(discs: pd.DataFrame, folds: int = 5, seed: int = 0) -> dict:
     "Patient → fold 0..folds-1, stratified on grade mix where every stratum fills the folds, seeded."
-    st = _strata(discs); pats = np.array(sorted(st.index)); n = max(2, min(folds, len(pats)))
-    if st.value_counts().min() >= n: parts = StratifiedKFold(n, shuffle=True, random_state=seed).split(pats, st.loc[pats].values)
-    else: parts = KFold(n, shuffle=True, random_state=seed).split(pats)
+    st = _strata(discs)
+    pats = np.array(sorted(st.index))
+    n = max(2, min(folds, len(pats)))
+    if st.value_counts().min() >= n:
+        parts = StratifiedKFold(n, shuffle=True, random_state=seed).split(pats, st.loc[pats].values)
+    else:
+        parts = KFold(n, shuffle=True, random_state=seed).split(pats)
     return {p: f for f, (_, te) in enumerate(parts) for p in pats[te]}
+
 
 def stage_split(params: dict, work='.') -> pd.DataFrame:
     "Assign every graded disc (and so every case) to train / tune / test, and to a fold."
-    s = params['split']; seed = int(params['seed'])
+    s = params['split']
+    seed = int(params['seed'])
     discs = pd.read_csv(_p(work, 'cache', 'discs.csv'), dtype={'patient': str})
     ps = patient_split(discs, tuple(s['fractions']), seed)
     folds = patient_folds(discs, int(s['folds']), seed)
     out = discs[['patient', 'series', 'ivd_label']].copy()
-    out['seg_set'] = out.patient.map(ps); out['fold'] = out.patient.map(folds)
-    if s['method'] == 'paper':          # the paper: discs at random, 300 / 72 / 94 of 466
+    out['seg_set'] = out.patient.map(ps)
+    out['fold'] = out.patient.map(folds)
+    if s['method'] == 'paper':  # the paper: discs at random, 300 / 72 / 94 of 466
         idx = np.random.default_rng(seed).permutation(len(out))
-        sets = np.empty(len(out), object); sets[idx] = set_names(len(out), s['fractions'])
+        sets = np.empty(len(out), object)
+        sets[idx] = set_names(len(out), s['fractions'])
         out['set'] = sets
-    elif s['method'] in ('patient', 'kfold'): out['set'] = out.seg_set
-    else: raise ValueError(f"split.method {s['method']!r}: expected patient, paper or kfold")
+    elif s['method'] in ('patient', 'kfold'):
+        out['set'] = out.seg_set
+    else:
+        raise ValueError(f"split.method {s['method']!r}: expected patient, paper or kfold")
     write_csv(_p(work, 'cache', 'split.csv'), out)
-    write_json(_p(work, 'results', 'split.json'), dict(split_method=s['method'], folds=int(s['folds']),
-                                                       sets={k: int((out.set == k).sum()) for k in ('train', 'tune', 'test')}))
+    write_json(
+        _p(work, 'results', 'split.json'),
+        dict(
+            split_method=s['method'],
+            folds=int(s['folds']),
+            sets={k: int((out.set == k).sum()) for k in ('train', 'tune', 'test')},
+        ),
+    )
     return out
 
 # %% ../nbs/50_stages.ipynb #7fd08971
 def disc_reference(cases: pd.DataFrame) -> np.ndarray:
     "What each case's discs are checked against: 'mask', 'boxes' (a box cohort) or 'none' (the U-Net's discs alone)."
-    if 'reference' in cases: return cases.reference.fillna('mask').values.astype(str)
-    return np.where(cases.masks.values.astype(bool), 'mask', 'boxes') if 'masks' in cases else np.full(len(cases), 'mask')
+    if 'reference' in cases:
+        return cases.reference.fillna('mask').values.astype(str)
+    return (
+        np.where(cases.masks.values.astype(bool), 'mask', 'boxes') if 'masks' in cases else np.full(len(cases), 'mask')
+    )
+
 
 def masked(cases: pd.DataFrame) -> np.ndarray:
     "Whether each case has disc masks (the others are never a U-Net target and have no Dice)."
     return disc_reference(cases) == 'mask'
+
 
 def _case_sets(work) -> dict:
     "Series → segmentation set (train / tune / test), from the split."
     sp = pd.read_csv(_p(work, 'cache', 'split.csv'), dtype={'patient': str})
     return dict(zip(sp.series, sp.seg_set))
 
+
 def seg_targets_of(masks: np.ndarray, params: dict) -> np.ndarray:
     "Training targets of the U-Net from semantic masks (class 1 = disc; vertebra and canal when `unet.classes` asks)."
     return seg_targets(masks, params.get('unet', {}).get('classes', 'disc'))
 
+
 def stage_train_seg(params: dict, work='.') -> list:
     "Train the U-Net; model and curve to models/unet.pt and results/train_seg.csv."
     z = np.load(_p(work, 'cache', 'cohort.npz'))
-    cases = pd.read_csv(_p(work, 'cache', 'cases.csv'), dtype={'patient': str}); sets = _case_sets(work)
+    cases = pd.read_csv(_p(work, 'cache', 'cases.csv'), dtype={'patient': str})
+    sets = _case_sets(work)
     cset = cases.series.map(sets).fillna('train').values
-    last = select_mode(params, 'seg') == 'last'                            # train on train + tune, keep the last epoch
-    tr = np.isin(cset[z['train_case']], ['train', 'tune'] if last else ['train']); tu = (cset == 'tune') & masked(cases) & (not last)
-    if not tr.any(): raise DataError(_p(work, 'cache', 'cohort.npz'), 'no training slice with a disc mask: the U-Net has nothing to learn from')
+    last = select_mode(params, 'seg') == 'last'  # train on train + tune, keep the last epoch
+    tr = np.isin(cset[z['train_case']], ['train', 'tune'] if last else ['train'])
+    tu = (cset == 'tune') & masked(cases) & (not last)
+    if not tr.any():
+        raise DataError(
+            _p(work, 'cache', 'cohort.npz'), 'no training slice with a disc mask: the U-Net has nothing to learn from'
+        )
     model, task, cfg = seg_setup(params)
     train = (z['train_images'][tr], seg_targets_of(z['train_masks'][tr], params))
     tune = (z['images'][tu], seg_targets_of(z['masks'][tu], params)) if tu.any() else None
     hist = fit(model, train, tune, task, cfg, _p(work, 'cache', 'ckpt_seg'))
-    if is_main():                                                          # torchrun: rank 0 writes
+    if is_main():  # torchrun: rank 0 writes
         save_model(_p(work, 'models', 'unet.pt'), model, params, 'unet')
         write_csv(_p(work, 'results', 'train_seg.csv'), pd.DataFrame(hist))
     return hist
 
 # %% ../nbs/50_stages.ipynb #81c4d16b
-SEG_COLUMNS = ['patient', 'set', 'ivd_label', 'level', 'dice', 'iou', 'auto_label', 'cohort', 'in_box', 'box_found', 'reference', 'note']
+SEG_COLUMNS = [
+    'patient',
+    'set',
+    'ivd_label',
+    'level',
+    'dice',
+    'iou',
+    'auto_label',
+    'cohort',
+    'in_box',
+    'box_found',
+    'reference',
+    'note',
+]
+
 
 def unet_levels(auto: np.ndarray, info: list[dict], labels) -> tuple[pd.DataFrame, np.ndarray, str | None]:
-    "A slice with no reference: each graded disc of `labels` found where the U-Net's numbering has it, the level map kept, and why it was refused (then no disc counts as found)."
+    """A slice with no reference: each graded disc of `labels` found where the U-Net's numbering has it, the level map
+    kept, and why it was refused (then no disc counts as found)."""
     doubt = numbering_doubt(info)
-    if doubt: auto = np.zeros_like(auto)
-    d = pd.DataFrame(dict(ivd_label=[int(l) for l in labels]))
-    return d.assign(auto_label=[l if (auto == l).any() else 0 for l in d.ivd_label], dice=np.nan, iou=np.nan), auto, doubt
+    if doubt:
+        auto = np.zeros_like(auto)
+    d = pd.DataFrame(dict(ivd_label=[int(label) for label in labels]))
+    return (
+        d.assign(auto_label=[label if (auto == label).any() else 0 for label in d.ivd_label], dice=np.nan, iou=np.nan),
+        auto,
+        doubt,
+    )
+
 
 def stage_eval_seg(params: dict, work='.') -> dict:
-    "Predict every case's mid slice; per-disc Dice/IoU to results/seg_discs.csv, predicted discs to cache/auto_discs.npz."
+    """Predict every case's mid slice; per-disc Dice/IoU to results/seg_discs.csv, predicted discs to
+    cache/auto_discs.npz."""
     model, _ = load_model(_p(work, 'models', 'unet.pt'))
-    z = np.load(_p(work, 'cache', 'cohort.npz')); man = np.load(_p(work, 'cache', 'manual_discs.npz'))
-    cases = pd.read_csv(_p(work, 'cache', 'cases.csv'), dtype={'patient': str}); sets = _case_sets(work)
-    rows, auto, ref, images, refused = [], {}, disc_reference(cases), z['images'], []   # images read once: each z[...] decompresses the whole array
-    graded = pd.read_csv(_p(work, 'cache', 'discs.csv'), dtype={'patient': str}).groupby('series').ivd_label.apply(sorted).to_dict()
+    z = np.load(_p(work, 'cache', 'cohort.npz'))
+    man = np.load(_p(work, 'cache', 'manual_discs.npz'))
+    cases = pd.read_csv(_p(work, 'cache', 'cases.csv'), dtype={'patient': str})
+    sets = _case_sets(work)
+    rows, auto, ref, images, refused = (
+        [],
+        {},
+        disc_reference(cases),
+        z['images'],
+        [],
+    )  # images read once: each z[...] decompresses the whole array
+    graded = (
+        pd.read_csv(_p(work, 'cache', 'discs.csv'), dtype={'patient': str})
+        .groupby('series')
+        .ivd_label.apply(sorted)
+        .to_dict()
+    )
     for i, c in tqdm(list(cases.iterrows()), desc='eval_seg', leave=False, disable=not stage_progress(params)):
         tf = resize_transform((c.rows, c.cols), images.shape[-1])
         lab, info = predicted_discs(model, images[i], tf, (c.spacing_row, c.spacing_col), params)
         m, doubt = man[c.series], None
-        if ref[i] == 'mask': d = per_disc_dice(m, lab, [l for l in np.unique(m) if l in LUMBAR_LABELS])
-        elif ref[i] == 'boxes': d = discs_in_boxes(m, lab, [l for l in graded.get(c.series, []) if (m == l).any()]).assign(dice=np.nan, iou=np.nan)
+        if ref[i] == 'mask':
+            d = per_disc_dice(m, lab, [label for label in np.unique(m) if label in LUMBAR_LABELS])
+        elif ref[i] == 'boxes':
+            d = discs_in_boxes(m, lab, [label for label in graded.get(c.series, []) if (m == label).any()]).assign(
+                dice=np.nan, iou=np.nan
+            )
         else:
             d, lab, doubt = unet_levels(lab, info, graded.get(c.series, []))
-            if doubt: refused.append(dict(cohort=c.get('cohort', ''), patient=c.patient, series=c.series, reason=doubt))
+            if doubt:
+                refused.append(dict(cohort=c.get('cohort', ''), patient=c.patient, series=c.series, reason=doubt))
         auto[c.series] = lab
-        d.insert(0, 'patient', c.patient); d.insert(1, 'set', sets.get(c.series, 'train'))
-        d['level'] = d.ivd_label.map(level_name); d['cohort'] = c.get('cohort', ''); d['reference'] = ref[i]; d['note'] = doubt or ''
+        d.insert(0, 'patient', c.patient)
+        d.insert(1, 'set', sets.get(c.series, 'train'))
+        d['level'] = d.ivd_label.map(level_name)
+        d['cohort'] = c.get('cohort', '')
+        d['reference'] = ref[i]
+        d['note'] = doubt or ''
         rows.append(d)
     seg = pd.concat(rows, ignore_index=True).reindex(columns=SEG_COLUMNS)
     write_csv(_p(work, 'results', 'seg_discs.csv'), seg)
     save_npz(_p(work, 'cache', 'auto_discs.npz'), **auto)
     _fig2_cases(z, cases, sets, man, auto, params, work)
-    kind = seg.reference.values                                            # box rows: no Dice, inside the box or not; 'none': found or not
-    summ = {s: dict(discs=int(len(g)), dice_median=float(g.dice.median()), iou_median=float(g.iou.median()),
-                    dice_mean=float(g.dice.mean()), found=float((g.auto_label > 0).mean()),
-                    level_correct=float((g.auto_label == g.ivd_label).mean())) for s, g in seg[kind == 'mask'].groupby('set')}
-    summ.update({f'boxes_{s}': dict(discs=int(len(g)), in_box=float(g.in_box.astype(bool).mean()), found=float(g.box_found.astype(bool).mean()),
-                                    level_correct=float((g.auto_label == g.ivd_label).mean())) for s, g in seg[kind == 'boxes'].groupby('set')})
-    summ.update({f'unet_only_{s}': dict(discs=int(len(g)), found_at_level=float((g.auto_label > 0).mean()))
-                 for s, g in seg[kind == 'none'].groupby('set')})
-    if refused: summ['numbering_refused'] = refused                       # slices whose levels were not trusted: their discs not found
+    kind = seg.reference.values  # box rows: no Dice, inside the box or not; 'none': found or not
+    summ = {
+        s: dict(
+            discs=int(len(g)),
+            dice_median=float(g.dice.median()),
+            iou_median=float(g.iou.median()),
+            dice_mean=float(g.dice.mean()),
+            found=float((g.auto_label > 0).mean()),
+            level_correct=float((g.auto_label == g.ivd_label).mean()),
+        )
+        for s, g in seg[kind == 'mask'].groupby('set')
+    }
+    summ.update(
+        {
+            f'boxes_{s}': dict(
+                discs=int(len(g)),
+                in_box=float(g.in_box.astype(bool).mean()),
+                found=float(g.box_found.astype(bool).mean()),
+                level_correct=float((g.auto_label == g.ivd_label).mean()),
+            )
+            for s, g in seg[kind == 'boxes'].groupby('set')
+        }
+    )
+    summ.update(
+        {
+            f'unet_only_{s}': dict(discs=int(len(g)), found_at_level=float((g.auto_label > 0).mean()))
+            for s, g in seg[kind == 'none'].groupby('set')
+        }
+    )
+    if refused:
+        summ['numbering_refused'] = refused  # slices whose levels were not trusted: their discs not found
     write_json(_p(work, 'metrics', 'seg.json'), summ)
     return summ
+
 
 def _fig2_cases(z, cases, sets, man, auto, params, work, n=None):
     "Mid slice, manual and automatic disc labels of a few test patients, for the report's Fig. 2."
     n = n or int(params.get('report', {}).get('fig2_patients', 4))
-    has = masked(cases)                                                    # cases with masks only: a box disc is no manual outline
-    pick = [i for i, c in cases.iterrows() if sets.get(c.series) == 'test' and has[i]][:n] or [i for i in range(len(cases)) if has[i]][:n]
+    has = masked(cases)  # cases with masks only: a box disc is no manual outline
+    pick = [i for i, c in cases.iterrows() if sets.get(c.series) == 'test' and has[i]][:n] or [
+        i for i in range(len(cases)) if has[i]
+    ][:n]
     arrs = {}
     for j, i in enumerate(pick):
-        c = cases.iloc[i]; case = load_case(dict(patient=c.patient, series=c.series, image=c.image, mask=None))
+        c = cases.iloc[i]
+        case = load_case(dict(patient=c.patient, series=c.series, image=c.image, mask=None))
         arrs[f'image_{j}'] = windowed(case.image, params)[c.slice_index].astype(np.float32)
-        arrs[f'manual_{j}'] = man[c.series]; arrs[f'auto_{j}'] = auto[c.series]
+        arrs[f'manual_{j}'] = man[c.series]
+        arrs[f'auto_{j}'] = auto[c.series]
     save_npz(_p(work, 'results', 'fig2_cases.npz'), patients=np.array([cases.iloc[i].patient for i in pick]), **arrs)
 
 # %% ../nbs/50_stages.ipynb #4f181900
 def stage_crops(params: dict, work='.') -> pd.DataFrame:
-    "Crops of every graded disc from predicted and manual masks, on the graded slice and its neighbours: cache/crops.npz and cache/crops.csv."
+    """Crops of every graded disc from predicted and manual masks, on the graded slice and its neighbours:
+    cache/crops.npz and cache/crops.csv."""
     cases = pd.read_csv(_p(work, 'cache', 'cases.csv'), dtype={'patient': str})
     discs = pd.read_csv(_p(work, 'cache', 'discs.csv'), dtype={'patient': str})
     man, auto = np.load(_p(work, 'cache', 'manual_discs.npz')), np.load(_p(work, 'cache', 'auto_discs.npz'))
-    cl = params.get('classifier', {}); n_nb = max(int(cl.get('train_slices', 0)), int(cl.get('test_slices', 0)))
+    cl = params.get('classifier', {})
+    n_nb = max(int(cl.get('train_slices', 0)), int(cl.get('test_slices', 0)))
     X, rows = [], []
     for _, c in tqdm(list(cases.iterrows()), desc='crops', leave=False, disable=not stage_progress(params)):
         case = load_case(dict(patient=c.patient, series=c.series, image=c.image, mask=None))
-        win = windowed(case.image, params); sp = (c.spacing_row, c.spacing_col)
+        win = windowed(case.image, params)
+        sp = (c.spacing_row, c.spacing_col)
         graded = discs[discs.series == c.series]
-        if c.get('reference', 'mask') == 'none': match = {int(l): int(l) for l in np.unique(auto[c.series]) if l}   # the U-Net's numbering
-        else: match = match_discs(man[c.series], auto[c.series])  # predicted disc scored against each graded disc
-        measured = {kind: disc_measures(case.image[int(c.slice_index)], labs, sp).set_index('ivd_label')
-                    for kind, labs in (('auto', auto[c.series]), ('manual', man[c.series]))}
-        for o, k in neighbour_slices(int(c.slice_index), n_nb, len(win), params):   # a neighbour outside the volume: no crop
+        if c.get('reference', 'mask') == 'none':
+            match = {int(label): int(label) for label in np.unique(auto[c.series]) if label}  # the U-Net's numbering
+        else:
+            match = match_discs(man[c.series], auto[c.series])  # predicted disc scored against each graded disc
+        measured = {
+            kind: disc_measures(case.image[int(c.slice_index)], labs, sp).set_index('ivd_label')
+            for kind, labs in (('auto', auto[c.series]), ('manual', man[c.series]))
+        }
+        for o, k in neighbour_slices(
+            int(c.slice_index), n_nb, len(win), params
+        ):  # a neighbour outside the volume: no crop
             for kind, labs in (('auto', auto[c.series]), ('manual', man[c.series])):
-                crops = disc_crops_of(win, k, labs, sp, params)     # the graded slice's disc mask on slice k
+                crops = disc_crops_of(win, k, labs, sp, params)  # the graded slice's disc mask on slice k
                 for _, d in graded.iterrows():
                     src = match.get(int(d.ivd_label), 0) if kind == 'auto' else int(d.ivd_label)
                     if src in crops:
-                        ms = measured[kind].loc[src, MEASURE_COLUMNS].to_dict() if o == 0 and src in measured[kind].index else {}
-                        rows.append(dict(patient=c.patient, series=c.series, ivd_label=int(d.ivd_label), crop=kind, offset=o,
-                                         index=len(X), **ms))
+                        ms = (
+                            measured[kind].loc[src, MEASURE_COLUMNS].to_dict()
+                            if o == 0 and src in measured[kind].index
+                            else {}
+                        )
+                        rows.append(
+                            dict(
+                                patient=c.patient,
+                                series=c.series,
+                                ivd_label=int(d.ivd_label),
+                                crop=kind,
+                                offset=o,
+                                index=len(X),
+                                **ms,
+                            )
+                        )
                         X.append(crops[src])
-    if not X: raise DataError(_p(work, 'cache', 'discs.csv'), 'no graded disc could be cropped')
+    if not X:
+        raise DataError(_p(work, 'cache', 'discs.csv'), 'no graded disc could be cropped')
     save_npz(_p(work, 'cache', 'crops.npz'), crops=np.stack(X).astype(np.float32))
-    tab = pd.DataFrame(rows).reindex(columns=['patient', 'series', 'ivd_label', 'crop', 'offset', 'index', *MEASURE_COLUMNS])
+    tab = pd.DataFrame(rows).reindex(
+        columns=['patient', 'series', 'ivd_label', 'crop', 'offset', 'index', *MEASURE_COLUMNS]
+    )
     write_csv(_p(work, 'cache', 'crops.csv'), tab)
     return tab
 
@@ -355,78 +634,140 @@ def _graded_discs(work) -> pd.DataFrame:
     s = pd.read_csv(_p(work, 'cache', 'split.csv'), dtype={'patient': str})
     return d.merge(s[['series', 'ivd_label', 'set']], on=['series', 'ivd_label'])
 
+
 def _labelled_crops(work) -> pd.DataFrame:
     "Crop table joined to grades and sets."
     t = pd.read_csv(_p(work, 'cache', 'crops.csv'), dtype={'patient': str})
-    if 'offset' not in t: t['offset'] = 0                                # a crop table from before neighbour slices
+    if 'offset' not in t:
+        t['offset'] = 0  # a crop table from before neighbour slices
     return t.merge(_graded_discs(work), on=['patient', 'series', 'ivd_label'])
+
 
 def _training_rows(t: pd.DataFrame, sets, how: str) -> pd.DataFrame:
     "Crop rows used to train or tune: automatic crops, with manual ones for discs the U-Net missed when `how` is auto."
     t = t[t.set.isin(sets)]
-    if how == 'manual': return t[t.crop == 'manual']
-    a = t[t.crop == 'auto']; key = set(zip(a.series, a.ivd_label))
+    if how == 'manual':
+        return t[t.crop == 'manual']
+    a = t[t.crop == 'auto']
+    key = set(zip(a.series, a.ivd_label))
     missed = np.array([k not in key for k in zip(t.series, t.ivd_label)], bool)
     return pd.concat([a, t[(t.crop == 'manual').values & missed]])
 
+
 def stage_train_cls(params: dict, work='.') -> list:
     "Train the attention-VGG grader; model and curve to models/grader.pt and results/train_cls.csv."
-    X = np.load(_p(work, 'cache', 'crops.npz'))['crops']; t = _labelled_crops(work)
-    c = params.get('classifier', {}); how = c.get('train_crops', 'auto')
-    last = select_mode(params, 'cls') == 'last'                            # train on train + tune, keep the last epoch
-    near = t[t.offset.abs() <= int(c.get('train_slices', 0))]              # the graded slice and its neighbours
+    X = np.load(_p(work, 'cache', 'crops.npz'))['crops']
+    t = _labelled_crops(work)
+    c = params.get('classifier', {})
+    how = c.get('train_crops', 'auto')
+    last = select_mode(params, 'cls') == 'last'  # train on train + tune, keep the last epoch
+    near = t[t.offset.abs() <= int(c.get('train_slices', 0))]  # the graded slice and its neighbours
     tr = _training_rows(near, ['train', 'tune'] if last else ['train'], how)
     tu = t[(t.set == 'tune') & (t.crop == 'auto') & (t.offset == 0) & (not last)]
-    g = lambda r: (X[r['index'].values], r.group.map(GROUPS.index).values, r.pfirrmann.values - 1)
+
+    def g(r):
+        return (X[r['index'].values], r.group.map(GROUPS.index).values, r.pfirrmann.values - 1)
+
     model, task, cfg = cls_setup(params, g(tr)[1], g(tr)[2])
     hist = fit(model, g(tr), g(tu) if len(tu) else None, task, cfg, _p(work, 'cache', 'ckpt_cls'))
-    if is_main():                                                          # torchrun: rank 0 writes
+    if is_main():  # torchrun: rank 0 writes
         save_model(_p(work, 'models', 'grader.pt'), model, params, 'grader')
         write_csv(_p(work, 'results', 'train_cls.csv'), pd.DataFrame(hist))
-        m = tr[tr.offset == 0]                                             # the measures grader: the same training discs, graded slice
-        write_json(_p(work, 'models', 'measures.json'), fit_measures_model(m, m.group.map(GROUPS.index), m.pfirrmann,
-                                                                              float(c.get('measures_strength', 1.0))))
+        m = tr[tr.offset == 0]  # the measures grader: the same training discs, graded slice
+        write_json(
+            _p(work, 'models', 'measures.json'),
+            fit_measures_model(m, m.group.map(GROUPS.index), m.pfirrmann, float(c.get('measures_strength', 1.0))),
+        )
     return hist
 
 # %% ../nbs/50_stages.ipynb #9e36b62b
 def disc_means(t: pd.DataFrame, *probs: np.ndarray):
-    "Crop rows reduced to one per (series, disc, crop kind), its first row, with each of `probs` averaged over the disc's slices."
-    key = t.groupby(['series', 'ivd_label', 'crop'], sort=False).ngroup().values   # groups in order of first appearance
+    """Crop rows reduced to one per (series, disc, crop kind), its first row, with each of `probs` averaged over the
+    disc's slices."""
+    key = t.groupby(['series', 'ivd_label', 'crop'], sort=False).ngroup().values  # groups in order of first appearance
     n = np.bincount(key)[:, None]
     means = [np.stack([np.bincount(key, p[:, j], len(n)) for j in range(p.shape[1])], 1) / n for p in probs]
     return (t.drop_duplicates(['series', 'ivd_label', 'crop']), *means)
 
-PREDICTION_COLUMNS = ['patient', 'set', 'ivd_label', 'level', 'crop', 'found', 'group_true', 'group_pred', 'p_mild', 'p_moderate',
-                      'p_serious', 'grade_true', 'grade_pred', 'cohort']
 
-def prediction_rows(t: pd.DataFrame, d: pd.DataFrame, pg: np.ndarray, pk: np.ndarray, manual_series: set) -> pd.DataFrame:
-    "PREDICTION_COLUMNS rows of the graded crops `t` (one per disc and crop kind) with probabilities `pg`, `pk`, and a not-found row for each graded disc of `d` a kind lacks (manual: of `manual_series` only)."
-    group = pg.argmax(1)                                                   # one answer: the group leads, the grade lies within it
-    t = t.assign(found=True, group_true=t.group, group_pred=[GROUPS[i] for i in group], p_mild=pg[:, 0], p_moderate=pg[:, 1],
-                 p_serious=pg[:, 2], grade_true=t.pfirrmann, grade_pred=grade_within_group(pk, group))
+PREDICTION_COLUMNS = [
+    'patient',
+    'set',
+    'ivd_label',
+    'level',
+    'crop',
+    'found',
+    'group_true',
+    'group_pred',
+    'p_mild',
+    'p_moderate',
+    'p_serious',
+    'grade_true',
+    'grade_pred',
+    'cohort',
+]
+
+
+def prediction_rows(
+    t: pd.DataFrame, d: pd.DataFrame, pg: np.ndarray, pk: np.ndarray, manual_series: set
+) -> pd.DataFrame:
+    """PREDICTION_COLUMNS rows of the graded crops `t` (one per disc and crop kind) with probabilities `pg`, `pk`, and a
+    not-found row for each graded disc of `d` a kind lacks (manual: of `manual_series` only)."""
+    group = pg.argmax(1)  # one answer: the group leads, the grade lies within it
+    t = t.assign(
+        found=True,
+        group_true=t.group,
+        group_pred=[GROUPS[i] for i in group],
+        p_mild=pg[:, 0],
+        p_moderate=pg[:, 1],
+        p_serious=pg[:, 2],
+        grade_true=t.pfirrmann,
+        grade_pred=grade_within_group(pk, group),
+    )
     missing = []
     for kind, dk in (('auto', d), ('manual', d[d.series.isin(manual_series)])):
         have = set(zip(t[t.crop == kind].series, t[t.crop == kind].ivd_label))
         m = dk[np.array([k not in have for k in zip(dk.series, dk.ivd_label)], bool)]
-        missing.append(m.assign(crop=kind, found=False, group_true=m.group, group_pred=None, p_mild=np.nan, p_moderate=np.nan,
-                                p_serious=np.nan, grade_true=m.pfirrmann, grade_pred=np.nan))
+        missing.append(
+            m.assign(
+                crop=kind,
+                found=False,
+                group_true=m.group,
+                group_pred=None,
+                p_mild=np.nan,
+                p_moderate=np.nan,
+                p_serious=np.nan,
+                grade_true=m.pfirrmann,
+                grade_pred=np.nan,
+            )
+        )
     pred = pd.concat([t, *missing], ignore_index=True)
     pred['grade_pred'] = pred.grade_pred.astype('Int64')
     return pred.sort_values(['crop', 'set', 'patient', 'ivd_label'])[PREDICTION_COLUMNS]
 
+
 def stage_eval_cls(params: dict, work='.') -> dict:
-    "Grade every disc from its automatic (and, with masks, manual) crops: results/predictions.csv (the answer params choose), results/answers.csv (every answer, automatic crops) and metrics/cls.json."
-    c = params.get('classifier', {}); answer = c.get('answer', 'grader')
-    if answer not in ANSWERS: raise DataError('params.yaml', f"classifier.answer is {answer!r}: expected one of {', '.join(ANSWERS)}")
+    """Grade every disc from its automatic (and, with masks, manual) crops: results/predictions.csv (the answer params
+    choose), results/answers.csv (every answer, automatic crops) and metrics/cls.json."""
+    c = params.get('classifier', {})
+    answer = c.get('answer', 'grader')
+    if answer not in ANSWERS:
+        raise DataError('params.yaml', f"classifier.answer is {answer!r}: expected one of {', '.join(ANSWERS)}")
     model, _ = load_model(_p(work, 'models', 'grader.pt'))
-    X = np.load(_p(work, 'cache', 'crops.npz'))['crops']; t = _labelled_crops(work)
+    X = np.load(_p(work, 'cache', 'crops.npz'))['crops']
+    t = _labelled_crops(work)
     cases = pd.read_csv(_p(work, 'cache', 'cases.csv'), dtype={'patient': str})
-    with_mask = set(cases.series[masked(cases)])                           # manual crops only where a mask drew them (a box's ellipse is no outline)
+    with_mask = set(
+        cases.series[masked(cases)]
+    )  # manual crops only where a mask drew them (a box's ellipse is no outline)
     t = t[(t.offset.abs() <= int(c.get('test_slices', 0))) & ((t.crop == 'auto') | t.series.isin(with_mask))]
     pg, pk = predict_cls(model, X[t['index'].values])
-    t, pg, pk = disc_means(t, pg, pk)                                      # one row per disc and crop kind (its graded-slice row first)
-    answers = answer_probabilities((pg, pk), measures_probabilities(json.loads(_p(work, 'models', 'measures.json').read_text()), t),
-                                   float(c.get('measures_weight', 0.5)))
+    t, pg, pk = disc_means(t, pg, pk)  # one row per disc and crop kind (its graded-slice row first)
+    answers = answer_probabilities(
+        (pg, pk),
+        measures_probabilities(json.loads(_p(work, 'models', 'measures.json').read_text()), t),
+        float(c.get('measures_weight', 0.5)),
+    )
     d = _graded_discs(work)
     rows = {a: prediction_rows(t, d, *p, with_mask) for a, p in answers.items()}
     pred = rows[answer]
@@ -434,112 +775,169 @@ def stage_eval_cls(params: dict, work='.') -> dict:
     every = pd.concat([r[r.crop == 'auto'].assign(answer=a) for a, r in rows.items()], ignore_index=True)
     write_csv(_p(work, 'results', 'answers.csv'), every)
     out = {f'{kind}_{st}': group_accuracy(g) for (kind, st), g in pred.groupby(['crop', 'set'])}
-    if pred.cohort.nunique() > 1:                                          # several cohorts: each apart as well
-        out.update({f'{kind}_{st}_{co}': group_accuracy(g) for (kind, st, co), g in pred.groupby(['crop', 'set', 'cohort'])})
-    out['answer'] = answer                                                 # which answer the rows above are; all three below
-    out['answers'] = {a: {st: group_accuracy(g) for st, g in r.groupby('set')} for a, r in every.groupby('answer', sort=False)}
+    if pred.cohort.nunique() > 1:  # several cohorts: each apart as well
+        out.update(
+            {f'{kind}_{st}_{co}': group_accuracy(g) for (kind, st, co), g in pred.groupby(['crop', 'set', 'cohort'])}
+        )
+    out['answer'] = answer  # which answer the rows above are; all three below
+    out['answers'] = {
+        a: {st: group_accuracy(g) for st, g in r.groupby('set')} for a, r in every.groupby('answer', sort=False)
+    }
     write_json(_p(work, 'metrics', 'cls.json'), out)
     return out
 
+
 def group_accuracy(g: pd.DataFrame) -> dict:
-    "Discs, found, 3-group accuracy (a disc not found counts wrong), and QWK and balanced accuracy of the found, of prediction rows `g`."
+    """Discs, found, 3-group accuracy (a disc not found counts wrong), and QWK and balanced accuracy of the found, of
+    prediction rows `g`."""
     yt = g.group_true.map(GROUPS.index).values
     yp = np.where(g.found, g.group_pred.map(lambda v: GROUPS.index(v) if isinstance(v, str) else -1), -1)
     m = grading_metrics(yt[g.found.values], yp[g.found.values])
-    return dict(discs=int(len(g)), found=int(g.found.sum()), accuracy=float((yt == yp).mean()),
-                qwk_found=float(m['qwk']), balanced_accuracy_found=float(m['balanced_accuracy']))
+    return dict(
+        discs=int(len(g)),
+        found=int(g.found.sum()),
+        accuracy=float((yt == yp).mean()),
+        qwk_found=float(m['qwk']),
+        balanced_accuracy_found=float(m['balanced_accuracy']),
+    )
 
 # %% ../nbs/50_stages.ipynb #a2c75b0c
 def stage_report(params: dict, work='.') -> list:
     "Render the report notebooks into reports/."
-    return render_reports(_p(work, 'results').resolve(), _p(work, 'reports').resolve(), params=params,
-                          progress=stage_progress(params))
+    return render_reports(
+        _p(work, 'results').resolve(), _p(work, 'reports').resolve(), params=params, progress=stage_progress(params)
+    )
 
-STAGES = dict(phantom=stage_phantom, cohort=stage_cohort, split=stage_split, train_seg=stage_train_seg,
-              eval_seg=stage_eval_seg, crops=stage_crops, train_cls=stage_train_cls, eval_cls=stage_eval_cls,
-              report=stage_report)
+
+STAGES = dict(
+    phantom=stage_phantom,
+    cohort=stage_cohort,
+    split=stage_split,
+    train_seg=stage_train_seg,
+    eval_seg=stage_eval_seg,
+    crops=stage_crops,
+    train_cls=stage_train_cls,
+    eval_cls=stage_eval_cls,
+    report=stage_report,
+)
 
 # %% ../nbs/50_stages.ipynb #5d56c65d
 TRAIN_STAGES = ('train_seg', 'train_cls')
 PARAMS_ENV = 'LDD_STAGE_PARAMS'
 
+
 def train_processes(params: dict) -> tuple[int, int]:
     "(processes per node, nodes) that `train.devices` and `train.nodes` ask for (1, 1 by default)."
     t = params.get('train', {}) or {}
     n, m = (int(1 if t.get(k) is None else t[k]) for k in ('devices', 'nodes'))
-    if n < 1 or m < 1: raise DataError('params.yaml', f"train.devices and train.nodes are 1 or more, got {n} and {m}")
+    if n < 1 or m < 1:
+        raise DataError('params.yaml', f"train.devices and train.nodes are 1 or more, got {n} and {m}")
     return n, m
+
 
 def torchrun_command(name: str, devices: int, nodes: int = 1, env=None) -> list[str]:
     "The torchrun command line that runs stage `name` in `devices` processes on each of `nodes` machines."
     env = os.environ if env is None else env
     cmd = [sys.executable, '-m', 'torch.distributed.run', f'--nproc_per_node={devices}']
-    if nodes == 1: cmd += ['--standalone']
-    else: cmd += [f'--nnodes={nodes}', f"--node_rank={env.get('NODE_RANK', env.get('SLURM_NODEID', '0'))}",
-                  f"--master_addr={env.get('MASTER_ADDR', '127.0.0.1')}", f"--master_port={env.get('MASTER_PORT', '29500')}"]
-    return cmd + ['--no-python', str(Path(sys.executable).parent/'ldd-study'), 'stage', name]
+    if nodes == 1:
+        cmd += ['--standalone']
+    else:
+        cmd += [
+            f'--nnodes={nodes}',
+            f"--node_rank={env.get('NODE_RANK', env.get('SLURM_NODEID', '0'))}",
+            f"--master_addr={env.get('MASTER_ADDR', '127.0.0.1')}",
+            f"--master_port={env.get('MASTER_PORT', '29500')}",
+        ]
+    return cmd + ['--no-python', str(Path(sys.executable).parent / 'ldd-study'), 'stage', name]
+
 
 def launch_stage(name: str, params: dict, work='.'):
-    "Run training stage `name` under torchrun in the processes `train.devices` / `train.nodes` ask for, params passed in a file."
+    """Run training stage `name` under torchrun in the processes `train.devices` / `train.nodes` ask for, params passed
+    in a file."""
     n, m = train_processes(params)
     fd, tmp = tempfile.mkstemp(prefix='.ldd-stage-params.', suffix='.json', dir=work)
     try:
-        with os.fdopen(fd, 'w') as f: json.dump(params, f)
+        with os.fdopen(fd, 'w') as f:
+            json.dump(params, f)
         print(f"stage {name}: {n * m} processes ({n} per node, {m} nodes) under torchrun", file=sys.stderr)
         r = subprocess.run(torchrun_command(name, n, m), cwd=work, env={**os.environ, PARAMS_ENV: os.path.abspath(tmp)})
-    finally: os.unlink(tmp)
-    if r.returncode: raise DataError(name, f"training under torchrun failed (exit status {r.returncode}; the ranks' errors are above)")
+    finally:
+        os.unlink(tmp)
+    if r.returncode:
+        raise DataError(
+            name, f"training under torchrun failed (exit status {r.returncode}; the ranks' errors are above)"
+        )
+
 
 def in_process_group(fn):
     "Call `fn` as one rank of the torchrun group: `nccl` on CUDA (this rank's GPU), `gloo` on CPU."
     cuda = torch.cuda.is_available()
-    if cuda: torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
+    if cuda:
+        torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
     torch.distributed.init_process_group('nccl' if cuda else 'gloo')
-    try: return fn()
-    finally: torch.distributed.destroy_process_group()
+    try:
+        return fn()
+    finally:
+        torch.distributed.destroy_process_group()
 
 # %% ../nbs/50_stages.ipynb #7264ee3d
 def run_stage(name: str, params: dict | None = None, work='.'):
     "Run one stage by name with `params` (default: the project's params.yaml)."
-    if name not in STAGES: raise SystemExit(f"unknown stage {name!r}; stages: {', '.join(STAGES)}")
-    params = params or (json.loads(Path(os.environ[PARAMS_ENV]).read_text()) if os.environ.get(PARAMS_ENV)
-                        else load_params(_p(work, 'params.yaml')))
-    if os.environ.get('LDD_PROFILE'): params = {**params, 'profile': os.environ['LDD_PROFILE']}
+    if name not in STAGES:
+        raise SystemExit(f"unknown stage {name!r}; stages: {', '.join(STAGES)}")
+    params = params or (
+        json.loads(Path(os.environ[PARAMS_ENV]).read_text())
+        if os.environ.get(PARAMS_ENV)
+        else load_params(_p(work, 'params.yaml'))
+    )
+    if os.environ.get('LDD_PROFILE'):
+        params = {**params, 'profile': os.environ['LDD_PROFILE']}
     if name in TRAIN_STAGES and 'WORLD_SIZE' not in os.environ and math.prod(train_processes(params)) > 1:
-        return launch_stage(name, params, work)                           # train.devices > 1: under torchrun
+        return launch_stage(name, params, work)  # train.devices > 1: under torchrun
     threads = int(params.get('train', {}).get('threads', 0)) or torch.get_num_threads()
-    torch.set_num_threads(max(1, threads // int(os.environ.get('LOCAL_WORLD_SIZE', 1))))   # ranks share the cores
+    torch.set_num_threads(max(1, threads // int(os.environ.get('LOCAL_WORLD_SIZE', 1))))  # ranks share the cores
     if name in TRAIN_STAGES and 'WORLD_SIZE' in os.environ and not distributed():
         return in_process_group(lambda: STAGES[name](params, work))
     return STAGES[name](params, work)
+
 
 def run_stages(names=None):
     "Run stages in order (what `ldd-study stage NAME` and so dvc.yaml call); all of them by default."
     for n in names or list(STAGES):
         t0 = time.time()
-        try: run_stage(n)
-        except DataError as e: raise SystemExit(f"stage {n}: {e}")
-        if int(os.environ.get('RANK', 0)) == 0:                            # under torchrun: one line, not one per rank
+        try:
+            run_stage(n)
+        except DataError as e:
+            raise SystemExit(f"stage {n}: {e}")
+        if int(os.environ.get('RANK', 0)) == 0:  # under torchrun: one line, not one per rank
             print(f"stage {n}: done in {time.time() - t0:.1f} s", file=sys.stderr)
 
 # %% ../nbs/50_stages.ipynb #bd22848a
 CV_STAGES = ('train_seg', 'eval_seg', 'crops', 'train_cls', 'eval_cls')
 
+
 def fold_split(split: pd.DataFrame, fold: int, folds: int) -> pd.DataFrame:
-    "The split of one cross-validation fold: `fold` is test, the next fold tunes, the rest train (patients and discs alike)."
-    if folds < 3: raise ValueError(f"cross-validation needs at least 3 folds (test, tune, train), got split.folds = {folds}")
+    """The split of one cross-validation fold: `fold` is test, the next fold tunes, the rest train (patients and discs
+    alike)."""
+    if folds < 3:
+        raise ValueError(f"cross-validation needs at least 3 folds (test, tune, train), got split.folds = {folds}")
     s = np.where(split.fold == fold, 'test', np.where(split.fold == (fold + 1) % folds, 'tune', 'train'))
     return split.assign(set=s, seg_set=s)
 
+
 def stage_cv(params: dict, work='.') -> dict:
     "Patient-grouped k-fold cross-validation of the whole automatic path: results/cv_predictions.csv, cv_seg_discs.csv."
-    if not params.get('cv', {}).get('run', False):      # off: empty tables, so the report says no CV was run
+    if not params.get('cv', {}).get('run', False):  # off: empty tables, so the report says no CV was run
         write_csv(_p(work, 'results', 'cv_predictions.csv'), pd.DataFrame(columns=PREDICTION_COLUMNS + ['fold']))
         write_csv(_p(work, 'results', 'cv_seg_discs.csv'), pd.DataFrame(columns=SEG_COLUMNS + ['fold']))
-        write_csv(_p(work, 'results', 'cv_transfer.csv'), pd.DataFrame(columns=PREDICTION_COLUMNS + ['fold', 'trained_on']))
+        write_csv(
+            _p(work, 'results', 'cv_transfer.csv'), pd.DataFrame(columns=PREDICTION_COLUMNS + ['fold', 'trained_on'])
+        )
         write_csv(_p(work, 'results', 'cv_answers.csv'), pd.DataFrame(columns=PREDICTION_COLUMNS + ['answer', 'fold']))
-        write_json(_p(work, 'metrics', 'cv.json'), dict(run=False)); return dict(run=False)
-    split = pd.read_csv(_p(work, 'cache', 'split.csv'), dtype={'patient': str}); k = int(split.fold.max()) + 1
+        write_json(_p(work, 'metrics', 'cv.json'), dict(run=False))
+        return dict(run=False)
+    split = pd.read_csv(_p(work, 'cache', 'split.csv'), dtype={'patient': str})
+    k = int(split.fold.max()) + 1
     discs = pd.read_csv(_p(work, 'cache', 'discs.csv'), dtype={'patient': str})
     names = list(dict.fromkeys(discs.cohort)) if 'cohort' in discs else []
     transfer = len(names) > 1 and bool(params.get('cv', {}).get('transfer', True))
@@ -547,73 +945,124 @@ def stage_cv(params: dict, work='.') -> dict:
     for f in tqdm(range(k), desc='cv folds', disable=not stage_progress(params)):
         fw = _p(work, 'cache', 'cv', f'fold{f}')
         for n in ('cohort.npz', 'manual_discs.npz', 'cases.csv', 'discs.csv'):
-            (fw/'cache').mkdir(parents=True, exist_ok=True); shutil.copyfile(_p(work, 'cache', n), fw/'cache'/n)
-        write_csv(fw/'cache'/'split.csv', fold_split(split, f, k))
-        for n in CV_STAGES: STAGES[n](params, fw)
-        p = pd.read_csv(fw/'results'/'predictions.csv', dtype={'patient': str}); preds.append(p[p.set == 'test'].assign(fold=f))
-        s = pd.read_csv(fw/'results'/'seg_discs.csv', dtype={'patient': str}); segs.append(s[s.set == 'test'].assign(fold=f))
-        a = pd.read_csv(fw/'results'/'answers.csv', dtype={'patient': str}); answers.append(a[a.set == 'test'].assign(fold=f))
-        for name, keep in (transfer_runs(params, names) if transfer else []):   # graders that learn from some cohorts only
-            tw = fw/'trained_on'/name.replace(' ', '_')
+            (fw / 'cache').mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(_p(work, 'cache', n), fw / 'cache' / n)
+        write_csv(fw / 'cache' / 'split.csv', fold_split(split, f, k))
+        for n in CV_STAGES:
+            STAGES[n](params, fw)
+        p = pd.read_csv(fw / 'results' / 'predictions.csv', dtype={'patient': str})
+        preds.append(p[p.set == 'test'].assign(fold=f))
+        s = pd.read_csv(fw / 'results' / 'seg_discs.csv', dtype={'patient': str})
+        segs.append(s[s.set == 'test'].assign(fold=f))
+        a = pd.read_csv(fw / 'results' / 'answers.csv', dtype={'patient': str})
+        answers.append(a[a.set == 'test'].assign(fold=f))
+        for name, keep in transfer_runs(params, names) if transfer else []:  # graders that learn from some cohorts only
+            tw = fw / 'trained_on' / name.replace(' ', '_')
             trans.append(train_on_one(params, fw, tw, keep, discs).assign(fold=f, trained_on=name))
     pred, seg = pd.concat(preds, ignore_index=True), pd.concat(segs, ignore_index=True)
-    write_csv(_p(work, 'results', 'cv_predictions.csv'), pred); write_csv(_p(work, 'results', 'cv_seg_discs.csv'), seg)
-    ans = pd.concat(answers, ignore_index=True); write_csv(_p(work, 'results', 'cv_answers.csv'), ans)
-    write_csv(_p(work, 'results', 'cv_transfer.csv'), pd.concat(trans, ignore_index=True) if trans
-              else pd.DataFrame(columns=PREDICTION_COLUMNS + ['fold', 'trained_on']))
+    write_csv(_p(work, 'results', 'cv_predictions.csv'), pred)
+    write_csv(_p(work, 'results', 'cv_seg_discs.csv'), seg)
+    ans = pd.concat(answers, ignore_index=True)
+    write_csv(_p(work, 'results', 'cv_answers.csv'), ans)
+    write_csv(
+        _p(work, 'results', 'cv_transfer.csv'),
+        pd.concat(trans, ignore_index=True)
+        if trans
+        else pd.DataFrame(columns=PREDICTION_COLUMNS + ['fold', 'trained_on']),
+    )
     out = dict(run=True, folds=k, **cv_summary(pred, seg))
-    if len(names) > 1: out['cohorts'] = {c: cv_summary(pred[pred.cohort == c], seg[seg.cohort == c]) for c in names}
-    out['answers'] = {a: {c: lumbar_accuracy(g[g.cohort == c]) for c in names} | {'all': lumbar_accuracy(g)}
-                      for a, g in ans.groupby('answer', sort=False)}
+    if len(names) > 1:
+        out['cohorts'] = {c: cv_summary(pred[pred.cohort == c], seg[seg.cohort == c]) for c in names}
+    out['answers'] = {
+        a: {c: lumbar_accuracy(g[g.cohort == c]) for c in names} | {'all': lumbar_accuracy(g)}
+        for a, g in ans.groupby('answer', sort=False)
+    }
     write_json(_p(work, 'metrics', 'cv.json'), out)
     return out
+
 
 def lumbar_accuracy(pred: pd.DataFrame) -> float:
     "3-group accuracy of the automatic crops' rows of `pred` on the lumbar discs (a disc not found counts wrong)."
     auto = pred[(pred.crop == 'auto') & pred.ivd_label.isin(LUMBAR_LABELS)]
     return float(np.mean(auto.group_true.values == auto.group_pred.values))
 
+
 def cv_summary(pred: pd.DataFrame, seg: pd.DataFrame) -> dict:
-    "The CV headline figures of prediction and segmentation rows: discs found, Dice median (masked cohorts), box hits (box cohorts), 3-group accuracy (all and lumbar)."
+    """The CV headline figures of prediction and segmentation rows: discs found, Dice median (masked cohorts), box hits
+    (box cohorts), 3-group accuracy (all and lumbar)."""
     auto = pred[pred.crop == 'auto']
-    out = dict(discs=int(len(auto)), found=int(auto.found.sum()), seg_dice_median=float(seg.dice.median()),
-               accuracy_auto=float(np.mean(auto.group_true.values == auto.group_pred.values)),
-               lumbar_discs=int(auto.ivd_label.isin(LUMBAR_LABELS).sum()), accuracy_auto_lumbar=lumbar_accuracy(auto))
-    box = seg[seg.reference == 'boxes'] if 'reference' in seg else seg[seg.in_box.notna()] if 'in_box' in seg else seg.iloc[:0]
+    out = dict(
+        discs=int(len(auto)),
+        found=int(auto.found.sum()),
+        seg_dice_median=float(seg.dice.median()),
+        accuracy_auto=float(np.mean(auto.group_true.values == auto.group_pred.values)),
+        lumbar_discs=int(auto.ivd_label.isin(LUMBAR_LABELS).sum()),
+        accuracy_auto_lumbar=lumbar_accuracy(auto),
+    )
+    box = (
+        seg[seg.reference == 'boxes']
+        if 'reference' in seg
+        else seg[seg.in_box.notna()]
+        if 'in_box' in seg
+        else seg.iloc[:0]
+    )
     none = seg[seg.reference == 'none'] if 'reference' in seg else seg.iloc[:0]
-    if len(none): out.update(unet_only_discs=int(len(none)), unet_only_found=float((none.auto_label > 0).mean()))
-    if len(box): out.update(box_discs=int(len(box)), in_box=float(box.in_box.astype(bool).mean()), box_found=float(box.box_found.astype(bool).mean()))
+    if len(none):
+        out.update(unet_only_discs=int(len(none)), unet_only_found=float((none.auto_label > 0).mean()))
+    if len(box):
+        out.update(
+            box_discs=int(len(box)),
+            in_box=float(box.in_box.astype(bool).mean()),
+            box_found=float(box.box_found.astype(bool).mean()),
+        )
     return out
 
+
 def same_samples(params: dict, n_all: int, n_one: int) -> dict:
-    "`params` with the grader's epochs scaled so that training on `n_one` discs sees as many crops as on `n_all`, at most `cv.transfer_max_epochs`."
-    prof = active_profile(params); e = int(prof['cls']['epochs'])
+    """`params` with the grader's epochs scaled so that training on `n_one` discs sees as many crops as on `n_all`, at
+    most `cv.transfer_max_epochs`."""
+    prof = active_profile(params)
+    e = int(prof['cls']['epochs'])
     cap = int(params.get('cv', {}).get('transfer_max_epochs', e))
-    p = copy.deepcopy(params); cls = p['profiles'][prof['name']].setdefault('cls', {})
+    p = copy.deepcopy(params)
+    cls = p['profiles'][prof['name']].setdefault('cls', {})
     cls['epochs'] = max(1, min(cap, round(e * n_all / max(n_one, 1))))
     return p
 
+
 def transfer_runs(params: dict, names: list) -> list[tuple[str, list]]:
-    "(row name, cohorts trained on) of each transfer grader `cv.transfer` asks for: `one` (each cohort alone) or `leave_out` (all but each of `cv.transfer_cohorts`, default all)."
-    cv = params.get('cv', {}); mode = cv.get('transfer', 'one'); which = cv.get('transfer_cohorts') or names
-    if mode in (True, 'one'): return [(n, [n]) for n in names if n in which]
-    if mode == 'leave_out': return [(f'all but {n}', [m for m in names if m != n]) for n in names if n in which]
+    """(row name, cohorts trained on) of each transfer grader `cv.transfer` asks for: `one` (each cohort alone) or
+    `leave_out` (all but each of `cv.transfer_cohorts`, default all)."""
+    cv = params.get('cv', {})
+    mode = cv.get('transfer', 'one')
+    which = cv.get('transfer_cohorts') or names
+    if mode in (True, 'one'):
+        return [(n, [n]) for n in names if n in which]
+    if mode == 'leave_out':
+        return [(f'all but {n}', [m for m in names if m != n]) for n in names if n in which]
     raise DataError('params.yaml', f"cv.transfer is {mode!r}: expected one, leave_out or false")
 
+
 def train_on_one(params: dict, fw: Path, tw: Path, name, discs: pd.DataFrame) -> pd.DataFrame:
-    "The test predictions of fold folder `fw` by a grader trained (in `tw`) on the training discs of cohort `name` (or of a list of cohorts) only, on its crops."
-    (tw/'cache').mkdir(parents=True, exist_ok=True)
+    """The test predictions of fold folder `fw` by a grader trained (in `tw`) on the training discs of cohort `name` (or
+    of a list of cohorts) only, on its crops."""
+    (tw / 'cache').mkdir(parents=True, exist_ok=True)
     for n in ('crops.npz', 'crops.csv', 'discs.csv', 'cases.csv'):
-        dst = tw/'cache'/n; dst.unlink(missing_ok=True)
-        try: os.link(fw/'cache'/n, dst)                                 # the fold's crops, not copied where a hard link can be made
-        except OSError: shutil.copyfile(fw/'cache'/n, dst)
-    sp = pd.read_csv(fw/'cache'/'split.csv', dtype={'patient': str})
+        dst = tw / 'cache' / n
+        dst.unlink(missing_ok=True)
+        try:
+            os.link(fw / 'cache' / n, dst)  # the fold's crops, not copied where a hard link can be made
+        except OSError:
+            shutil.copyfile(fw / 'cache' / n, dst)
+    sp = pd.read_csv(fw / 'cache' / 'split.csv', dtype={'patient': str})
     other = ~sp.series.isin(discs.series[discs.cohort.isin([name] if isinstance(name, str) else list(name))]).values
-    write_csv(tw/'cache'/'split.csv', sp.assign(set=np.where(other & (sp.set != 'test').values, 'other', sp.set)))
+    write_csv(tw / 'cache' / 'split.csv', sp.assign(set=np.where(other & (sp.set != 'test').values, 'other', sp.set)))
     fit_sets = ['train', 'tune'] if select_mode(params, 'cls') == 'last' else ['train']
     p1 = same_samples(params, int(sp.set.isin(fit_sets).sum()), int((sp.set.isin(fit_sets).values & ~other).sum()))
-    for n in ('train_cls', 'eval_cls'): STAGES[n](p1, tw)
-    p = pd.read_csv(tw/'results'/'predictions.csv', dtype={'patient': str})
+    for n in ('train_cls', 'eval_cls'):
+        STAGES[n](p1, tw)
+    p = pd.read_csv(tw / 'results' / 'predictions.csv', dtype={'patient': str})
     return p[p.set == 'test']
+
 
 STAGES['cv'] = stage_cv

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 from .core import GROUPS, DataError, params_section, pfirrmann_group
-from .metrics import (grading_metrics_weighted, ovo_scores, class_names, check_proba, median_iqr, fmt_median_iqr,
-                               fmt_ci, _div)
+from .metrics import grading_metrics_weighted, ovo_scores, class_names, check_proba, median_iqr, fmt_median_iqr
+from .metrics import fmt_ci, _div
 
 # %% auto #0
 __all__ = ['STATS_DEFAULTS', 'GRADING_COLUMNS', 'SEGMENTATION_COLUMNS', 'PROBA_COLUMNS', 'TABLE2_TITLES', 'stats_params',
@@ -23,16 +23,23 @@ __all__ = ['STATS_DEFAULTS', 'GRADING_COLUMNS', 'SEGMENTATION_COLUMNS', 'PROBA_C
 # %% ../nbs/41_stats.ipynb #08014dd0
 STATS_DEFAULTS = dict(resamples=2000, ci=0.95, seed=42, method='bca', ece_bins=10)
 
+
 def stats_params(params: dict | None = None) -> dict:
     "The `stats` section of `params` (default: the project's params.yaml) over `STATS_DEFAULTS`."
     return params_section('stats', STATS_DEFAULTS, params)
 
+
 def _opts(resamples=None, ci=None, seed=None, method=None, params=None) -> dict:
     "Bootstrap options: the arguments given, else params.yaml's."
     sp = stats_params(params)
-    out = dict(resamples=int(resamples or sp['resamples']), ci=float(ci or sp['ci']),
-               seed=int(sp['seed'] if seed is None else seed), method=method or sp['method'])
-    if out['method'] not in ('bca', 'percentile'): raise ValueError(f"bootstrap method must be 'bca' or 'percentile', got {out['method']!r}")
+    out = dict(
+        resamples=int(resamples or sp['resamples']),
+        ci=float(ci or sp['ci']),
+        seed=int(sp['seed'] if seed is None else seed),
+        method=method or sp['method'],
+    )
+    if out['method'] not in ('bca', 'percentile'):
+        raise ValueError(f"bootstrap method must be 'bca' or 'percentile', got {out['method']!r}")
     return out
 
 # %% ../nbs/41_stats.ipynb #c88068be
@@ -41,120 +48,200 @@ def resample_counts(n_patients: int, resamples: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return rng.multinomial(n_patients, np.full(n_patients, 1 / n_patients), size=resamples)
 
+
 def patient_codes(patients) -> tuple[np.ndarray, int]:
     "Integer code 0..P-1 of each disc's patient, and P."
     codes, uniq = pd.factorize(pd.Series(patients), sort=False)
-    if (codes < 0).any(): raise ValueError("patient ids must not be missing")
+    if (codes < 0).any():
+        raise ValueError("patient ids must not be missing")
     return codes.astype(np.int64), len(uniq)
 
 # %% ../nbs/41_stats.ipynb #74c47f00
 def bootstrap_interval(estimate: float, boots, jack=None, ci: float = 0.95, method: str = 'bca') -> tuple[float, float]:
     "Percentile or BCa interval from bootstrap values `boots` (and jackknife values `jack` for BCa's acceleration)."
-    b = np.asarray(boots, float); b = b[np.isfinite(b)]
-    if not np.isfinite(estimate) or len(b) < 2: return np.nan, np.nan
+    b = np.asarray(boots, float)
+    b = b[np.isfinite(b)]
+    if not np.isfinite(estimate) or len(b) < 2:
+        return np.nan, np.nan
     alpha = np.array([(1 - ci) / 2, (1 + ci) / 2])
     if method == 'bca':
         p0 = (np.sum(b < estimate) + 0.5 * np.sum(b == estimate)) / len(b)
         if 0 < p0 < 1:
             z0, z = sps.norm.ppf(p0), sps.norm.ppf(alpha)
-            j = np.asarray(jack if jack is not None else [], float); j = j[np.isfinite(j)]
+            j = np.asarray(jack if jack is not None else [], float)
+            j = j[np.isfinite(j)]
             d = j.mean() - j if len(j) else np.zeros(1)
-            den = 6 * np.sum(d ** 2) ** 1.5
-            a = np.sum(d ** 3) / den if den > 0 else 0.0
+            den = 6 * np.sum(d**2) ** 1.5
+            a = np.sum(d**3) / den if den > 0 else 0.0
             den2 = 1 - a * (z0 + z)
-            if np.all(den2 > 0): alpha = sps.norm.cdf(z0 + (z0 + z) / den2)
+            if np.all(den2 > 0):
+                alpha = sps.norm.cdf(z0 + (z0 + z) / den2)
     lo, hi = np.quantile(b, alpha)
     return float(lo), float(hi)
+
 
 def _summary(names, estimate: dict, boots: np.ndarray, jack, o: dict, n_patients: int) -> pd.DataFrame:
     "One row per metric: estimate, interval, bootstrap SE and valid resamples."
     rows = []
     for k, name in enumerate(names):
-        b = boots[:, k]; ok = np.isfinite(b)
+        b = boots[:, k]
+        ok = np.isfinite(b)
         lo, hi = bootstrap_interval(estimate[name], b, None if jack is None else jack[:, k], o['ci'], o['method'])
-        rows.append(dict(metric=name, estimate=estimate[name], lo=lo, hi=hi,
-                         se=float(np.std(b[ok], ddof=1)) if ok.sum() > 1 else np.nan, n_valid=int(ok.sum())))
+        rows.append(
+            dict(
+                metric=name,
+                estimate=estimate[name],
+                lo=lo,
+                hi=hi,
+                se=float(np.std(b[ok], ddof=1)) if ok.sum() > 1 else np.nan,
+                n_valid=int(ok.sum()),
+            )
+        )
     out = pd.DataFrame(rows).set_index('metric')
     out.attrs.update(o, patients=n_patients)
     return out
 
 # %% ../nbs/41_stats.ipynb #5030a375
-def weighted_bootstrap(stat: Callable[[np.ndarray], dict], patients, resamples: int | None = None, ci: float | None = None,
-                       seed: int | None = None, method: str | None = None, block: int = 250, params: dict | None = None) -> pd.DataFrame:
+def weighted_bootstrap(
+    stat: Callable[[np.ndarray], dict],
+    patients,
+    resamples: int | None = None,
+    ci: float | None = None,
+    seed: int | None = None,
+    method: str | None = None,
+    block: int = 250,
+    params: dict | None = None,
+) -> pd.DataFrame:
     "Patient-clustered bootstrap of `stat(weights (B, n)) -> {name: (B,)}`, resampling patients; one row per metric."
     o = _opts(resamples, ci, seed, method, params)
-    codes, P = patient_codes(patients); n = len(codes)
+    codes, P = patient_codes(patients)
+    n = len(codes)
     est = {k: float(np.asarray(v)[0]) for k, v in stat(np.ones((1, n))).items()}
     names = list(est)
+
     def run(W):
-        out = stat(W); return np.column_stack([np.asarray(out[k], float) for k in names])
+        out = stat(W)
+        return np.column_stack([np.asarray(out[k], float) for k in names])
+
     counts = resample_counts(P, o['resamples'], o['seed'])
-    boots = np.vstack([run(counts[s:s + block][:, codes].astype(float)) for s in range(0, len(counts), block)])  # (B, metrics)
+    boots = np.vstack(
+        [run(counts[s : s + block][:, codes].astype(float)) for s in range(0, len(counts), block)]
+    )  # (B, metrics)
     jack = None
     if o['method'] == 'bca':
-        jack = np.vstack([run((codes[None, :] != np.arange(s, min(s + block, P))[:, None]).astype(float))
-                          for s in range(0, P, block)])                                                       # (P, metrics)
+        jack = np.vstack(
+            [
+                run((codes[None, :] != np.arange(s, min(s + block, P))[:, None]).astype(float))
+                for s in range(0, P, block)
+            ]
+        )  # (P, metrics)
     return _summary(names, est, boots, jack, o, P)
+
 
 def mean_bootstrap(values: dict, patients, **kw) -> pd.DataFrame:
     "Patient bootstrap of the mean of each array in `values` (e.g. {'dice': ..., 'iou': ...}), NaNs left out."
     vals = {k: np.asarray(v, float) for k, v in values.items()}
+
     def stat(W):
         out = {}
         for k, v in vals.items():
             ok = np.isfinite(v)
             out[k] = _div(W[:, ok] @ v[ok], W[:, ok].sum(1))
         return out
+
     return weighted_bootstrap(stat, patients, **kw)
 
-def grading_bootstrap(y_true, y_pred, patients, proba=None, n_classes: int = 3, ece_bins: int | None = None, **kw) -> pd.DataFrame:
+
+def grading_bootstrap(
+    y_true, y_pred, patients, proba=None, n_classes: int = 3, ece_bins: int | None = None, **kw
+) -> pd.DataFrame:
     "Patient bootstrap of every scalar grading metric (`grading_metrics`), vectorised over resamples."
     bins = int(ece_bins or stats_params(kw.get('params'))['ece_bins'])
-    stat = lambda W: grading_metrics_weighted(y_true, y_pred, W, proba, n_classes, bins)
+
+    def stat(W):
+        return grading_metrics_weighted(y_true, y_pred, W, proba, n_classes, bins)
+
     return weighted_bootstrap(stat, patients, **kw)
 
 # %% ../nbs/41_stats.ipynb #fbdec552
-def cluster_bootstrap(data: pd.DataFrame, metric: Callable[[pd.DataFrame], float | dict], patient: str = 'patient',
-                      resamples: int | None = None, ci: float | None = None, seed: int | None = None,
-                      method: str | None = None, name: str = 'metric', params: dict | None = None) -> pd.DataFrame:
+def cluster_bootstrap(
+    data: pd.DataFrame,
+    metric: Callable[[pd.DataFrame], float | dict],
+    patient: str = 'patient',
+    resamples: int | None = None,
+    ci: float | None = None,
+    seed: int | None = None,
+    method: str | None = None,
+    name: str = 'metric',
+    params: dict | None = None,
+) -> pd.DataFrame:
     "Patient-clustered bootstrap of any `metric(frame)`: resample patients, keep all their rows; one row per metric."
     o = _opts(resamples, ci, seed, method, params)
-    codes, P = patient_codes(data[patient]); n = len(codes)
-    as_dict = lambda v: {k: float(x) for k, x in v.items()} if isinstance(v, dict) else {name: float(v)}
-    est = as_dict(metric(data)); names = list(est)
+    codes, P = patient_codes(data[patient])
+    n = len(codes)
+
+    def as_dict(v):
+        return {k: float(x) for k, x in v.items()} if isinstance(v, dict) else {name: float(v)}
+
+    est = as_dict(metric(data))
+    names = list(est)
+
     def run(rows):
-        v = as_dict(metric(data.iloc[rows])); return [v.get(k, np.nan) for k in names]
+        v = as_dict(metric(data.iloc[rows]))
+        return [v.get(k, np.nan) for k in names]
+
     counts = resample_counts(P, o['resamples'], o['seed'])
     boots = np.array([run(np.repeat(np.arange(n), c[codes])) for c in counts], float)
     jack = np.array([run(np.flatnonzero(codes != p)) for p in range(P)], float) if o['method'] == 'bca' else None
     return _summary(names, est, boots, jack, o, P)
 
 # %% ../nbs/41_stats.ipynb #bea2ab63
-def synthetic_predictions(n_patients: int = 100, seed: int = 0, sets: tuple = ('test',), skill: float = 2.0) -> pd.DataFrame:
-    "A made-up predictions table (never a result): 5 discs per patient, grades with a patient effect, noisy probabilities."
+def synthetic_predictions(
+    n_patients: int = 100, seed: int = 0, sets: tuple = ('test',), skill: float = 2.0
+) -> pd.DataFrame:
+    """A made-up predictions table (never a result): 5 discs per patient, grades with a patient effect, noisy
+    probabilities."""
     rng = np.random.default_rng(seed)
-    pat = np.repeat(np.arange(n_patients), 5); ivd = np.tile(np.arange(1, 6), n_patients)
+    pat = np.repeat(np.arange(n_patients), 5)
+    ivd = np.tile(np.arange(1, 6), n_patients)
     latent = rng.normal(0, 1, n_patients)[pat] + 0.35 * (3 - ivd) + rng.normal(0, 0.6, len(pat))
     grade = np.clip(np.round(2.9 + 1.1 * latent), 1, 5).astype(int)
     group = np.array([pfirrmann_group(g) for g in grade])
     logits = skill * np.eye(3)[group] + rng.normal(0, 0.8, (n_patients, 3))[pat] + rng.normal(0, 1.0, (len(pat), 3))
-    p = np.exp(logits - logits.max(1, keepdims=True)); p /= p.sum(1, keepdims=True)
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
     gpred = np.clip(grade + rng.choice([-1, 0, 0, 0, 1], len(pat)), 1, 5)
-    return pd.DataFrame(dict(patient=[f'P{i:03d}' for i in pat], set=np.array(sets)[pat % len(sets)], ivd_label=ivd,
-                             group_true=np.array(GROUPS)[group], group_pred=np.array(GROUPS)[p.argmax(1)],
-                             p_mild=p[:, 0], p_moderate=p[:, 1], p_serious=p[:, 2], grade_true=grade, grade_pred=gpred))
+    return pd.DataFrame(
+        dict(
+            patient=[f'P{i:03d}' for i in pat],
+            set=np.array(sets)[pat % len(sets)],
+            ivd_label=ivd,
+            group_true=np.array(GROUPS)[group],
+            group_pred=np.array(GROUPS)[p.argmax(1)],
+            p_mild=p[:, 0],
+            p_moderate=p[:, 1],
+            p_serious=p[:, 2],
+            grade_true=grade,
+            grade_pred=gpred,
+        )
+    )
 
 # %% ../nbs/41_stats.ipynb #215df0c2
 def delong_auc(is_pos, scores) -> tuple[np.ndarray, np.ndarray]:
-    "AUCs of k score vectors (k, n) and their (k, k) DeLong covariance, by the fast midrank algorithm of Sun & Xu (2014)."
-    y = np.asarray(is_pos, bool); S = np.atleast_2d(np.asarray(scores, float))   # (k, n)
-    X, Y = S[:, y], S[:, ~y]; m, n = X.shape[1], Y.shape[1]                      # (k, m), (k, n)
-    if m < 2 or n < 2: raise ValueError(f"DeLong needs at least 2 positives and 2 negatives, got {m} and {n}")
+    """AUCs of k score vectors (k, n) and their (k, k) DeLong covariance, by the fast midrank algorithm of Sun & Xu
+    (2014)."""
+    y = np.asarray(is_pos, bool)
+    S = np.atleast_2d(np.asarray(scores, float))  # (k, n)
+    X, Y = S[:, y], S[:, ~y]
+    m, n = X.shape[1], Y.shape[1]  # (k, m), (k, n)
+    if m < 2 or n < 2:
+        raise ValueError(f"DeLong needs at least 2 positives and 2 negatives, got {m} and {n}")
     tx, ty, tz = sps.rankdata(X, axis=1), sps.rankdata(Y, axis=1), sps.rankdata(np.hstack([X, Y]), axis=1)  # midranks
     auc = (tz[:, :m].sum(1) - m * (m + 1) / 2) / (m * n)
-    v10, v01 = (tz[:, :m] - tx) / n, 1 - (tz[:, m:] - ty) / m                     # (k, m), (k, n)
-    cov = np.atleast_2d(np.cov(v10)) / m + np.atleast_2d(np.cov(v01)) / n        # (k, k)
+    v10, v01 = (tz[:, :m] - tx) / n, 1 - (tz[:, m:] - ty) / m  # (k, m), (k, n)
+    cov = np.atleast_2d(np.cov(v10)) / m + np.atleast_2d(np.cov(v01)) / n  # (k, k)
     return auc, cov
+
 
 def delong_ci(is_pos, score, ci: float = 0.95) -> dict:
     "AUC of one score vector with its DeLong SE and normal interval (clipped to [0, 1])."
@@ -162,97 +249,157 @@ def delong_ci(is_pos, score, ci: float = 0.95) -> dict:
     se, z = float(np.sqrt(cov[0, 0])), sps.norm.ppf((1 + ci) / 2)
     return dict(auc=float(auc[0]), se=se, lo=max(0.0, float(auc[0]) - z * se), hi=min(1.0, float(auc[0]) + z * se))
 
+
 def delong_test(is_pos, score_a, score_b) -> dict:
     "Paired DeLong test of two models' AUCs on the same discs: AUCs, difference a − b, its SE, z and two-sided p."
     auc, cov = delong_auc(is_pos, np.vstack([score_a, score_b]))
     diff, var = float(auc[0] - auc[1]), float(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1])
     se = np.sqrt(max(var, 0.0))
     z = diff / se if se > 1e-12 else (0.0 if abs(diff) < 1e-12 else np.sign(diff) * np.inf)
-    return dict(auc_a=float(auc[0]), auc_b=float(auc[1]), diff=diff, se=float(se), z=float(z), p=float(2 * sps.norm.sf(abs(z))))
+    return dict(
+        auc_a=float(auc[0]), auc_b=float(auc[1]), diff=diff, se=float(se), z=float(z), p=float(2 * sps.norm.sf(abs(z)))
+    )
 
 # %% ../nbs/41_stats.ipynb #fca19b70
 def ovo_auc_delong(y_true, proba, n_classes: int = 3, ci: float = 0.95) -> pd.DataFrame:
     "One-vs-one AUC of each class pair with DeLong SE and interval; one row per pair."
-    p = np.asarray(proba, float); y = np.asarray(y_true); names = class_names(n_classes); rows = []
+    p = np.asarray(proba, float)
+    y = np.asarray(y_true)
+    names = class_names(n_classes)
+    rows = []
     for a in range(n_classes):
         for b in range(a + 1, n_classes):
             idx, pos, s = ovo_scores(y, p, a, b)
-            try: d = delong_ci(pos, s, ci)
-            except ValueError: d = dict(auc=np.nan, se=np.nan, lo=np.nan, hi=np.nan)
+            try:
+                d = delong_ci(pos, s, ci)
+            except ValueError:
+                d = dict(auc=np.nan, se=np.nan, lo=np.nan, hi=np.nan)
             rows.append(dict(pair=f'{names[a]}/{names[b]}', discs=len(idx), **d))
     return pd.DataFrame(rows)
 
+
 def compare_ovo_auc(y_true, proba_a, proba_b, n_classes: int = 3) -> pd.DataFrame:
     "Paired DeLong test of two models' one-vs-one AUCs on the same discs; one row per class pair."
-    y = np.asarray(y_true); names = class_names(n_classes); rows = []
+    y = np.asarray(y_true)
+    names = class_names(n_classes)
+    rows = []
     for a in range(n_classes):
         for b in range(a + 1, n_classes):
-            idx, pos, sa = ovo_scores(y, proba_a, a, b); _, _, sb = ovo_scores(y, proba_b, a, b)
+            idx, pos, sa = ovo_scores(y, proba_a, a, b)
+            _, _, sb = ovo_scores(y, proba_b, a, b)
             rows.append(dict(pair=f'{names[a]}/{names[b]}', discs=len(idx), **delong_test(pos, sa, sb)))
     return pd.DataFrame(rows)
 
 # %% ../nbs/41_stats.ipynb #eccd7b21
-GRADING_COLUMNS = ('patient', 'set', 'ivd_label', 'group_true', 'group_pred', 'p_mild', 'p_moderate', 'p_serious', 'grade_true', 'grade_pred')
+GRADING_COLUMNS = (
+    'patient',
+    'set',
+    'ivd_label',
+    'group_true',
+    'group_pred',
+    'p_mild',
+    'p_moderate',
+    'p_serious',
+    'grade_true',
+    'grade_pred',
+)
 SEGMENTATION_COLUMNS = ('patient', 'set', 'ivd_label', 'dice', 'iou')
 PROBA_COLUMNS = ('p_mild', 'p_moderate', 'p_serious')
 _REQUIRED = dict(grading=('patient', 'set', 'ivd_label', 'group_true', 'group_pred'), segmentation=SEGMENTATION_COLUMNS)
 
+
 def _group_names(col: pd.Series, name: str, source: str) -> pd.Series:
     "Column of group names or indices 0–2 as names, or a DataError naming the bad values."
+
     def one(v):
-        if isinstance(v, str) and v.strip().lower() in GROUPS: return v.strip().lower()
-        if isinstance(v, (int, np.integer, float, np.floating)) and float(v) in (0.0, 1.0, 2.0): return GROUPS[int(v)]
+        if isinstance(v, str) and v.strip().lower() in GROUPS:
+            return v.strip().lower()
+        if isinstance(v, (int, np.integer, float, np.floating)) and float(v) in (0.0, 1.0, 2.0):
+            return GROUPS[int(v)]
         return None
+
     out = col.map(one)
     if out.isna().any():
-        raise DataError(source, f"column {name} holds values that are not groups {GROUPS}: {col[out.isna()].unique()[:5].tolist()}")
+        raise DataError(
+            source, f"column {name} holds values that are not groups {GROUPS}: {col[out.isna()].unique()[:5].tolist()}"
+        )
     return out
+
 
 def _grades(col: pd.Series, name: str, source: str) -> pd.Series:
     "Column of Pfirrmann grades 1–5 (empty allowed) as nullable ints, or a DataError."
     v = pd.to_numeric(col, errors='coerce')
     bad = (col.notna() & v.isna()) | (v.notna() & ~v.isin([1, 2, 3, 4, 5]))
-    if bad.any(): raise DataError(source, f"column {name} holds values that are not Pfirrmann grades 1-5: {col[bad].unique()[:5].tolist()}")
+    if bad.any():
+        raise DataError(
+            source, f"column {name} holds values that are not Pfirrmann grades 1-5: {col[bad].unique()[:5].tolist()}"
+        )
     return v.astype('Int64')
 
+
 def check_predictions(df: pd.DataFrame, kind: str = 'grading', source: str = '<predictions>') -> pd.DataFrame:
-    "A checked copy of a grading or segmentation predictions table (see the contract), or a DataError naming the problem."
-    if kind not in _REQUIRED: raise ValueError(f"kind must be 'grading' or 'segmentation', got {kind!r}")
+    """A checked copy of a grading or segmentation predictions table (see the contract), or a DataError naming the
+    problem."""
+    if kind not in _REQUIRED:
+        raise ValueError(f"kind must be 'grading' or 'segmentation', got {kind!r}")
     missing = [c for c in _REQUIRED[kind] if c not in df.columns]
-    if missing: raise DataError(source, f"missing columns {missing}; a {kind} table needs {list(_REQUIRED[kind])}")
-    if not len(df): raise DataError(source, 'the table has no rows')
+    if missing:
+        raise DataError(source, f"missing columns {missing}; a {kind} table needs {list(_REQUIRED[kind])}")
+    if not len(df):
+        raise DataError(source, 'the table has no rows')
     for c in _REQUIRED[kind]:
         k = int(df[c].isna().sum())
-        if k: raise DataError(source, f"column {c} is empty in {k} rows (first: row {int(np.flatnonzero(df[c].isna())[0])})")
+        if k:
+            raise DataError(
+                source, f"column {c} is empty in {k} rows (first: row {int(np.flatnonzero(df[c].isna())[0])})"
+            )
     out = df.copy()
     if kind == 'segmentation':
         for c in ('dice', 'iou'):
             v = pd.to_numeric(out[c], errors='coerce')
-            if v.isna().any() or ((v < 0) | (v > 1)).any(): raise DataError(source, f"column {c} must hold numbers in [0, 1]")
+            if v.isna().any() or ((v < 0) | (v > 1)).any():
+                raise DataError(source, f"column {c} must hold numbers in [0, 1]")
             out[c] = v.astype(float)
         return out
-    for c in ('group_true', 'group_pred'): out[c] = _group_names(out[c], c, source)
+    for c in ('group_true', 'group_pred'):
+        out[c] = _group_names(out[c], c, source)
     for c in ('grade_true', 'grade_pred'):
-        if c in out: out[c] = _grades(out[c], c, source)
+        if c in out:
+            out[c] = _grades(out[c], c, source)
     if 'grade_true' in out:
-        g = out.grade_true; known = g.notna()
+        g = out.grade_true
+        known = g.notna()
         wrong = known & (g.fillna(3).map(lambda x: GROUPS[pfirrmann_group(x)]) != out.group_true)
-        if wrong.any(): raise DataError(source, f"group_true disagrees with grade_true in {int(wrong.sum())} rows (first: row {int(np.flatnonzero(wrong)[0])})")
+        if wrong.any():
+            raise DataError(
+                source,
+                f"group_true disagrees with grade_true in {int(wrong.sum())} rows (first: row "
+                f"{int(np.flatnonzero(wrong)[0])})",
+            )
     have = [c for c in PROBA_COLUMNS if c in out and out[c].notna().any()]
-    if have and len(have) < 3: raise DataError(source, f"probability columns come as a block {list(PROBA_COLUMNS)}; found only {have}")
+    if have and len(have) < 3:
+        raise DataError(source, f"probability columns come as a block {list(PROBA_COLUMNS)}; found only {have}")
     if have:
-        try: check_proba(out[list(PROBA_COLUMNS)].apply(pd.to_numeric, errors='coerce').values, len(out), 3)
-        except ValueError as e: raise DataError(source, f"columns {list(PROBA_COLUMNS)}: {e}") from None
-    else: out = out.drop(columns=[c for c in PROBA_COLUMNS if c in out])
+        try:
+            check_proba(out[list(PROBA_COLUMNS)].apply(pd.to_numeric, errors='coerce').values, len(out), 3)
+        except ValueError as e:
+            raise DataError(source, f"columns {list(PROBA_COLUMNS)}: {e}") from None
+    else:
+        out = out.drop(columns=[c for c in PROBA_COLUMNS if c in out])
     return out
+
 
 def load_predictions(path, kind: str = 'grading') -> pd.DataFrame:
     "Read and check a predictions CSV (grading or segmentation), naming the file in any error."
     path = Path(path)
-    if not path.exists(): raise DataError(path, 'file not found')
-    try: df = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e: raise DataError(path, f'not a readable CSV table: {e}') from None
+    if not path.exists():
+        raise DataError(path, 'file not found')
+    try:
+        df = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise DataError(path, f'not a readable CSV table: {e}') from None
     return check_predictions(df, kind, str(path))
+
 
 def _table(pred, kind: str) -> pd.DataFrame:
     "A checked predictions table from a frame or a CSV path."
@@ -262,26 +409,44 @@ def _table(pred, kind: str) -> pd.DataFrame:
 def _sets(df: pd.DataFrame, sets=None) -> list:
     "Sets to tabulate: those given, else every set in order of first appearance."
     have = list(dict.fromkeys(df['set'].tolist()))
-    if sets is None: return have
+    if sets is None:
+        return have
     absent = [s for s in sets if s not in have]
-    if absent: raise ValueError(f"sets {absent} are not in the table (it has {have})")
+    if absent:
+        raise ValueError(f"sets {absent} are not in the table (it has {have})")
     return list(sets)
+
 
 def segmentation_summary(seg, sets=None, **boot) -> pd.DataFrame:
     "Per set and metric (dice, iou): discs, patients, median, Q1, Q3, mean and its patient-bootstrap interval."
-    df = _table(seg, 'segmentation'); rows = []
+    df = _table(seg, 'segmentation')
+    rows = []
     for s in _sets(df, sets):
         d = df[df['set'] == s]
         b = mean_bootstrap({'dice': d.dice.values, 'iou': d.iou.values}, d.patient.values, **boot)
         for k in ('dice', 'iou'):
             med, q1, q3 = median_iqr(d[k])
-            rows.append(dict(set=s, metric=k, discs=len(d), patients=d.patient.nunique(), median=med, q1=q1, q3=q3,
-                             mean=b.loc[k, 'estimate'], lo=b.loc[k, 'lo'], hi=b.loc[k, 'hi']))
+            rows.append(
+                dict(
+                    set=s,
+                    metric=k,
+                    discs=len(d),
+                    patients=d.patient.nunique(),
+                    median=med,
+                    q1=q1,
+                    q3=q3,
+                    mean=b.loc[k, 'estimate'],
+                    lo=b.loc[k, 'lo'],
+                    hi=b.loc[k, 'hi'],
+                )
+            )
     return pd.DataFrame(rows)
+
 
 def segmentation_table(seg, sets=None, digits: int = 3, **boot) -> pd.DataFrame:
     "The paper's Table 1: per set, discs, Dice and IoU as median (Q1, Q3), plus mean [95 % patient-bootstrap CI]."
-    s = segmentation_summary(seg, sets, **boot); pct = round(100 * _opts(**{k: v for k, v in boot.items() if k in ('ci', 'params')})['ci'])
+    s = segmentation_summary(seg, sets, **boot)
+    pct = round(100 * _opts(**{k: v for k, v in boot.items() if k in ('ci', 'params')})['ci'])
     rows = []
     for name, g in s.groupby('set', sort=False):
         r = {'set': name, 'discs': int(g.discs.iloc[0]), 'patients': int(g.patients.iloc[0])}
@@ -294,28 +459,57 @@ def segmentation_table(seg, sets=None, digits: int = 3, **boot) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index('set')
 
 # %% ../nbs/41_stats.ipynb #3f9a58ae
-TABLE2_TITLES = {'mean_ovr_accuracy': 'ACC (mean one-vs-rest)', 'sen_macro': 'SEN (macro)', 'spe_macro': 'SPE (macro)',
-                 'f1_macro': 'F1 (macro)', 'accuracy': 'exact accuracy', 'balanced_accuracy': 'balanced accuracy',
-                 'qwk': 'QWK', 'within_one': 'within one', 'ece': 'ECE', 'brier': 'Brier'}
+TABLE2_TITLES = {
+    'mean_ovr_accuracy': 'ACC (mean one-vs-rest)',
+    'sen_macro': 'SEN (macro)',
+    'spe_macro': 'SPE (macro)',
+    'f1_macro': 'F1 (macro)',
+    'accuracy': 'exact accuracy',
+    'balanced_accuracy': 'balanced accuracy',
+    'qwk': 'QWK',
+    'within_one': 'within one',
+    'ece': 'ECE',
+    'brier': 'Brier',
+}
+
 
 def grading_arrays(pred, scheme: str = 'group') -> tuple:
     "Checked `(y_true, y_pred, proba or None, patients, sets, n_classes)` of a grading predictions table."
-    df = _table(pred, 'grading'); src = str(pred) if isinstance(pred, (str, Path)) else '<predictions>'
+    df = _table(pred, 'grading')
+    src = str(pred) if isinstance(pred, (str, Path)) else '<predictions>'
     if scheme == 'group':
         proba = df[list(PROBA_COLUMNS)].values.astype(float) if 'p_mild' in df else None
-        return (df.group_true.map(GROUPS.index).values, df.group_pred.map(GROUPS.index).values, proba,
-                df.patient.values, df['set'].values, 3)
+        return (
+            df.group_true.map(GROUPS.index).values,
+            df.group_pred.map(GROUPS.index).values,
+            proba,
+            df.patient.values,
+            df['set'].values,
+            3,
+        )
     if scheme == 'grade':
         for c in ('grade_true', 'grade_pred'):
-            if c not in df or df[c].isna().all(): raise DataError(src, f"no 5-grade table: column {c} is absent or empty")
+            if c not in df or df[c].isna().all():
+                raise DataError(src, f"no 5-grade table: column {c} is absent or empty")
             k = int(df[c].isna().sum())
-            if k: raise DataError(src, f"column {c} is empty in {k} of {len(df)} rows")
-        return (df.grade_true.values.astype(int) - 1, df.grade_pred.values.astype(int) - 1, None, df.patient.values, df['set'].values, 5)
+            if k:
+                raise DataError(src, f"column {c} is empty in {k} of {len(df)} rows")
+        return (
+            df.grade_true.values.astype(int) - 1,
+            df.grade_pred.values.astype(int) - 1,
+            None,
+            df.patient.values,
+            df['set'].values,
+            5,
+        )
     raise ValueError(f"scheme must be 'group' or 'grade', got {scheme!r}")
 
+
 def grading_summary(pred, scheme: str = 'group', sets=None, **boot) -> pd.DataFrame:
-    "Every scalar grading metric per set with its patient-bootstrap interval: set, metric, estimate, lo, hi, se, n_valid."
-    yt, yp, pr, pat, st, K = grading_arrays(pred, scheme); out = []
+    """Every scalar grading metric per set with its patient-bootstrap interval: set, metric, estimate, lo, hi, se,
+    n_valid."""
+    yt, yp, pr, pat, st, K = grading_arrays(pred, scheme)
+    out = []
     for s in _sets(pd.DataFrame({'set': st}), sets):
         sel = st == s
         b = grading_bootstrap(yt[sel], yp[sel], pat[sel], None if pr is None else pr[sel], K, **boot).reset_index()
@@ -323,26 +517,45 @@ def grading_summary(pred, scheme: str = 'group', sets=None, **boot) -> pd.DataFr
     cols = ['set', 'discs', 'patients', 'metric', 'estimate', 'lo', 'hi', 'se', 'n_valid']
     return pd.concat(out, ignore_index=True)[cols]
 
+
 def grading_table(pred, scheme: str = 'group', sets=None, digits: int = 3, **boot) -> pd.DataFrame:
     "The paper's Table 2 and more: per set, discs and each headline metric as 'estimate [95 % patient-bootstrap CI]'."
     s = grading_summary(pred, scheme, sets, **boot)
-    keys = [k for k in TABLE2_TITLES if k not in ('ece', 'brier')] + \
-           [k for k in s.metric.unique() if k.startswith('auc_') and k != 'auc_ovo_macro'] + ['ece', 'brier']
-    title = lambda k: TABLE2_TITLES.get(k) or 'AUC ' + k[4:].replace('_', '/')
+    keys = (
+        [k for k in TABLE2_TITLES if k not in ('ece', 'brier')]
+        + [k for k in s.metric.unique() if k.startswith('auc_') and k != 'auc_ovo_macro']
+        + ['ece', 'brier']
+    )
+
+    def title(k):
+        return TABLE2_TITLES.get(k) or 'AUC ' + k[4:].replace('_', '/')
+
     rows = []
     for name, g in s.groupby('set', sort=False):
-        g = g.set_index('metric'); r = {'set': name, 'discs': int(g.discs.iloc[0]), 'patients': int(g.patients.iloc[0])}
-        r.update({title(k): fmt_ci(g.loc[k, 'estimate'], g.loc[k, 'lo'], g.loc[k, 'hi'], digits) for k in keys if k in g.index})
+        g = g.set_index('metric')
+        r = {'set': name, 'discs': int(g.discs.iloc[0]), 'patients': int(g.patients.iloc[0])}
+        r.update(
+            {
+                title(k): fmt_ci(g.loc[k, 'estimate'], g.loc[k, 'lo'], g.loc[k, 'hi'], digits)
+                for k in keys
+                if k in g.index
+            }
+        )
         rows.append(r)
     return pd.DataFrame(rows).set_index('set')
 
 # %% ../nbs/41_stats.ipynb #70252576
 def to_markdown(df: pd.DataFrame, index: bool = True, digits: int = 3) -> str:
     "GitHub-flavoured Markdown of `df` (floats to `digits` places, '|' escaped, NaN as empty)."
+
     def cell(v):
-        if isinstance(v, (float, np.floating)): return '' if np.isnan(v) else f"{v:.{digits}f}"
+        if isinstance(v, (float, np.floating)):
+            return '' if np.isnan(v) else f"{v:.{digits}f}"
         return str(v).replace('|', r'\|').replace('\n', ' ')
+
     head = ([str(df.index.name or '')] if index else []) + [cell(c) for c in df.columns]
-    body = [([cell(i)] if index else []) + [cell(v) for v in row] for i, row in zip(df.index, df.itertuples(index=False))]
+    body = [
+        ([cell(i)] if index else []) + [cell(v) for v in row] for i, row in zip(df.index, df.itertuples(index=False))
+    ]
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '|'.join([' --- '] * len(head)) + '|']
     return '\n'.join(lines + ['| ' + ' | '.join(r) + ' |' for r in body]) + '\n'

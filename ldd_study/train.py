@@ -4,7 +4,14 @@
 
 # %% ../nbs/32_train.ipynb #014016fd
 from __future__ import annotations
-import copy, csv, hashlib, io, json, math, os, warnings
+import copy
+import csv
+import hashlib
+import io
+import json
+import math
+import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -15,17 +22,28 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler
 from torch.nn.parallel import DistributedDataParallel
 import torch.distributed as dist
 from tqdm.auto import tqdm
-from monai.transforms import RandRotate, RandFlip, RandGaussianNoise, RandCropByPosNegLabel, RandAdjustContrast, RandBiasField
+from monai.transforms import (
+    RandRotate,
+    RandFlip,
+    RandGaussianNoise,
+    RandCropByPosNegLabel,
+    RandAdjustContrast,
+    RandBiasField,
+)
 from monai.losses import DiceCELoss
 from .core import DataError, atomic_write, write_json, GROUPS, GRADES
 from .unet import UNet2D, seg_class_names
 from .attention_vgg import AttentionVGG, GradingLoss, class_weights, coral_probabilities
 
-PROFILE_KEYS = {'seg': ('image_size', 'features', 'epochs', 'batch', 'lr'),
-                'cls': ('crop_size', 'widths', 'epochs', 'batch', 'lr')}
+PROFILE_KEYS = {
+    'seg': ('image_size', 'features', 'epochs', 'batch', 'lr'),
+    'cls': ('crop_size', 'widths', 'epochs', 'batch', 'lr'),
+}
+
 
 def active_profile(params: dict, name: str | None = None) -> dict:
-    "The training profile `name` (else `$LDD_PROFILE`, else params' `profile`), checked: {'name', 'seg': {...}, 'cls': {...}}; `like: OTHER` takes OTHER's settings under its own."
+    """The training profile `name` (else `$LDD_PROFILE`, else params' `profile`), checked: {'name', 'seg': {...}, 'cls':
+    {...}}; `like: OTHER` takes OTHER's settings under its own."""
     name = name or os.environ.get('LDD_PROFILE') or params.get('profile')
     profiles = params.get('profiles') or {}
     if name not in profiles:
@@ -34,11 +52,20 @@ def active_profile(params: dict, name: str | None = None) -> dict:
     if prof.get('like') is not None:
         base = prof.pop('like')
         if base not in profiles or profiles[base].get('like') is not None:
-            raise DataError('params.yaml', f"profiles.{name}.like is {base!r}: it names one of {sorted(p for p in profiles if not profiles[p].get('like'))}")
-        prof = {**copy.deepcopy(profiles[base]), **prof, **{k: {**profiles[base].get(k, {}), **(prof.get(k) or {})} for k in PROFILE_KEYS}}
+            raise DataError(
+                'params.yaml',
+                f"profiles.{name}.like is {base!r}: it names one of "
+                f"{sorted(p for p in profiles if not profiles[p].get('like'))}",
+            )
+        prof = {
+            **copy.deepcopy(profiles[base]),
+            **prof,
+            **{k: {**profiles[base].get(k, {}), **(prof.get(k) or {})} for k in PROFILE_KEYS},
+        }
     for part, keys in PROFILE_KEYS.items():
         missing = [k for k in keys if k not in (prof.get(part) or {})]
-        if missing: raise DataError('params.yaml', f"profiles.{name}.{part} lacks {missing}")
+        if missing:
+            raise DataError('params.yaml', f"profiles.{name}.{part} lacks {missing}")
     return {'name': name, **prof}
 
 # %% auto #0
@@ -54,15 +81,40 @@ def _plain(t) -> torch.Tensor:
     t = t.as_tensor() if hasattr(t, 'as_tensor') else t
     return torch.as_tensor(t)
 
+
 class Augment:
-    "Random rotation, anterior-posterior flip and Gaussian noise (MONAI array transforms), the same geometry on image and mask."
-    def __init__(self, rotate_deg: float = 10.0, rotate_prob: float = 0.5, flip_prob: float = 0.5,
-                 noise_std: float = 0.05, noise_prob: float = 0.5, gamma: Sequence[float] = (0.7, 1.5), gamma_prob: float = 0.0,
-                 bias_coeff: float = 0.3, bias_prob: float = 0.0):
-        self.settings = dict(rotate_deg=rotate_deg, rotate_prob=rotate_prob, flip_prob=flip_prob, noise_std=noise_std, noise_prob=noise_prob,
-                             gamma=tuple(gamma), gamma_prob=gamma_prob, bias_coeff=bias_coeff, bias_prob=bias_prob)
-        self.rotate = RandRotate(range_x=math.radians(rotate_deg), prob=rotate_prob, keep_size=True, padding_mode='zeros')
-        self.flip = RandFlip(prob=flip_prob, spatial_axis=1)   # axis 1 of (H, W): columns = anterior-posterior, never rows
+    """Random rotation, anterior-posterior flip and Gaussian noise (MONAI array transforms), the same geometry on image
+    and mask."""
+
+    def __init__(
+        self,
+        rotate_deg: float = 10.0,
+        rotate_prob: float = 0.5,
+        flip_prob: float = 0.5,
+        noise_std: float = 0.05,
+        noise_prob: float = 0.5,
+        gamma: Sequence[float] = (0.7, 1.5),
+        gamma_prob: float = 0.0,
+        bias_coeff: float = 0.3,
+        bias_prob: float = 0.0,
+    ):
+        self.settings = dict(
+            rotate_deg=rotate_deg,
+            rotate_prob=rotate_prob,
+            flip_prob=flip_prob,
+            noise_std=noise_std,
+            noise_prob=noise_prob,
+            gamma=tuple(gamma),
+            gamma_prob=gamma_prob,
+            bias_coeff=bias_coeff,
+            bias_prob=bias_prob,
+        )
+        self.rotate = RandRotate(
+            range_x=math.radians(rotate_deg), prob=rotate_prob, keep_size=True, padding_mode='zeros'
+        )
+        self.flip = RandFlip(
+            prob=flip_prob, spatial_axis=1
+        )  # axis 1 of (H, W): columns = anterior-posterior, never rows
         self.noise = RandGaussianNoise(prob=noise_prob, std=noise_std)
         self.gamma = RandAdjustContrast(prob=gamma_prob, gamma=tuple(gamma))
         self.bias = RandBiasField(degree=3, coeff_range=(0.0, bias_coeff), prob=bias_prob)
@@ -70,10 +122,12 @@ class Augment:
 
     def set_random_state(self, rs: np.random.RandomState) -> 'Augment':
         "Draw every random choice from `rs`."
-        for t in (self.rotate, self.flip, self.noise, self.gamma, self.bias): t.set_random_state(state=rs)
+        for t in (self.rotate, self.flip, self.noise, self.gamma, self.bias):
+            t.set_random_state(state=rs)
         return self
 
-    def __repr__(self): return f"Augment({', '.join(f'{k}={v}' for k, v in self.settings.items())})"
+    def __repr__(self):
+        return f"Augment({', '.join(f'{k}={v}' for k, v in self.settings.items())})"
 
     def __call__(self, image: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         "Augmented `image` (C, H, W) float and `mask` (M, H, W) labels, same geometry on both."
@@ -83,41 +137,51 @@ class Augment:
         mask = _plain(self.rotate(mask.float(), mode='nearest', randomize=False))
         self.flip.randomize(None)
         image, mask = _plain(self.flip(image, randomize=False)), _plain(self.flip(mask, randomize=False))
-        if self.gamma.prob > 0: image = _plain(self.gamma(image))
-        if self.bias.prob > 0: image = _plain(self.bias(image)).float()
+        if self.gamma.prob > 0:
+            image = _plain(self.gamma(image))
+        if self.bias.prob > 0:
+            image = _plain(self.bias(image)).float()
         image = _plain(self.noise(image))
         return image.float(), mask.round().to(mdtype)
 
 # %% ../nbs/32_train.ipynb #c917c17a
 class RandPatch:
-    "A random `size` × `size` patch of image and mask, centred on a labelled pixel with probability pos / (pos + neg) (MONAI)."
+    """A random `size` × `size` patch of image and mask, centred on a labelled pixel with probability pos / (pos + neg)
+    (MONAI)."""
+
     def __init__(self, size: int, pos: float = 2.0, neg: float = 1.0):
         self.size = int(size)
-        self.crop = RandCropByPosNegLabel(spatial_size=(self.size, self.size), pos=pos, neg=neg, num_samples=1, allow_smaller=True)
+        self.crop = RandCropByPosNegLabel(
+            spatial_size=(self.size, self.size), pos=pos, neg=neg, num_samples=1, allow_smaller=True
+        )
         self.set_random_state(np.random.RandomState(0))
 
     def set_random_state(self, rs: np.random.RandomState) -> 'RandPatch':
         "Draw every random choice from `rs`."
-        self.crop.set_random_state(state=rs); return self
+        self.crop.set_random_state(state=rs)
+        return self
 
     def __call__(self, image: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         "Patch of `image` (C, H, W) and `mask` (M, H, W), the same window."
-        fg = (mask[:1] > 0)
+        fg = mask[:1] > 0
         self.crop.randomize(label=fg)
-        x = _plain(self.crop(image, label=fg, randomize=False)[0])         # (C, size, size)
-        m = _plain(self.crop(mask, label=fg, randomize=False)[0])          # (M, size, size)
+        x = _plain(self.crop(image, label=fg, randomize=False)[0])  # (C, size, size)
+        m = _plain(self.crop(mask, label=fg, randomize=False)[0])  # (M, size, size)
         return x.float(), m.to(mask.dtype)
 
 # %% ../nbs/32_train.ipynb #41ff4479
 @dataclass
 class Task:
-    "What `fit` trains: loss(outputs, *targets), predict(outputs) kept on the tuning set, metric(preds, *targets) (higher is better)."
+    """What `fit` trains: loss(outputs, *targets), predict(outputs) kept on the tuning set, metric(preds, *targets)
+    (higher is better)."""
+
     loss: Callable
     predict: Callable
     metric: Callable
     augment: Augment | None = None
-    mask: str = 'target'        # 'target' (segmentation) or 'last_channel' (grading crop + mask)
+    mask: str = 'target'  # 'target' (segmentation) or 'last_channel' (grading crop + mask)
     name: str = 'task'
+
 
 def dice_per_image(pred: torch.Tensor, target: torch.Tensor, label: int = 1) -> torch.Tensor:
     "Dice of class `label` per image between label maps `pred` and `target` (N, H, W); 1 where both lack it."
@@ -125,270 +189,452 @@ def dice_per_image(pred: torch.Tensor, target: torch.Tensor, label: int = 1) -> 
     inter, tot = (p * t).sum(1), p.sum(1) + t.sum(1)
     return torch.where(tot > 0, 2 * inter / tot.clamp_min(1), torch.ones_like(tot))
 
+
 def balanced_accuracy(pred: torch.Tensor, y: torch.Tensor) -> float:
     "Mean over the classes present in `y` of the fraction of each predicted right (mean recall)."
     pred, y = torch.as_tensor(pred).flatten(), torch.as_tensor(y).flatten()
     return float(torch.stack([(pred[y == c] == c).float().mean() for c in y.unique()]).mean())
 
+
 def seg_task(classes: str = 'disc', augment: Augment | None = None) -> Task:
     "Segmentation task: Dice + CE loss, tuning metric = mean per-image disc Dice."
     dice_ce = DiceCELoss(include_background=False, to_onehot_y=True, softmax=True, batch=True)
-    return Task(loss=lambda out, y: dice_ce(out.float(), y[:, None]),          # y (B, H, W) -> (B, 1, H, W)
-                predict=lambda out: out.argmax(1).to(torch.uint8),                  # (B, K, H, W) -> (B, H, W)
-                metric=lambda pred, y: float(dice_per_image(pred, y, label=1).mean()),
-                augment=augment, mask='target', name=f"segmentation ({classes})")
+    return Task(
+        loss=lambda out, y: dice_ce(out.float(), y[:, None]),  # y (B, H, W) -> (B, 1, H, W)
+        predict=lambda out: out.argmax(1).to(torch.uint8),  # (B, K, H, W) -> (B, H, W)
+        metric=lambda pred, y: float(dice_per_image(pred, y, label=1).mean()),
+        augment=augment,
+        mask='target',
+        name=f"segmentation ({classes})",
+    )
 
-def cls_task(loss: str = 'ce', group_weights=None, grade_weights=None, grade_loss_weight: float = 1.0,
-             augment: Augment | None = None) -> Task:
+
+def cls_task(
+    loss: str = 'ce',
+    group_weights=None,
+    grade_weights=None,
+    grade_loss_weight: float = 1.0,
+    augment: Augment | None = None,
+) -> Task:
     "Grading task: `GradingLoss` (ce or coral), tuning metric = balanced accuracy of the 3 groups."
     crit = GradingLoss(loss, group_weights, grade_weights, grade_loss_weight)
     to_p = coral_probabilities if loss == 'coral' else (lambda z: torch.softmax(z.float(), 1))
-    return Task(loss=crit, predict=lambda out: to_p(out[0]).argmax(1),
-                metric=lambda pred, group, grade: balanced_accuracy(pred, group),
-                augment=augment, mask='last_channel', name=f"grading ({loss})")
+    return Task(
+        loss=crit,
+        predict=lambda out: to_p(out[0]).argmax(1),
+        metric=lambda pred, group, grade: balanced_accuracy(pred, group),
+        augment=augment,
+        mask='last_channel',
+        name=f"grading ({loss})",
+    )
 
 # %% ../nbs/32_train.ipynb #e6bb7945
 FIT_FILES = ('checkpoint.pt', 'best.pt', 'history.csv', 'history.json')
 
+
 def torch_bytes(obj) -> bytes:
     "`obj` as `torch.save` writes it, serialised in memory: the same object always gives the same bytes."
-    buf = io.BytesIO(); torch.save(obj, buf); return buf.getvalue()
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    return buf.getvalue()
+
 
 def save_torch(path, obj) -> Path:
     "Write `obj` with `torch.save` to `path`, atomically; the bytes do not depend on the path."
     data = torch_bytes(obj)
     return atomic_write(path, lambda p: p.write_bytes(data))
 
+
 def temp_pattern(name: str) -> str:
     "Glob of the temporary files `core.atomic_write` makes while writing a file called `name`."
-    p = Path(name); return f".{p.stem}.*{''.join(p.suffixes)}"
+    p = Path(name)
+    return f".{p.stem}.*{''.join(p.suffixes)}"
+
 
 def remove_stale_temps(folder, names: Sequence[str] = FIT_FILES) -> list[Path]:
     "Remove the temporary files a killed `atomic_write` of `names` left in `folder`; the removed paths."
     gone = sorted({q for n in names for q in Path(folder).glob(temp_pattern(n)) if q.is_file()})
-    for q in gone: q.unlink(missing_ok=True)
+    for q in gone:
+        q.unlink(missing_ok=True)
     return gone
 
 # %% ../nbs/32_train.ipynb #2cbda6a2
-FIT_DEFAULTS = dict(epochs=300, batch=8, lr=0.001, momentum=0.9, weight_decay=0.0, lr_schedule='constant', seed=0,
-                    amp=True, device='auto', progress=True, desc=None, patch=None, channels_last=True)
+FIT_DEFAULTS = dict(
+    epochs=300,
+    batch=8,
+    lr=0.001,
+    momentum=0.9,
+    weight_decay=0.0,
+    lr_schedule='constant',
+    seed=0,
+    amp=True,
+    device='auto',
+    progress=True,
+    desc=None,
+    patch=None,
+    channels_last=True,
+)
+
 
 def distributed() -> bool:
     "Whether this process is one of a `torch.distributed` group (torchrun)."
     return dist.is_available() and dist.is_initialized()
 
+
 def dist_info() -> tuple[int, int]:
     "(rank, world size) of this process in its `torch.distributed` group, else (0, 1)."
     return (dist.get_rank(), dist.get_world_size()) if distributed() else (0, 1)
+
 
 def is_main() -> bool:
     "Whether this process writes the files: rank 0 of a group, or a process on its own."
     return dist_info()[0] == 0
 
+
 def pick_device(pref: str = 'auto') -> torch.device:
     "CUDA when present (or asked; under torchrun the process's own GPU, `LOCAL_RANK`), else CPU."
     if pref in (None, 'auto'):
-        if not torch.cuda.is_available(): return torch.device('cpu')
+        if not torch.cuda.is_available():
+            return torch.device('cpu')
         return torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0))) if distributed() else torch.device('cuda')
     return torch.device(pref)
 
+
 def _check_ds(ds, what: str) -> tuple:
     "The dataset's arrays, checked: a tuple of arrays of one length N > 0, first one (N, C, H, W) float32."
-    if not isinstance(ds, (tuple, list)) or len(ds) < 2: raise ValueError(f"{what}: expected a tuple (inputs, targets...), got {type(ds).__name__}")
+    if not isinstance(ds, (tuple, list)) or len(ds) < 2:
+        raise ValueError(f"{what}: expected a tuple (inputs, targets...), got {type(ds).__name__}")
     arrays = tuple(np.asarray(a) for a in ds)
-    if arrays[0].ndim != 4: raise ValueError(f"{what}: inputs must be (N, C, H, W), got shape {arrays[0].shape}")
+    if arrays[0].ndim != 4:
+        raise ValueError(f"{what}: inputs must be (N, C, H, W), got shape {arrays[0].shape}")
     n = [len(a) for a in arrays]
-    if n[0] == 0 or len(set(n)) != 1: raise ValueError(f"{what}: arrays must be non-empty and equally long, got lengths {n}")
+    if n[0] == 0 or len(set(n)) != 1:
+        raise ValueError(f"{what}: arrays must be non-empty and equally long, got lengths {n}")
     for a in arrays[1:]:
         if a.ndim == 3 and a.shape[1:] != arrays[0].shape[2:]:
             raise ValueError(f"{what}: targets {a.shape[1:]} and inputs {arrays[0].shape[2:]} differ in size")
     return (arrays[0].astype(np.float32, copy=False),) + tuple(a.astype(np.int64, copy=False) for a in arrays[1:])
 
+
 class ArrayDataset(Dataset):
     "In-memory samples (inputs, *targets) with `task`'s augmentation applied to each training sample."
-    def __init__(self, arrays: tuple, augment: Augment | None = None, mask: str = 'target', patch: RandPatch | None = None,
-                 sample_seed: int | None = None):
+
+    def __init__(
+        self,
+        arrays: tuple,
+        augment: Augment | None = None,
+        mask: str = 'target',
+        patch: RandPatch | None = None,
+        sample_seed: int | None = None,
+    ):
         self.arrays, self.augment, self.mask, self.patch = arrays, augment, mask, patch
-        self.sample_seed, self.epoch = sample_seed, 0     # sample_seed: each sample's draws from (seed, epoch, index) alone
-    def __len__(self): return len(self.arrays[0])
+        self.sample_seed, self.epoch = (
+            sample_seed,
+            0,
+        )  # sample_seed: each sample's draws from (seed, epoch, index) alone
+
+    def __len__(self):
+        return len(self.arrays[0])
+
     def __getitem__(self, i):
         x, ys = torch.from_numpy(self.arrays[0][i]), [torch.as_tensor(a[i]) for a in self.arrays[1:]]
         if self.sample_seed is not None:
             rs = np.random.RandomState([int(self.sample_seed) % 2**32, int(self.epoch), int(i)])
             for t in (self.augment, self.patch):
-                if t is not None: t.set_random_state(rs)
+                if t is not None:
+                    t.set_random_state(rs)
         if self.augment is not None:
-            if self.mask == 'target':                       # segmentation: target (H, W) is the mask
-                x, m = self.augment(x, ys[0][None]); ys[0] = m[0]
-            else:                                           # grading: last input channel is the mask
-                img, m = self.augment(x[:-1], x[-1:]); x = torch.cat([img, m.float()])
+            if self.mask == 'target':  # segmentation: target (H, W) is the mask
+                x, m = self.augment(x, ys[0][None])
+                ys[0] = m[0]
+            else:  # grading: last input channel is the mask
+                img, m = self.augment(x[:-1], x[-1:])
+                x = torch.cat([img, m.float()])
         if self.patch is not None and self.mask == 'target':
-            x, m = self.patch(x, ys[0][None]); ys[0] = m[0]
+            x, m = self.patch(x, ys[0][None])
+            ys[0] = m[0]
         return (x, *ys)
 
+
 def _fingerprint(model: nn.Module, arrays: Sequence, cfg: dict) -> str:
-    "Hash of what a checkpoint must share to be resumed: model, data and config (not `epochs` unless the LR schedule uses it)."
+    """Hash of what a checkpoint must share to be resumed: model, data and config (not `epochs` unless the LR schedule
+    uses it)."""
     h = hashlib.sha1()
     keep = {k: v for k, v in cfg.items() if k not in ('progress', 'desc', 'device', 'epochs', 'channels_last')}
-    if cfg['lr_schedule'] != 'constant': keep['epochs'] = cfg['epochs']
+    if cfg['lr_schedule'] != 'constant':
+        keep['epochs'] = cfg['epochs']
     h.update(json.dumps(keep, sort_keys=True, default=str).encode())
     h.update(repr(model).encode())
     for a in arrays:
-        for b in a: h.update(np.ascontiguousarray(b).tobytes())
+        for b in a:
+            h.update(np.ascontiguousarray(b).tobytes())
     return h.hexdigest()
+
 
 def _np_state(rs: np.random.RandomState) -> dict:
     s = rs.get_state()
-    return {'keys': torch.from_numpy(s[1].astype(np.int64)), 'pos': int(s[2]), 'has_gauss': int(s[3]), 'cached': float(s[4])}
+    return {
+        'keys': torch.from_numpy(s[1].astype(np.int64)),
+        'pos': int(s[2]),
+        'has_gauss': int(s[3]),
+        'cached': float(s[4]),
+    }
+
 
 def _set_np_state(rs: np.random.RandomState, d: dict):
     rs.set_state(('MT19937', d['keys'].numpy().astype(np.uint32), d['pos'], d['has_gauss'], d['cached']))
 
+
 def _fresh(history: list) -> list:
-    "A copy of `history` made of new objects: pickle refers back to a string by its identity, so a resumed run's history would pickle to other bytes."
+    """A copy of `history` made of new objects: pickle refers back to a string by its identity, so a resumed run's
+    history would pickle to other bytes."""
     return json.loads(json.dumps(history))
+
 
 def _write_history(out: Path, history: list):
     cols = ['epoch', 'train_loss', 'tune_loss', 'tune_metric', 'lr', 'world_size']
-    buf = io.StringIO(); w = csv.DictWriter(buf, cols, lineterminator='\n'); w.writeheader(); w.writerows(history)
-    atomic_write(out/'history.csv', lambda p: p.write_text(buf.getvalue()))
-    write_json(out/'history.json', [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()} for r in history])
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, cols, lineterminator='\n')
+    w.writeheader()
+    w.writerows(history)
+    atomic_write(out / 'history.csv', lambda p: p.write_text(buf.getvalue()))
+    write_json(
+        out / 'history.json',
+        [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()} for r in history],
+    )
+
 
 def _evaluate(model, loader, task, device, amp) -> tuple[float, float]:
     "Mean loss and metric of `model` on `loader`."
-    model.eval(); total, n, preds, targets = 0.0, 0, [], []
+    model.eval()
+    total, n, preds, targets = 0.0, 0, [], []
     with torch.no_grad():
         for x, *ys in loader:
             x, ys = x.to(device), [y.to(device) for y in ys]
             with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
                 out = model(x)
-                total += float(task.loss(out, *ys)) * len(x); n += len(x)
-            preds.append(task.predict(out).cpu()); targets.append([y.cpu() for y in ys])
+                total += float(task.loss(out, *ys)) * len(x)
+                n += len(x)
+            preds.append(task.predict(out).cpu())
+            targets.append([y.cpu() for y in ys])
     ys_all = [torch.cat(t) for t in zip(*targets)]
     return total / n, float(task.metric(torch.cat(preds), *ys_all))
 
+
 def fit(model: nn.Module, train_ds: tuple, tune_ds: tuple | None, task: Task, cfg: dict, out_dir) -> list[dict]:
-    "Train `model` on `train_ds` for `task`, select the best epoch on `tune_ds`, checkpoint to `out_dir` (resumes); the history."
+    """Train `model` on `train_ds` for `task`, select the best epoch on `tune_ds`, checkpoint to `out_dir` (resumes);
+    the history."""
     cfg = {**FIT_DEFAULTS, **cfg}
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    if is_main(): remove_stale_temps(out)                # the other ranks only read
-    train_a = _check_ds(train_ds, 'train_ds'); tune_a = _check_ds(tune_ds, 'tune_ds') if tune_ds is not None else None
-    device = pick_device(cfg['device']); amp = bool(cfg['amp']) and device.type == 'cuda'
-    if cfg['lr_schedule'] not in ('constant', 'cosine'): raise ValueError(f"lr_schedule {cfg['lr_schedule']!r}: expected constant or cosine")
-    fp = _fingerprint(model, (train_a, tune_a or ()), {**cfg, 'task': task.name, 'augment': repr(task.augment),
-                                                       **({'sampling': 'distributed'} if distributed() else {})})
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if is_main():
+        remove_stale_temps(out)  # the other ranks only read
+    train_a = _check_ds(train_ds, 'train_ds')
+    tune_a = _check_ds(tune_ds, 'tune_ds') if tune_ds is not None else None
+    device = pick_device(cfg['device'])
+    amp = bool(cfg['amp']) and device.type == 'cuda'
+    if cfg['lr_schedule'] not in ('constant', 'cosine'):
+        raise ValueError(f"lr_schedule {cfg['lr_schedule']!r}: expected constant or cosine")
+    fp = _fingerprint(
+        model,
+        (train_a, tune_a or ()),
+        {
+            **cfg,
+            'task': task.name,
+            'augment': repr(task.augment),
+            **({'sampling': 'distributed'} if distributed() else {}),
+        },
+    )
     det = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled())
     torch.use_deterministic_algorithms(True, warn_only=True)
     if device.type == 'cuda':
-        torch.backends.cudnn.benchmark = False; os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')
+        torch.backends.cudnn.benchmark = False
+        os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')
     try:
         with torch.random.fork_rng(devices=[device] if device.type == 'cuda' else [], device_type=device.type):
             return _fit(model, train_a, tune_a, task, cfg, out, device, amp, fp)
     finally:
         torch.use_deterministic_algorithms(det[0], warn_only=det[1])
 
+
 def _fit(model, train_a, tune_a, task, cfg, out, device, amp, fp):
-    seed = int(cfg['seed']); torch.manual_seed(seed)
+    seed = int(cfg['seed'])
+    torch.manual_seed(seed)
     gen, rs = torch.Generator().manual_seed(seed), np.random.RandomState(seed)
     aug = task.augment.set_random_state(rs) if task.augment is not None else None
-    patch = RandPatch(int(cfg['patch'])).set_random_state(rs) if cfg.get('patch') else None   # segmentation: learn from patches
-    rank, world = dist_info(); ddp, main = distributed(), rank == 0
-    if ddp:                                              # torchrun: each rank a share of every global batch (DDP section)
-        if cfg['batch'] % world: raise ValueError(f"batch {cfg['batch']} does not split over {world} processes: make it a multiple of {world}")
+    patch = (
+        RandPatch(int(cfg['patch'])).set_random_state(rs) if cfg.get('patch') else None
+    )  # segmentation: learn from patches
+    rank, world = dist_info()
+    ddp, main = distributed(), rank == 0
+    if ddp:  # torchrun: each rank a share of every global batch (DDP section)
+        if cfg['batch'] % world:
+            raise ValueError(
+                f"batch {cfg['batch']} does not split over {world} processes: make it a multiple of {world}"
+            )
         local = cfg['batch'] // world
         train_set = ArrayDataset(train_a, aug, task.mask, patch, sample_seed=seed)
         sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, shuffle=True, seed=seed, drop_last=False)
-        drop_last = len(sampler) > local and len(sampler) % local == 1              # no batch of 1 for batch norm
+        drop_last = len(sampler) > local and len(sampler) % local == 1  # no batch of 1 for batch norm
         train_dl = DataLoader(train_set, batch_size=local, sampler=sampler, num_workers=0, drop_last=drop_last)
     else:
         train_set = ArrayDataset(train_a, aug, task.mask, patch)
-        drop_last = len(train_set) > cfg['batch'] and len(train_set) % cfg['batch'] == 1   # no batch of 1 for batch norm
-        train_dl = DataLoader(train_set, batch_size=cfg['batch'], shuffle=True, generator=gen, num_workers=0, drop_last=drop_last)
-    tune_dl = DataLoader(ArrayDataset(tune_a), batch_size=cfg['batch'], shuffle=False, num_workers=0) if tune_a else None
+        drop_last = len(train_set) > cfg['batch'] and len(train_set) % cfg['batch'] == 1  # no batch of 1 for batch norm
+        train_dl = DataLoader(
+            train_set, batch_size=cfg['batch'], shuffle=True, generator=gen, num_workers=0, drop_last=drop_last
+        )
+    tune_dl = (
+        DataLoader(ArrayDataset(tune_a), batch_size=cfg['batch'], shuffle=False, num_workers=0) if tune_a else None
+    )
     model.to(device)
-    cl = device.type == 'cuda' and bool(cfg.get('channels_last'))      # NHWC: faster convolutions on tensor cores
-    if cl: model.to(memory_format=torch.channels_last)
-    if ddp and device.type == 'cuda' and world > 1: model = nn.SyncBatchNorm.convert_sync_batchnorm(model)   # one batch's statistics
+    cl = device.type == 'cuda' and bool(cfg.get('channels_last'))  # NHWC: faster convolutions on tensor cores
+    if cl:
+        model.to(memory_format=torch.channels_last)
+    if ddp and device.type == 'cuda' and world > 1:
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)  # one batch's statistics
     net = DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None) if ddp else model
     opt = torch.optim.SGD(model.parameters(), lr=cfg['lr'], momentum=cfg['momentum'], weight_decay=cfg['weight_decay'])
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg['epochs']) if cfg['lr_schedule'] == 'cosine' else None
+    sched = (
+        torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg['epochs']) if cfg['lr_schedule'] == 'cosine' else None
+    )
     scaler = torch.amp.GradScaler(device.type, enabled=amp)
     start, best, best_epoch, history = 0, -math.inf, 0, []
-    ck_path, best_path = out/'checkpoint.pt', out/'best.pt'
+    ck_path, best_path = out / 'checkpoint.pt', out / 'best.pt'
     if ck_path.exists():
         ck = torch.load(ck_path, map_location=device, weights_only=True)
         if ck['fingerprint'] != fp:
             warnings.warn(f"{ck_path}: checkpoint is from another config, model or data; starting afresh")
         else:
-            model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer']); scaler.load_state_dict(ck['scaler'])
-            if sched is not None: sched.load_state_dict(ck['scheduler'])
+            model.load_state_dict(ck['model'])
+            opt.load_state_dict(ck['optimizer'])
+            scaler.load_state_dict(ck['scaler'])
+            if sched is not None:
+                sched.load_state_dict(ck['scheduler'])
             start, best, best_epoch, history = ck['epoch'], ck['best'], ck['best_epoch'], ck['history']
-            torch.set_rng_state(ck['torch_rng']); gen.set_state(ck['gen']); _set_np_state(rs, ck['np_rng'])
-            if device.type == 'cuda' and ck.get('cuda_rng') is not None: torch.cuda.set_rng_state(ck['cuda_rng'], device)
-    bar = tqdm(range(start, cfg['epochs']), initial=start, total=cfg['epochs'], desc=cfg['desc'] or task.name,
-               disable=not cfg['progress'] or not main, leave=False)
+            torch.set_rng_state(ck['torch_rng'])
+            gen.set_state(ck['gen'])
+            _set_np_state(rs, ck['np_rng'])
+            if device.type == 'cuda' and ck.get('cuda_rng') is not None:
+                torch.cuda.set_rng_state(ck['cuda_rng'], device)
+    bar = tqdm(
+        range(start, cfg['epochs']),
+        initial=start,
+        total=cfg['epochs'],
+        desc=cfg['desc'] or task.name,
+        disable=not cfg['progress'] or not main,
+        leave=False,
+    )
     for epoch in bar:
         lr = opt.param_groups[0]['lr']
-        if ddp:                                          # order, augmentation and dropout from (seed, epoch[, rank]): resume is exact
-            sampler.set_epoch(epoch); train_set.epoch = epoch; torch.manual_seed(seed + 1_000_003 * (epoch + 1) + rank)
-        model.train(); total, n = 0.0, 0
+        if ddp:  # order, augmentation and dropout from (seed, epoch[, rank]): resume is exact
+            sampler.set_epoch(epoch)
+            train_set.epoch = epoch
+            torch.manual_seed(seed + 1_000_003 * (epoch + 1) + rank)
+        model.train()
+        total, n = 0.0, 0
         for x, *ys in train_dl:
             x, ys = x.to(device, non_blocking=True), [y.to(device, non_blocking=True) for y in ys]
-            if cl: x = x.contiguous(memory_format=torch.channels_last)
+            if cl:
+                x = x.contiguous(memory_format=torch.channels_last)
             opt.zero_grad(set_to_none=True)
             with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
                 loss = task.loss(net(x), *ys)
             if not torch.isfinite(loss):
-                raise FloatingPointError(f"{task.name}: training loss is {float(loss)} at epoch {epoch + 1} (lr {lr}); lower the lr")
-            scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
-            total += float(loss.detach()) * len(x); n += len(x)
-        if sched is not None: sched.step()
-        if ddp:                                          # the epoch's loss over all ranks
-            t = torch.tensor([total, float(n)], dtype=torch.float64, device=device); dist.all_reduce(t); total, n = t.tolist()
-        if not main:                                     # rank 0 alone evaluates and writes
-            history.append({'epoch': epoch + 1}); continue
+                raise FloatingPointError(
+                    f"{task.name}: training loss is {float(loss)} at epoch {epoch + 1} (lr {lr}); lower the lr"
+                )
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+            total += float(loss.detach()) * len(x)
+            n += len(x)
+        if sched is not None:
+            sched.step()
+        if ddp:  # the epoch's loss over all ranks
+            t = torch.tensor([total, float(n)], dtype=torch.float64, device=device)
+            dist.all_reduce(t)
+            total, n = t.tolist()
+        if not main:  # rank 0 alone evaluates and writes
+            history.append({'epoch': epoch + 1})
+            continue
         tune_loss, metric = _evaluate(model, tune_dl, task, device, amp) if tune_dl else (math.nan, math.nan)
         score = metric if math.isfinite(metric) else -math.inf
         if score > best or best_epoch == 0 or (tune_dl is None):
             best, best_epoch = score, epoch + 1
             save_torch(best_path, {'model': model.state_dict(), 'epoch': best_epoch, 'tune_metric': metric})
-        history.append({'epoch': epoch + 1, 'train_loss': total / max(n, 1), 'tune_loss': tune_loss, 'tune_metric': metric, 'lr': lr,
-                        'world_size': world})
+        history.append(
+            {
+                'epoch': epoch + 1,
+                'train_loss': total / max(n, 1),
+                'tune_loss': tune_loss,
+                'tune_metric': metric,
+                'lr': lr,
+                'world_size': world,
+            }
+        )
         _write_history(out, history)
-        save_torch(ck_path, {'model': model.state_dict(), 'optimizer': opt.state_dict(), 'scaler': scaler.state_dict(),
-                              'scheduler': sched.state_dict() if sched is not None else None, 'epoch': epoch + 1,
-                              'best': best, 'best_epoch': best_epoch, 'history': _fresh(history), 'fingerprint': fp,
-                              'torch_rng': torch.get_rng_state(), 'gen': gen.get_state(), 'np_rng': _np_state(rs),
-                              'cuda_rng': torch.cuda.get_rng_state(device) if device.type == 'cuda' else None})
+        save_torch(
+            ck_path,
+            {
+                'model': model.state_dict(),
+                'optimizer': opt.state_dict(),
+                'scaler': scaler.state_dict(),
+                'scheduler': sched.state_dict() if sched is not None else None,
+                'epoch': epoch + 1,
+                'best': best,
+                'best_epoch': best_epoch,
+                'history': _fresh(history),
+                'fingerprint': fp,
+                'torch_rng': torch.get_rng_state(),
+                'gen': gen.get_state(),
+                'np_rng': _np_state(rs),
+                'cuda_rng': torch.cuda.get_rng_state(device) if device.type == 'cuda' else None,
+            },
+        )
         bar.set_postfix(loss=f"{history[-1]['train_loss']:.4f}", **({'tune': f"{metric:.4f}"} if tune_dl else {}))
-    if ddp:                                              # every rank ends with rank 0's best weights and history
-        dist.barrier(); box = [history]; dist.broadcast_object_list(box, src=0); history = box[0]
-    if best_path.exists(): model.load_state_dict(torch.load(best_path, map_location=device, weights_only=True)['model'])
-    if main: _write_history(out, history)
+    if ddp:  # every rank ends with rank 0's best weights and history
+        dist.barrier()
+        box = [history]
+        dist.broadcast_object_list(box, src=0)
+        history = box[0]
+    if best_path.exists():
+        model.load_state_dict(torch.load(best_path, map_location=device, weights_only=True)['model'])
+    if main:
+        _write_history(out, history)
     return history
 
 # %% ../nbs/32_train.ipynb #0236061e
 def _batches(model: nn.Module, x: np.ndarray, batch: int, device, fn) -> list:
     "`fn(model(xb))` for each batch of `x`, on `device`, in eval mode without gradients."
-    device = pick_device(device); model.to(device).eval(); out = []
+    device = pick_device(device)
+    model.to(device).eval()
+    out = []
     with torch.no_grad(), torch.autocast(device.type, dtype=torch.float16, enabled=device.type == 'cuda'):
         for i in range(0, len(x), batch):
-            out.append(fn(model(torch.as_tensor(np.asarray(x[i:i + batch], np.float32)).to(device))))
+            out.append(fn(model(torch.as_tensor(np.asarray(x[i : i + batch], np.float32)).to(device))))
     return out
+
 
 def predict_seg_proba(model: nn.Module, images: np.ndarray, batch: int = 8, device: str = 'auto') -> np.ndarray:
     "Class probabilities (N, C, H, W) float32 (softmax) that `model` predicts for `images` (N, 1, H, W)."
-    if len(images) == 0: return np.zeros((0, 0, *np.shape(images)[2:]), np.float32)
+    if len(images) == 0:
+        return np.zeros((0, 0, *np.shape(images)[2:]), np.float32)
     return np.concatenate(_batches(model, images, batch, device, lambda o: o.float().softmax(1).cpu().numpy()))
+
 
 def predict_seg(model: nn.Module, images: np.ndarray, batch: int = 8, device: str = 'auto') -> np.ndarray:
     "Label maps (N, H, W) int64 (0 background, 1 disc, ...) that `model` predicts for `images` (N, 1, H, W)."
-    if len(images) == 0: return np.zeros((0, *np.shape(images)[2:]), np.int64)
+    if len(images) == 0:
+        return np.zeros((0, *np.shape(images)[2:]), np.int64)
     return np.concatenate(_batches(model, images, batch, device, lambda o: o.argmax(1).cpu().numpy().astype(np.int64)))
 
-def predict_cls(model: nn.Module, crops: np.ndarray, batch: int = 8, device: str = 'auto') -> tuple[np.ndarray, np.ndarray]:
+
+def predict_cls(
+    model: nn.Module, crops: np.ndarray, batch: int = 8, device: str = 'auto'
+) -> tuple[np.ndarray, np.ndarray]:
     "Group (N, 3) and grade (N, 5) probabilities that `model` (an `AttentionVGG`) predicts for `crops` (N, C, h, w)."
-    if len(crops) == 0: return np.zeros((0, len(GROUPS)), np.float32), np.zeros((0, len(GRADES)), np.float32)
+    if len(crops) == 0:
+        return np.zeros((0, len(GROUPS)), np.float32), np.zeros((0, len(GRADES)), np.float32)
     ps = _batches(model, crops, batch, device, lambda o: [p.float().cpu().numpy() for p in model.probabilities(o)])
     return np.concatenate([p[0] for p in ps]), np.concatenate([p[1] for p in ps])
 
@@ -396,42 +642,71 @@ def predict_cls(model: nn.Module, crops: np.ndarray, batch: int = 8, device: str
 def train_config(params: dict, part: str, profile: str | None = None) -> dict:
     "`fit`'s config for `part` ('seg' or 'cls') from params' `train` section and the active profile."
     p, t = active_profile(params, profile)[part], params.get('train', {})
-    return {**FIT_DEFAULTS, 'epochs': int(p['epochs']), 'batch': int(p['batch']), 'lr': float(p['lr']),
-            'momentum': float(t.get('momentum', 0.9)), 'weight_decay': float(t.get('weight_decay', 0.0)),
-            'lr_schedule': p.get('lr_schedule', t.get('lr_schedule', 'constant')), 'amp': bool(t.get('amp', True)),
-            'seed': int(params.get('seed', 0)), 'progress': bool(t.get('progress', True)), 'patch': p.get('patch')}
+    return {
+        **FIT_DEFAULTS,
+        'epochs': int(p['epochs']),
+        'batch': int(p['batch']),
+        'lr': float(p['lr']),
+        'momentum': float(t.get('momentum', 0.9)),
+        'weight_decay': float(t.get('weight_decay', 0.0)),
+        'lr_schedule': p.get('lr_schedule', t.get('lr_schedule', 'constant')),
+        'amp': bool(t.get('amp', True)),
+        'seed': int(params.get('seed', 0)),
+        'progress': bool(t.get('progress', True)),
+        'patch': p.get('patch'),
+    }
+
 
 def select_mode(params: dict, part: str, profile: str | None = None) -> str:
-    "How `part` ('seg' or 'cls') keeps its epoch: the profile's `select`, else `unet.select` / `classifier.select`, else 'tune'."
+    """How `part` ('seg' or 'cls') keeps its epoch: the profile's `select`, else `unet.select` / `classifier.select`,
+    else 'tune'."""
     sec = params.get('unet' if part == 'seg' else 'classifier') or {}
     mode = active_profile(params, profile)[part].get('select') or sec.get('select', 'tune')
-    if mode not in ('tune', 'last'): raise ValueError(f"select must be tune or last, got {mode!r}")
+    if mode not in ('tune', 'last'):
+        raise ValueError(f"select must be tune or last, got {mode!r}")
     return mode
+
 
 def make_augment(params: dict, part: str = 'cls') -> Augment | None:
     "`train.augment` (plus `train.seg_augment` for `part` 'seg') as an `Augment` (None when `train.augment` is off)."
-    t = params.get('train', {}); a = t.get('augment')
+    t = params.get('train', {})
+    a = t.get('augment')
     return Augment(**{**a, **(t.get('seg_augment') or {} if part == 'seg' else {})}) if a else None
+
 
 def seg_setup(params: dict, profile: str | None = None) -> tuple[UNet2D, Task, dict]:
     "U-Net, segmentation task and fit config from params (widths and sizes from the active profile)."
     u, prof = params.get('unet', {}), active_profile(params, profile)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(params.get('seed', 0)))
-        model = UNet2D(1, len(seg_class_names(u.get('classes', 'disc'))), features=prof['seg']['features'],
-                       norm=u.get('norm', 'batch'), dropout=float(u.get('dropout', 0.0)))
+        model = UNet2D(
+            1,
+            len(seg_class_names(u.get('classes', 'disc'))),
+            features=prof['seg']['features'],
+            norm=u.get('norm', 'batch'),
+            dropout=float(u.get('dropout', 0.0)),
+        )
     cfg = {**train_config(params, 'seg', profile), 'desc': 'U-Net'}
     return model, seg_task(u.get('classes', 'disc'), make_augment(params, 'seg')), cfg
 
-def cls_setup(params: dict, train_groups=None, train_grades=None, profile: str | None = None) -> tuple[AttentionVGG, Task, dict]:
+
+def cls_setup(
+    params: dict, train_groups=None, train_grades=None, profile: str | None = None
+) -> tuple[AttentionVGG, Task, dict]:
     "Attention VGG, grading task (class weights from the training labels) and fit config from params."
     c, prof = params.get('classifier', {}), active_profile(params, profile)
     loss = c.get('loss', 'ce')
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(params.get('seed', 0)))
-        model = AttentionVGG(int(c.get('in_channels', 2)), widths=prof['cls']['widths'], convs=c.get('convs', (1, 1, 2, 2)),
-                             attention=c.get('attention', 'se'), reduction=int(c.get('se_reduction', 8)),
-                             dropout=float(c.get('dropout', 0.5)), head='coral' if loss == 'coral' else 'softmax')
+        model = AttentionVGG(
+            int(c.get('in_channels', 2)),
+            widths=prof['cls']['widths'],
+            convs=c.get('convs', (1, 1, 2, 2)),
+            attention=c.get('attention', 'se'),
+            reduction=int(c.get('se_reduction', 8)),
+            dropout=float(c.get('dropout', 0.5)),
+            head='coral' if loss == 'coral' else 'softmax',
+        )
     weighted = params.get('train', {}).get('class_weights', 'inverse_frequency') == 'inverse_frequency'
     gw = class_weights(train_groups, len(GROUPS)) if weighted and train_groups is not None else None
     kw = class_weights(train_grades, len(GRADES)) if weighted and train_grades is not None else None

@@ -11,15 +11,19 @@ from torch import nn
 from monai.networks.nets.basic_unet import TwoConv, Down, UpCat
 from .core import DataError
 
-SEG_STRUCTURES = ('disc', 'vertebra', 'canal')   # canonical order after background: disc is always class 1
+SEG_STRUCTURES = ('disc', 'vertebra', 'canal')  # canonical order after background: disc is always class 1
+
 
 def seg_class_names(classes: str = 'disc') -> tuple:
     "Names of the U-Net's output classes for the `unet.classes` param (like 'disc' or 'disc+vertebra+canal')."
     parts = [p.strip() for p in str(classes).lower().split('+') if p.strip()]
     bad = [p for p in parts if p not in SEG_STRUCTURES]
     if bad or 'disc' not in parts or len(set(parts)) != len(parts):
-        raise ValueError(f"unet.classes {classes!r}: expected 'disc' or a '+'-joined subset of {SEG_STRUCTURES} holding 'disc'")
+        raise ValueError(
+            f"unet.classes {classes!r}: expected 'disc' or a '+'-joined subset of {SEG_STRUCTURES} holding 'disc'"
+        )
     return ('background',) + tuple(s for s in SEG_STRUCTURES if s in parts)
+
 
 def _structure_of(mask: np.ndarray, layout: str) -> dict:
     "Boolean maps of each structure in `mask`, with the values the layout does not know."
@@ -29,9 +33,12 @@ def _structure_of(mask: np.ndarray, layout: str) -> dict:
         unknown = np.setdiff1d(np.unique(m), [0, 1, 2, 3])
     elif layout == 'spider':
         known = {'vertebra': (m >= 1) & (m <= 25), 'canal': m == 100, 'disc': m >= 201}
-        u = np.unique(m); unknown = u[(u < 0) | ((u > 25) & (u < 100)) | ((u > 100) & (u < 201))]
-    else: raise ValueError(f"unknown mask layout {layout!r} (expected 'semantic' or 'spider')")
+        u = np.unique(m)
+        unknown = u[(u < 0) | ((u > 25) & (u < 100)) | ((u > 100) & (u < 201))]
+    else:
+        raise ValueError(f"unknown mask layout {layout!r} (expected 'semantic' or 'spider')")
     return known, unknown
+
 
 def seg_targets(mask: np.ndarray, classes: str = 'disc', layout: str = 'semantic', path=None) -> np.ndarray:
     "Training targets (int64, values 0..K-1 in `seg_class_names(classes)` order) of a mask in `layout`."
@@ -40,7 +47,8 @@ def seg_targets(mask: np.ndarray, classes: str = 'disc', layout: str = 'semantic
     if len(unknown):
         raise DataError(path or '<mask array>', f"mask values {unknown.tolist()[:5]} are not in the {layout!r} layout")
     out = np.zeros(np.shape(mask), np.int64)
-    for k, name in enumerate(names[1:], start=1): out[known[name]] = k
+    for k, name in enumerate(names[1:], start=1):
+        out[known[name]] = k
     return out
 
 # %% auto #0
@@ -48,7 +56,8 @@ __all__ = ['SEG_STRUCTURES', 'seg_class_names', 'seg_targets', 'UNet2D', 'n_para
 
 # %% ../nbs/30_unet.ipynb #ffc729d3
 class UNet2D(nn.Module):
-    """2D U-Net (Ronneberger et al., MICCAI 2015) as used by Ding et al. 2024 to find the discs on the mid-sagittal slice.
+    """2D U-Net (Ronneberger et al., MICCAI 2015) as used by Ding et al. 2024 to find the discs on the mid-sagittal
+    slice.
 
     Built from MONAI's BasicUNet blocks: `TwoConv` (two 3x3 conv + norm + ReLU), `Down` (2x2 max-pool + TwoConv) and
     `UpCat` (2x2 transposed conv halving the channels, skip concatenation, TwoConv).
@@ -61,34 +70,51 @@ class UNet2D(nn.Module):
         act: activation, ReLU as in the paper.
         dropout: dropout ratio inside every conv block.
     """
-    def __init__(self, in_channels: int = 1, out_channels: int = 2, features: Sequence[int] = (64, 128, 256, 512, 1024),
-                 norm: str | tuple | None = 'batch', act: str | tuple = ('relu', {'inplace': True}), dropout: float = 0.0):
+
+    def __init__(
+        self,
+        in_channels: int = 1,
+        out_channels: int = 2,
+        features: Sequence[int] = (64, 128, 256, 512, 1024),
+        norm: str | tuple | None = 'batch',
+        act: str | tuple = ('relu', {'inplace': True}),
+        dropout: float = 0.0,
+    ):
         super().__init__()
         f = tuple(int(c) for c in features)
-        if len(f) != 5: raise ValueError(f"features needs 5 widths (4 encoder stages + bottleneck), got {features!r}")
-        if any(c % 2 for c in f[1:]): raise ValueError(f"features {f}: widths after the first must be even (the decoder halves them)")
+        if len(f) != 5:
+            raise ValueError(f"features needs 5 widths (4 encoder stages + bottleneck), got {features!r}")
+        if any(c % 2 for c in f[1:]):
+            raise ValueError(f"features {f}: widths after the first must be even (the decoder halves them)")
         norm = None if norm in (None, 'none') else norm
         kw = dict(act=act, norm=norm, bias=norm is None, dropout=dropout)
-        self.enc1 = TwoConv(2, in_channels, f[0], **kw)     # (B, f0, H, W)
-        self.enc2 = Down(2, f[0], f[1], **kw)               # (B, f1, H/2, W/2)
-        self.enc3 = Down(2, f[1], f[2], **kw)               # (B, f2, H/4, W/4)
-        self.enc4 = Down(2, f[2], f[3], **kw)               # (B, f3, H/8, W/8)
-        self.bottleneck = Down(2, f[3], f[4], **kw)         # (B, f4, H/16, W/16)
+        self.enc1 = TwoConv(2, in_channels, f[0], **kw)  # (B, f0, H, W)
+        self.enc2 = Down(2, f[0], f[1], **kw)  # (B, f1, H/2, W/2)
+        self.enc3 = Down(2, f[1], f[2], **kw)  # (B, f2, H/4, W/4)
+        self.enc4 = Down(2, f[2], f[3], **kw)  # (B, f3, H/8, W/8)
+        self.bottleneck = Down(2, f[3], f[4], **kw)  # (B, f4, H/16, W/16)
         up = dict(upsample='deconv', halves=True, **kw)
-        self.dec4 = UpCat(2, f[4], f[3], f[3], **up)        # (B, f3, H/8, W/8)
-        self.dec3 = UpCat(2, f[3], f[2], f[2], **up)        # (B, f2, H/4, W/4)
-        self.dec2 = UpCat(2, f[2], f[1], f[1], **up)        # (B, f1, H/2, W/2)
-        self.dec1 = UpCat(2, f[1], f[0], f[0], **up)        # (B, f0, H, W)
+        self.dec4 = UpCat(2, f[4], f[3], f[3], **up)  # (B, f3, H/8, W/8)
+        self.dec3 = UpCat(2, f[3], f[2], f[2], **up)  # (B, f2, H/4, W/4)
+        self.dec2 = UpCat(2, f[2], f[1], f[1], **up)  # (B, f1, H/2, W/2)
+        self.dec1 = UpCat(2, f[1], f[0], f[0], **up)  # (B, f0, H, W)
         self.head = nn.Conv2d(f[0], out_channels, kernel_size=1)  # (B, out_channels, H, W)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         "Class logits (B, out_channels, H, W) of images `x` (B, in_channels, H, W)."
         if x.ndim != 4 or x.shape[-2] % 16 or x.shape[-1] % 16:
             raise ValueError(f"UNet2D wants (B, C, H, W) with H, W multiples of 16, got {tuple(x.shape)}")
-        x1 = self.enc1(x); x2 = self.enc2(x1); x3 = self.enc3(x2); x4 = self.enc4(x3)
+        x1 = self.enc1(x)
+        x2 = self.enc2(x1)
+        x3 = self.enc3(x2)
+        x4 = self.enc4(x3)
         b = self.bottleneck(x4)
-        u = self.dec4(b, x4); u = self.dec3(u, x3); u = self.dec2(u, x2); u = self.dec1(u, x1)
+        u = self.dec4(b, x4)
+        u = self.dec3(u, x3)
+        u = self.dec2(u, x2)
+        u = self.dec1(u, x1)
         return self.head(u)
+
 
 def n_params(model: nn.Module) -> int:
     "Number of trainable parameters of `model`."
