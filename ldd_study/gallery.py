@@ -18,6 +18,7 @@ import ldd_study
 from . import predict
 from .core import GROUPS, LUMBAR_LABELS, atomic_write, level_name, params_section, pfirrmann_group
 from .core import spreadsheet_safe, write_json
+from .params import section_defaults
 from .core import ROMAN
 from .phantom import phantom_config, phantom_patient
 from .stats import PROBA_COLUMNS
@@ -29,19 +30,18 @@ except ImportError:
     fcntl = None  # not POSIX: no lock (two runs finishing at the same instant may drop a case until the next)
 
 # %% auto #0
-__all__ = ['GALLERY_DEFAULTS', 'FLAGS', 'SUMMARY_COLUMNS', 'SUMMARY_KEY', 'GALLERY_FILES', 'DEMO_CASES', 'DEMO_NOTE', 'GENERATOR',
-           'GALLERY_MEASURES', 'gallery_params', 'missing_levels', 'case_flags', 'gallery_cases', 'gallery_rows',
-           'demo_case', 'demo_cases', 'gallery_html', 'is_gallery_file', 'write_summary', 'write_gallery']
+__all__ = ['FLAGS', 'SUMMARY_COLUMNS', 'SUMMARY_KEY', 'GALLERY_FILES', 'DEMO_CASES', 'DEMO_NOTE', 'GENERATOR', 'GALLERY_MEASURES',
+           'gallery_params', 'missing_levels', 'case_flags', 'gallery_cases', 'gallery_rows', 'demo_case', 'demo_cases',
+           'gallery_html', 'is_gallery_file', 'write_summary', 'write_gallery']
 
 # %% ../nbs/66_gallery.ipynb #3f6903af
-GALLERY_DEFAULTS = dict(gallery_low_confidence=0.6)
 FLAGS = ('low confidence', 'missing level', 'warning')
 
 
 def gallery_params(params: dict | None = None) -> dict:
     """The gallery's settings: the `predict` section of `params` (default: the project's params.yaml) over
-    `GALLERY_DEFAULTS`."""
-    return params_section('predict', GALLERY_DEFAULTS, params)
+    the schema's defaults."""
+    return params_section('predict', section_defaults('predict'), params)
 
 
 def missing_levels(ivd_labels) -> list[str]:

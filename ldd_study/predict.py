@@ -29,6 +29,7 @@ from .core import level_name, silence_stdout, spreadsheet_safe
 import ldd_study
 from .io import Case, SEMANTIC, case_name, read_sagittal, orientation_recorded, dicom_series_files
 from .core import ROMAN, grade_within_group
+from .params import section_defaults
 from .preprocess import mid_sagittal_index
 from .unet import UNet2D, seg_class_names
 from .train import active_profile, predict_cls, predict_seg_proba
@@ -40,9 +41,9 @@ from .dicom_seg import write_disc_seg
 from .release import RELEASE_DIR, file_sha256, release_version
 
 # %% auto #0
-__all__ = ['PREDICT_DEFAULTS', 'GRADE_COLUMNS', 'PHANTOM_MODEL', 'PREDICT_COLUMNS', 'MEASURE_DECIMALS', 'GROUP_COLOURS',
-           'FILL_ALPHA', 'NAME_ALPHA', 'TITLE_BAND_PX', 'CASE_FILES', 'GALLERY_FILES', 'ERROR_LOG', 'OWN_FILES',
-           'TEMP_CASE_CHARS', 'predict_params', 'Predictor', 'default_model_dir', 'load_predictor', 'Scan', 'read_scan',
+__all__ = ['GRADE_COLUMNS', 'PHANTOM_MODEL', 'PREDICT_COLUMNS', 'MEASURE_DECIMALS', 'GROUP_COLOURS', 'FILL_ALPHA', 'NAME_ALPHA',
+           'TITLE_BAND_PX', 'CASE_FILES', 'GALLERY_FILES', 'ERROR_LOG', 'OWN_FILES', 'TEMP_CASE_CHARS',
+           'predict_params', 'Predictor', 'default_model_dir', 'load_predictor', 'Scan', 'read_scan',
            'input_slice_index', 'sagittal_slice_index', 'input_slices', 'slice_candidates', 'mid_classes', 'auto_slice',
            'Prediction', 'predict_scan', 'slice_image', 'slice_geometry', 'overlay_image', 'save_overlay',
            'case_report', 'process_owner', 'is_predict_case', 'clean_stale_temporaries', 'check_case_target',
@@ -50,12 +51,9 @@ __all__ = ['PREDICT_DEFAULTS', 'GRADE_COLUMNS', 'PHANTOM_MODEL', 'PREDICT_COLUMN
            'predict_overlapped', 'cmd_predict']
 
 # %% ../nbs/65_predict.ipynb #c63c78b0
-PREDICT_DEFAULTS = dict(slice='image', max_slices=15, batch=16, overlay_width_px=640, threads=0)
-
-
 def predict_params(params: dict | None = None) -> dict:
-    "The `predict` section of `params` (default: the project's params.yaml, if any) over `PREDICT_DEFAULTS`."
-    return params_section('predict', PREDICT_DEFAULTS, params)
+    "The `predict` section of `params` (default: the project's params.yaml, if any) over the schema's defaults."
+    return params_section('predict', section_defaults('predict'), params)
 
 # %% ../nbs/65_predict.ipynb #5d031f7e
 @dataclass

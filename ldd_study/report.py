@@ -25,13 +25,14 @@ from .core import params_section, project_root, level_name, pfirrmann_group, GRA
 from .train import select_mode
 from .metrics import per_disc_dice
 from .core import ROMAN
+from .params import section_defaults
 from .metrics import confusion_matrix, reliability_curve, ovo_scores, grading_metrics, fmt_ci, class_names
 from .stats import segmentation_table, grading_table, grading_summary, to_markdown, ovo_auc_delong
 from .stats import synthetic_predictions, check_predictions, load_predictions, mean_bootstrap, stats_params
 from .stats import PROBA_COLUMNS
 
 # %% auto #0
-__all__ = ['REPORT_DEFAULTS', 'SET_ALIASES', 'CROPS', 'PAPER_COLUMNS', 'ACC_ALL', 'PAIRS', 'TRAINING_COLUMNS', 'ABLATION_METRICS',
+__all__ = ['SET_ALIASES', 'CROPS', 'PAPER_COLUMNS', 'ACC_ALL', 'PAIRS', 'TRAINING_COLUMNS', 'ABLATION_METRICS',
            'ABLATION_COLUMNS', 'ABLATION_DIFF', 'PAPER_RESULTS', 'SPLIT_TEXT', 'LEFT_OUT_COLUMNS', 'POOLED',
            'COHORT_SOURCES', 'ALL_COHORTS', 'POOLED_COHORTS', 'REFERENCE_TEXT', 'BOX_COLUMNS', 'UNET_ONLY_COLUMN',
            'CV_SET', 'TEST_SET', 'COUNT_COLUMNS', 'NOT_RECORDED', 'PROVENANCE_PACKAGES', 'SYNTHETIC_SOURCE',
@@ -51,15 +52,12 @@ __all__ = ['REPORT_DEFAULTS', 'SET_ALIASES', 'CROPS', 'PAPER_COLUMNS', 'ACC_ALL'
            'render_reports']
 
 # %% ../nbs/60_report.ipynb #b5102f83
-REPORT_DEFAULTS = dict(
-    dpi=150, fig2_patients=4, sets=['tune', 'test'], headline_set='test', html_hide_code=True, discs='lumbar'
-)
 SET_ALIASES = {'tune': ('tune', 'tuning'), 'tuning': ('tuning', 'tune'), 'test': ('test',), 'train': ('train',)}
 
 
 def report_params(params: dict | None = None) -> dict:
-    "The `report` section of `params` (default: the project's params.yaml) over `REPORT_DEFAULTS`."
-    return params_section('report', REPORT_DEFAULTS, params)
+    "The `report` section of `params` (default: the project's params.yaml) over the schema's defaults."
+    return params_section('report', section_defaults('report'), params)
 
 
 def table_sets(df: pd.DataFrame, sets=None, params: dict | None = None) -> list:

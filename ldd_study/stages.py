@@ -21,6 +21,7 @@ import pandas as pd
 import torch
 from sklearn.model_selection import StratifiedKFold, KFold
 from tqdm.auto import tqdm
+from .params import parse_params
 from .core import DataError, GROUPS, LUMBAR_LABELS, atomic_write, grade_within_group, level_name, load_params
 from .core import pfirrmann_group, write_csv, write_json
 from .io import box_level_map, cohort_name, cohort_source, read_cohort, load_case, load_lsma_case
@@ -892,6 +893,7 @@ def run_stage(name: str, params: dict | None = None, work='.'):
     )
     if os.environ.get('LDD_PROFILE'):
         params = {**params, 'profile': os.environ['LDD_PROFILE']}
+    parse_params(params)  # a DataError names an unknown key or a wrong type before any work
     if name in TRAIN_STAGES and 'WORLD_SIZE' not in os.environ and math.prod(train_processes(params)) > 1:
         return launch_stage(name, params, work)  # train.devices > 1: under torchrun
     threads = int(params.get('train', {}).get('threads', 0)) or torch.get_num_threads()

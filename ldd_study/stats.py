@@ -10,23 +10,21 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 from .core import GROUPS, DataError, params_section, pfirrmann_group
+from .params import section_defaults
 from .metrics import grading_metrics_weighted, ovo_scores, class_names, check_proba, median_iqr, fmt_median_iqr
 from .metrics import fmt_ci, _div
 
 # %% auto #0
-__all__ = ['STATS_DEFAULTS', 'GRADING_COLUMNS', 'SEGMENTATION_COLUMNS', 'PROBA_COLUMNS', 'TABLE2_TITLES', 'stats_params',
-           'resample_counts', 'patient_codes', 'bootstrap_interval', 'weighted_bootstrap', 'mean_bootstrap',
-           'grading_bootstrap', 'cluster_bootstrap', 'synthetic_predictions', 'delong_auc', 'delong_ci', 'delong_test',
-           'ovo_auc_delong', 'compare_ovo_auc', 'check_predictions', 'load_predictions', 'segmentation_summary',
-           'segmentation_table', 'grading_arrays', 'grading_summary', 'grading_table', 'to_markdown']
+__all__ = ['GRADING_COLUMNS', 'SEGMENTATION_COLUMNS', 'PROBA_COLUMNS', 'TABLE2_TITLES', 'stats_params', 'resample_counts',
+           'patient_codes', 'bootstrap_interval', 'weighted_bootstrap', 'mean_bootstrap', 'grading_bootstrap',
+           'cluster_bootstrap', 'synthetic_predictions', 'delong_auc', 'delong_ci', 'delong_test', 'ovo_auc_delong',
+           'compare_ovo_auc', 'check_predictions', 'load_predictions', 'segmentation_summary', 'segmentation_table',
+           'grading_arrays', 'grading_summary', 'grading_table', 'to_markdown']
 
 # %% ../nbs/41_stats.ipynb #08014dd0
-STATS_DEFAULTS = dict(resamples=2000, ci=0.95, seed=42, method='bca', ece_bins=10)
-
-
 def stats_params(params: dict | None = None) -> dict:
-    "The `stats` section of `params` (default: the project's params.yaml) over `STATS_DEFAULTS`."
-    return params_section('stats', STATS_DEFAULTS, params)
+    "The `stats` section of `params` (default: the project's params.yaml) over the schema's defaults."
+    return params_section('stats', section_defaults('stats'), params)
 
 
 def _opts(resamples=None, ci=None, seed=None, method=None, params=None) -> dict:
