@@ -35,11 +35,17 @@ def level_label(name: str) -> int:
     raise ValueError(f"unknown disc level {name!r} (expected names like L5-S1, L4-L5 … T12-L1)")
 
 # %% auto #0
-__all__ = ['SPINE', 'LUMBAR_LABELS', 'GROUPS', 'ROMAN', 'GRADES', 'EXIT_GRADED', 'EXIT_REFUSED', 'EXIT_USAGE', 'EXIT_INTERNAL',
-           'EXIT_PIPE', 'FORMULA_STARTS', 'level_name', 'level_label', 'pfirrmann_group', 'group_name',
+__all__ = ['SPINE', 'LUMBAR_LABELS', 'BACKGROUND', 'VERTEBRA', 'DISC', 'CANAL', 'SEMANTIC', 'SPIDER_LAST_VERTEBRA',
+           'SPIDER_CANAL', 'SPIDER_DISC_BASE', 'GROUPS', 'ROMAN', 'GRADES', 'EXIT_GRADED', 'EXIT_REFUSED', 'EXIT_USAGE',
+           'EXIT_INTERNAL', 'EXIT_PIPE', 'FORMULA_STARTS', 'level_name', 'level_label', 'pfirrmann_group', 'group_name',
            'grade_within_group', 'DataError', 'silence_stdout', 'internal_error', 'atomic_write', 'write_json',
            'write_csv', 'spreadsheet_safe', 'path_within', 'project_root', 'load_params', 'params_section',
            'shared_data', 'sample_root', 'lsma_root']
+
+# %% ../nbs/00_core.ipynb #f48d949b
+BACKGROUND, VERTEBRA, DISC, CANAL = 0, 1, 2, 3
+SEMANTIC = {'background': BACKGROUND, 'vertebra': VERTEBRA, 'disc': DISC, 'canal': CANAL}
+SPIDER_LAST_VERTEBRA, SPIDER_CANAL, SPIDER_DISC_BASE = 25, 100, 200  # SPIDER: vertebrae 1..25, canal, 200 + IVD label
 
 # %% ../nbs/00_core.ipynb #2fbcfdb4
 GROUPS = ('mild', 'moderate', 'serious')

@@ -8,14 +8,17 @@ import warnings
 import numpy as np
 from scipy import ndimage as ndi
 from scipy.stats import spearmanr
+from .core import DISC, VERTEBRA
+from .params import section
 from .core import level_name
 from .preprocess import window_image, resize_pad, mid_sagittal_index, disc_geometry, disc_instances, disc_crop
 from .train import active_profile, predict_seg_proba
 
 # %% auto #0
-__all__ = ['UPSIDE_DOWN_RHO', 'UPSIDE_DOWN_MIN_DISCS', 'MIN_NUMBERED_DISCS', 'windowed', 'seg_input', 'label_info',
-           'discs_on_slice', 'missing_disc', 'mid_slice', 'clean_disc_mask', 'drop_isolated_blobs', 'predicted_discs',
-           'upside_down_sign', 'numbering_doubt', 'slice_offsets', 'neighbour_slices', 'disc_crops_of']
+__all__ = ['DISC_INSTANCE_KEYS', 'SACRUM_KEYS', 'UPSIDE_DOWN_RHO', 'UPSIDE_DOWN_MIN_DISCS', 'MIN_NUMBERED_DISCS', 'windowed',
+           'seg_input', 'label_info', 'discs_on_slice', 'missing_disc', 'mid_slice', 'clean_disc_mask',
+           'drop_isolated_blobs', 'predicted_discs', 'upside_down_sign', 'numbering_doubt', 'slice_offsets',
+           'neighbour_slices', 'disc_crops_of']
 
 # %% ../nbs/45_discs.ipynb #a708694d
 def windowed(vol: np.ndarray, params: dict) -> np.ndarray:
@@ -40,26 +43,31 @@ def label_info(labels2d: np.ndarray, spacing) -> list[dict]:
     return out
 
 # %% ../nbs/45_discs.ipynb #4b2f2931
+# params' `preprocess` keys that `disc_instances` and `sacrum_check` take by the same names
+DISC_INSTANCE_KEYS = (
+    'min_disc_area_mm2',
+    'merge_pitch_fraction',
+    'merge_gap_fraction',
+    'split_factor',
+    'level_gap_factor',
+)
+SACRUM_KEYS = ('sacrum_block_mm', 'sacrum_look_mm', 'sacrum_min_body_mm', 'sacrum_gap_fraction')
+
+
 def discs_on_slice(mask2d: np.ndarray, spacing, params: dict, levels2d: np.ndarray | None = None):
-    "Disc instances of a 2D semantic mask (2 = disc) as a level map (k = IVD label k) and their geometry."
+    "Disc instances of a 2D semantic mask (`DISC`) as a level map (k = IVD label k) and their geometry."
     if levels2d is not None:  # SPIDER masks carry the level: keep it
         return levels2d.astype(np.uint8), label_info(levels2d, spacing)
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter('always')
-        pp = params.get('preprocess', {})
-        kw = {
-            a: float(pp[k])
-            for a, k in (
-                ('min_area_mm2', 'min_disc_area_mm2'),
-                ('merge_pitch_fraction',) * 2,
-                ('merge_gap_fraction',) * 2,
-                ('split_factor',) * 2,
-                ('gap_factor', 'level_gap_factor'),
-            )
-            if k in pp
-        }
+        pp = section(params, 'preprocess')
+        kw = {k: float(pp[k]) for k in DISC_INSTANCE_KEYS}
+        kw['sacrum'] = {k: float(pp[k]) for k in SACRUM_KEYS}
         lab, info = disc_instances(
-            mask2d == 2, tuple(spacing[:2]), vertebra_mask2d=(mask2d == 1) if (mask2d == 1).any() else None, **kw
+            mask2d == DISC,
+            tuple(spacing[:2]),
+            vertebra_mask2d=(mask2d == VERTEBRA) if (mask2d == VERTEBRA).any() else None,
+            **kw,
         )
     for d in info:
         d['warning'] = '; '.join(str(x.message) for x in w)
@@ -74,7 +82,7 @@ def missing_disc(ivd_label: int, k: int, n_found: int) -> str:
 def mid_slice(case, params: dict, windowed: np.ndarray | None = None) -> int:
     """The mid-sagittal slice of `case`: from its mask where it has one, else from the image (params'
     `preprocess.mid_*`; `windowed`: `windowed(case.image, params)`, when at hand)."""
-    pp = params.get('preprocess', {})
+    pp = section(params, 'preprocess')
     kw = dict(labels=tuple(pp['mid_labels'])) if 'mid_labels' in pp else {}
     if 'mid_band_mm' in pp:
         kw['band_mm'] = float(pp['mid_band_mm'])
@@ -127,7 +135,7 @@ def predicted_discs(
     map on the slice's own grid (k = IVD label k) and geometry."""
     p = proba if proba is not None else predict_seg_proba(model, x[None], batch)[0]  # (C, S, S)
     disc = tf.inverse(p[1], order=1) >= threshold  # disc probability, bilinear: a smooth outline on the slice's grid
-    disc = clean_disc_mask(disc, float(params['preprocess'].get('min_disc_fraction', 0.25)))
+    disc = clean_disc_mask(disc, float(section(params, 'preprocess')['min_disc_fraction']))
     factor = params['preprocess'].get('isolated_disc_factor')
     if factor:
         disc = drop_isolated_blobs(disc, spacing, float(factor))  # a blob off the spine's chain is no disc
@@ -172,17 +180,17 @@ def slice_offsets(n: int) -> list[int]:
 def neighbour_slices(k: int, n: int, n_slices: int, params: dict) -> list[tuple[int, int]]:
     """(offset, slice index) of slice `k` and its `n` neighbours either side, `preprocess.crop_neighbour_step` apart,
     those of the `n_slices` that exist; `k` first."""
-    step = int(params.get('preprocess', {}).get('crop_neighbour_step', 1))
+    step = int(section(params, 'preprocess')['crop_neighbour_step'])
     return [(o, k + o * step) for o in slice_offsets(n) if 0 <= k + o * step < n_slices]
 
 # %% ../nbs/45_discs.ipynb #cbf7ab91
 def disc_crops_of(win: np.ndarray, k: int, labels2d: np.ndarray, spacing, params: dict, crop_size=None) -> dict:
     "Crops {IVD label: (C, h, w)} of every disc of the level map `labels2d` on slice `k` of the windowed volume."
     size = tuple(crop_size or active_profile(params)['cls']['crop_size'])
-    st = int(params['preprocess'].get('crop_neighbour_step', 1))
+    st = int(section(params, 'preprocess')['crop_neighbour_step'])
     nb = (
         (win[max(k - st, 0)], win[min(k + st, len(win) - 1)])
-        if int(params.get('classifier', {}).get('in_channels', 2)) == 4
+        if int(section(params, 'classifier')['in_channels']) == 4
         else None
     )
     return {

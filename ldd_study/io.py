@@ -17,18 +17,21 @@ import numpy as np
 import pandas as pd
 import SimpleITK as sitk
 from .core import DataError, SPINE, level_label, level_name, params_section, pfirrmann_group, GROUPS, ROMAN
+from .core import BACKGROUND, CANAL, DISC, SPIDER_CANAL, SPIDER_DISC_BASE, VERTEBRA
+from .core import SEMANTIC  # noqa: F401 (io.SEMANTIC, as before)
+from .params import section_defaults
 
 sitk.ProcessObject.SetGlobalWarningDisplay(False)  # failures surface as DataError, not as ITK's console noise
 
 # %% auto #0
-__all__ = ['IMAGE_SUFFIXES', 'T2_SERIES', 'LUMA', 'MAX_VOXELS', 'SEMANTIC', 'PIXEL_SPACING_MM', 'MAX_SLICE_SPACING_MM',
-           'GAP_TOLERANCE', 'DISC_BOX_LABELS', 'FINDING_BOX_LABELS', 'BOX_DEFAULTS', 'SOURCE_COHORT', 'case_name',
-           'dicom_series', 'dicom_series_choice', 'dicom_series_files', 'check_declared_size', 'to_grey', 'read_image',
-           'orientation_recorded', 'slice_plane', 'sagittal_array', 'mask_kind', 'semantic_mask', 'disc_levels',
-           'read_grades', 'Cohort', 'check_grid', 'read_cohort', 'ReadWarning', 'check_spacing', 'spacing_recorded',
-           'check_slice_header', 'dicom_slice_gaps', 'Case', 'read_sagittal', 'load_image', 'load_case', 'read_boxes',
-           'disc_boxes', 'disc_pitch_px', 'l5s1_signs', 'check_levels', 'cohort_source', 'cohort_name',
-           'read_lsma_cohort', 'load_lsma_case', 'box_level_map', 'lsma_subset']
+__all__ = ['IMAGE_SUFFIXES', 'T2_SERIES', 'LUMA', 'MAX_VOXELS', 'PIXEL_SPACING_MM', 'MAX_SLICE_SPACING_MM', 'GAP_TOLERANCE',
+           'DISC_BOX_LABELS', 'FINDING_BOX_LABELS', 'SOURCE_COHORT', 'case_name', 'dicom_series', 'dicom_series_choice',
+           'dicom_series_files', 'check_declared_size', 'to_grey', 'read_image', 'orientation_recorded', 'slice_plane',
+           'sagittal_array', 'mask_kind', 'semantic_mask', 'disc_levels', 'read_grades', 'Cohort', 'check_grid',
+           'read_cohort', 'ReadWarning', 'check_spacing', 'spacing_recorded', 'check_slice_header', 'dicom_slice_gaps',
+           'Case', 'read_sagittal', 'load_image', 'load_case', 'read_boxes', 'disc_boxes', 'disc_pitch_px',
+           'l5s1_signs', 'check_levels', 'cohort_source', 'cohort_name', 'read_lsma_cohort', 'load_lsma_case',
+           'box_level_map', 'lsma_subset']
 
 # %% ../nbs/10_io.ipynb #7b540674
 IMAGE_SUFFIXES = (
@@ -295,15 +298,12 @@ def sagittal_array(img: sitk.Image, path='<image>') -> tuple[np.ndarray, tuple[f
     return sitk.GetArrayFromImage(img), (sy, sx, sz), img
 
 # %% ../nbs/10_io.ipynb #ed54107a
-SEMANTIC = {'background': 0, 'vertebra': 1, 'disc': 2, 'canal': 3}
-
-
 def mask_kind(m: np.ndarray) -> str:
     "'spider' (instance labels, discs 201+), 'semantic' (1 vertebra, 2 disc, 3 canal) or 'binary' (disc only)."
     u = np.unique(m)
-    if u.max(initial=0) > 200:
+    if u.max(initial=0) > SPIDER_DISC_BASE:
         return 'spider'
-    if set(u.tolist()) <= {0, 1} or (len(u) == 2 and 2 not in u):
+    if set(u.tolist()) <= {0, 1} or (len(u) == 2 and DISC not in u):
         return 'binary'
     return 'semantic'
 
@@ -314,17 +314,19 @@ def semantic_mask(m: np.ndarray, kind: str | None = None) -> np.ndarray:
     if kind == 'semantic':
         return m.astype(np.uint8)
     if kind == 'binary':
-        return np.where(m > 0, 2, 0).astype(np.uint8)
+        return np.where(m > 0, DISC, BACKGROUND).astype(np.uint8)
     out = np.zeros(m.shape, np.uint8)
-    out[(m >= 1) & (m < 100)] = 1
-    out[m > 200] = 2
-    out[m == 100] = 3
+    out[(m >= 1) & (m < SPIDER_CANAL)] = VERTEBRA
+    out[m > SPIDER_DISC_BASE] = DISC
+    out[m == SPIDER_CANAL] = CANAL
     return out
 
 
 def disc_levels(m: np.ndarray) -> np.ndarray | None:
     "IVD label of each voxel (0 elsewhere) from a SPIDER instance mask; None for masks without levels."
-    return np.where(m > 200, m - 200, 0).astype(np.uint8) if mask_kind(m) == 'spider' else None
+    return (
+        np.where(m > SPIDER_DISC_BASE, m - SPIDER_DISC_BASE, 0).astype(np.uint8) if mask_kind(m) == 'spider' else None
+    )
 
 # %% ../nbs/10_io.ipynb #640dc8f2
 _COLS = {
@@ -808,11 +810,6 @@ def read_boxes(path) -> tuple[pd.DataFrame, list[DataError]]:
     return pd.DataFrame(rows, columns=cols), problems
 
 # %% ../nbs/10_io.ipynb #lsma0004
-BOX_DEFAULTS = dict(
-    merge_row_overlap=0.5, gap_pitch=1.5, close_pitch=0.6, flat_hw=0.65, step_pitch=0.05, bottom_pitch=2.6
-)
-
-
 def _union(a: dict, b: dict) -> dict:
     return dict(
         x0=min(a['x0'], b['x0']),
@@ -889,7 +886,7 @@ def check_levels(
 ) -> tuple[dict[int, str], list[str]]:
     """Refused IVD labels {label: reason} of every disc box numbered from the bottom (`disc_boxes`), and warnings;
     `labels` are the graded ones."""
-    o = {**BOX_DEFAULTS, **kw}
+    o = {**section_defaults('data')['boxes'], **kw}
     refused, warnings = {}, []
     every = sorted({d['ivd_label'] for d in discs} | set(labels))
     if len(discs) < max(labels) + 1:
@@ -998,8 +995,8 @@ def read_lsma_cohort(root, series: str | None = None, params: dict | None = None
     root = Path(root)
     if not root.is_dir():
         raise DataError(root, "cohort folder not found")
-    data = params_section('data', {'pixel_spacing_mm': 0.6875, 'boxes': {}}, params)
-    bopt = {**BOX_DEFAULTS, **(data.get('boxes') or {})}
+    data = params_section('data', section_defaults('data'), params)
+    bopt = {**section_defaults('data')['boxes'], **(data.get('boxes') or {})}
     s = float(data['pixel_spacing_mm'])
     images, problems = _image_table(root)
     if series:

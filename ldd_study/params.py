@@ -14,7 +14,7 @@ from .core import DataError
 __all__ = ['PROFILE_PART_KEYS', 'BoxParams', 'DataParams', 'CohortParams', 'SplitParams', 'CvParams', 'PhantomParams',
            'PreprocessParams', 'StatsParams', 'UnetParams', 'ClassifierParams', 'AugmentParams', 'SegAugmentParams',
            'TrainParams', 'ReportParams', 'PredictParams', 'Params', 'parse_section', 'check_profiles', 'parse_params',
-           'section_defaults']
+           'section_defaults', 'section']
 
 # %% ../nbs/01_params.ipynb #baebec1d
 @dataclass(frozen=True)
@@ -101,6 +101,10 @@ class PreprocessParams:
     isolated_disc_factor: float | None = 2.5  # a blob this x the median nearest-blob distance away is no disc
     level_gap_factor: float = 1.6  # numbered discs further apart than this x the median step: one may be missing
     crop_neighbour_step: int = 1  # 4-channel crops: how many slices away the neighbours are
+    sacrum_block_mm: float = 40.0  # a vertebra block at least this long below the lowest disc is the sacrum
+    sacrum_look_mm: float = 15.0  # ... looked for within this depth below the lowest disc (none: unlabelled)
+    sacrum_min_body_mm: float = 3.0  # ... vertebra runs shorter than this are slivers, not bodies
+    sacrum_gap_fraction: float = 0.5  # ... gaps under this x the median disc height lie between sacral segments
 
 
 @dataclass(frozen=True)
@@ -310,3 +314,19 @@ def section_defaults(name: str) -> dict:
         return list(value) if isinstance(value, tuple) else value
 
     return plain(getattr(Params(), name))
+
+# %% ../nbs/01_params.ipynb #e09c2bb5
+def _over(defaults, values):
+    "`values` over `defaults`, nested dicts merged key by key."
+    if not isinstance(defaults, dict) or not isinstance(values, dict):
+        return values
+    return {**defaults, **{k: _over(defaults.get(k), v) for k, v in values.items()}}
+
+
+def section(params: dict | None, name: str):
+    "Setting or section `name` of `params` over the schema's defaults (a section as a dict, as YAML gives it)."
+    defaults = section_defaults(name)
+    value = (params or {}).get(name)
+    if value is None:
+        return defaults
+    return _over(defaults, value)

@@ -17,37 +17,22 @@ from scipy.spatial import cKDTree
 from . import __version__
 from .core import DataError, atomic_write, write_csv, write_json, load_params, level_name, LUMBAR_LABELS
 from .core import GRADES
+from .params import section_defaults
 
 PHANTOM_VERSION = 1  # bump when the generator changes what it draws: cohorts written by an older version are rewritten
 
 # %% auto #0
-__all__ = ['PHANTOM_VERSION', 'PHANTOM_DEFAULTS', 'LEVEL_TREND', 'PFIRRMANN_LOOK', 'TISSUE', 'VERTEBRAE', 'DISCS', 'SACRUM',
-           'BULGE_MM', 'phantom_config', 'scale_counts', 'phantom_grades', 'phantom_anatomy', 'lateral_factor',
-           'phantom_patient', 'disc_appearance', 'show_grades', 'write_phantom_cohort']
+__all__ = ['PHANTOM_VERSION', 'LEVEL_TREND', 'PFIRRMANN_LOOK', 'TISSUE', 'VERTEBRAE', 'DISCS', 'SACRUM', 'BULGE_MM',
+           'phantom_config', 'scale_counts', 'phantom_grades', 'phantom_anatomy', 'lateral_factor', 'phantom_patient',
+           'disc_appearance', 'show_grades', 'write_phantom_cohort']
 
 # %% ../nbs/11_phantom.ipynb #d7eec49c
-PHANTOM_DEFAULTS = dict(
-    patients=94,
-    seed=2024,
-    grade_counts=[80, 120, 154, 71, 41],
-    slices=7,
-    shape=[256, 224],
-    spacing_mm=[1.25, 1.25, 4.0],
-    scale=[0.9, 1.1],
-    lordosis=[0.75, 1.25],
-    rotation_deg=5.0,
-    shift_mm=12.0,
-    noise_sigma=[3.0, 7.0],
-    bias=0.3,
-)
-
-
 def phantom_config(params: Mapping | None = None, source='params.yaml') -> dict:
     "The phantom settings: `params` (the `phantom` section, or whole params holding one) over the defaults, checked."
     p = dict(params or {})
     if isinstance(p.get('phantom'), Mapping):
         p = dict(p['phantom'])
-    cfg = {**PHANTOM_DEFAULTS, **p}
+    cfg = {**section_defaults('phantom'), **p}
 
     def bad(key, why):
         raise DataError(source, f"phantom.{key} {why} (got {cfg[key]!r})")

@@ -27,7 +27,8 @@ from .core import EXIT_GRADED, path_within, EXIT_INTERNAL, EXIT_REFUSED, interna
 from .core import LUMBAR_LABELS, SPINE, atomic_write, write_json, load_params, params_section, project_root
 from .core import level_name, silence_stdout, spreadsheet_safe
 import ldd_study
-from .io import Case, SEMANTIC, case_name, read_sagittal, orientation_recorded, dicom_series_files
+from .core import SEMANTIC
+from .io import Case, case_name, read_sagittal, orientation_recorded, dicom_series_files
 from .core import ROMAN, grade_within_group
 from .params import section_defaults
 from .preprocess import mid_sagittal_index

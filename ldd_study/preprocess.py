@@ -10,14 +10,14 @@ from typing import Sequence
 import numpy as np
 from scipy import ndimage as ndi
 from .core import level_name
-
-VERTEBRA, DISC, CANAL = 1, 2, 3  # semantic mask values of the SPIDER T2 sample (and of the phantom)
+from .core import CANAL, DISC, VERTEBRA  # noqa: F401 (the semantic mask values, as preprocess.DISC before)
+from .params import PreprocessParams
 
 # %% auto #0
-__all__ = ['VERTEBRA', 'DISC', 'CANAL', 'MAX_UPSAMPLE', 'window_level', 'window_image', 'otsu_threshold', 'best_vertical_path',
-           'canal_continuity', 'mid_sagittal_scores', 'mid_sagittal_index', 'ResizeTransform', 'resize_pad',
-           'resize_transform', 'LevelWarning', 'disc_axes', 'pixel_extent', 'disc_geometry', 'disc_instances',
-           'sacrum_check', 'disc_gap_check', 'disc_crop', 'disc_crops']
+__all__ = ['MAX_UPSAMPLE', 'window_level', 'window_image', 'otsu_threshold', 'best_vertical_path', 'canal_continuity',
+           'mid_sagittal_scores', 'mid_sagittal_index', 'ResizeTransform', 'resize_pad', 'resize_transform',
+           'LevelWarning', 'disc_axes', 'pixel_extent', 'disc_geometry', 'disc_instances', 'sacrum_check',
+           'disc_gap_check', 'disc_crop', 'disc_crops']
 
 # %% ../nbs/20_preprocess.ipynb #0cf09c94
 def window_level(
@@ -398,16 +398,17 @@ def _merge_fragments(parts: list, sp, spine, pitch: float, pitch_fraction: float
 def disc_instances(
     disc_mask2d: np.ndarray,
     spacing: Sequence[float] = (1.0, 1.0),
-    min_area_mm2: float = 15.0,
+    min_disc_area_mm2: float = PreprocessParams.min_disc_area_mm2,
     vertebra_mask2d: np.ndarray | None = None,
-    merge_pitch_fraction: float = 0.3,
-    merge_gap_fraction: float = 0.5,
-    split_factor: float = 2.0,
+    merge_pitch_fraction: float = PreprocessParams.merge_pitch_fraction,
+    merge_gap_fraction: float = PreprocessParams.merge_gap_fraction,
+    split_factor: float = PreprocessParams.split_factor,
     default_pitch_mm: float = 30.0,
-    gap_factor: float = 1.6,
+    level_gap_factor: float = PreprocessParams.level_gap_factor,
+    sacrum: dict | None = None,
 ) -> tuple[np.ndarray, list[dict]]:
     """Disc instances of a 2D disc mask, fragments merged, merged discs split, labelled k = IVD label counted from the
-    sacrum."""
+    sacrum; the keyword arguments are params' `preprocess` keys of the same names, `sacrum` those of `sacrum_check`."""
     m = np.asarray(disc_mask2d)
     if m.ndim != 2:
         raise ValueError(f"expected a 2D disc mask, got shape {m.shape}")
@@ -416,7 +417,7 @@ def disc_instances(
     comps = []
     for sl, k in zip(ndi.find_objects(lab), range(1, n + 1)):
         r, c = np.nonzero(lab[sl] == k)
-        if len(r) * sp[0] * sp[1] >= min_area_mm2:
+        if len(r) * sp[0] * sp[1] >= min_disc_area_mm2:
             comps.append(np.stack([(r + sl[0].start) * sp[0], (c + sl[1].start) * sp[1]], 1).astype(float))
     if not comps:
         return np.zeros(m.shape, np.int32), []
@@ -428,7 +429,7 @@ def disc_instances(
     parts, source = [], []
     for k, (p, c, e) in enumerate(zip(comps, cents, ext)):
         pieces = _cut_at_waist(p, spine(c), sp) if len(comps) >= 3 and e > split_factor * np.median(ext) else [p]
-        pieces = [q for q in pieces if len(q) * sp[0] * sp[1] >= min_area_mm2] or [p]
+        pieces = [q for q in pieces if len(q) * sp[0] * sp[1] >= min_disc_area_mm2] or [p]
         parts += pieces
         source += [k] * len(pieces)
     # 2. merge fragments of one disc (this also undoes a cut that fell inside one level)
@@ -456,10 +457,10 @@ def disc_instances(
                 split=bool(split),
             )
         )
-    problem = sacrum_check(labels, info, vertebra_mask2d)
+    problem = sacrum_check(labels, info, vertebra_mask2d, **(sacrum or {}))
     if problem:
         warnings.warn(problem, LevelWarning)
-    gap = disc_gap_check(info, gap_factor)
+    gap = disc_gap_check(info, level_gap_factor)
     if gap:
         warnings.warn(gap, LevelWarning)
     return labels, info
@@ -475,10 +476,10 @@ def sacrum_check(
     labels2d: np.ndarray,
     info: list[dict],
     vertebra_mask2d: np.ndarray | None = None,
-    sacrum_mm: float = 40.0,
-    look_mm: float = 15.0,
-    min_body_mm: float = 3.0,
-    gap_fraction: float = 0.5,
+    sacrum_block_mm: float = PreprocessParams.sacrum_block_mm,
+    sacrum_look_mm: float = PreprocessParams.sacrum_look_mm,
+    sacrum_min_body_mm: float = PreprocessParams.sacrum_min_body_mm,
+    sacrum_gap_fraction: float = PreprocessParams.sacrum_gap_fraction,
 ) -> str | None:
     "Why the lowest disc (IVD label 1) may not be L5-S1, or None when nothing speaks against it."
     if not info:
@@ -507,17 +508,17 @@ def sacrum_check(
     tot = np.bincount(bins)
     vert = np.bincount(bins, weights=(np.asarray(vertebra_mask2d) != 0).ravel()[strip])
     runs = [(s0 * step, s1 * step) for s0, s1 in _runs(vert >= 0.2 * np.maximum(tot, 1))]  # vertebra along the depth
-    runs = [r for r in runs if r[1] - r[0] >= min_body_mm]  # slivers are not bodies
-    if not runs or runs[0][0] > look_mm:
+    runs = [r for r in runs if r[1] - r[0] >= sacrum_min_body_mm]  # slivers are not bodies
+    if not runs or runs[0][0] > sacrum_look_mm:
         return None  # nothing labelled below: sacrum unlabelled (SPIDER)
     (s0, e0), end = (
         runs[0],
         (np.flatnonzero(tot >= 0.5 * tot.max()).max() + 1) * step,
     )  # where the strip leaves the image
-    if e0 - s0 >= sacrum_mm or e0 >= end - step:
+    if e0 - s0 >= sacrum_block_mm or e0 >= end - step:
         return None  # one long block: a labelled sacrum
     gap = runs[1][0] - e0 if len(runs) > 1 else None
-    thin = gap_fraction * float(np.median([i['height_mm'] for i in info]))
+    thin = sacrum_gap_fraction * float(np.median([i['height_mm'] for i in info]))
     if gap is not None and gap < thin:
         return None  # sacral segments with thin gaps between them
     where = "nothing labelled under it" if gap is None else f"a disc-sized gap ({gap:.0f} mm) under it"
@@ -527,7 +528,7 @@ def sacrum_check(
     )
 
 # %% ../nbs/20_preprocess.ipynb #536d00bc
-def disc_gap_check(info: list[dict], gap_factor: float = 1.6) -> str | None:
+def disc_gap_check(info: list[dict], gap_factor: float = PreprocessParams.level_gap_factor) -> str | None:
     "Why a disc may be missing between two numbered ones (a step over `gap_factor` × the median step), or None."
     if len(info) < 3:
         return None

@@ -21,7 +21,7 @@ import pandas as pd
 import torch
 from sklearn.model_selection import StratifiedKFold, KFold
 from tqdm.auto import tqdm
-from .params import parse_params
+from .params import parse_params, section
 from .core import DataError, GROUPS, LUMBAR_LABELS, atomic_write, grade_within_group, level_name, load_params
 from .core import pfirrmann_group, write_csv, write_json
 from .io import box_level_map, cohort_name, cohort_source, read_cohort, load_case, load_lsma_case
@@ -59,7 +59,7 @@ def save_npz(path, **arrays) -> Path:
 
 def stage_progress(params: dict) -> bool:
     "Whether the stages show tqdm bars: params' `train.progress` (default True), as `fit` does."
-    return bool((params.get('train') or {}).get('progress', True))
+    return bool(section(params, 'train')['progress'])
 
 
 def data_root(params: dict, work='.') -> Path:
@@ -68,13 +68,14 @@ def data_root(params: dict, work='.') -> Path:
     return r if r.is_absolute() else _p(work, r)
 
 # %% auto #0
-__all__ = ['DISC_REFERENCE', 'SEG_COLUMNS', 'PREDICTION_COLUMNS', 'STAGES', 'TRAIN_STAGES', 'PARAMS_ENV', 'CV_STAGES', 'save_npz',
-           'stage_progress', 'data_root', 'stage_phantom', 'cohort_note', 'study_cohorts', 'one_series_each',
-           'stage_cohort', 'patient_split', 'set_names', 'patient_folds', 'stage_split', 'disc_reference', 'masked',
-           'seg_targets_of', 'stage_train_seg', 'unet_levels', 'stage_eval_seg', 'stage_crops', 'stage_train_cls',
+__all__ = ['DISC_REFERENCE', 'SEG_COLUMNS', 'PREDICTION_COLUMNS', 'STAGES', 'TRAIN_STAGES', 'PARAMS_ENV', 'CV_STAGES',
+           'FOLD_INPUTS', 'CROP_INPUTS', 'save_npz', 'stage_progress', 'data_root', 'stage_phantom', 'cohort_note',
+           'study_cohorts', 'one_series_each', 'stage_cohort', 'patient_split', 'set_names', 'patient_folds',
+           'stage_split', 'disc_reference', 'masked', 'segmentation_sets', 'seg_targets_of', 'stage_train_seg',
+           'unet_levels', 'stage_eval_seg', 'stage_crops', 'discs_with_sets', 'labelled_crops', 'stage_train_cls',
            'disc_means', 'prediction_rows', 'stage_eval_cls', 'group_accuracy', 'stage_report', 'train_processes',
-           'torchrun_command', 'launch_stage', 'in_process_group', 'run_stage', 'run_stages', 'fold_split', 'stage_cv',
-           'lumbar_accuracy', 'cv_summary', 'same_samples', 'transfer_runs', 'train_on_one']
+           'torchrun_command', 'launch_stage', 'in_process_group', 'run_stage', 'run_stages', 'fold_split', 'run_fold',
+           'test_rows', 'stage_cv', 'lumbar_accuracy', 'cv_summary', 'same_samples', 'transfer_runs', 'train_on_one']
 
 # %% ../nbs/50_stages.ipynb #3087bdff
 def stage_phantom(params: dict, work='.') -> Path:
@@ -164,7 +165,7 @@ def stage_cohort(params: dict, work='.') -> dict:
     on stderr too."""
     d = params['data']
     S = int(active_profile(params)['seg']['image_size'])
-    nbh = int(params.get('cohort', {}).get('seg_neighbours', 0))
+    nbh = int(section(params, 'cohort')['seg_neighbours'])
     cohorts = study_cohorts(params, work)
     many = len(cohorts) > 1
     cases, discs, problems, left, unmatched, per, set_aside = [], [], [], [], [], {}, []
@@ -409,7 +410,7 @@ def masked(cases: pd.DataFrame) -> np.ndarray:
     return disc_reference(cases) == 'mask'
 
 
-def _case_sets(work) -> dict:
+def segmentation_sets(work) -> dict:
     "Series → segmentation set (train / tune / test), from the split."
     sp = pd.read_csv(_p(work, 'cache', 'split.csv'), dtype={'patient': str})
     return dict(zip(sp.series, sp.seg_set))
@@ -417,14 +418,14 @@ def _case_sets(work) -> dict:
 
 def seg_targets_of(masks: np.ndarray, params: dict) -> np.ndarray:
     "Training targets of the U-Net from semantic masks (class 1 = disc; vertebra and canal when `unet.classes` asks)."
-    return seg_targets(masks, params.get('unet', {}).get('classes', 'disc'))
+    return seg_targets(masks, section(params, 'unet')['classes'])
 
 
 def stage_train_seg(params: dict, work='.') -> list:
     "Train the U-Net; model and curve to models/unet.pt and results/train_seg.csv."
     z = np.load(_p(work, 'cache', 'cohort.npz'))
     cases = pd.read_csv(_p(work, 'cache', 'cases.csv'), dtype={'patient': str})
-    sets = _case_sets(work)
+    sets = segmentation_sets(work)
     cset = cases.series.map(sets).fillna('train').values
     last = select_mode(params, 'seg') == 'last'  # train on train + tune, keep the last epoch
     tr = np.isin(cset[z['train_case']], ['train', 'tune'] if last else ['train'])
@@ -480,7 +481,7 @@ def stage_eval_seg(params: dict, work='.') -> dict:
     z = np.load(_p(work, 'cache', 'cohort.npz'))
     man = np.load(_p(work, 'cache', 'manual_discs.npz'))
     cases = pd.read_csv(_p(work, 'cache', 'cases.csv'), dtype={'patient': str})
-    sets = _case_sets(work)
+    sets = segmentation_sets(work)
     rows, auto, ref, images, refused = (
         [],
         {},
@@ -557,7 +558,7 @@ def stage_eval_seg(params: dict, work='.') -> dict:
 
 def _fig2_cases(z, cases, sets, man, auto, params, work, n=None):
     "Mid slice, manual and automatic disc labels of a few test patients, for the report's Fig. 2."
-    n = n or int(params.get('report', {}).get('fig2_patients', 4))
+    n = n or int(section(params, 'report')['fig2_patients'])
     has = masked(cases)  # cases with masks only: a box disc is no manual outline
     pick = [i for i, c in cases.iterrows() if sets.get(c.series) == 'test' and has[i]][:n] or [
         i for i in range(len(cases)) if has[i]
@@ -578,8 +579,8 @@ def stage_crops(params: dict, work='.') -> pd.DataFrame:
     cases = pd.read_csv(_p(work, 'cache', 'cases.csv'), dtype={'patient': str})
     discs = pd.read_csv(_p(work, 'cache', 'discs.csv'), dtype={'patient': str})
     man, auto = np.load(_p(work, 'cache', 'manual_discs.npz')), np.load(_p(work, 'cache', 'auto_discs.npz'))
-    cl = params.get('classifier', {})
-    n_nb = max(int(cl.get('train_slices', 0)), int(cl.get('test_slices', 0)))
+    cl = section(params, 'classifier')
+    n_nb = max(int(cl['train_slices']), int(cl['test_slices']))
     X, rows = [], []
     for _, c in tqdm(list(cases.iterrows()), desc='crops', leave=False, disable=not stage_progress(params)):
         case = load_case(dict(patient=c.patient, series=c.series, image=c.image, mask=None))
@@ -629,19 +630,19 @@ def stage_crops(params: dict, work='.') -> pd.DataFrame:
     return tab
 
 # %% ../nbs/50_stages.ipynb #d49ba29b
-def _graded_discs(work) -> pd.DataFrame:
+def discs_with_sets(work) -> pd.DataFrame:
     "Every graded disc with its grading set."
     d = pd.read_csv(_p(work, 'cache', 'discs.csv'), dtype={'patient': str})
     s = pd.read_csv(_p(work, 'cache', 'split.csv'), dtype={'patient': str})
     return d.merge(s[['series', 'ivd_label', 'set']], on=['series', 'ivd_label'])
 
 
-def _labelled_crops(work) -> pd.DataFrame:
+def labelled_crops(work) -> pd.DataFrame:
     "Crop table joined to grades and sets."
     t = pd.read_csv(_p(work, 'cache', 'crops.csv'), dtype={'patient': str})
     if 'offset' not in t:
         t['offset'] = 0  # a crop table from before neighbour slices
-    return t.merge(_graded_discs(work), on=['patient', 'series', 'ivd_label'])
+    return t.merge(discs_with_sets(work), on=['patient', 'series', 'ivd_label'])
 
 
 def _training_rows(t: pd.DataFrame, sets, how: str) -> pd.DataFrame:
@@ -658,11 +659,11 @@ def _training_rows(t: pd.DataFrame, sets, how: str) -> pd.DataFrame:
 def stage_train_cls(params: dict, work='.') -> list:
     "Train the attention-VGG grader; model and curve to models/grader.pt and results/train_cls.csv."
     X = np.load(_p(work, 'cache', 'crops.npz'))['crops']
-    t = _labelled_crops(work)
-    c = params.get('classifier', {})
-    how = c.get('train_crops', 'auto')
+    t = labelled_crops(work)
+    c = section(params, 'classifier')
+    how = c['train_crops']
     last = select_mode(params, 'cls') == 'last'  # train on train + tune, keep the last epoch
-    near = t[t.offset.abs() <= int(c.get('train_slices', 0))]  # the graded slice and its neighbours
+    near = t[t.offset.abs() <= int(c['train_slices'])]  # the graded slice and its neighbours
     tr = _training_rows(near, ['train', 'tune'] if last else ['train'], how)
     tu = t[(t.set == 'tune') & (t.crop == 'auto') & (t.offset == 0) & (not last)]
 
@@ -677,7 +678,7 @@ def stage_train_cls(params: dict, work='.') -> list:
         m = tr[tr.offset == 0]  # the measures grader: the same training discs, graded slice
         write_json(
             _p(work, 'models', 'measures.json'),
-            fit_measures_model(m, m.group.map(GROUPS.index), m.pfirrmann, float(c.get('measures_strength', 1.0))),
+            fit_measures_model(m, m.group.map(GROUPS.index), m.pfirrmann, float(c['measures_strength'])),
         )
     return hist
 
@@ -750,26 +751,26 @@ def prediction_rows(
 def stage_eval_cls(params: dict, work='.') -> dict:
     """Grade every disc from its automatic (and, with masks, manual) crops: results/predictions.csv (the answer params
     choose), results/answers.csv (every answer, automatic crops) and metrics/cls.json."""
-    c = params.get('classifier', {})
-    answer = c.get('answer', 'grader')
+    c = section(params, 'classifier')
+    answer = c['answer']
     if answer not in ANSWERS:
         raise DataError('params.yaml', f"classifier.answer is {answer!r}: expected one of {', '.join(ANSWERS)}")
     model, _ = load_model(_p(work, 'models', 'grader.pt'))
     X = np.load(_p(work, 'cache', 'crops.npz'))['crops']
-    t = _labelled_crops(work)
+    t = labelled_crops(work)
     cases = pd.read_csv(_p(work, 'cache', 'cases.csv'), dtype={'patient': str})
     with_mask = set(
         cases.series[masked(cases)]
     )  # manual crops only where a mask drew them (a box's ellipse is no outline)
-    t = t[(t.offset.abs() <= int(c.get('test_slices', 0))) & ((t.crop == 'auto') | t.series.isin(with_mask))]
+    t = t[(t.offset.abs() <= int(c['test_slices'])) & ((t.crop == 'auto') | t.series.isin(with_mask))]
     pg, pk = predict_cls(model, X[t['index'].values])
     t, pg, pk = disc_means(t, pg, pk)  # one row per disc and crop kind (its graded-slice row first)
     answers = answer_probabilities(
         (pg, pk),
         measures_probabilities(json.loads(_p(work, 'models', 'measures.json').read_text()), t),
-        float(c.get('measures_weight', 0.5)),
+        float(c['measures_weight']),
     )
-    d = _graded_discs(work)
+    d = discs_with_sets(work)
     rows = {a: prediction_rows(t, d, *p, with_mask) for a, p in answers.items()}
     pred = rows[answer]
     write_csv(_p(work, 'results', 'predictions.csv'), pred)
@@ -829,7 +830,7 @@ PARAMS_ENV = 'LDD_STAGE_PARAMS'
 
 def train_processes(params: dict) -> tuple[int, int]:
     "(processes per node, nodes) that `train.devices` and `train.nodes` ask for (1, 1 by default)."
-    t = params.get('train', {}) or {}
+    t = section(params, 'train')
     n, m = (int(1 if t.get(k) is None else t[k]) for k in ('devices', 'nodes'))
     if n < 1 or m < 1:
         raise DataError('params.yaml', f"train.devices and train.nodes are 1 or more, got {n} and {m}")
@@ -896,7 +897,7 @@ def run_stage(name: str, params: dict | None = None, work='.'):
     parse_params(params)  # a DataError names an unknown key or a wrong type before any work
     if name in TRAIN_STAGES and 'WORLD_SIZE' not in os.environ and math.prod(train_processes(params)) > 1:
         return launch_stage(name, params, work)  # train.devices > 1: under torchrun
-    threads = int(params.get('train', {}).get('threads', 0)) or torch.get_num_threads()
+    threads = int(section(params, 'train')['threads']) or torch.get_num_threads()
     torch.set_num_threads(max(1, threads // int(os.environ.get('LOCAL_WORLD_SIZE', 1))))  # ranks share the cores
     if name in TRAIN_STAGES and 'WORLD_SIZE' in os.environ and not distributed():
         return in_process_group(lambda: STAGES[name](params, work))
@@ -916,6 +917,8 @@ def run_stages(names=None):
 
 # %% ../nbs/50_stages.ipynb #bd22848a
 CV_STAGES = ('train_seg', 'eval_seg', 'crops', 'train_cls', 'eval_cls')
+FOLD_INPUTS = ('cohort.npz', 'manual_discs.npz', 'cases.csv', 'discs.csv')  # what a fold's CV_STAGES read from cache/
+CROP_INPUTS = ('crops.npz', 'crops.csv', 'discs.csv', 'cases.csv')  # ... and what a grader's train_cls, eval_cls read
 
 
 def fold_split(split: pd.DataFrame, fold: int, folds: int) -> pd.DataFrame:
@@ -927,9 +930,36 @@ def fold_split(split: pd.DataFrame, fold: int, folds: int) -> pd.DataFrame:
     return split.assign(set=s, seg_set=s)
 
 
+def run_fold(params: dict, cache, fold_work, split: pd.DataFrame, stages, inputs, link: bool = False) -> Path:
+    """Run `stages` in the folder `fold_work` on the files `inputs` of the folder `cache` (hard links where `link` and
+    the disk allows) and on `split`: the one fold loop of `stage_cv`, `train_on_one` and tools/experiment.py."""
+    fold_cache = Path(fold_work) / 'cache'
+    fold_cache.mkdir(parents=True, exist_ok=True)
+    for name in inputs:
+        source, target = Path(cache) / name, fold_cache / name
+        if link:
+            target.unlink(missing_ok=True)
+            try:
+                os.link(source, target)  # the fold's crops, not copied where a hard link can be made
+                continue
+            except OSError:
+                pass
+        shutil.copyfile(source, target)
+    write_csv(fold_cache / 'split.csv', split)
+    for name in stages:
+        STAGES[name](params, fold_work)
+    return Path(fold_work)
+
+
+def test_rows(fold_work, table: str) -> pd.DataFrame:
+    "The test-set rows of the results table `table` (e.g. 'predictions.csv') of a fold folder."
+    rows = pd.read_csv(Path(fold_work) / 'results' / table, dtype={'patient': str})
+    return rows[rows.set == 'test']
+
+
 def stage_cv(params: dict, work='.') -> dict:
     "Patient-grouped k-fold cross-validation of the whole automatic path: results/cv_predictions.csv, cv_seg_discs.csv."
-    if not params.get('cv', {}).get('run', False):  # off: empty tables, so the report says no CV was run
+    if not section(params, 'cv')['run']:  # off: empty tables, so the report says no CV was run
         write_csv(_p(work, 'results', 'cv_predictions.csv'), pd.DataFrame(columns=PREDICTION_COLUMNS + ['fold']))
         write_csv(_p(work, 'results', 'cv_seg_discs.csv'), pd.DataFrame(columns=SEG_COLUMNS + ['fold']))
         write_csv(
@@ -942,25 +972,17 @@ def stage_cv(params: dict, work='.') -> dict:
     k = int(split.fold.max()) + 1
     discs = pd.read_csv(_p(work, 'cache', 'discs.csv'), dtype={'patient': str})
     names = list(dict.fromkeys(discs.cohort)) if 'cohort' in discs else []
-    transfer = len(names) > 1 and bool(params.get('cv', {}).get('transfer', True))
+    transfer = len(names) > 1 and bool(section(params, 'cv')['transfer'])
     preds, segs, trans, answers = [], [], [], []
     for f in tqdm(range(k), desc='cv folds', disable=not stage_progress(params)):
-        fw = _p(work, 'cache', 'cv', f'fold{f}')
-        for n in ('cohort.npz', 'manual_discs.npz', 'cases.csv', 'discs.csv'):
-            (fw / 'cache').mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(_p(work, 'cache', n), fw / 'cache' / n)
-        write_csv(fw / 'cache' / 'split.csv', fold_split(split, f, k))
-        for n in CV_STAGES:
-            STAGES[n](params, fw)
-        p = pd.read_csv(fw / 'results' / 'predictions.csv', dtype={'patient': str})
-        preds.append(p[p.set == 'test'].assign(fold=f))
-        s = pd.read_csv(fw / 'results' / 'seg_discs.csv', dtype={'patient': str})
-        segs.append(s[s.set == 'test'].assign(fold=f))
-        a = pd.read_csv(fw / 'results' / 'answers.csv', dtype={'patient': str})
-        answers.append(a[a.set == 'test'].assign(fold=f))
+        fold_work = _p(work, 'cache', 'cv', f'fold{f}')
+        run_fold(params, _p(work, 'cache'), fold_work, fold_split(split, f, k), CV_STAGES, FOLD_INPUTS)
+        preds.append(test_rows(fold_work, 'predictions.csv').assign(fold=f))
+        segs.append(test_rows(fold_work, 'seg_discs.csv').assign(fold=f))
+        answers.append(test_rows(fold_work, 'answers.csv').assign(fold=f))
         for name, keep in transfer_runs(params, names) if transfer else []:  # graders that learn from some cohorts only
-            tw = fw / 'trained_on' / name.replace(' ', '_')
-            trans.append(train_on_one(params, fw, tw, keep, discs).assign(fold=f, trained_on=name))
+            transfer_work = fold_work / 'trained_on' / name.replace(' ', '_')
+            trans.append(train_on_one(params, fold_work, transfer_work, keep, discs).assign(fold=f, trained_on=name))
     pred, seg = pd.concat(preds, ignore_index=True), pd.concat(segs, ignore_index=True)
     write_csv(_p(work, 'results', 'cv_predictions.csv'), pred)
     write_csv(_p(work, 'results', 'cv_seg_discs.csv'), seg)
@@ -1025,7 +1047,7 @@ def same_samples(params: dict, n_all: int, n_one: int) -> dict:
     most `cv.transfer_max_epochs`."""
     prof = active_profile(params)
     e = int(prof['cls']['epochs'])
-    cap = int(params.get('cv', {}).get('transfer_max_epochs', e))
+    cap = int(section(params, 'cv')['transfer_max_epochs'])
     p = copy.deepcopy(params)
     cls = p['profiles'][prof['name']].setdefault('cls', {})
     cls['epochs'] = max(1, min(cap, round(e * n_all / max(n_one, 1))))
@@ -1035,8 +1057,8 @@ def same_samples(params: dict, n_all: int, n_one: int) -> dict:
 def transfer_runs(params: dict, names: list) -> list[tuple[str, list]]:
     """(row name, cohorts trained on) of each transfer grader `cv.transfer` asks for: `one` (each cohort alone) or
     `leave_out` (all but each of `cv.transfer_cohorts`, default all)."""
-    cv = params.get('cv', {})
-    mode = cv.get('transfer', 'one')
+    cv = section(params, 'cv')
+    mode = cv['transfer']
     which = cv.get('transfer_cohorts') or names
     if mode in (True, 'one'):
         return [(n, [n]) for n in names if n in which]
@@ -1048,23 +1070,13 @@ def transfer_runs(params: dict, names: list) -> list[tuple[str, list]]:
 def train_on_one(params: dict, fw: Path, tw: Path, name, discs: pd.DataFrame) -> pd.DataFrame:
     """The test predictions of fold folder `fw` by a grader trained (in `tw`) on the training discs of cohort `name` (or
     of a list of cohorts) only, on its crops."""
-    (tw / 'cache').mkdir(parents=True, exist_ok=True)
-    for n in ('crops.npz', 'crops.csv', 'discs.csv', 'cases.csv'):
-        dst = tw / 'cache' / n
-        dst.unlink(missing_ok=True)
-        try:
-            os.link(fw / 'cache' / n, dst)  # the fold's crops, not copied where a hard link can be made
-        except OSError:
-            shutil.copyfile(fw / 'cache' / n, dst)
     sp = pd.read_csv(fw / 'cache' / 'split.csv', dtype={'patient': str})
     other = ~sp.series.isin(discs.series[discs.cohort.isin([name] if isinstance(name, str) else list(name))]).values
-    write_csv(tw / 'cache' / 'split.csv', sp.assign(set=np.where(other & (sp.set != 'test').values, 'other', sp.set)))
+    kept = sp.assign(set=np.where(other & (sp.set != 'test').values, 'other', sp.set))
     fit_sets = ['train', 'tune'] if select_mode(params, 'cls') == 'last' else ['train']
-    p1 = same_samples(params, int(sp.set.isin(fit_sets).sum()), int((sp.set.isin(fit_sets).values & ~other).sum()))
-    for n in ('train_cls', 'eval_cls'):
-        STAGES[n](p1, tw)
-    p = pd.read_csv(tw / 'results' / 'predictions.csv', dtype={'patient': str})
-    return p[p.set == 'test']
+    scaled = same_samples(params, int(sp.set.isin(fit_sets).sum()), int((sp.set.isin(fit_sets).values & ~other).sum()))
+    run_fold(scaled, fw / 'cache', tw, kept, ('train_cls', 'eval_cls'), CROP_INPUTS, link=True)
+    return test_rows(tw, 'predictions.csv')
 
 
 STAGES['cv'] = stage_cv

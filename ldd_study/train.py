@@ -6,6 +6,7 @@
 from __future__ import annotations
 import copy
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -31,6 +32,7 @@ from monai.transforms import (
     RandBiasField,
 )
 from monai.losses import DiceCELoss
+from .params import Params, TrainParams, section
 from .core import DataError, atomic_write, write_json, GROUPS, GRADES
 from .unet import UNet2D, seg_class_names
 from .attention_vgg import AttentionVGG, GradingLoss, class_weights, coral_probabilities
@@ -69,11 +71,10 @@ def active_profile(params: dict, name: str | None = None) -> dict:
     return {'name': name, **prof}
 
 # %% auto #0
-__all__ = ['PROFILE_KEYS', 'FIT_FILES', 'FIT_DEFAULTS', 'active_profile', 'Augment', 'RandPatch', 'Task', 'dice_per_image',
-           'balanced_accuracy', 'seg_task', 'cls_task', 'torch_bytes', 'save_torch', 'temp_pattern',
-           'remove_stale_temps', 'distributed', 'dist_info', 'is_main', 'pick_device', 'ArrayDataset', 'fit',
-           'predict_seg_proba', 'predict_seg', 'predict_cls', 'train_config', 'select_mode', 'make_augment',
-           'seg_setup', 'cls_setup']
+__all__ = ['PROFILE_KEYS', 'FIT_FILES', 'active_profile', 'Augment', 'RandPatch', 'Task', 'dice_per_image', 'balanced_accuracy',
+           'seg_task', 'cls_task', 'torch_bytes', 'save_torch', 'temp_pattern', 'remove_stale_temps', 'FitConfig',
+           'distributed', 'dist_info', 'is_main', 'pick_device', 'ArrayDataset', 'fit', 'predict_seg_proba',
+           'predict_seg', 'predict_cls', 'train_config', 'select_mode', 'make_augment', 'seg_setup', 'cls_setup']
 
 # %% ../nbs/32_train.ipynb #9ac5d43d
 def _plain(t) -> torch.Tensor:
@@ -259,21 +260,24 @@ def remove_stale_temps(folder, names: Sequence[str] = FIT_FILES) -> list[Path]:
     return gone
 
 # %% ../nbs/32_train.ipynb #2cbda6a2
-FIT_DEFAULTS = dict(
-    epochs=300,
-    batch=8,
-    lr=0.001,
-    momentum=0.9,
-    weight_decay=0.0,
-    lr_schedule='constant',
-    seed=0,
-    amp=True,
-    device='auto',
-    progress=True,
-    desc=None,
-    patch=None,
-    channels_last=True,
-)
+@dataclass(frozen=True)
+class FitConfig:
+    """`fit`'s settings. The pipeline's come from `train_config` (the active profile and params' `train` section); the
+    defaults here serve a direct call: the paper profile's schedule and the schema's `train` section."""
+
+    epochs: int = 300  # the paper profile's
+    batch: int = 8
+    lr: float = 0.001
+    momentum: float = TrainParams.momentum
+    weight_decay: float = TrainParams.weight_decay
+    lr_schedule: str = TrainParams.lr_schedule
+    seed: int = Params.seed
+    amp: bool = TrainParams.amp
+    device: str = 'auto'  # auto: CUDA where present, else CPU (`pick_device`)
+    progress: bool = TrainParams.progress
+    desc: str | None = None  # the tqdm bar's title
+    patch: int | None = None  # random square training patches of this side (`RandPatch`); None: whole images
+    channels_last: bool = True  # CUDA: the channels-last memory layout
 
 
 def distributed() -> bool:
@@ -424,7 +428,7 @@ def _evaluate(model, loader, task, device, amp) -> tuple[float, float]:
 def fit(model: nn.Module, train_ds: tuple, tune_ds: tuple | None, task: Task, cfg: dict, out_dir) -> list[dict]:
     """Train `model` on `train_ds` for `task`, select the best epoch on `tune_ds`, checkpoint to `out_dir` (resumes);
     the history."""
-    cfg = {**FIT_DEFAULTS, **cfg}
+    cfg = {**dataclasses.asdict(FitConfig()), **cfg}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if is_main():
@@ -641,27 +645,28 @@ def predict_cls(
 # %% ../nbs/32_train.ipynb #b09fb20b
 def train_config(params: dict, part: str, profile: str | None = None) -> dict:
     "`fit`'s config for `part` ('seg' or 'cls') from params' `train` section and the active profile."
-    p, t = active_profile(params, profile)[part], params.get('train', {})
+    p, t = active_profile(params, profile)[part], section(params, 'train')
     return {
-        **FIT_DEFAULTS,
+        **dataclasses.asdict(FitConfig()),
         'epochs': int(p['epochs']),
         'batch': int(p['batch']),
         'lr': float(p['lr']),
-        'momentum': float(t.get('momentum', 0.9)),
-        'weight_decay': float(t.get('weight_decay', 0.0)),
-        'lr_schedule': p.get('lr_schedule', t.get('lr_schedule', 'constant')),
-        'amp': bool(t.get('amp', True)),
-        'seed': int(params.get('seed', 0)),
-        'progress': bool(t.get('progress', True)),
+        'momentum': float(t['momentum']),
+        'weight_decay': float(t['weight_decay']),
+        'lr_schedule': p.get('lr_schedule', t['lr_schedule']),
+        'amp': bool(t['amp']),
+        'seed': int(section(params, 'seed')),
+        'progress': bool(t['progress']),
         'patch': p.get('patch'),
     }
 
 
 def select_mode(params: dict, part: str, profile: str | None = None) -> str:
-    """How `part` ('seg' or 'cls') keeps its epoch: the profile's `select`, else `unet.select` / `classifier.select`,
-    else 'tune'."""
-    sec = params.get('unet' if part == 'seg' else 'classifier') or {}
-    mode = active_profile(params, profile)[part].get('select') or sec.get('select', 'tune')
+    "How `part` ('seg' or 'cls') keeps its epoch: the profile's `select`, else `unet.select` / `classifier.select`."
+    mode = (
+        active_profile(params, profile)[part].get('select')
+        or section(params, 'unet' if part == 'seg' else 'classifier')['select']
+    )
     if mode not in ('tune', 'last'):
         raise ValueError(f"select must be tune or last, got {mode!r}")
     return mode
@@ -669,46 +674,46 @@ def select_mode(params: dict, part: str, profile: str | None = None) -> str:
 
 def make_augment(params: dict, part: str = 'cls') -> Augment | None:
     "`train.augment` (plus `train.seg_augment` for `part` 'seg') as an `Augment` (None when `train.augment` is off)."
-    t = params.get('train', {})
+    t = section(params, 'train')
     a = t.get('augment')
     return Augment(**{**a, **(t.get('seg_augment') or {} if part == 'seg' else {})}) if a else None
 
 
 def seg_setup(params: dict, profile: str | None = None) -> tuple[UNet2D, Task, dict]:
     "U-Net, segmentation task and fit config from params (widths and sizes from the active profile)."
-    u, prof = params.get('unet', {}), active_profile(params, profile)
+    u, prof = section(params, 'unet'), active_profile(params, profile)
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(params.get('seed', 0)))
+        torch.manual_seed(int(section(params, 'seed')))
         model = UNet2D(
             1,
-            len(seg_class_names(u.get('classes', 'disc'))),
+            len(seg_class_names(u['classes'])),
             features=prof['seg']['features'],
-            norm=u.get('norm', 'batch'),
-            dropout=float(u.get('dropout', 0.0)),
+            norm=u['norm'],
+            dropout=float(u['dropout']),
         )
     cfg = {**train_config(params, 'seg', profile), 'desc': 'U-Net'}
-    return model, seg_task(u.get('classes', 'disc'), make_augment(params, 'seg')), cfg
+    return model, seg_task(u['classes'], make_augment(params, 'seg')), cfg
 
 
 def cls_setup(
     params: dict, train_groups=None, train_grades=None, profile: str | None = None
 ) -> tuple[AttentionVGG, Task, dict]:
     "Attention VGG, grading task (class weights from the training labels) and fit config from params."
-    c, prof = params.get('classifier', {}), active_profile(params, profile)
-    loss = c.get('loss', 'ce')
+    c, prof = section(params, 'classifier'), active_profile(params, profile)
+    loss = c['loss']
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(params.get('seed', 0)))
+        torch.manual_seed(int(section(params, 'seed')))
         model = AttentionVGG(
-            int(c.get('in_channels', 2)),
+            int(c['in_channels']),
             widths=prof['cls']['widths'],
-            convs=c.get('convs', (1, 1, 2, 2)),
-            attention=c.get('attention', 'se'),
-            reduction=int(c.get('se_reduction', 8)),
-            dropout=float(c.get('dropout', 0.5)),
+            convs=c['convs'],
+            attention=c['attention'],
+            reduction=int(c['se_reduction']),
+            dropout=float(c['dropout']),
             head='coral' if loss == 'coral' else 'softmax',
         )
-    weighted = params.get('train', {}).get('class_weights', 'inverse_frequency') == 'inverse_frequency'
+    weighted = section(params, 'train')['class_weights'] == 'inverse_frequency'
     gw = class_weights(train_groups, len(GROUPS)) if weighted and train_groups is not None else None
     kw = class_weights(train_grades, len(GRADES)) if weighted and train_grades is not None else None
-    task = cls_task(loss, gw, kw, float(c.get('grade_loss_weight', 1.0)), make_augment(params))
+    task = cls_task(loss, gw, kw, float(c['grade_loss_weight']), make_augment(params))
     return model, task, {**train_config(params, 'cls', profile), 'desc': 'attention VGG'}

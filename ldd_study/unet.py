@@ -9,7 +9,16 @@ import numpy as np
 import torch
 from torch import nn
 from monai.networks.nets.basic_unet import TwoConv, Down, UpCat
-from .core import DataError
+from ldd_study.core import (
+    CANAL,
+    DISC,
+    SEMANTIC,
+    SPIDER_CANAL,
+    SPIDER_DISC_BASE,
+    SPIDER_LAST_VERTEBRA,
+    VERTEBRA,
+    DataError,
+)
 
 SEG_STRUCTURES = ('disc', 'vertebra', 'canal')  # canonical order after background: disc is always class 1
 
@@ -29,12 +38,18 @@ def _structure_of(mask: np.ndarray, layout: str) -> dict:
     "Boolean maps of each structure in `mask`, with the values the layout does not know."
     m = np.asarray(mask)
     if layout == 'semantic':
-        known = {'vertebra': m == 1, 'disc': m == 2, 'canal': m == 3}
-        unknown = np.setdiff1d(np.unique(m), [0, 1, 2, 3])
+        known = {'vertebra': m == VERTEBRA, 'disc': m == DISC, 'canal': m == CANAL}
+        unknown = np.setdiff1d(np.unique(m), list(SEMANTIC.values()))
     elif layout == 'spider':
-        known = {'vertebra': (m >= 1) & (m <= 25), 'canal': m == 100, 'disc': m >= 201}
+        known = {
+            'vertebra': (m >= 1) & (m <= SPIDER_LAST_VERTEBRA),
+            'canal': m == SPIDER_CANAL,
+            'disc': m > SPIDER_DISC_BASE,
+        }
         u = np.unique(m)
-        unknown = u[(u < 0) | ((u > 25) & (u < 100)) | ((u > 100) & (u < 201))]
+        unknown = u[
+            (u < 0) | ((u > SPIDER_LAST_VERTEBRA) & (u < SPIDER_CANAL)) | ((u > SPIDER_CANAL) & (u <= SPIDER_DISC_BASE))
+        ]
     else:
         raise ValueError(f"unknown mask layout {layout!r} (expected 'semantic' or 'spider')")
     return known, unknown

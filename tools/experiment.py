@@ -23,7 +23,6 @@ side on two cores; every random choice is seeded from params.yaml as in the pipe
 
 import argparse
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -71,14 +70,8 @@ def with_overrides(params: dict, sets: list) -> dict:
     return params
 
 
-def copy_cache(src: Path, dst: Path, names):
-    (dst / 'cache').mkdir(parents=True, exist_ok=True)
-    for n in names:
-        shutil.copyfile(src / n, dst / 'cache' / n)
-
-
 def run_seg(params, out: Path, folds):
-    from ldd_study.stages import STAGES, fold_split
+    from ldd_study.stages import FOLD_INPUTS, STAGES, fold_split, run_fold, test_rows
 
     coh = out / 'cohort'
     (coh / 'cache').mkdir(parents=True, exist_ok=True)
@@ -87,14 +80,10 @@ def run_seg(params, out: Path, folds):
     k = int(split.fold.max()) + 1
     segs = []
     for f in folds:
-        w = out / f
-        copy_cache(coh / 'cache', w, ('cohort.npz', 'manual_discs.npz', 'cases.csv', 'discs.csv'))
-        (split if f == 'main' else fold_split(split, int(f), k)).to_csv(w / 'cache' / 'split.csv', index=False)
         t0 = time.time()
-        for st in ('train_seg', 'eval_seg'):
-            STAGES[st](params, w)
-        s = pd.read_csv(w / 'results' / 'seg_discs.csv', dtype={'patient': str})
-        s = s[s.set == 'test'].assign(fold=f)
+        fold_split_of = split if f == 'main' else fold_split(split, int(f), k)
+        w = run_fold(params, coh / 'cache', out / f, fold_split_of, ('train_seg', 'eval_seg'), FOLD_INPUTS)
+        s = test_rows(w, 'seg_discs.csv').assign(fold=f)
         segs.append(s)
         print(
             f"fold {f}: median Dice {s.dice.median():.3f}, found {int((s.auto_label > 0).sum())}/{len(s)}, "
@@ -109,23 +98,18 @@ def run_seg(params, out: Path, folds):
     )
 
 
-def fold_members(params, w: Path, STAGES) -> pd.DataFrame:
+def fold_members(params, w: Path) -> pd.DataFrame:
     "Test predictions of fold folder `w` from the mean of graders each trained without one of its training folds."
     from ldd_study.core import GROUPS
+    from ldd_study.stages import CROP_INPUTS, run_fold, test_rows
     from ldd_study.stats import PROBA_COLUMNS
 
     split = pd.read_csv(w / 'cache' / 'split.csv', dtype={'patient': str})
     ps = []
     for g in sorted(split[split.set != 'test'].fold.unique()):
-        m = w / f'member{g}'
-        copy_cache(w / 'cache', m, ('crops.npz', 'crops.csv', 'discs.csv', 'cases.csv'))
-        split.assign(set=np.where((split.fold == g) & (split.set != 'test'), 'left_out', split.set)).to_csv(
-            m / 'cache' / 'split.csv', index=False
-        )
-        for st in ('train_cls', 'eval_cls'):
-            STAGES[st](params, m)
-        p = pd.read_csv(m / 'results' / 'predictions.csv', dtype={'patient': str})
-        ps.append(p[p.set == 'test'].reset_index(drop=True))
+        member_split = split.assign(set=np.where((split.fold == g) & (split.set != 'test'), 'left_out', split.set))
+        m = run_fold(params, w / 'cache', w / f'member{g}', member_split, ('train_cls', 'eval_cls'), CROP_INPUTS)
+        ps.append(test_rows(m, 'predictions.csv').reset_index(drop=True))
     e = ps[0].copy()
     cols = list(PROBA_COLUMNS)
     e[cols] = np.mean([p[cols].values for p in ps], 0)
@@ -136,7 +120,7 @@ def fold_members(params, w: Path, STAGES) -> pd.DataFrame:
 def run_cls(params, out: Path, folds, tta: bool, ensemble: bool = False):
     from sklearn.metrics import cohen_kappa_score
     from ldd_study.core import GROUPS, LUMBAR_LABELS
-    from ldd_study.stages import STAGES, _labelled_crops
+    from ldd_study.stages import labelled_crops, run_fold, test_rows
     from ldd_study.models import load_model
     from ldd_study.train import predict_cls
 
@@ -145,16 +129,14 @@ def run_cls(params, out: Path, folds, tta: bool, ensemble: bool = False):
         src = Path('cache') / 'cv' / f'fold{f}' / 'cache'
         if not (src / 'auto_discs.npz').exists():
             sys.exit(f"{src}: no predicted disc masks; run `make study` (cv.run true) here first")
-        w = out / f
-        copy_cache(src, w, ('cases.csv', 'discs.csv', 'split.csv', 'manual_discs.npz', 'auto_discs.npz'))
         t0 = time.time()
-        for st in ('crops', 'train_cls', 'eval_cls'):
-            STAGES[st](params, w)
-        p = pd.read_csv(w / 'results' / 'predictions.csv', dtype={'patient': str})
-        p = p[p.set == 'test'].assign(fold=f)
+        split = pd.read_csv(src / 'split.csv', dtype={'patient': str})
+        inputs = ('cases.csv', 'discs.csv', 'manual_discs.npz', 'auto_discs.npz')
+        w = run_fold(params, src, out / f, split, ('crops', 'train_cls', 'eval_cls'), inputs)
+        p = test_rows(w, 'predictions.csv').assign(fold=f)
         if tta:  # average of the crop and its anterior-posterior mirror
             X = np.load(w / 'cache' / 'crops.npz')['crops']
-            t = _labelled_crops(w)
+            t = labelled_crops(w)
             t = t[(t.set == 'test') & (t.offset == 0)]
             m, _ = load_model(w / 'models' / 'grader.pt')
             pg = (
@@ -165,7 +147,7 @@ def run_cls(params, out: Path, folds, tta: bool, ensemble: bool = False):
                 tt, on=['patient', 'ivd_label', 'crop'], how='left'
             )  # predictions.csv: one row per patient, disc, crop
         if ensemble:
-            p = p.merge(fold_members(params, w, STAGES), on=['patient', 'ivd_label', 'crop'], how='left')
+            p = p.merge(fold_members(params, w), on=['patient', 'ivd_label', 'crop'], how='left')
         preds.append(p)
         a = p[p.crop == 'auto']
         print(

@@ -47,7 +47,7 @@ def cmd_seg(params):
     """Median per-disc Dice of each test-time variant and threshold, and of the manual masks taken to the U-Net's grid
     and back."""
     from ldd_study.core import LUMBAR_LABELS
-    from ldd_study.stages import _case_sets
+    from ldd_study.stages import segmentation_sets
     from ldd_study.models import load_model
     from ldd_study.discs import predicted_discs
     from ldd_study.metrics import per_disc_dice
@@ -61,7 +61,7 @@ def cmd_seg(params):
         man = np.load(w / 'cache' / 'manual_discs.npz')
         S = z['images'].shape[-1]
         cases = pd.read_csv(w / 'cache' / 'cases.csv', dtype={'patient': str})
-        sets = _case_sets(w)
+        sets = segmentation_sets(w)
         for i, c in cases.iterrows():
             if sets.get(c.series) != 'test':
                 continue
@@ -104,7 +104,7 @@ def cmd_cls(params):
     """3-group exact accuracy when each fold's grader averages its discs over 0-2 neighbouring slices, with and without
     the mirror image."""
     from ldd_study.core import GROUPS, LUMBAR_LABELS
-    from ldd_study.stages import STAGES, _labelled_crops, _graded_discs, disc_means
+    from ldd_study.stages import STAGES, labelled_crops, discs_with_sets, disc_means
     from ldd_study.models import load_model
     from ldd_study.train import predict_cls
 
@@ -122,7 +122,7 @@ def cmd_cls(params):
         STAGES['crops'](params, t_)  # crops on the graded slice and 2 either side
         model, _ = load_model(w / 'models' / 'grader.pt')
         X = np.load(t_ / 'cache' / 'crops.npz')['crops']
-        t = _labelled_crops(t_)
+        t = labelled_crops(t_)
         t = t[(t.set == 'test') & (t.crop == 'auto')]
         pg = predict_cls(model, X[t['index'].values])[0]
         pf = predict_cls(model, X[t['index'].values][..., ::-1].copy())[0]
@@ -133,7 +133,7 @@ def cmd_cls(params):
                 out.append(
                     r[['series', 'ivd_label']].assign(pred=[GROUPS[i] for i in p.argmax(1)], slices=n, mirror=mirror)
                 )
-        truth.append(_graded_discs(t_).query("set == 'test'"))
+        truth.append(discs_with_sets(t_).query("set == 'test'"))
     d = pd.concat(truth)
     d = d[d.ivd_label.isin(LUMBAR_LABELS)]
     for (n, mirror), g in pd.concat(out).groupby(['slices', 'mirror']):
