@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib import colormaps
 import yaml
 from .io import SOURCE_COHORT
-from .core import path_within, GROUPS, LUMBAR_LABELS, DataError, atomic_write, write_json, load_params
+from .core import path_within, GROUPS, LUMBAR_LABELS, DataError, atomic_write, load_params
 from .core import params_section, project_root, level_name, pfirrmann_group, GRADES
 from .train import select_mode
 from .metrics import per_disc_dice
@@ -30,7 +30,7 @@ from .core import ROMAN
 from .params import section_defaults
 from .metrics import confusion_matrix, reliability_curve, ovo_scores, grading_metrics, fmt_ci, class_names
 from .stats import segmentation_table, grading_table, grading_summary, to_markdown, ovo_auc_delong
-from .stats import synthetic_predictions, check_predictions, load_predictions, mean_bootstrap, stats_params
+from .stats import check_predictions, load_predictions, mean_bootstrap, stats_params
 from .stats import PROBA_COLUMNS
 
 # %% auto #0
@@ -39,8 +39,8 @@ __all__ = ['SET_ALIASES', 'CROPS', 'PAPER_COLUMNS', 'ACC_ALL', 'PAIRS', 'TRAININ
            'COHORT_SOURCES', 'ALL_COHORTS', 'POOLED_COHORTS', 'REFERENCE_TEXT', 'BOX_COLUMNS', 'UNET_ONLY_COLUMN',
            'CV_SET', 'TEST_SET', 'COUNT_COLUMNS', 'NOT_RECORDED', 'PROVENANCE_PACKAGES', 'SYNTHETIC_SOURCE',
            'OFFLINE_TEMPLATE', 'report_params', 'table_sets', 'headline_set', 'save_figure', 'figure_png',
-           'show_figure', 'write_table', 'demo_results', 'load_cohort_summary', 'read_predictions', 'crop_rows',
-           'graded_discs', 'has_grades', 'graded_mask', 'correct', 'grading_report_table', 'level_colour', 'load_cases',
+           'show_figure', 'write_table', 'load_cohort_summary', 'read_predictions', 'crop_rows', 'graded_discs',
+           'has_grades', 'graded_mask', 'correct', 'grading_report_table', 'level_colour', 'load_cases',
            'fig_segmentation_examples', 'labels_proba', 'fig_ovo_roc', 'confusion_with_missing', 'fig_confusion',
            'fig_calibration', 'read_training_log', 'fig_training_curves', 'select_note', 'ablation_table',
            'split_description', 'is_synthetic', 'data_description', 'implied_exact_accuracy', 'paper_comparison_table',
@@ -112,235 +112,6 @@ def write_table(df: pd.DataFrame, stem, index: bool = True) -> tuple[Path, Path]
         stem.with_name(stem.name + '.md'), lambda p: p.write_text(to_markdown(df, index=index), encoding='utf-8')
     )
     return csv, md
-
-# %% ../nbs/60_report.ipynb #7d7a84a0
-def _demo_case(rng: np.random.Generator, shape=(112, 96)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    "A drawn mid-sagittal slice with five discs (float 0..1), its manual label map, and a perturbed 'automatic' one."
-    from scipy import ndimage as ndi
-
-    H, W = shape
-    rr, cc = np.mgrid[:H, :W]
-    img = 0.12 + 0.04 * rng.standard_normal(shape)
-    x0, tilt = W * 0.45 + rng.uniform(-4, 4), rng.uniform(-0.12, 0.12)
-    ys = H * (0.90 - 0.165 * np.arange(6)) + rng.uniform(-1, 1, 6)  # disc centres from the sacrum up (label 1 lowest)
-
-    def xs(y):
-        return x0 + tilt * (y - H / 2)
-
-    manual = np.zeros(shape, np.uint8)
-    for k in range(-1, 5):  # sacrum, then the vertebral bodies between discs
-        y_lo, y_hi = ys[k + 1] + 3, (ys[k] - 3 if k >= 0 else H)
-        body = (rr > y_lo) & (rr < y_hi) & (np.abs(cc - xs(rr)) < W * 0.15)
-        img[body] = 0.45 + 0.05 * rng.standard_normal(body.sum())
-    img[np.abs(cc - (xs(rr) + W * 0.2)) < 2.5] = 0.85  # CSF in the canal
-    for k in range(5):
-        a, b = W * 0.14, 3.2
-        disc = ((cc - xs(ys[k])) / a) ** 2 + ((rr - ys[k]) / b) ** 2 <= 1
-        img[disc] = rng.uniform(0.55, 0.9)
-        manual[disc] = k + 1
-    auto = np.zeros_like(manual)
-    for k in range(1, 6):
-        m = manual == k
-        if rng.random() < 0.08:
-            continue  # a disc the U-Net misses
-        m = np.roll(m, rng.integers(-1, 2), axis=0)
-        m = ndi.binary_dilation(m) if rng.random() < 0.5 else ndi.binary_erosion(m)
-        auto[m & (auto == 0)] = k
-    return np.clip(ndi.gaussian_filter(img, 0.6), 0, 1).astype(np.float32), manual, auto
-
-
-def _demo_grading(n_patients: int, seed: int, sets: tuple, grades: bool, miss_rate: float) -> pd.DataFrame:
-    """Predictions for both crops: `manual` from synthetic_predictions, `auto` the same discs with noisier probabilities
-    and a few not found."""
-    rng = np.random.default_rng(seed + 1)
-    base = synthetic_predictions(n_patients, seed=seed, sets=sets)
-    base.insert(3, 'level', base.ivd_label.map(level_name))
-    man = base.assign(crop='manual', found=True)
-    p = base[list(PROBA_COLUMNS)].values * np.exp(rng.normal(0, 0.6, (len(base), 3)))
-    p /= p.sum(1, keepdims=True)
-    auto = base.assign(
-        crop='auto',
-        found=rng.random(len(base)) >= miss_rate,
-        p_mild=p[:, 0],
-        p_moderate=p[:, 1],
-        p_serious=p[:, 2],
-        group_pred=np.array(GROUPS)[p.argmax(1)],
-    )
-    auto['grade_pred'] = auto.grade_pred.astype(float)
-    auto.loc[~auto.found, ['group_pred', *PROBA_COLUMNS, 'grade_pred']] = np.nan
-    out = pd.concat([auto, man], ignore_index=True)
-    if not grades:
-        out['grade_pred'] = np.nan
-    cols = [
-        'patient',
-        'set',
-        'ivd_label',
-        'level',
-        'crop',
-        'found',
-        'group_true',
-        'group_pred',
-        *PROBA_COLUMNS,
-        'grade_true',
-        'grade_pred',
-    ]
-    return out[cols]
-
-
-def _demo_curve(rng, epochs: int, top: float) -> pd.DataFrame:
-    "A training log that looks like one: falling losses, a rising tuning metric."
-    e = np.arange(1, epochs + 1)
-    tl = 1.1 * np.exp(-e / (epochs / 3)) + 0.15 + 0.02 * rng.standard_normal(epochs)
-    return pd.DataFrame(
-        dict(
-            epoch=e,
-            train_loss=tl,
-            tune_loss=tl + 0.08 + 0.03 * rng.standard_normal(epochs),
-            tune_metric=np.clip(top * (1 - np.exp(-e / (epochs / 4))) + 0.02 * rng.standard_normal(epochs), 0, 1),
-            lr=np.full(epochs, 0.01),
-        )
-    )
-
-
-def _demo_boxes(seg: pd.DataFrame, names: tuple, rng) -> pd.DataFrame:
-    """Segmentation rows with the last of several cohorts made a box cohort: no Dice, whether the predicted centre is in
-    the box."""
-    box = (seg.cohort == names[-1]).values & (len(names) > 1)
-    return seg.assign(
-        dice=np.where(box, np.nan, seg.dice),
-        iou=np.where(box, np.nan, seg.iou),
-        in_box=np.where(box, rng.random(len(seg)) < 0.93, np.nan),
-        box_found=np.where(box, rng.random(len(seg)) < 0.98, np.nan),
-    )
-
-
-def _demo_worse(pred: pd.DataFrame, rng, p: float = 0.3) -> pd.DataFrame:
-    "`pred` with a share `p` of the found discs' groups redrawn at random: a weaker grader, for the transfer table."
-    redo = (rng.random(len(pred)) < p) & pred.found.values.astype(bool)
-    return pred.assign(group_pred=np.where(redo, rng.choice(list(GROUPS), len(pred)), pred.group_pred))
-
-
-def demo_results(
-    folder,
-    seed: int = 0,
-    patients: int = 12,
-    grades: bool = True,
-    cv: bool = True,
-    drop_class: str | None = None,
-    miss_rate: float = 0.06,
-    folds: int = 3,
-    left_out: bool = True,
-    cohorts: tuple = (),
-) -> Path:
-    """Write a SYNTHETIC results folder (every file of the pipeline's contract, made-up numbers) for tests and demos;
-    `cohorts` names two or more: patients alternate between them, the last has boxes, not masks."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    sets = ('train', 'tune', 'test')
-    names = tuple(cohorts) or ('phantom',)
-
-    def cohort_of(pts):
-        return pts.map({p: names[i % len(names)] for i, p in enumerate(dict.fromkeys(pts))})
-
-    pred = _demo_grading(patients, seed, sets, grades, miss_rate)
-    pred['cohort'] = cohort_of(pred.patient)
-    if drop_class:
-        pred = pred[~((pred.set == 'test') & (pred.group_true == drop_class))]
-    atomic_write(folder / 'predictions.csv', lambda p: pred.to_csv(p, index=False))
-    disc = pred[pred.crop == 'manual'][['patient', 'set', 'ivd_label', 'level', 'cohort']].reset_index(drop=True)
-    dice = np.clip(rng.beta(14, 1.6, len(disc)), 0, 1)
-    dice[rng.random(len(disc)) < 0.04] = 0.0
-    seg = _demo_boxes(disc.assign(dice=dice, iou=dice / (2 - dice)), names, rng)
-    atomic_write(folder / 'seg_discs.csv', lambda p: seg.to_csv(p, index=False))
-    test_pat = list(dict.fromkeys(disc[disc.set == 'test'].patient))[:6]
-    arrays = {}
-    for i, _ in enumerate(test_pat):
-        arrays[f'image_{i}'], arrays[f'manual_{i}'], arrays[f'auto_{i}'] = _demo_case(rng)
-    arrays['patients'] = np.array(test_pat, dtype=str)
-    atomic_write(folder / 'fig2_cases.npz', lambda p: np.savez_compressed(p, **arrays))
-    for name, top, ep in (('train_seg.csv', 0.9, 15), ('train_cls.csv', 0.7, 20)):
-        log = _demo_curve(rng, ep, top)
-        atomic_write(folder / name, lambda p: log.to_csv(p, index=False))
-    if cv:
-        cvp = _demo_grading(patients, seed + 100, ('test',), grades, miss_rate)
-        fold_of = {pt: 1 + i % folds for i, pt in enumerate(dict.fromkeys(cvp.patient))}
-        cvp.insert(0, 'fold', cvp.patient.map(fold_of))
-        cvp['cohort'] = cohort_of(cvp.patient)
-        atomic_write(folder / 'cv_predictions.csv', lambda p: cvp.to_csv(p, index=False))
-        cvs = seg.assign(set='test', fold=seg.patient.map(fold_of))
-        cvs['dice'] = np.clip(rng.beta(14, 1.6, len(cvs)), 0, 1)
-        cvs['iou'] = cvs.dice / (2 - cvs.dice)
-        cvs = _demo_boxes(cvs, names, rng)
-        atomic_write(folder / 'cv_seg_discs.csv', lambda p: cvs.to_csv(p, index=False))
-        tr = (
-            pd.concat([_demo_worse(cvp, rng).assign(trained_on=n) for n in names], ignore_index=True)
-            if len(names) > 1
-            else pd.DataFrame(columns=[*cvp.columns, 'trained_on'])
-        )
-        atomic_write(folder / 'cv_transfer.csv', lambda p: tr.to_csv(p, index=False))
-    graded = pred[pred.crop == 'auto']
-    lost = (
-        dict(
-            problems=[
-                f"{folder / 'masks' / '99_t2.mha'}: file not found",
-                f"{folder / 'radiological_gradings.csv'}: row 7: patient is empty",
-            ],
-            unmatched=[
-                dict(
-                    patient=str(pred.patient.iloc[0]),
-                    series=f'{pred.patient.iloc[0]}_t2',
-                    ivd_label=5,
-                    level='L1-L2',
-                    reason='no disc instance L1-L2 on slice 7 (4 discs found there)',
-                )
-            ],
-        )
-        if left_out
-        else dict(problems=[], unmatched=[])
-    )
-    write_json(
-        folder / 'cohort.json',
-        dict(
-            source='synthetic',
-            root=str(folder),
-            synthetic=True,
-            patients=patients,
-            graded_discs=len(graded),
-            matched_discs=int(graded.found.sum()),
-            split_method='patient',
-            profile='smoke',
-            sets={s: int((graded.set == s).sum()) for s in sets},
-            **lost,
-            **(
-                {
-                    'cohorts': {
-                        n: dict(
-                            source='synthetic',
-                            boxes=j == len(names) - 1,
-                            site=f'site {n} (made up)',
-                            sequence='synthetic',
-                            patients=int(graded[graded.cohort == n].patient.nunique()),
-                            series=int(graded[graded.cohort == n].patient.nunique()),
-                            graded_discs=int((graded.cohort == n).sum()),
-                            matched_discs=int(graded[graded.cohort == n].found.sum()),
-                            grade_counts={
-                                int(g): int(k)
-                                for g, k in graded[graded.cohort == n].grade_true.value_counts().sort_index().items()
-                            }
-                            if grades
-                            else {},
-                        )
-                        for j, n in enumerate(names)
-                    }
-                }
-                if len(names) > 1
-                else {}
-            ),
-            note='written by ldd_study.report.demo_results: made-up numbers for tests, not a result',
-        ),
-    )
-    return folder
 
 # %% ../nbs/60_report.ipynb #6f5e9529
 CROPS = ('auto', 'manual')

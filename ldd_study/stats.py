@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
-from .core import GROUPS, DataError, params_section, pfirrmann_group
+from .core import GRADES, GROUPS, DataError, params_section, pfirrmann_group
 from .params import section_defaults
 from .metrics import grading_metrics_weighted, ovo_scores, class_names, check_proba, median_iqr, fmt_median_iqr
 from .metrics import fmt_ci, _div
@@ -328,7 +328,7 @@ def _group_names(col: pd.Series, name: str, source: str) -> pd.Series:
 def _grades(col: pd.Series, name: str, source: str) -> pd.Series:
     "Column of Pfirrmann grades 1–5 (empty allowed) as nullable ints, or a DataError."
     v = pd.to_numeric(col, errors='coerce')
-    bad = (col.notna() & v.isna()) | (v.notna() & ~v.isin([1, 2, 3, 4, 5]))
+    bad = (col.notna() & v.isna()) | (v.notna() & ~v.isin(GRADES))
     if bad.any():
         raise DataError(
             source, f"column {name} holds values that are not Pfirrmann grades 1-5: {col[bad].unique()[:5].tolist()}"

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from browser import ROOT, assert_page_ok, browser, check_page, docs_page_or_skip, open_page  # noqa: F401 (browser: a fixture)
 from ldd_study import report
+from ldd_study.testing import demo_results
 from ldd_study.gallery import DEMO_CASES, SUMMARY_COLUMNS, demo_cases, write_gallery
 
 PNG = b'\x89PNG\r\n\x1a\n'
@@ -90,8 +91,7 @@ def test_report_html_loads_offline_with_its_figures(browser, tmp_path):
     "The grading report, rendered by papermill on a SYNTHETIC results folder (as tests/test_reports.py does)."
     from test_reports import fast_params
 
-    make = getattr(report, 'demo_results', None) or report.fake_results
-    res = make(tmp_path / 'results', patients=6, cv=False, left_out=False)
+    res = demo_results(tmp_path / 'results', patients=6, cv=False, left_out=False)
     nb = [n for n in report.report_notebooks() if n.stem == '02_grading']
     written = report.render_reports(res, tmp_path / 'reports', notebooks=nb, params=fast_params(), progress=False)
     html = [p for p in written if p.suffix == '.html']

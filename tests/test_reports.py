@@ -1,5 +1,5 @@
 """End to end: the report notebooks (nbs/paper/, kept out of nbdev-test by nbs/paper/.notest) rendered by papermill
-on SYNTHETIC results folders written by `ldd_study.report.demo_results` — made-up numbers, never a result."""
+on SYNTHETIC results folders written by `ldd_study.testing.demo_results` — made-up numbers, never a result."""
 
 import json
 import sys
@@ -8,8 +8,8 @@ import nbformat
 import pandas as pd
 import pytest
 from ldd_study.core import load_params, project_root
+from ldd_study.testing import demo_results
 from ldd_study.report import (
-    demo_results,
     render_reports,
     PAPER_COLUMNS,
     ACC_ALL,
