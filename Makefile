@@ -45,8 +45,11 @@ lock:
 repro: $(STAMP)
 	$(BIN)/dvc repro
 
-## make test: the notebooks' tests and the end-to-end tests
+## make test: ruff (the format, then the lint of pyproject's [tool.ruff]: notebooks, tests/, tools/), then the notebooks'
+## tests and the end-to-end tests; `$(BIN)/ruff format .` and `$(BIN)/ruff check .` fix or show what a change broke
 test: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
 	$(BIN)/pytest -n $(JOBS) tests
 
 ## make test-order [ORDER_SEED=n]: the same suite in a shuffled order (every test among all files, pytest-random-order),

@@ -4,88 +4,164 @@
 
 # %% ../nbs/70_cli.ipynb #9c953940
 from __future__ import annotations
-import argparse, json, os, re, sys
+import argparse
+import json
+import re
+import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
-from .core import EXIT_INTERNAL, EXIT_PIPE, EXIT_REFUSED, EXIT_USAGE, DataError, internal_error, level_name, load_params, project_root, GROUPS, pfirrmann_group, silence_stdout
+from .core import EXIT_INTERNAL, EXIT_PIPE, EXIT_REFUSED, EXIT_USAGE, DataError, internal_error, level_name
+from .core import load_params, GROUPS, pfirrmann_group, silence_stdout
 from .io import cohort_source, read_cohort, read_lsma_cohort, load_case, _natural
+
 
 def slice_discs(case, params: dict | None = None) -> tuple[int, dict[int, int], list[str]]:
     "Chosen slice of `case`, its discs as {IVD label: pixel count}, and warnings."
-    from ldd_study.discs import discs_on_slice, mid_slice        # lazy: the networks' imports (torch) only when needed
+    from ldd_study.discs import discs_on_slice, mid_slice  # lazy: the networks' imports (torch) only when needed
+
     k = mid_slice(case, params or {})
     _, info = discs_on_slice(case.mask[k], case.spacing, params or {}, None if case.levels is None else case.levels[k])
-    return k, {int(d['ivd_label']): int(d['area_px']) for d in info}, sorted({d['warning'] for d in info if d.get('warning')})
+    return (
+        k,
+        {int(d['ivd_label']): int(d['area_px']) for d in info},
+        sorted({d['warning'] for d in info if d.get('warning')}),
+    )
+
 
 UNET_AT_RUN_TIME = "no mask: the U-Net finds this disc at run time (inspect --model DIR finds it now)"
 
+
 def unet_discs(case, predictor) -> tuple[int, dict[int, int], list[str]]:
-    "Chosen slice of a `case` without a mask, the discs `predictor`'s U-Net finds there as {IVD label: pixel count}, and warnings."
+    "Chosen slice of a maskless `case`, the discs `predictor`'s U-Net finds there ({IVD label: pixels}), and warnings."
     from ldd_study.discs import mid_slice, numbering_doubt, predicted_discs, seg_input, windowed
+
     sp = predictor.seg_params
     win = windowed(case.image, sp)
     k = 0 if len(win) == 1 else int(mid_slice(case, sp, windowed=win))
     x, tf = seg_input(win, k, predictor.image_size)
     _, info = predicted_discs(predictor.unet, x, tf, case.spacing, sp)
-    if (doubt := numbering_doubt(info)):                     # as the pipeline: a numbering it cannot trust names no disc
+    if doubt := numbering_doubt(info):  # as the pipeline: a numbering it cannot trust names no disc
         raise DataError(case.path or case.series, f"levels not trusted on slice {k}: {doubt}")
-    return k, {int(d['ivd_label']): int(d['area_px']) for d in info}, sorted({d['warning'] for d in info if d.get('warning')})
+    return (
+        k,
+        {int(d['ivd_label']): int(d['area_px']) for d in info},
+        sorted({d['warning'] for d in info if d.get('warning')}),
+    )
+
 
 def inspect_cohort(root, source: str = 'sample', params: dict | None = None, progress: bool = True, model=None) -> dict:
     """Counts of what the cohort under `root` holds; every graded disc is matched or in `unmatched` with its reason.
     A case without a mask has its discs found by the U-Net of `model` (a models folder) when one is given."""
-    source = cohort_source(root, source)                          # 'auto': lsma (boxes.csv), spider2d (no masks/) or sample
-    if source == 'lsma': return inspect_boxes(root, params)       # disc boxes (LSMA): see below
-    from ldd_study.discs import missing_disc                      # lazy, as in slice_discs: torch only when needed
+    source = cohort_source(root, source)  # 'auto': lsma (boxes.csv), spider2d (no masks/) or sample
+    if source == 'lsma':
+        return inspect_boxes(root, params)  # disc boxes (LSMA): see below
+    from ldd_study.discs import missing_disc  # lazy, as in slice_discs: torch only when needed
+
     c = read_cohort(root, source)
     if model is not None:
         from ldd_study.predict import load_predictor
+
         predictor = load_predictor(model)
-    out = dict(root=str(root), source=source, patients=len(c.patients), series=len(c.table), slices=0,
-               graded_discs=len(c.grades), matched_discs=0, unet_discs=0, grade_counts={}, matched_grade_counts={},
-               group_counts={}, cases=[], unmatched=[], problems=[str(p) for p in c.problems])
-    graded = {(str(p), int(l)): int(g) for p, l, g in zip(c.grades.patient, c.grades.ivd_label, c.grades.pfirrmann)}
-    n_series = Counter([x['patient'] for x in c.left_out] + list(c.table.patient))    # series per patient, refused ones too
+    out = dict(
+        root=str(root),
+        source=source,
+        patients=len(c.patients),
+        series=len(c.table),
+        slices=0,
+        graded_discs=len(c.grades),
+        matched_discs=0,
+        unet_discs=0,
+        grade_counts={},
+        matched_grade_counts={},
+        group_counts={},
+        cases=[],
+        unmatched=[],
+        problems=[str(p) for p in c.problems],
+    )
+    graded = {
+        (str(p), int(label)): int(g) for p, label, g in zip(c.grades.patient, c.grades.ivd_label, c.grades.pfirrmann)
+    }
+    n_series = Counter(
+        [x['patient'] for x in c.left_out] + list(c.table.patient)
+    )  # series per patient, refused ones too
     why, matched = defaultdict(list), set()
-    def miss(patient, series, labels, reason):                # a graded disc of this series is not matched: why
-        for l in labels: why[(str(patient), int(l))].append(f"{series}: {reason}" if n_series[patient] > 1 else reason)
-    for x in c.left_out:                                     # refused by read_cohort (missing mask, other grid, bad header)
-        miss(x['patient'], x['series'], [l for p, l in graded if p == str(x['patient'])], f"case left out: {x['problem']}")
+
+    def miss(patient, series, labels, reason):  # a graded disc of this series is not matched: why
+        for label in labels:
+            why[(str(patient), int(label))].append(f"{series}: {reason}" if n_series[patient] > 1 else reason)
+
+    for x in c.left_out:  # refused by read_cohort (missing mask, other grid, bad header)
+        miss(
+            x['patient'],
+            x['series'],
+            [label for p, label in graded if p == str(x['patient'])],
+            f"case left out: {x['problem']}",
+        )
     for _, row in tqdm(list(c.table.iterrows()), desc='inspect', disable=not progress, leave=False):
         try:
             case = load_case(row)
-            if case.mask is None and model is None:           # a slice without a mask: its discs are the U-Net's, at run time
-                miss(row.patient, row.series, row.grades, UNET_AT_RUN_TIME); out['unet_discs'] += len(row.grades)
-                out['cases'].append(dict(patient=row.patient, series=row.series, slices=int(case.image.shape[0]), slice_index=None,
-                                         discs_found=None, graded=len(row.grades), matched=0, warnings=[]))
+            if case.mask is None and model is None:  # a slice without a mask: its discs are the U-Net's, at run time
+                miss(row.patient, row.series, row.grades, UNET_AT_RUN_TIME)
+                out['unet_discs'] += len(row.grades)
+                out['cases'].append(
+                    dict(
+                        patient=row.patient,
+                        series=row.series,
+                        slices=int(case.image.shape[0]),
+                        slice_index=None,
+                        discs_found=None,
+                        graded=len(row.grades),
+                        matched=0,
+                        warnings=[],
+                    )
+                )
                 out['slices'] += case.image.shape[0]
                 continue
             k, discs, warns = slice_discs(case, params) if case.mask is not None else unet_discs(case, predictor)
         except DataError as e:
-            out['problems'].append(str(e)); miss(row.patient, row.series, row.grades, f"case left out: {e.problem}")
+            out['problems'].append(str(e))
+            miss(row.patient, row.series, row.grades, f"case left out: {e.problem}")
             continue
         out['slices'] += case.image.shape[0]
-        hit = [l for l in row.grades if l in discs]
-        matched |= {(str(row.patient), int(l)) for l in hit}
-        for l in row.grades:
-            if l not in discs: miss(row.patient, row.series, [l], missing_disc(l, k, len(discs)))
-        out['cases'].append(dict(patient=row.patient, series=row.series, slices=int(case.image.shape[0]),
-                                 slice_index=int(k), discs_found=len(discs), graded=len(row.grades),
-                                 matched=len(hit), warnings=warns))
+        hit = [label for label in row.grades if label in discs]
+        matched |= {(str(row.patient), int(label)) for label in hit}
+        for label in row.grades:
+            if label not in discs:
+                miss(row.patient, row.series, [label], missing_disc(label, k, len(discs)))
+        out['cases'].append(
+            dict(
+                patient=row.patient,
+                series=row.series,
+                slices=int(case.image.shape[0]),
+                slice_index=int(k),
+                discs_found=len(discs),
+                graded=len(row.grades),
+                matched=len(hit),
+                warnings=warns,
+            )
+        )
     out['matched_discs'] = len(matched)
-    out['unmatched'] = [dict(patient=p, ivd_label=l, reason='; '.join(why[(p, l)]) or NO_IMAGE)
-                        for p, l in sorted(graded, key=lambda k: (_natural(k[0]), k[1])) if (p, l) not in matched]
+    out['unmatched'] = [
+        dict(patient=p, ivd_label=label, reason='; '.join(why[(p, label)]) or NO_IMAGE)
+        for p, label in sorted(graded, key=lambda k: (_natural(k[0]), k[1]))
+        if (p, label) not in matched
+    ]
     return {**out, **grade_counts(c.grades.pfirrmann, Counter(graded[k] for k in matched))}
 
-NO_IMAGE = 'no image for this patient'     # why a graded disc of a patient with no image is unmatched
+
+NO_IMAGE = 'no image for this patient'  # why a graded disc of a patient with no image is unmatched
+
 
 def grade_counts(grades, matched: Counter) -> dict:
-    "`inspect`'s counts: every graded disc per Pfirrmann grade, the matched ones per grade, and every graded disc per group."
+    "`inspect`'s counts: graded discs per Pfirrmann grade, the matched ones per grade, graded discs per group."
     every = {int(g): int(n) for g, n in sorted(Counter(grades).items())}
-    return dict(grade_counts=every, matched_grade_counts={int(g): int(matched[g]) for g in sorted(matched)},
-                group_counts={GROUPS[i]: int(sum(n for g, n in every.items() if pfirrmann_group(g) == i)) for i in range(3)})
+    return dict(
+        grade_counts=every,
+        matched_grade_counts={int(g): int(matched[g]) for g in sorted(matched)},
+        group_counts={GROUPS[i]: int(sum(n for g, n in every.items() if pfirrmann_group(g) == i)) for i in range(3)},
+    )
 
 # %% auto #0
 __all__ = ['UNET_AT_RUN_TIME', 'NO_IMAGE', 'slice_discs', 'unet_discs', 'inspect_cohort', 'grade_counts', 'format_inspect',
@@ -95,143 +171,270 @@ __all__ = ['UNET_AT_RUN_TIME', 'NO_IMAGE', 'slice_discs', 'unet_discs', 'inspect
 # %% ../nbs/70_cli.ipynb #ca098231
 def format_inspect(rep: dict) -> str:
     "Human-readable summary of `inspect_cohort`'s result."
-    L = [f"cohort {rep['root']} ({rep['source']})",
-         f"  patients {rep['patients']}, series {rep['series']}, slices {rep['slices']}",
-         f"  graded discs {rep['graded_discs']}, matched to a disc on the chosen slice {rep['matched_discs']}"
-         + (f", found by the U-Net at run time {rep['unet_discs']} (no masks; --model DIR finds them now)" if rep.get('unet_discs') else ''),
-         "  Pfirrmann grades " + ", ".join(f"{'I II III IV V'.split()[g-1]}: {n}" for g, n in rep['grade_counts'].items()),
-         "  groups " + ", ".join(f"{k} {v}" for k, v in rep['group_counts'].items()), "", "  series: chosen slice, discs found, graded, matched"]
-    shown = lambda v: '–' if v is None else v                 # a slice without a mask, no model: not searched yet
-    L += [f"    {c['series']:<24} slice {shown(c['slice_index']):>3} of {c['slices']:<3} discs {shown(c['discs_found']):<2} graded {c['graded']:<2} matched {c['matched']}"
-          + (f"  ! {'; '.join(c['warnings'])}" if c['warnings'] else '') for c in rep['cases']]
+    L = [
+        f"cohort {rep['root']} ({rep['source']})",
+        f"  patients {rep['patients']}, series {rep['series']}, slices {rep['slices']}",
+        f"  graded discs {rep['graded_discs']}, matched to a disc on the chosen slice {rep['matched_discs']}"
+        + (
+            f", found by the U-Net at run time {rep['unet_discs']} (no masks; --model DIR finds them now)"
+            if rep.get('unet_discs')
+            else ''
+        ),
+        "  Pfirrmann grades "
+        + ", ".join(f"{'I II III IV V'.split()[g - 1]}: {n}" for g, n in rep['grade_counts'].items()),
+        "  groups " + ", ".join(f"{k} {v}" for k, v in rep['group_counts'].items()),
+        "",
+        "  series: chosen slice, discs found, graded, matched",
+    ]
+
+    def shown(v):
+        return '–' if v is None else v  # a slice without a mask, no model: not searched yet
+
+    L += [
+        f"    {c['series']:<24} slice {shown(c['slice_index']):>3} of {c['slices']:<3} "
+        f"discs {shown(c['discs_found']):<2} graded {c['graded']:<2} matched {c['matched']}"
+        + (f"  ! {'; '.join(c['warnings'])}" if c['warnings'] else '')
+        for c in rep['cases']
+    ]
     if rep['unmatched']:
-        L += ["", f"  left out ({len(rep['unmatched'])}):"] + [f"    patient {u['patient']} {level_name(u['ivd_label'])}: {u['reason']}" for u in rep['unmatched']]
+        L += ["", f"  left out ({len(rep['unmatched'])}):"] + [
+            f"    patient {u['patient']} {level_name(u['ivd_label'])}: {u['reason']}" for u in rep['unmatched']
+        ]
     if rep['problems']:
         L += ["", f"  problems ({len(rep['problems'])}):"] + [f"    {p}" for p in rep['problems']]
     return "\n".join(L)
 
+
 def _params_or_none():
-    try: return load_params()
-    except FileNotFoundError: return None
+    try:
+        return load_params()
+    except FileNotFoundError:
+        return None
+
 
 def cmd_release(a) -> int:
     "`ldd-study release`: train and write the release models, their hashes and model card."
     from ldd_study.release import RELEASE_DIR, build_release, with_settings
+
     out = Path(a.out) if a.out else RELEASE_DIR
-    info = build_release(with_settings(load_params(), a.set), a.work, out, command='make release-models', report_dir=a.report)
+    info = build_release(
+        with_settings(load_params(), a.set), a.work, out, command='make release-models', report_dir=a.report
+    )
     print(f"release {info['version']} in {out}: " + ', '.join(f"{f} {h}" for f, h in info['files'].items()))
     return 0
+
 
 def cmd_validate(a) -> int:
     "`ldd-study validate`: frozen models on a labelled cohort, the report into --out."
     from ldd_study.release import validate
+
     written = validate(a.root, a.source, a.model, a.out, progress=not a.quiet)
     print(f"validation report: {next(p for p in written if p.suffix == '.html')}")
     return 0
+
 
 def cmd_inspect(a) -> int:
     rep = inspect_cohort(a.root, a.source, _params_or_none(), progress=not a.json, model=a.model)
     print(json.dumps(rep, indent=1) if a.json else format_inspect(rep))
     return 1 if rep['problems'] else 0
 
+
 def _reader_gone() -> int:
-    "Exit quietly when the reader of stdout has gone (a closed pipe): no traceback, and Python's flush at exit silenced."
+    "Exit quietly when the reader of stdout has gone (a closed pipe): no traceback, Python's flush at exit silenced."
     silence_stdout()
     return EXIT_PIPE
 
+
 def main(argv=None) -> int:
     "Entry point of the `ldd-study` command."
-    p = argparse.ArgumentParser(prog='ldd-study', description='Lumbar disc degeneration study: inspect cohorts, grade new scans.')
+    p = argparse.ArgumentParser(
+        prog='ldd-study', description='Lumbar disc degeneration study: inspect cohorts, grade new scans.'
+    )
     sub = p.add_subparsers(dest='cmd', required=True)
-    pi = sub.add_parser('inspect', help='what a cohort holds: patients, series, slices, discs found and matched to grades')
-    pi.add_argument('root'); pi.add_argument('--source', default='auto', choices=['auto', 'lsma', 'spider', 'sample', 'spider2d', 'folder', 'images2d', 'phantom'],
-                                    help='layout of ROOT; auto: lsma where ROOT holds boxes.csv, spider2d where it holds radiological_gradings.csv and no masks/, else sample')
+    pi = sub.add_parser(
+        'inspect', help='what a cohort holds: patients, series, slices, discs found and matched to grades'
+    )
+    pi.add_argument('root')
+    pi.add_argument(
+        '--source',
+        default='auto',
+        choices=['auto', 'lsma', 'spider', 'sample', 'spider2d', 'folder', 'images2d', 'phantom'],
+        help='layout of ROOT; auto: lsma where ROOT holds boxes.csv, spider2d where it holds '
+        'radiological_gradings.csv and no masks/, else sample',
+    )
     pi.add_argument('--json', action='store_true', help='print one JSON object')
-    pi.add_argument('--model', metavar='DIR', help='a cohort without masks (spider2d): find its discs now with the U-Net in DIR')
+    pi.add_argument(
+        '--model', metavar='DIR', help='a cohort without masks (spider2d): find its discs now with the U-Net in DIR'
+    )
     pi.set_defaults(fn=cmd_inspect)
     ps = sub.add_parser('stage', help='run pipeline stages by name (what dvc.yaml calls)')
     ps.add_argument('names', nargs='*', help='stages in order; all when none is named')
     ps.set_defaults(fn=lambda a: __import__('ldd_study.stages', fromlist=['run_stages']).run_stages(a.names) or 0)
     add_predict_parser(sub)
-    pr = sub.add_parser('release', help="train the release models on every patient into the package's release folder (make release-models)")
-    pr.add_argument('--set', action='append', default=[], metavar='KEY=VALUE', help='override params.yaml, as dvc exp run -S (make release-models passes make study\'s)')
-    pr.add_argument('--work', default='cache/release', help='work folder of the training stages (default: cache/release)')
+    pr = sub.add_parser(
+        'release',
+        help="train the release models on every patient into the package's release folder (make release-models)",
+    )
+    pr.add_argument(
+        '--set',
+        action='append',
+        default=[],
+        metavar='KEY=VALUE',
+        help='override params.yaml, as dvc exp run -S (make release-models passes make study\'s)',
+    )
+    pr.add_argument(
+        '--work', default='cache/release', help='work folder of the training stages (default: cache/release)'
+    )
     pr.add_argument('--out', help="where the models go (default: the package's ldd_study/release, predict's default)")
-    pr.add_argument('--report', default='reports/three_cohorts', help="the study's report folder, whose CV tables the model card quotes")
+    pr.add_argument(
+        '--report',
+        default='reports/three_cohorts',
+        help="the study's report folder, whose CV tables the model card quotes",
+    )
     pr.set_defaults(fn=cmd_release)
-    pv = sub.add_parser('validate', help='grade a labelled cohort with frozen models (the release ones by default) and write a validation report')
+    pv = sub.add_parser(
+        'validate',
+        help='grade a labelled cohort with frozen models (the release ones by default) and write a validation report',
+    )
     pv.add_argument('root', help='the cohort folder (any layout inspect reads)')
-    pv.add_argument('--source', default='auto', choices=['auto', 'lsma', 'spider', 'sample', 'spider2d', 'folder', 'images2d', 'phantom'])
-    pv.add_argument('--model', metavar='DIR', help="models folder (default: the release models installed with the package)")
-    pv.add_argument('--out', default='validation', help='results, tables, figures and validation.html (default: ./validation)')
+    pv.add_argument(
+        '--source',
+        default='auto',
+        choices=['auto', 'lsma', 'spider', 'sample', 'spider2d', 'folder', 'images2d', 'phantom'],
+    )
+    pv.add_argument(
+        '--model', metavar='DIR', help="models folder (default: the release models installed with the package)"
+    )
+    pv.add_argument(
+        '--out', default='validation', help='results, tables, figures and validation.html (default: ./validation)'
+    )
     pv.add_argument('--quiet', action='store_true', help='no progress bars')
     pv.set_defaults(fn=cmd_validate)
     add_prepare_parser(sub)
     a = p.parse_args(argv)
-    try: return a.fn(a)
-    except BrokenPipeError: return _reader_gone()                         # `ldd-study inspect ... | head`: not an error of ours
+    try:
+        return a.fn(a)
+    except BrokenPipeError:
+        return _reader_gone()  # `ldd-study inspect ... | head`: not an error of ours
     except DataError as e:
-        print(f"ldd-study: {e}", file=sys.stderr); return EXIT_USAGE
-    except Exception as e:                                  # a bug: one line, the traceback in a log
-        print(f"ldd-study: {internal_error(e)[0]}", file=sys.stderr); return EXIT_INTERNAL
+        print(f"ldd-study: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as e:  # a bug: one line, the traceback in a log
+        print(f"ldd-study: {internal_error(e)[0]}", file=sys.stderr)
+        return EXIT_INTERNAL
 
 # %% ../nbs/70_cli.ipynb #53a787e8
 def _slice_arg(v: str):
     "`--slice` value: auto, image or a non-negative slice index."
-    if v in ('auto', 'image'): return v
-    try: n = int(v)
-    except ValueError: raise argparse.ArgumentTypeError(f"expected auto, image or a slice index, got {v!r}") from None
-    if n < 0: raise argparse.ArgumentTypeError(f"a slice index is 0 or more, got {n}")
+    if v in ('auto', 'image'):
+        return v
+    try:
+        n = int(v)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected auto, image or a slice index, got {v!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"a slice index is 0 or more, got {n}")
     return n
+
 
 def _count_arg(what: str, least: int, note: str = ''):
     "An argparse type: a whole number of `what`, at least `least`."
+
     def parse(v: str) -> int:
-        try: n = int(v)
-        except ValueError: raise argparse.ArgumentTypeError(f"expected a number of {what}, got {v!r}") from None
-        if n < least: raise argparse.ArgumentTypeError(f"{what} are {least}{note} or more, got {n}")
+        try:
+            n = int(v)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number of {what}, got {v!r}") from None
+        if n < least:
+            raise argparse.ArgumentTypeError(f"{what} are {least}{note} or more, got {n}")
         return n
+
     return parse
 
-_threads_arg = _count_arg('threads', 0, ' (all cores)')     # `--threads`: 0 (torch's default) or a positive count
+
+_threads_arg = _count_arg('threads', 0, ' (all cores)')  # `--threads`: 0 (torch's default) or a positive count
+
 
 def _shard_arg(v: str) -> tuple[int, int]:
     "`--shard` value `i/n` (1 ≤ i ≤ n) as (i, n)."
     m = re.fullmatch(r'\s*(\d+)\s*/\s*(\d+)\s*', v)
-    if not m or not 1 <= int(m[1]) <= int(m[2]): raise argparse.ArgumentTypeError(f"expected i/n with 1 <= i <= n (e.g. 2/4), got {v!r}")
+    if not m or not 1 <= int(m[1]) <= int(m[2]):
+        raise argparse.ArgumentTypeError(f"expected i/n with 1 <= i <= n (e.g. 2/4), got {v!r}")
     return int(m[1]), int(m[2])
 
-_workers_arg = _count_arg('workers', 1)                  # `--workers`: a positive count
+
+_workers_arg = _count_arg('workers', 1)  # `--workers`: a positive count
+
 
 def add_predict_parser(sub) -> argparse.ArgumentParser:
     "Add the `predict` subcommand to the `ldd-study` subparsers `sub`."
-    p = sub.add_parser('predict', help='grade the lumbar discs of new sagittal T2 scans',
-                       description='Find the discs of each scan with the trained U-Net and grade them (mild / moderate / '
-                                   'serious and Pfirrmann); write DIR/<case>/grades.csv, discs.mha, report.json, overlay.png.')
-    p.add_argument('inputs', nargs='+', metavar='INPUT', help='DICOM series folders, .mha / .nii.gz / .nrrd volumes or 2D images')
-    p.add_argument('--out', required=True, metavar='DIR', help='output folder (one subfolder per case); it must not be, hold or lie inside an input')
-    p.add_argument('--model', metavar='DIR', default=None, help="folder with unet.pt and grader.pt (default: the project's models/)")
-    p.add_argument('--slice', type=_slice_arg, default=None, metavar='auto|image|N',
-                   help="slice to grade: auto = the one where the U-Net finds most disc, image = the image-only mid-slice "
-                        "rule, N = index along the input's own slice axis (default: params' predict.slice, else image)")
-    p.add_argument('--threads', type=_threads_arg, default=None, metavar='N',
-                   help="CPU threads for the networks (default: params' predict.threads; 0 = torch's default, all cores)")
-    p.add_argument('--shard', type=_shard_arg, default=None, metavar='i/n',
-                   help='grade only the i-th of n deterministic shares of the inputs (1 <= i <= n; for a job array: every '
-                        'job given the same inputs, e.g. --shard $SLURM_ARRAY_TASK_ID/n)')
-    p.add_argument('--workers', type=_workers_arg, default=1, metavar='N',
-                   help='N > 1: read the next scans (N - 1 threads) and write the last (1 thread) while the networks grade; same files (default 1)')
+    p = sub.add_parser(
+        'predict',
+        help='grade the lumbar discs of new sagittal T2 scans',
+        description='Find the discs of each scan with the trained U-Net and grade them (mild / moderate / '
+        'serious and Pfirrmann); write DIR/<case>/grades.csv, discs.mha, report.json, overlay.png.',
+    )
+    p.add_argument(
+        'inputs', nargs='+', metavar='INPUT', help='DICOM series folders, .mha / .nii.gz / .nrrd volumes or 2D images'
+    )
+    p.add_argument(
+        '--out',
+        required=True,
+        metavar='DIR',
+        help='output folder (one subfolder per case); it must not be, hold or lie inside an input',
+    )
+    p.add_argument(
+        '--model',
+        metavar='DIR',
+        default=None,
+        help="folder with unet.pt and grader.pt (default: the project's models/)",
+    )
+    p.add_argument(
+        '--slice',
+        type=_slice_arg,
+        default=None,
+        metavar='auto|image|N',
+        help="slice to grade: auto = the one where the U-Net finds most disc, image = the image-only mid-slice "
+        "rule, N = index along the input's own slice axis (default: params' predict.slice, else image)",
+    )
+    p.add_argument(
+        '--threads',
+        type=_threads_arg,
+        default=None,
+        metavar='N',
+        help="CPU threads for the networks (default: params' predict.threads; 0 = torch's default, all cores)",
+    )
+    p.add_argument(
+        '--shard',
+        type=_shard_arg,
+        default=None,
+        metavar='i/n',
+        help='grade only the i-th of n deterministic shares of the inputs (1 <= i <= n; for a job array: every '
+        'job given the same inputs, e.g. --shard $SLURM_ARRAY_TASK_ID/n)',
+    )
+    p.add_argument(
+        '--workers',
+        type=_workers_arg,
+        default=1,
+        metavar='N',
+        help='N > 1: read the next scans (N - 1 threads) and write the last (1 thread) while the networks grade; '
+        'same files (default 1)',
+    )
     p.add_argument('--quiet', action='store_true', help='no progress bar and no line per case')
     p.set_defaults(fn=_run_predict)
     return p
 
+
 def _run_predict(a) -> int:
-    "Run `predict.cmd_predict` (imported only now: torch and MONAI cost seconds at start-up), then rebuild DIR's gallery."
+    "Run `predict.cmd_predict` (imported only now: torch and MONAI cost seconds at start-up); rebuild DIR's gallery."
     from ldd_study.predict import cmd_predict, is_predict_case
     from ldd_study.gallery import write_gallery
+
     rc = cmd_predict(a)
     out = Path(a.out)
-    if out.is_dir() and any(is_predict_case(p) for p in out.iterdir()):   # DIR/index.html and summary.csv of every case in DIR
+    if out.is_dir() and any(
+        is_predict_case(p) for p in out.iterdir()
+    ):  # DIR/index.html and summary.csv of every case in DIR
         write_gallery(out, _params_or_none())
     return rc
 
@@ -239,6 +442,7 @@ def _run_predict(a) -> int:
 def cmd_prepare(a) -> int:
     "`ldd-study prepare`: the study's cohort folders from a public download; 1 when a patient or series was left out."
     from ldd_study.prepare import format_prepare, prepare_left_out, prepare_lsma_pqr, prepare_spider
+
     if a.dataset == 'spider':
         result = prepare_spider(a.src, a.out, None if a.subset == 'all' else a.subset, progress=not a.quiet)
     else:
@@ -246,17 +450,29 @@ def cmd_prepare(a) -> int:
     print(format_prepare(result))
     return EXIT_REFUSED if prepare_left_out(result) else 0
 
+
 def add_prepare_parser(sub) -> argparse.ArgumentParser:
     "Add the `prepare` subcommand to the `ldd-study` subparsers `sub`."
-    p = sub.add_parser('prepare', help="rebuild the study's cohort folders from a public download (SPIDER, LSMA-PQR)",
-                       description="Write OUT/spider_t2space and OUT/spider_t2tse from SPIDER (Zenodo 10159290), or "
-                                   "OUT/lsma_t2 from LSMA-PQR (Mendeley p3r4xd2488), in the layouts the study reads.")
+    p = sub.add_parser(
+        'prepare',
+        help="rebuild the study's cohort folders from a public download (SPIDER, LSMA-PQR)",
+        description="Write OUT/spider_t2space and OUT/spider_t2tse from SPIDER (Zenodo 10159290), or "
+        "OUT/lsma_t2 from LSMA-PQR (Mendeley p3r4xd2488), in the layouts the study reads.",
+    )
     p.add_argument('dataset', choices=['spider', 'lsma-pqr'], help='which public download SRC is')
-    p.add_argument('src', metavar='SRC', help='the unpacked download (SPIDER: images/, masks/ and its two tables; '
-                                              'LSMA-PQR: images_png/, masks_indexed/, PfirrmannGrade.csv, IVDHeights.csv)')
+    p.add_argument(
+        'src',
+        metavar='SRC',
+        help='the unpacked download (SPIDER: images/, masks/ and its two tables; '
+        'LSMA-PQR: images_png/, masks_indexed/, PfirrmannGrade.csv, IVDHeights.csv)',
+    )
     p.add_argument('out', metavar='OUT', help='where the cohort folders are written')
-    p.add_argument('--subset', default='training', help="SPIDER: the subset (overview.csv's subset column) to prepare; "
-                                                         "default training, as the study's cohorts; all keeps every series")
+    p.add_argument(
+        '--subset',
+        default='training',
+        help="SPIDER: the subset (overview.csv's subset column) to prepare; "
+        "default training, as the study's cohorts; all keeps every series",
+    )
     p.add_argument('--quiet', action='store_true', help='no progress bar')
     p.set_defaults(fn=cmd_prepare)
     return p
@@ -264,28 +480,59 @@ def add_prepare_parser(sub) -> argparse.ArgumentParser:
 # %% ../nbs/70_cli.ipynb #lsma0001
 def inspect_boxes(root, params: dict | None = None) -> dict:
     "Counts of what the disc-box (LSMA) cohort under `root` holds, and every graded disc left out with its reason."
-    c = read_lsma_cohort(root, params=params); t = c.table
-    out = dict(root=str(c.root), source=c.source, patients=len(c.patients), series=len(t), slices=len(t),
-               graded_discs=len(c.grades), matched_discs=0, grade_counts={}, matched_grade_counts={}, group_counts={},
-               images_merged=int((t.merged > 0).sum()) if len(t) else 0, boxes_merged=int(t.merged.sum()) if len(t) else 0,
-               images_refused=int(sum(bool(set(r) & set(g)) for r, g in zip(t.refused, t.grades))), images_warned=int(sum(bool(w) for w in t.warnings)),
-               pixel_spacing_mm=float(t.spacing.iloc[0][0]) if len(t) else None,
-               cases=[], unmatched=[], problems=[str(p) for p in c.problems])
+    c = read_lsma_cohort(root, params=params)
+    t = c.table
+    out = dict(
+        root=str(c.root),
+        source=c.source,
+        patients=len(c.patients),
+        series=len(t),
+        slices=len(t),
+        graded_discs=len(c.grades),
+        matched_discs=0,
+        grade_counts={},
+        matched_grade_counts={},
+        group_counts={},
+        images_merged=int((t.merged > 0).sum()) if len(t) else 0,
+        boxes_merged=int(t.merged.sum()) if len(t) else 0,
+        images_refused=int(sum(bool(set(r) & set(g)) for r, g in zip(t.refused, t.grades))),
+        images_warned=int(sum(bool(w) for w in t.warnings)),
+        pixel_spacing_mm=float(t.spacing.iloc[0][0]) if len(t) else None,
+        cases=[],
+        unmatched=[],
+        problems=[str(p) for p in c.problems],
+    )
     rows = {p: list(d.itertuples()) for p, d in t.groupby('patient')}
     for r in t.itertuples():
         ok = {d['ivd_label'] for d in r.discs if not d['refused']}
-        out['cases'].append(dict(patient=r.patient, series=r.series, slices=1, slice_index=0, discs_found=len(r.discs),
-                                 graded=len(r.grades), matched=len(set(r.grades) & ok), warnings=list(r.warnings)))
+        out['cases'].append(
+            dict(
+                patient=r.patient,
+                series=r.series,
+                slices=1,
+                slice_index=0,
+                discs_found=len(r.discs),
+                graded=len(r.grades),
+                matched=len(set(r.grades) & ok),
+                warnings=list(r.warnings),
+            )
+        )
     gmatched = Counter()
     for g in c.grades.itertuples():
         reasons = []
         for r in rows.get(g.patient, []):
             d = next((d for d in r.discs if d['ivd_label'] == g.ivd_label), None)
-            if d is not None and not d['refused']: break
-            reasons.append(f"{r.series}: " + (d['refused'] if d is not None else f"no disc box numbered {g.level} ({len(r.discs)} disc boxes)"))
+            if d is not None and not d['refused']:
+                break
+            reasons.append(
+                f"{r.series}: "
+                + (d['refused'] if d is not None else f"no disc box numbered {g.level} ({len(r.discs)} disc boxes)")
+            )
         else:
             gone = [f"{Path(x['image']).name}: {x['problem']}" for x in c.left_out if x['patient'] == g.patient]
             why = '; '.join(reasons) or (f"case left out: {'; '.join(gone)}" if gone else NO_IMAGE)
-            out['unmatched'].append(dict(patient=g.patient, ivd_label=int(g.ivd_label), reason=why)); continue
-        out['matched_discs'] += 1; gmatched[int(g.pfirrmann)] += 1
+            out['unmatched'].append(dict(patient=g.patient, ivd_label=int(g.ivd_label), reason=why))
+            continue
+        out['matched_discs'] += 1
+        gmatched[int(g.pfirrmann)] += 1
     return {**out, **grade_counts(c.grades.pfirrmann, gmatched)}

@@ -4,7 +4,12 @@
 
 # %% ../nbs/00_core.ipynb #0988acc2
 from __future__ import annotations
-import math, os, json, sys, tempfile, traceback
+import math
+import os
+import json
+import sys
+import tempfile
+import traceback
 from pathlib import Path
 from typing import Any
 import yaml
@@ -12,37 +17,50 @@ import yaml
 SPINE = ['S1', 'L5', 'L4', 'L3', 'L2', 'L1', 'T12', 'T11', 'T10', 'T9', 'T8', 'T7', 'T6', 'T5', 'T4', 'T3', 'T2', 'T1']
 LUMBAR_LABELS = (1, 2, 3, 4, 5)
 
+
 def level_name(ivd_label: int) -> str:
     "Name of the disc with SPIDER's `ivd_label` (1 = L5-S1, counted from the sacrum)."
-    if not 1 <= int(ivd_label) < len(SPINE): raise ValueError(f"IVD label {ivd_label} is outside 1..{len(SPINE)-1}")
-    return f"{SPINE[int(ivd_label)]}-{SPINE[int(ivd_label)-1]}"
+    if not 1 <= int(ivd_label) < len(SPINE):
+        raise ValueError(f"IVD label {ivd_label} is outside 1..{len(SPINE) - 1}")
+    return f"{SPINE[int(ivd_label)]}-{SPINE[int(ivd_label) - 1]}"
+
 
 def level_label(name: str) -> int:
     "IVD label of the disc called `name` (like 'L4-L5' or 'L4/5')."
     n = name.strip().upper().replace('/', '-').replace(' ', '')
     for k in range(1, len(SPINE)):
-        up, lo = SPINE[k], SPINE[k-1]
-        if n in (f"{up}-{lo}", f"{up}{lo}", f"{up}-{lo[1:]}" if up[0] == lo[0] else None): return k
+        up, lo = SPINE[k], SPINE[k - 1]
+        if n in (f"{up}-{lo}", f"{up}{lo}", f"{up}-{lo[1:]}" if up[0] == lo[0] else None):
+            return k
     raise ValueError(f"unknown disc level {name!r} (expected names like L5-S1, L4-L5 … T12-L1)")
 
 # %% auto #0
-__all__ = ['SPINE', 'LUMBAR_LABELS', 'GROUPS', 'ROMAN', 'GRADES', 'EXIT_GRADED', 'EXIT_REFUSED', 'EXIT_USAGE', 'EXIT_INTERNAL',
-           'EXIT_PIPE', 'FORMULA_STARTS', 'level_name', 'level_label', 'pfirrmann_group', 'group_name',
+__all__ = ['SPINE', 'LUMBAR_LABELS', 'BACKGROUND', 'VERTEBRA', 'DISC', 'CANAL', 'SEMANTIC', 'SPIDER_LAST_VERTEBRA',
+           'SPIDER_CANAL', 'SPIDER_DISC_BASE', 'GROUPS', 'ROMAN', 'GRADES', 'EXIT_GRADED', 'EXIT_REFUSED', 'EXIT_USAGE',
+           'EXIT_INTERNAL', 'EXIT_PIPE', 'FORMULA_STARTS', 'level_name', 'level_label', 'pfirrmann_group', 'group_name',
            'grade_within_group', 'DataError', 'silence_stdout', 'internal_error', 'atomic_write', 'write_json',
            'write_csv', 'spreadsheet_safe', 'path_within', 'project_root', 'load_params', 'params_section',
            'shared_data', 'sample_root', 'lsma_root']
 
+# %% ../nbs/00_core.ipynb #f48d949b
+BACKGROUND, VERTEBRA, DISC, CANAL = 0, 1, 2, 3
+SEMANTIC = {'background': BACKGROUND, 'vertebra': VERTEBRA, 'disc': DISC, 'canal': CANAL}
+SPIDER_LAST_VERTEBRA, SPIDER_CANAL, SPIDER_DISC_BASE = 25, 100, 200  # SPIDER: vertebrae 1..25, canal, 200 + IVD label
+
 # %% ../nbs/00_core.ipynb #2fbcfdb4
 GROUPS = ('mild', 'moderate', 'serious')
-ROMAN = ('I', 'II', 'III', 'IV', 'V')                 # Pfirrmann grades 1..5 as radiologists write them
+ROMAN = ('I', 'II', 'III', 'IV', 'V')  # Pfirrmann grades 1..5 as radiologists write them
 GRADES = (1, 2, 3, 4, 5)
 _GROUP_OF_GRADE = {1: 0, 2: 0, 3: 1, 4: 2, 5: 2}
+
 
 def pfirrmann_group(grade: int) -> int:
     "Index into `GROUPS` of Pfirrmann `grade` (1–5): mild I–II, moderate III, serious IV–V."
     g = int(grade)
-    if g not in _GROUP_OF_GRADE: raise ValueError(f"Pfirrmann grade {grade!r} is outside 1–5")
+    if g not in _GROUP_OF_GRADE:
+        raise ValueError(f"Pfirrmann grade {grade!r} is outside 1–5")
     return _GROUP_OF_GRADE[g]
+
 
 def group_name(grade: int) -> str:
     "Name of the paper's group of Pfirrmann `grade`."
@@ -50,73 +68,107 @@ def group_name(grade: int) -> str:
 
 # %% ../nbs/00_core.ipynb #0f894d96
 def grade_within_group(p_grade, groups) -> np.ndarray:
-    "Pfirrmann grade (1–5) of each row of `p_grade` (N, 5): the most probable of the grades in that row's group index (`groups`, N)."
-    import numpy as np                                  # lazy: core stays light for the command line
+    """Pfirrmann grade (1–5) of each row of `p_grade` (N, 5): the most probable of the grades in that row's group index
+    (`groups`, N)."""
+    import numpy as np  # lazy: core stays light for the command line
+
     p, g = np.asarray(p_grade, float), np.asarray(groups, int)
-    allowed = np.array([[pfirrmann_group(k) == j for k in GRADES] for j in range(len(GROUPS))])   # (3, 5)
+    allowed = np.array([[pfirrmann_group(k) == j for k in GRADES] for j in range(len(GROUPS))])  # (3, 5)
     return np.where(allowed[g], p, -np.inf).argmax(1) + 1
 
 # %% ../nbs/00_core.ipynb #b381ad4e
 class DataError(ValueError):
     "A problem with one input file: the message names the file and the problem."
+
     def __init__(self, path, problem: str):
         self.path, self.problem = str(path), problem
         super().__init__(f"{self.path}: {problem}")
 
 # %% ../nbs/00_core.ipynb #ba66e875
-EXIT_GRADED, EXIT_REFUSED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3   # all done; some input refused; usage or model error; a bug
-EXIT_PIPE = 141          # the reader of stdout went away (`... | head`): 128 + SIGPIPE, as a shell reports for `yes | head`
+EXIT_GRADED, EXIT_REFUSED, EXIT_USAGE, EXIT_INTERNAL = (
+    0,
+    1,
+    2,
+    3,
+)  # all done; some input refused; usage or model error; a bug
+EXIT_PIPE = 141  # the reader of stdout went away (`... | head`): 128 + SIGPIPE, as a shell reports for `yes | head`
+
 
 def silence_stdout():
-    "Send stdout to the null device once its reader has gone (a closed pipe): later writes, and Python's flush at exit, pass quietly."
-    try: os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (AttributeError, OSError, ValueError): pass                   # stdout is not a file (a notebook, a test)
+    """Send stdout to the null device once its reader has gone (a closed pipe): later writes, and Python's flush at
+    exit, pass quietly."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):
+        pass  # stdout is not a file (a notebook, a test)
+
 
 def internal_error(e: BaseException, log=None, heading: str = '') -> tuple[str, Path]:
-    "Append `e`'s traceback (after `heading`) to `log`, or to a new temp file; the one-line message naming it, and the log."
+    """Append `e`'s traceback (after `heading`) to `log`, or to a new temp file; the one-line message naming it, and the
+    log."""
     if log is None:
-        fd, log = tempfile.mkstemp(prefix='ldd-study-error-', suffix='.log'); os.close(fd)
-    with open(log, 'a', encoding='utf-8') as f: f.write(heading + ''.join(traceback.format_exception(e)))
+        fd, log = tempfile.mkstemp(prefix='ldd-study-error-', suffix='.log')
+        os.close(fd)
+    with open(log, 'a', encoding='utf-8') as f:
+        f.write(heading + ''.join(traceback.format_exception(e)))
     return f"internal error ({type(e).__name__}: {e}); the traceback is in {log}", Path(log)
 
 # %% ../nbs/00_core.ipynb #4d2718c2
 def atomic_write(path, write) -> Path:
     "Call `write(tmp_path)` then rename the temporary file onto `path`."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=''.join(path.suffixes))
     os.close(fd)
     try:
         write(Path(tmp))
-        um = os.umask(0); os.umask(um); os.chmod(tmp, 0o666 & ~um)   # mkstemp makes 0600: give the usual mode
+        um = os.umask(0)
+        os.umask(um)
+        os.chmod(tmp, 0o666 & ~um)  # mkstemp makes 0600: give the usual mode
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp): os.remove(tmp)
+        if os.path.exists(tmp):
+            os.remove(tmp)
     return path
+
 
 def write_json(path, obj: Any) -> Path:
     "Write `obj` as indented JSON to `path`, atomically."
-    return atomic_write(path, lambda p: p.write_text(json.dumps(_finite(obj), indent=2, default=_jsonable, allow_nan=False) + "\n"))
+    return atomic_write(
+        path, lambda p: p.write_text(json.dumps(_finite(obj), indent=2, default=_jsonable, allow_nan=False) + "\n")
+    )
+
 
 def _finite(o):
     "`o` with every NaN or infinite float as None: JSON has no NaN (a metric that cannot be computed is null)."
-    if isinstance(o, float): return o if math.isfinite(o) else None
-    if isinstance(o, dict): return {k: _finite(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)): return [_finite(v) for v in o]
+    if isinstance(o, float):
+        return o if math.isfinite(o) else None
+    if isinstance(o, dict):
+        return {k: _finite(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_finite(v) for v in o]
     return o
+
 
 def write_csv(path, df) -> Path:
     "Write the DataFrame `df` to CSV at `path` (no index), atomically."
     return atomic_write(path, lambda p: df.to_csv(p, index=False))
 
+
 def _jsonable(o):
     import numpy as np
-    if isinstance(o, np.generic): return _finite(o.item())
-    if isinstance(o, np.ndarray): return _finite(o.tolist())
-    if isinstance(o, Path): return str(o)
+
+    if isinstance(o, np.generic):
+        return _finite(o.item())
+    if isinstance(o, np.ndarray):
+        return _finite(o.tolist())
+    if isinstance(o, Path):
+        return str(o)
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 # %% ../nbs/00_core.ipynb #6dfe14d6
-FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r')   # what makes a spreadsheet read a text cell as a formula
+FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r')  # what makes a spreadsheet read a text cell as a formula
+
 
 def spreadsheet_safe(df):
     "A copy of the DataFrame `df` whose text cells cannot start a formula in a spreadsheet (a leading apostrophe)."
@@ -132,34 +184,43 @@ def path_within(path, folder) -> bool:
     path, folder = Path(path), Path(folder)
     return path == folder or folder in path.parents
 
+
 def project_root(start=None) -> Path:
     "The nearest folder at or above `start` that holds params.yaml (the ldd-study project)."
     p = Path(start or os.getcwd()).resolve()
     for q in (p, *p.parents):
-        if (q/'params.yaml').exists() and (q/'pyproject.toml').exists(): return q
+        if (q / 'params.yaml').exists() and (q / 'pyproject.toml').exists():
+            return q
     raise FileNotFoundError(f"no params.yaml found at or above {p}")
+
 
 def load_params(path=None) -> dict:
     "Read params.yaml (default: the project's)."
-    path = Path(path) if path else project_root()/'params.yaml'
-    with open(path) as f: return yaml.safe_load(f)
+    path = Path(path) if path else project_root() / 'params.yaml'
+    with open(path) as f:
+        return yaml.safe_load(f)
 
 # %% ../nbs/00_core.ipynb #d155f4c3
 def params_section(name: str, defaults: dict, params: dict | None = None) -> dict:
     "Section `name` of `params` (default: the project's params.yaml, if there is one) over `defaults`."
     if params is None:
-        try: params = load_params()
-        except FileNotFoundError: params = {}
+        try:
+            params = load_params()
+        except FileNotFoundError:
+            params = {}
     return {**defaults, **(params.get(name) or {})}
 
 # %% ../nbs/00_core.ipynb #f51883ef
 def shared_data(name: str, marker: str, env: str) -> Path | None:
     "Cohort `name` of the shared data: `$env`, else `shared/data/<name>` (holding `marker`) beside an enclosing folder."
-    if os.environ.get(env): return Path(os.environ[env])
+    if os.environ.get(env):
+        return Path(os.environ[env])
     for q in (Path.cwd().resolve(), *Path.cwd().resolve().parents):
-        c = q/'shared'/'data'/name
-        if (c/marker).exists(): return c
+        c = q / 'shared' / 'data' / name
+        if (c / marker).exists():
+            return c
     return None
+
 
 def sample_root() -> Path | None:
     "The real SPIDER T2 sample: `$LDD_SAMPLE_ROOT`, else `shared/data/spider_t2space` beside an enclosing folder."

@@ -4,7 +4,8 @@
 
 # %% ../nbs/12_prepare.ipynb #5685bd74
 from __future__ import annotations
-import re, sys
+import re
+import sys
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -42,8 +43,10 @@ def read_table(path, what: str) -> pd.DataFrame:
     except ValueError as e:
         raise DataError(path, f"cannot be read as a CSV table: {str(e).strip()[:160]}") from None
 
+
 def _key(name) -> str:
     return re.sub(r'[^a-z0-9]', '', str(name).lower())
+
 
 def find_columns(table: pd.DataFrame, path, wanted: dict) -> dict:
     "The column of `table` for each `{name: spellings}` of `wanted` (case, spaces, _ ignored); else a `DataError`."
@@ -55,21 +58,25 @@ def find_columns(table: pd.DataFrame, path, wanted: dict) -> dict:
         raise DataError(path, f"missing column(s) {', '.join(missing)}; found {cols}")
     return found
 
+
 def patient_id(value) -> str:
     "A patient number as the cohorts write it: leading zeros dropped ('0007' → '7'); another id stripped."
     s = str(value).strip()
     return str(int(s)) if s.isdigit() else s
+
 
 def left_out(patient: str, series: str, e: DataError) -> dict:
     "A patient or series that could not be prepared: which one, the file at fault and why."
     return dict(patient=patient, series=series, file=e.path, problem=e.problem)
 
 # %% ../nbs/12_prepare.ipynb #3ee17356
-WINDOW_PERCENTILES = (0.5, 99.5)   # a rendered image: linear between these percentiles of its voxels above the minimum
+WINDOW_PERCENTILES = (0.5, 99.5)  # a rendered image: linear between these percentiles of its voxels above the minimum
+
 
 def to_uint8(a: np.ndarray, percentiles=WINDOW_PERCENTILES) -> np.ndarray:
     "`a` rendered to 8 bits: linear between the `percentiles` of its voxels above its minimum, clipped, rounded."
     return np.rint(window_image(a, percentiles) * 255).astype(np.uint8)
+
 
 def as_uint8(a: np.ndarray) -> np.ndarray:
     "An 8-bit image as it is, other values within 0–255 rounded, anything else rendered by `to_uint8`."
@@ -87,6 +94,7 @@ def slice_axis(spacing, shape) -> int:
         return int(np.argmax(sp))
     return int(np.argmin(shape))
 
+
 def numbered_centroids(m: np.ndarray) -> np.ndarray:
     "One row per numbered structure of a SPIDER instance mask: its centroid (voxel indices), its place up the spine."
     m = m if m.dtype.kind in 'iu' else m.astype(np.int32)
@@ -97,6 +105,7 @@ def numbered_centroids(m: np.ndarray) -> np.ndarray:
         idx = np.nonzero(m[box] == v)
         out.append([*(i.mean() + s.start for i, s in zip(idx, box)), v % 100 - 0.5 * (v > 200)])
     return np.array(out, float).reshape(-1, m.ndim + 1)
+
 
 def anatomy_axes(m: np.ndarray, k: int) -> tuple[int, int, bool, bool] | None:
     """In-plane axes (superior-inferior, anterior-posterior) of a SPIDER instance mask with slices along axis `k`, and
@@ -127,12 +136,14 @@ def read_series(image, mask) -> tuple[sitk.Image, sitk.Image]:
         raise DataError(mask, f"mask size {msk.GetSize()} differs from its image's {img.GetSize()}")
     return img, msk
 
+
 def header_slices(stored: sitk.Image, oriented: sitk.Image) -> np.ndarray:
     "Index in the file of each slice of `oriented` (`stored` turned by `io.sagittal_array`)."
     d0, d1 = (np.array(i.GetDirection()).reshape(3, 3) for i in (stored, oriented))
     dots = d0.T @ d1[:, 2]
     n = oriented.GetSize()[2]
     return np.arange(n)[::-1] if dots[int(np.argmax(np.abs(dots)))] < 0 else np.arange(n)
+
 
 def orient_by_header(img: sitk.Image, msk: sitk.Image, image, mask) -> tuple:
     "Image and mask turned as their header says (`io.sagittal_array`), checked against the mask's anatomy."
@@ -141,8 +152,11 @@ def orient_by_header(img: sitk.Image, msk: sitk.Image, image, mask) -> tuple:
     m = sagittal_array(msk, mask)[0]
     found = anatomy_axes(m, 0)
     if found is not None and found != (1, 2, False, False):
-        raise DataError(mask, "its anatomy (vertebrae and discs counted from the sacrum, the canal behind them) "
-                              f"disagrees with the orientation recorded in the header of {Path(image).name}")
+        raise DataError(
+            mask,
+            "its anatomy (vertebrae and discs counted from the sacrum, the canal behind them) "
+            f"disagrees with the orientation recorded in the header of {Path(image).name}",
+        )
     return a, m, sp, header_slices(img, ref)
 
 # %% ../nbs/12_prepare.ipynb #0fbabfa6
@@ -152,12 +166,16 @@ def orient_by_anatomy(img: sitk.Image, msk: sitk.Image, image, mask) -> tuple:
     k = slice_axis(sp, a.shape)
     found = anatomy_axes(m, k)
     if found is None:
-        raise DataError(mask, "no orientation in the header and too little anatomy in the mask to find it "
-                              "(two numbered vertebrae or discs and the canal are needed)")
+        raise DataError(
+            mask,
+            "no orientation in the header and too little anatomy in the mask to find it "
+            "(two numbered vertebrae or discs and the canal are needed)",
+        )
     si, ap, up, front = found
     turn = (slice(None), slice(None, None, -1 if up else 1), slice(None, None, -1 if front else 1))
     a, m = (np.transpose(x, (k, si, ap))[turn] for x in (a, m))
     return a, m, (sp[si], sp[ap], sp[k]), np.arange(a.shape[0])
+
 
 def orient_spider(image, mask) -> tuple[np.ndarray, np.ndarray, tuple, np.ndarray]:
     "A SPIDER series' image and instance mask as (slice, row, col), spacing (row, col, slice) mm, file slice indices."
@@ -167,12 +185,14 @@ def orient_spider(image, mask) -> tuple[np.ndarray, np.ndarray, tuple, np.ndarra
     return orient_by_anatomy(img, msk, image, mask)
 
 # %% ../nbs/12_prepare.ipynb #717b2136
-SLAB_SLICES = 9   # sagittal slices of each T2-SPACE volume written, centred on the mid-sagittal one
+SLAB_SLICES = 9  # sagittal slices of each T2-SPACE volume written, centred on the mid-sagittal one
+
 
 def slab_range(mid: int, n: int, size: int = SLAB_SLICES) -> tuple[int, int]:
     "First slice and number of slices of the slab of `size` slices centred on `mid`, kept inside a stack of `n`."
     k = min(size, n)
     return int(np.clip(mid - k // 2, 0, n - k)), k
+
 
 def space_slab(image, mask) -> dict:
     "One T2-SPACE series: the uint8 slab around its mid-sagittal slice, its semantic mask, spacing, `slabs.csv` facts."
@@ -180,8 +200,16 @@ def space_slab(image, mask) -> dict:
     sem = semantic_mask(m, 'spider')
     first, n = slab_range(mid_sagittal_index(a, sem), len(a))
     keep = slice(first, first + n)
-    return dict(image=to_uint8(a[keep]), mask=sem[keep], spacing=sp, first_slice=int(src[keep].min()), n_slices=n,
-                rows=int(a.shape[1]), cols=int(a.shape[2]))
+    return dict(
+        image=to_uint8(a[keep]),
+        mask=sem[keep],
+        spacing=sp,
+        first_slice=int(src[keep].min()),
+        n_slices=n,
+        rows=int(a.shape[1]),
+        cols=int(a.shape[2]),
+    )
+
 
 def tse_slice(image, mask) -> dict:
     "One T2 TSE series: its mid-sagittal slice (chosen with its mask) as uint8, its pixel spacing and file index."
@@ -193,40 +221,49 @@ def tse_slice(image, mask) -> dict:
 SPIDER_NAME = re.compile(r'(\d+)_(t1|t2|t2_space)\.mha', re.IGNORECASE)
 SPIDER_SEQUENCES = {'t1': 't1', 't2': 't2', 't2_space': 't2_SPACE'}
 OVERVIEW_COLUMNS = {'series': ('new_file_name',), 'subset': ('subset',)}
-GRADING_COLUMNS = {'patient': ('Patient',), 'ivd_label': ('IVD label',),
-                   'pfirrmann': ('Pfirrman grade', 'Pfirrmann grade')}
+GRADING_COLUMNS = {
+    'patient': ('Patient',),
+    'ivd_label': ('IVD label',),
+    'pfirrmann': ('Pfirrman grade', 'Pfirrmann grade'),
+}
+
 
 def spider_series(src) -> tuple[pd.DataFrame, list[dict]]:
     "Every image of a SPIDER download as (patient, sequence, series, image, mask); `left_out` rows of other .mha names."
     src = Path(src)
-    for f in (src, src/'images', src/'masks'):
+    for f in (src, src / 'images', src / 'masks'):
         if not f.is_dir():
-            raise DataError(f, "folder not found: a SPIDER download holds images/ and masks/ (images.zip, masks.zip) "
-                               "beside overview.csv and radiological_gradings.csv")
+            raise DataError(
+                f,
+                "folder not found: a SPIDER download holds images/ and masks/ (images.zip, masks.zip) "
+                "beside overview.csv and radiological_gradings.csv",
+            )
     rows, odd = [], []
-    for p in sorted((src/'images').iterdir(), key=lambda p: _natural(p.name)):
+    for p in sorted((src / 'images').iterdir(), key=lambda p: _natural(p.name)):
         m = SPIDER_NAME.fullmatch(p.name)
         if m is None and p.suffix.lower() == '.mha':
             odd.append(left_out('', p.stem, DataError(p, "not named <id>_t1|t2|t2_SPACE.mha: not read")))
         if m is None:
             continue
         pid, seq = patient_id(m[1]), SPIDER_SEQUENCES[m[2].lower()]
-        rows.append(dict(patient=pid, sequence=seq, series=f"{pid}_{seq}", image=p, mask=src/'masks'/p.name))
+        rows.append(dict(patient=pid, sequence=seq, series=f"{pid}_{seq}", image=p, mask=src / 'masks' / p.name))
     return pd.DataFrame(rows, columns=['patient', 'sequence', 'series', 'image', 'mask']), odd
+
 
 def spider_tables(src, subset: str | None) -> tuple[pd.DataFrame, dict, pd.DataFrame, dict]:
     "SPIDER's overview.csv and radiological_gradings.csv as published, and the columns found in each."
     src = Path(src)
-    over = read_table(src/'overview.csv', "SPIDER's series table (overview.csv)")
-    oc = find_columns(over, src/'overview.csv', OVERVIEW_COLUMNS if subset else {'series': ('new_file_name',)})
-    grades = read_table(src/'radiological_gradings.csv', "SPIDER's grade table (radiological_gradings.csv)")
-    return over, oc, grades, find_columns(grades, src/'radiological_gradings.csv', GRADING_COLUMNS)
+    over = read_table(src / 'overview.csv', "SPIDER's series table (overview.csv)")
+    oc = find_columns(over, src / 'overview.csv', OVERVIEW_COLUMNS if subset else {'series': ('new_file_name',)})
+    grades = read_table(src / 'radiological_gradings.csv', "SPIDER's grade table (radiological_gradings.csv)")
+    return over, oc, grades, find_columns(grades, src / 'radiological_gradings.csv', GRADING_COLUMNS)
 
 # %% ../nbs/12_prepare.ipynb #ca8b73ad
 def spider_candidates(series: pd.DataFrame) -> pd.DataFrame:
     "The series the two cohorts are made of: every T2-SPACE series, and the T2 series of patients without one."
     space = series.sequence == 't2_SPACE'
     return series[space | ((series.sequence == 't2') & ~series.patient.isin(series.patient[space]))]
+
 
 def choose_series(rows: pd.DataFrame, tables: tuple, subset: str | None, path) -> tuple[pd.DataFrame, list, int]:
     """The `rows` to prepare (of SPIDER's `subset`; all when None), `left_out` entries of those with no row in
@@ -235,8 +272,10 @@ def choose_series(rows: pd.DataFrame, tables: tuple, subset: str | None, path) -
     sub = over[oc['subset']].str.strip().str.lower() if subset else pd.Series('', index=over.index)
     of = dict(zip(over[oc['series']].str.strip(), sub))
     listed = rows.series.isin(list(of))
-    missing = [left_out(r.patient, r.series, DataError(path, f"no row for {r.series}: its metadata is unknown"))
-               for r in rows[~listed].itertuples()]
+    missing = [
+        left_out(r.patient, r.series, DataError(path, f"no row for {r.series}: its metadata is unknown"))
+        for r in rows[~listed].itertuples()
+    ]
     rows = rows[listed]
     inside = rows.series.map(of) == subset.lower() if subset else pd.Series(True, index=rows.index)
     return rows[inside], missing, int((~inside).sum())
@@ -246,8 +285,9 @@ def write_image(path, a: np.ndarray, spacing=None) -> Path:
     "Write a 2D or (slice, row, col) array atomically (compressed where it can), spacing (row, col[, slice]) mm."
     img = sitk.GetImageFromArray(np.ascontiguousarray(a))
     if spacing is not None:
-        img.SetSpacing(tuple(float(s) for s in (spacing[1], spacing[0], *spacing[2:a.ndim])))
+        img.SetSpacing(tuple(float(s) for s in (spacing[1], spacing[0], *spacing[2 : a.ndim])))
     return atomic_write(path, lambda p: sitk.WriteImage(img, str(p), True))
+
 
 def prepare_each(rows: pd.DataFrame, make, desc: str, progress: bool = True) -> tuple[list, list[dict]]:
     "`make(row)` for every row, with a progress bar: the results, and a `left_out` entry per row raising a `DataError`."
@@ -261,9 +301,10 @@ def prepare_each(rows: pd.DataFrame, make, desc: str, progress: bool = True) -> 
                 tqdm.write(f"{desc}: left out {r.series}: {e}", file=sys.stderr)
     return done, left
 
+
 def remove_stale(root: Path, written: set, pattern: str) -> list[str]:
     "Delete the files named like `pattern` in `root`'s images/ and masks/ that this run did not write; their paths."
-    stale = [f for d in ('images', 'masks') for f in sorted((root/d).glob(pattern)) if f.name not in written]
+    stale = [f for d in ('images', 'masks') for f in sorted((root / d).glob(pattern)) if f.name not in written]
     for f in stale:
         f.unlink()
     return [str(f) for f in stale]
@@ -271,29 +312,38 @@ def remove_stale(root: Path, written: set, pattern: str) -> list[str]:
 # %% ../nbs/12_prepare.ipynb #36a9e7d5
 SLAB_COLUMNS = ['patient', 'series', 'first_slice', 'n_slices', 'rows', 'cols']
 
+
 def write_space_series(r, root: Path) -> dict:
     "Prepare one T2-SPACE series and write its slab and mask under `root`: its `slabs.csv` row."
     s = space_slab(r.image, r.mask)
-    write_image(root/'images'/f"{r.series}.mha", s['image'], s['spacing'])
-    write_image(root/'masks'/f"{r.series}.mha", s['mask'], s['spacing'])
+    write_image(root / 'images' / f"{r.series}.mha", s['image'], s['spacing'])
+    write_image(root / 'masks' / f"{r.series}.mha", s['mask'], s['spacing'])
     return dict(patient=r.patient, series=r.series, **{k: s[k] for k in SLAB_COLUMNS[2:]})
+
 
 def write_tse_series(r, root: Path) -> dict:
     "Prepare one T2 TSE series and write its mid-sagittal slice under `root`: which slice it was."
     s = tse_slice(r.image, r.mask)
-    write_image(root/'images'/f"{r.series}.mha", s['image'], s['spacing'])
+    write_image(root / 'images' / f"{r.series}.mha", s['image'], s['spacing'])
     return dict(patient=r.patient, series=r.series, slice=s['slice'])
+
 
 def finish_spider(root: Path, written: pd.DataFrame, tables: tuple, left: list, pattern: str) -> dict:
     "Write the overview and grading rows of the `written` series under `root`, remove stale files: the summary."
     over, oc, grades, gc = tables
-    write_csv(root/'overview.csv', over[over[oc['series']].str.strip().isin(written.series)])
+    write_csv(root / 'overview.csv', over[over[oc['series']].str.strip().isin(written.series)])
     g = grades[grades[gc['patient']].map(patient_id).isin(written.patient)]
-    write_csv(root/'radiological_gradings.csv', g)
+    write_csv(root / 'radiological_gradings.csv', g)
     removed = remove_stale(root, {f"{s}.mha" for s in written.series}, pattern)
-    return dict(root=str(root), patients=written.patient.nunique(), series=len(written),
-                graded_discs=int((g[gc['pfirrmann']].str.strip() != '').sum()), left_out=left, removed=removed,
-                details=[])
+    return dict(
+        root=str(root),
+        patients=written.patient.nunique(),
+        series=len(written),
+        graded_discs=int((g[gc['pfirrmann']].str.strip() != '').sum()),
+        left_out=left,
+        removed=removed,
+        details=[],
+    )
 
 # %% ../nbs/12_prepare.ipynb #e7615a80
 def spider_cohort(rows: pd.DataFrame, root: Path, space: bool, progress: bool = True) -> tuple[list, pd.DataFrame]:
@@ -302,8 +352,9 @@ def spider_cohort(rows: pd.DataFrame, root: Path, space: bool, progress: bool = 
     done, left = prepare_each(rows, lambda r: write(r, root), root.name, progress)
     written = pd.DataFrame(done, columns=SLAB_COLUMNS if space else ['patient', 'series', 'slice'])
     if space:
-        write_csv(root/'slabs.csv', written)
+        write_csv(root / 'slabs.csv', written)
     return left, written
+
 
 def prepare_spider(src, out, subset: str | None = 'training', progress: bool = True) -> dict:
     "Write OUT/spider_t2space and OUT/spider_t2tse from the SPIDER download `src`: what was written, skipped, left out."
@@ -313,44 +364,54 @@ def prepare_spider(src, out, subset: str | None = 'training', progress: bool = T
     cands = spider_candidates(series)
     cohorts, notes = {}, []
     for name, seq in (('spider_t2space', 't2_SPACE'), ('spider_t2tse', 't2')):
-        rows, missing, skipped = choose_series(cands[cands.sequence == seq], tables, subset, src/'overview.csv')
+        rows, missing, skipped = choose_series(cands[cands.sequence == seq], tables, subset, src / 'overview.csv')
         if skipped:
-            notes.append(f"{name}: skipped {skipped} {seq} series outside SPIDER's {subset} subset "
-                         "(--subset all keeps them)")
+            notes.append(
+                f"{name}: skipped {skipped} {seq} series outside SPIDER's {subset} subset (--subset all keeps them)"
+            )
         if rows.empty and not missing:
             notes.append(f"{name}: no {seq} series to prepare: not written")
             continue
-        left, written = spider_cohort(rows, out/name, seq == 't2_SPACE', progress)
-        cohorts[name] = finish_spider(out/name, written, tables, missing + left, f"*_{seq}.mha")
+        left, written = spider_cohort(rows, out / name, seq == 't2_SPACE', progress)
+        cohorts[name] = finish_spider(out / name, written, tables, missing + left, f"*_{seq}.mha")
     return dict(dataset='SPIDER', src=str(src), out=str(out), cohorts=cohorts, left_out=odd, notes=notes)
 
 # %% ../nbs/12_prepare.ipynb #7e95a042
-LSMA_PQR_IMAGE = re.compile(r'(?:sag_)?T2_(\d+)_S(\d+)\.png', re.IGNORECASE)   # a sagittal T2 slice, in either spelling
-LSMA_PQR_SIZE = (384, 384)          # rows, cols of every LSMA-PQR slice ...
-LSMA_PQR_SPACING_MM = 0.6875        # ... at this pixel spacing (its README: a 264 mm field of view)
-LSMA_PQR_LEVELS = {'D5': 1, 'D4': 2, 'D3': 3}            # LSMA-PQR's disc names → IVD label (1 = L5-S1)
-LSMA_PQR_CLASSES = {1: 1, 2: 2, 3: 1, 4: 3}              # body, disc, sacrum, canal → 1 vertebra, 2 disc, 3 canal
-LSMA_PQR_CLASSES_ALL_VIEWS = {4: 1, 5: 2, 6: 1, 7: 3}    # the same, where a mask numbers both views' classes together
+LSMA_PQR_IMAGE = re.compile(r'(?:sag_)?T2_(\d+)_S(\d+)\.png', re.IGNORECASE)  # a sagittal T2 slice, in either spelling
+LSMA_PQR_SIZE = (384, 384)  # rows, cols of every LSMA-PQR slice ...
+LSMA_PQR_SPACING_MM = 0.6875  # ... at this pixel spacing (its README: a 264 mm field of view)
+LSMA_PQR_LEVELS = {'D5': 1, 'D4': 2, 'D3': 3}  # LSMA-PQR's disc names → IVD label (1 = L5-S1)
+LSMA_PQR_CLASSES = {1: 1, 2: 2, 3: 1, 4: 3}  # body, disc, sacrum, canal → 1 vertebra, 2 disc, 3 canal
+LSMA_PQR_CLASSES_ALL_VIEWS = {4: 1, 5: 2, 6: 1, 7: 3}  # the same, where a mask numbers both views' classes together
+
 
 def other_spelling(name: str) -> str:
     "The name of the same LSMA-PQR slice in its other spelling: with or without `sag_`."
     return name[4:] if name.lower().startswith('sag_') else f"sag_{name}"
 
+
 def lsma_pqr_mask(masks: Path, name: str) -> Path:
     "The mask of the slice `name`: that file in `masks`, else the one of its other spelling (the first if neither is)."
-    other = masks/other_spelling(name)
-    return other if other.exists() and not (masks/name).exists() else masks/name
+    other = masks / other_spelling(name)
+    return other if other.exists() and not (masks / name).exists() else masks / name
+
 
 def lsma_pqr_images(src) -> tuple[pd.DataFrame, list[str]]:
     "The sagittal T2 slices of an LSMA-PQR download as (patient, slice, series, image, mask, number); duplicates noted."
     src = Path(src)
-    for f in (src, src/'images_png', src/'masks_indexed'):
+    for f in (src, src / 'images_png', src / 'masks_indexed'):
         if not f.is_dir():
-            raise DataError(f, "folder not found: an LSMA-PQR download holds images_png/ and masks_indexed/ "
-                               "beside PfirrmannGrade.csv and IVDHeights.csv")
+            raise DataError(
+                f,
+                "folder not found: an LSMA-PQR download holds images_png/ and masks_indexed/ "
+                "beside PfirrmannGrade.csv and IVDHeights.csv",
+            )
     found, notes = {}, []
-    sag_first = lambda p: (not p.name.lower().startswith('sag_'), _natural(p.name))
-    files = sorted((src/'images_png').iterdir(), key=sag_first)
+
+    def sag_first(p):
+        return (not p.name.lower().startswith('sag_'), _natural(p.name))
+
+    files = sorted((src / 'images_png').iterdir(), key=sag_first)
     for p in files:
         m = LSMA_PQR_IMAGE.fullmatch(p.name)
         key = m and (patient_id(m[1]), int(m[2]))
@@ -359,8 +420,16 @@ def lsma_pqr_images(src) -> tuple[pd.DataFrame, list[str]]:
         elif key:
             found[key] = p
     keys = sorted(found, key=lambda k: (_natural(k[0]), k[1]))
-    rows = [dict(patient=k[0], slice=k[1], series=found[k].stem, image=found[k],
-                 mask=lsma_pqr_mask(src/'masks_indexed', found[k].name)) for k in keys]
+    rows = [
+        dict(
+            patient=k[0],
+            slice=k[1],
+            series=found[k].stem,
+            image=found[k],
+            mask=lsma_pqr_mask(src / 'masks_indexed', found[k].name),
+        )
+        for k in keys
+    ]
     table = pd.DataFrame(rows, columns=['patient', 'slice', 'series', 'image', 'mask'])
     return table.assign(number=range(len(table))), notes
 
@@ -368,15 +437,18 @@ def lsma_pqr_images(src) -> tuple[pd.DataFrame, list[str]]:
 PATIENT_SPELLINGS = ('PatientID', 'Patient_ID', 'patient')
 HEIGHT_COLUMNS = ['patient', 'IVD label', 'level', 'height_mm', 'x_superior', 'y_superior', 'x_inferior', 'y_inferior']
 
+
 def published_file(src, names: tuple) -> Path:
     "The first of `names` in `src` (a table its publishers name two ways), else the first name (reported missing)."
-    return next((Path(src)/n for n in names if (Path(src)/n).is_file()), Path(src)/names[0])
+    return next((Path(src) / n for n in names if (Path(src) / n).is_file()), Path(src) / names[0])
+
 
 def lsma_rows(t: pd.DataFrame, path, columns: dict):
     "(row number, patient, {name: value of its column}, the whole row) for each row of an LSMA-PQR table `t`."
     c = find_columns(t, path, {'patient': PATIENT_SPELLINGS, **columns})
     for i, r in enumerate(t.to_dict('records'), start=2):
         yield i, patient_id(r[c['patient']]), {k: str(r[c[k]]).strip() for k in columns}, r
+
 
 def read_pfirrmann(path) -> pd.DataFrame:
     "LSMA-PQR's grades (a row per patient: D3, D4, D5) as patient, IVD label, level, Pfirrmann grade."
@@ -405,6 +477,7 @@ def endplate_points(text: str, path, row: int) -> dict:
     except (AttributeError, ValueError):
         raise DataError(path, f"row {row}: endplate points {text!r} do not read as x1,y1;x2,y2") from None
 
+
 def read_ivd_heights(path) -> pd.DataFrame:
     "LSMA-PQR's disc heights (D3_Ht … D5_Ht mm, D3_Coord … px) as patient, IVD label, level, height_mm, endplates."
     t = read_table(path, "LSMA-PQR's disc height table")
@@ -421,9 +494,10 @@ def read_ivd_heights(path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=HEIGHT_COLUMNS)
 
 # %% ../nbs/12_prepare.ipynb #2762acdc
-MIN_DISC_MM2 = 15.0     # a disc region smaller than this is a speck, not a disc (as `preprocess.disc_instances`)
-NORMAL_IVD_CLS = 1      # boxes.csv's class number of `Normal IVD` in the shared LSMA layout
+MIN_DISC_MM2 = 15.0  # a disc region smaller than this is a speck, not a disc (as `preprocess.disc_instances`)
+NORMAL_IVD_CLS = 1  # boxes.csv's class number of `Normal IVD` in the shared LSMA layout
 BOX_COLUMNS = ['image', 'patient', 'cls', 'label', 'cx', 'cy', 'w', 'h', 'x0', 'y0', 'x1', 'y1']
+
 
 def read_class_png(path) -> np.ndarray:
     "The class number of each pixel of an indexed (palette) or greyscale PNG mask, read with Pillow."
@@ -437,6 +511,7 @@ def read_class_png(path) -> np.ndarray:
         raise DataError(path, f"a {mode} image: a mask of class numbers (indexed or greyscale) is expected")
     return a
 
+
 def lsma_semantic(m: np.ndarray, path) -> np.ndarray:
     "An LSMA-PQR sagittal mask as the project's semantic mask: 1 vertebra (bodies and sacrum), 2 disc, 3 canal."
     values = set(np.unique(m).tolist()) - {0}
@@ -444,8 +519,11 @@ def lsma_semantic(m: np.ndarray, path) -> np.ndarray:
     table = LSMA_PQR_CLASSES_ALL_VIEWS if both_views else LSMA_PQR_CLASSES
     unknown = sorted(values - set(table))
     if unknown:
-        raise DataError(path, f"class value(s) {unknown} are not LSMA-PQR's sagittal classes (1 body, 2 disc, "
-                              "3 sacrum, 4 canal; or 4–7 numbered with the axial classes)")
+        raise DataError(
+            path,
+            f"class value(s) {unknown} are not LSMA-PQR's sagittal classes (1 body, 2 disc, "
+            "3 sacrum, 4 canal; or 4–7 numbered with the axial classes)",
+        )
     lut = np.zeros(max(table) + 1, np.uint8)
     lut[list(table)] = list(table.values())
     return lut[m]
@@ -454,20 +532,32 @@ def lsma_semantic(m: np.ndarray, path) -> np.ndarray:
 def disc_components(sem: np.ndarray, spacing: float = LSMA_PQR_SPACING_MM) -> list[np.ndarray]:
     "The discs of a 2D semantic mask: its connected disc (2) regions of at least `MIN_DISC_MM2`, the lowest first."
     lab, n = ndi.label(sem == 2)
-    keep = [k for k in range(1, n + 1) if (lab == k).sum() * spacing ** 2 >= MIN_DISC_MM2]
+    keep = [k for k in range(1, n + 1) if (lab == k).sum() * spacing**2 >= MIN_DISC_MM2]
     keep.sort(key=lambda k: -np.nonzero(lab == k)[0].mean())
     return [lab == k for k in keep]
+
 
 def disc_box(disc: np.ndarray) -> dict:
     "The `Normal IVD` box around one disc of a mask as in boxes.csv: class, label, YOLO centre and size, pixel edges."
     rows, cols = np.nonzero(disc)
     H, W = disc.shape
     x0, x1, y0, y1 = float(cols.min()), float(cols.max() + 1), float(rows.min()), float(rows.max() + 1)
-    return dict(cls=NORMAL_IVD_CLS, label='Normal IVD', cx=round((x0 + x1) / 2 / W, 6), cy=round((y0 + y1) / 2 / H, 6),
-                w=round((x1 - x0) / W, 6), h=round((y1 - y0) / H, 6), x0=x0, y0=y0, x1=x1, y1=y1)
+    return dict(
+        cls=NORMAL_IVD_CLS,
+        label='Normal IVD',
+        cx=round((x0 + x1) / 2 / W, 6),
+        cy=round((y0 + y1) / 2 / H, 6),
+        w=round((x1 - x0) / W, 6),
+        h=round((y1 - y0) / H, 6),
+        x0=x0,
+        y0=y0,
+        x1=x1,
+        y1=y1,
+    )
 
 # %% ../nbs/12_prepare.ipynb #42dced40
 HEIGHT_MEASURES = ['height_anterior_mm', 'height_middle_mm', 'height_posterior_mm']
+
 
 def mask_disc_heights(sem: np.ndarray, spacing: float = LSMA_PQR_SPACING_MM) -> pd.DataFrame:
     "Anterior, middle, posterior height (mm, `measures.disc_heights`) of each disc of a semantic mask, from the bottom."
@@ -476,6 +566,7 @@ def mask_disc_heights(sem: np.ndarray, spacing: float = LSMA_PQR_SPACING_MM) -> 
         h = disc_heights(disc_frame(disc, (spacing, spacing)))
         rows.append({'IVD label': k, 'level': level_name(k), **{c: h[c] for c in HEIGHT_MEASURES}})
     return pd.DataFrame(rows, columns=['IVD label', 'level', *HEIGHT_MEASURES])
+
 
 def compare_ivd_heights(measured: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
     "Each published disc height (`read_ivd_heights`) beside the disc's middle height in its mask, and mask − published."
@@ -501,14 +592,15 @@ def lsma_pqr_slice(image, mask) -> tuple[np.ndarray, np.ndarray, list[dict]]:
         raise DataError(mask, f"holds no disc (class 2) of {MIN_DISC_MM2:g} mm² or more")
     return a, sem, [disc_box(d) for d in discs]
 
+
 def write_lsma_slice(r, root: Path, graded: set, grades_path) -> tuple[dict, list[dict], pd.DataFrame]:
     "Prepare one LSMA-PQR slice, write its image and mask under `root`: its images.csv row, boxes, discs' heights."
     if r.patient not in graded:
         raise DataError(grades_path, f"no grade for patient {r.patient} (image {r.image.name})")
     a, sem, boxes = lsma_pqr_slice(r.image, r.mask)
     name = f"{int(r.patient):04d}_{r.number:04d}_t2.png"
-    write_image(root/'images'/name, a)
-    write_image(root/'masks'/name, sem)
+    write_image(root / 'images' / name, a)
+    write_image(root / 'masks' / name, sem)
     row = dict(image=name, patient=r.patient, series=r.series, slice=r.slice)
     boxes = [dict(image=name, patient=r.patient, **b) for b in boxes]
     return row, boxes, mask_disc_heights(sem).assign(patient=r.patient, image=name)
@@ -519,19 +611,30 @@ def finish_lsma(root: Path, done: list, grades: pd.DataFrame, heights: pd.DataFr
     images = pd.DataFrame([d[0] for d in done], columns=['image', 'patient', 'series', 'slice'])
     boxes = pd.DataFrame([b for d in done for b in d[1]], columns=BOX_COLUMNS)
     grades, heights = (t[t.patient.isin(set(images.patient))] for t in (grades, heights))
-    write_csv(root/'images.csv', images)
-    write_csv(root/'gradings.csv', grades)
-    write_csv(root/'boxes.csv', boxes)
-    write_csv(root/'ivd_heights.csv', heights)
+    write_csv(root / 'images.csv', images)
+    write_csv(root / 'gradings.csv', grades)
+    write_csv(root / 'boxes.csv', boxes)
+    write_csv(root / 'ivd_heights.csv', heights)
     none = pd.DataFrame(columns=['patient', 'IVD label', 'height_middle_mm'])
     measured = pd.concat([d[2] for d in done]) if done else none
     check = compare_ivd_heights(measured, heights)
     diff = check.difference_mm.abs()
-    details = [f"{len(boxes)} disc boxes; disc heights of the masks against IVDHeights: "
-               f"{int(diff.notna().sum())} discs, median |mask − published| {diff.median():.2f} mm"]
+    details = [
+        f"{len(boxes)} disc boxes; disc heights of the masks against IVDHeights: "
+        f"{int(diff.notna().sum())} discs, median |mask − published| {diff.median():.2f} mm"
+    ]
     removed = remove_stale(root, set(images.image), '*_t2.png')
-    return dict(root=str(root), patients=images.patient.nunique(), series=len(images), graded_discs=len(grades),
-                left_out=left, removed=removed, details=details, heights=check)
+    return dict(
+        root=str(root),
+        patients=images.patient.nunique(),
+        series=len(images),
+        graded_discs=len(grades),
+        left_out=left,
+        removed=removed,
+        details=details,
+        heights=check,
+    )
+
 
 def prepare_lsma_pqr(src, out, progress: bool = True) -> dict:
     "Write OUT/lsma_t2 from the LSMA-PQR download in `src`: what was written, left out, and the heights check."
@@ -540,7 +643,7 @@ def prepare_lsma_pqr(src, out, progress: bool = True) -> dict:
     gpath = published_file(src, ('PfirrmannGrade.csv', 'PfirrmannGrades.csv'))
     grades = read_pfirrmann(gpath)
     heights = read_ivd_heights(published_file(src, ('IVDHeights.csv', 'IVDHeights_Corrected.csv')))
-    root, graded = out/'lsma_t2', set(grades.patient)
+    root, graded = out / 'lsma_t2', set(grades.patient)
     done, left = prepare_each(images, lambda r: write_lsma_slice(r, root, graded, gpath), root.name, progress)
     for p in sorted(graded - set(images.patient), key=_natural):
         why = f"patient {p} is graded but has no sagittal T2 slice in images_png/"
@@ -553,15 +656,18 @@ def prepare_left_out(result: dict) -> list[dict]:
     "Every patient or series a preparation (`prepare_spider`, `prepare_lsma_pqr`) left out."
     return [x for c in result['cohorts'].values() for x in c['left_out']] + result['left_out']
 
+
 def _count(n: int, what: str) -> str:
     return f"{n} {what}{'' if n == 1 else 's'}"
+
 
 def format_prepare(result: dict) -> str:
     "What a preparation wrote, skipped and left out, as `ldd-study prepare` prints it."
     lines = [f"{result['dataset']} download {result['src']} → {result['out']}"]
     for name, c in result['cohorts'].items():
-        counts = ', '.join(_count(c[k], w) for k, w in (('patients', 'patient'), ('series', 'image'),
-                                                         ('graded_discs', 'graded disc')))
+        counts = ', '.join(
+            _count(c[k], w) for k, w in (('patients', 'patient'), ('series', 'image'), ('graded_discs', 'graded disc'))
+        )
         lines.append(f"  {name}: {counts} ({c['root']})")
         lines += [f"    {d}" for d in c['details']]
         lines += [f"    removed {len(c['removed'])} file(s) an earlier run left there"] if c['removed'] else []

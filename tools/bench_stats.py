@@ -6,16 +6,26 @@ slow path; (2) how DeLong's SE agrees with the bootstrap SE of the same AUC.
 
 Usage: python tools/bench_stats.py [--resamples 2000] [--patients 100]
 """
-import argparse, time
+
+import argparse
+import time
 import numpy as np
 from ldd_study.core import GROUPS
 from ldd_study.metrics import grading_metrics, weighted_auc, ovo_scores
-from ldd_study.stats import (synthetic_predictions, grading_bootstrap, cluster_bootstrap, weighted_bootstrap, delong_ci,
-                             PROBA_COLUMNS)
+from ldd_study.stats import (
+    synthetic_predictions,
+    grading_bootstrap,
+    cluster_bootstrap,
+    weighted_bootstrap,
+    delong_ci,
+    PROBA_COLUMNS,
+)
 
 
 def timed(f):
-    t0 = time.perf_counter(); out = f(); return out, time.perf_counter() - t0
+    t0 = time.perf_counter()
+    out = f()
+    return out, time.perf_counter() - t0
 
 
 def main(resamples: int = 2000, patients: int = 100, seed: int = 0):
@@ -27,29 +37,45 @@ def main(resamples: int = 2000, patients: int = 100, seed: int = 0):
         res, secs = timed(lambda: grading_bootstrap(yt, yp, df.patient, pr, resamples=resamples, seed=1, method=method))
         print(f"fast path, {method:10s}: {resamples} resamples x {len(res)} metrics in {secs:.2f} s")
     slow_n = 100
-    metric = lambda d: grading_metrics(d.group_true.map(GROUPS.index).values, d.group_pred.map(GROUPS.index).values,
-                                       d[list(PROBA_COLUMNS)].values)
+
+    def metric(d):
+        return grading_metrics(
+            d.group_true.map(GROUPS.index).values, d.group_pred.map(GROUPS.index).values, d[list(PROBA_COLUMNS)].values
+        )
+
     _, secs = timed(lambda: cluster_bootstrap(df, metric, resamples=slow_n, seed=1, method='percentile'))
     print(f"generic slow path: {slow_n} resamples in {secs:.2f} s (~{secs * resamples / slow_n:.0f} s for {resamples})")
 
     print("\nDeLong SE vs bootstrap SE")
     rng = np.random.default_rng(seed)
-    y = np.r_[np.ones(150, bool), np.zeros(150, bool)]; s = rng.normal(0, 1, 300) + 0.9 * y
-    b = weighted_bootstrap(lambda W: {'auc': weighted_auc(y, s, W)}, np.arange(300), resamples=resamples, seed=1,
-                           method='percentile').loc['auc']
+    y = np.r_[np.ones(150, bool), np.zeros(150, bool)]
+    s = rng.normal(0, 1, 300) + 0.9 * y
+    b = weighted_bootstrap(
+        lambda W: {'auc': weighted_auc(y, s, W)}, np.arange(300), resamples=resamples, seed=1, method='percentile'
+    ).loc['auc']
     d = delong_ci(y, s)
-    print(f"independent discs (150 + 150): AUC {d['auc']:.3f}, DeLong SE {d['se']:.4f}, disc bootstrap SE {b.se:.4f}, "
-          f"ratio {d['se'] / b.se:.3f} (tolerance 0.85-1.15)")
+    print(
+        f"independent discs (150 + 150): AUC {d['auc']:.3f}, DeLong SE {d['se']:.4f}, disc bootstrap SE {b.se:.4f}, "
+        f"ratio {d['se'] / b.se:.3f} (tolerance 0.85-1.15)"
+    )
     for a, c in ((0, 1), (0, 2), (1, 2)):
         idx, pos, sc = ovo_scores(yt, pr, a, c)
         pat = df.patient.values[idx]
-        bp = weighted_bootstrap(lambda W: {'auc': weighted_auc(pos, sc, W)}, pat, resamples=resamples, seed=1,
-                                method='percentile').loc['auc']
-        bd = weighted_bootstrap(lambda W: {'auc': weighted_auc(pos, sc, W)}, np.arange(len(idx)), resamples=resamples,
-                                seed=1, method='percentile').loc['auc']
+        bp = weighted_bootstrap(
+            lambda W: {'auc': weighted_auc(pos, sc, W)}, pat, resamples=resamples, seed=1, method='percentile'
+        ).loc['auc']
+        bd = weighted_bootstrap(
+            lambda W: {'auc': weighted_auc(pos, sc, W)},
+            np.arange(len(idx)),
+            resamples=resamples,
+            seed=1,
+            method='percentile',
+        ).loc['auc']
         d = delong_ci(pos, sc)
-        print(f"synthetic cohort, {GROUPS[a]}/{GROUPS[c]}: DeLong SE {d['se']:.4f}, disc bootstrap SE {bd.se:.4f} "
-              f"(ratio {d['se'] / bd.se:.3f}), patient bootstrap SE {bp.se:.4f} (ratio {d['se'] / bp.se:.3f})")
+        print(
+            f"synthetic cohort, {GROUPS[a]}/{GROUPS[c]}: DeLong SE {d['se']:.4f}, disc bootstrap SE {bd.se:.4f} "
+            f"(ratio {d['se'] / bd.se:.3f}), patient bootstrap SE {bp.se:.4f} (ratio {d['se'] / bp.se:.3f})"
+        )
 
 
 if __name__ == '__main__':

@@ -6,6 +6,7 @@ opened in headless Chromium (Debian's `chromium`, driven by playwright), the top
 SPIDER: van der Graaf JW, van Hooff ML, Buckens CFM, et al. Scientific Data 11, 264 (2024), CC BY 4.0. The release
 models trained on these patients: the picture shows what predict writes, not how accurate it is.
 """
+
 import argparse
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from ldd_study.core import sample_root
 
-PATIENTS = ('110', '127', '141', '5', '7')   # the gallery sorts by case name: 110 and 127 show first
+PATIENTS = ('110', '127', '141', '5', '7')  # the gallery sorts by case name: 110 and 127 show first
 CHROMIUM = '/usr/bin/chromium'
 
 
@@ -22,12 +23,13 @@ def grade_scans(scans: list[Path], out: Path) -> Path:
     "Run `ldd-study predict` (release models, one thread) on `scans` into `out`; its gallery page."
     exe = Path(sys.executable).with_name('ldd-study')
     subprocess.run([str(exe), 'predict', *map(str, scans), '--out', str(out), '--threads', '1', '--quiet'], check=True)
-    return out/'index.html'
+    return out / 'index.html'
 
 
 def screenshot(page_path: Path, png: Path, width: int = 1100, height: int = 1000) -> Path:
     "The top `height` pixels of `page_path` at `width`, opened offline in headless Chromium, as a PNG."
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=['--no-sandbox', '--disable-gpu'], headless=True)
         page = browser.new_context(viewport=dict(width=width, height=height), offline=True).new_page()
@@ -45,9 +47,9 @@ def main(argv=None) -> int:
     root = sample_root()
     if root is None:
         sys.exit('gallery_picture: the SPIDER sample (../shared/data/spider_t2space) was not found')
-    scans = [root/'images'/f'{p}_t2_SPACE.mha' for p in PATIENTS]
+    scans = [root / 'images' / f'{p}_t2_SPACE.mha' for p in PATIENTS]
     with tempfile.TemporaryDirectory() as tmp:
-        print(screenshot(grade_scans(scans, Path(tmp)/'graded'), Path(a.out)))
+        print(screenshot(grade_scans(scans, Path(tmp) / 'graded'), Path(a.out)))
     return 0
 
 

@@ -6,9 +6,12 @@ from how well the U-Net finds the discs. `--cv` adds a measures-only grader: a l
 the level (scikit-learn), in patient-grouped 5-fold cross-validation, its 3-group accuracy and 5-grade QWK with
 patient-bootstrap 95 % intervals (params.yaml's stats section).
 
-Usage: .venv/bin/python tools/measures_by_grade.py [--root ../shared/data/spider_t2space] [--png docs/images/measures_by_grade.png] [--cv]
+Usage: .venv/bin/python tools/measures_by_grade.py [--root ../shared/data/spider_t2space]
+       [--png docs/images/measures_by_grade.png] [--cv]
 """
-import argparse, warnings
+
+import argparse
+import warnings
 from pathlib import Path
 import matplotlib
 
@@ -98,8 +101,10 @@ def main():
     parser.add_argument("--cv", action="store_true", help="also a measures-only grader in patient-grouped 5-fold CV")
     args = parser.parse_args()
     measured = sample_measures(args.root)
-    print(f"{len(measured)} lumbar discs, {measured.patient.nunique()} patients; csf_source "
-          f"{measured.csf_source.value_counts().to_dict()}, CSF clipped {measured.csf_clipped.mean():.0%}")
+    print(
+        f"{len(measured)} lumbar discs, {measured.patient.nunique()} patients; csf_source "
+        f"{measured.csf_source.value_counts().to_dict()}, CSF clipped {measured.csf_clipped.mean():.0%}"
+    )
     print("Spearman rho with the Pfirrmann grade:")
     for column in MEASURE_COLUMNS[:7]:
         rho = spearmanr(measured.pfirrmann, measured[column], nan_policy="omit").statistic

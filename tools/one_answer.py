@@ -9,6 +9,7 @@ of each answer (the group head's, and the group of the grade head's answer) with
 
 Usage: .venv/bin/python tools/one_answer.py [results/cv_predictions.csv]
 """
+
 import argparse
 from pathlib import Path
 import pandas as pd

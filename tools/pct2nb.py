@@ -4,7 +4,11 @@ Usage: python tools/pct2nb.py SRC.py nbs/NN_topic.ipynb
 Notebooks in nbs/ stay the source of truth; this only saves typing JSON by hand.
 A `# %% tags=["parameters"]` header adds cell tags (papermill).
 """
-import hashlib, json, re, sys
+
+import hashlib
+import json
+import re
+import sys
 from pathlib import Path
 
 
@@ -13,15 +17,18 @@ def cells_from_percent(text: str) -> list:
     cells, kind, tags, buf = [], None, [], []
 
     def flush():
-        if kind is None: return
+        if kind is None:
+            return
         src = "\n".join(buf).strip("\n")
         if kind == "markdown":
-            src = "\n".join(l[2:] if l.startswith("# ") else l.lstrip("#") for l in src.splitlines())
-        if not src.strip(): return
+            src = "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#") for line in src.splitlines())
+        if not src.strip():
+            return
         lines = src.splitlines(keepends=True)
-        cid = hashlib.sha1(f"{len(cells)}:{src}".encode()).hexdigest()[:8]   # stable ids: exports don't churn
+        cid = hashlib.sha1(f"{len(cells)}:{src}".encode()).hexdigest()[:8]  # stable ids: exports don't churn
         cell = {"cell_type": kind, "id": cid, "metadata": ({"tags": tags} if tags else {}), "source": lines}
-        if kind == "code": cell.update(execution_count=None, outputs=[])
+        if kind == "code":
+            cell.update(execution_count=None, outputs=[])
         cells.append(cell)
 
     for line in text.splitlines():
@@ -40,10 +47,15 @@ def cells_from_percent(text: str) -> list:
 
 
 def main(src: str, dst: str):
-    nb = {"cells": cells_from_percent(Path(src).read_text()),
-          "metadata": {"kernelspec": {"display_name": "python3", "language": "python", "name": "python3"}},
-          "nbformat": 4, "nbformat_minor": 5}
-    Path(dst).write_text(json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n")   # as nbdev-clean writes it
+    nb = {
+        "cells": cells_from_percent(Path(src).read_text()),
+        "metadata": {"kernelspec": {"display_name": "python3", "language": "python", "name": "python3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    Path(dst).write_text(
+        json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+    )  # as nbdev-clean writes it
 
 
 if __name__ == "__main__":
