@@ -39,19 +39,19 @@ __all__ = ['SET_ALIASES', 'CROPS', 'PAPER_COLUMNS', 'ACC_ALL', 'PAIRS', 'TRAININ
            'COHORT_SOURCES', 'ALL_COHORTS', 'POOLED_COHORTS', 'REFERENCE_TEXT', 'BOX_COLUMNS', 'UNET_ONLY_COLUMN',
            'CV_SET', 'TEST_SET', 'COUNT_COLUMNS', 'NOT_RECORDED', 'PROVENANCE_PACKAGES', 'SYNTHETIC_SOURCE',
            'OFFLINE_TEMPLATE', 'report_params', 'table_sets', 'headline_set', 'save_figure', 'figure_png',
-           'show_figure', 'write_table', 'load_cohort_summary', 'read_predictions', 'crop_rows', 'graded_discs',
-           'has_grades', 'graded_mask', 'correct', 'grading_report_table', 'level_colour', 'load_cases',
+           'show_figure', 'write_table', 'load_cohort_summary', 'read_predictions', 'checked_predictions', 'crop_rows',
+           'graded_discs', 'has_grades', 'graded_mask', 'correct', 'grading_report_table', 'level_colour', 'load_cases',
            'fig_segmentation_examples', 'labels_proba', 'fig_ovo_roc', 'confusion_with_missing', 'fig_confusion',
            'fig_calibration', 'read_training_log', 'fig_training_curves', 'select_note', 'ablation_table',
            'split_description', 'is_synthetic', 'data_description', 'implied_exact_accuracy', 'paper_comparison_table',
            'difference_notes', 'data_source_box', 'interval_note', 'left_out_table', 'left_out_note',
            'cv_grading_table', 'cv_segmentation_table', 'study_cohorts_of', 'cohort_table', 'mask_rows',
            'load_mask_segmentation', 'by_cohort', 'cohort_grading_table', 'box_hit_table', 'answers_table',
-           'unet_only_table', 'transfer_table', 'held_out_rows', 'headline_rows', 'read_cv_table', 'table_parts',
-           'overview_facts', 'cohort_overview', 'cohort_characteristics', 'git_state', 'package_versions',
-           'flat_params', 'changed_params', 'committed_params', 'data_sources', 'provenance_footer', 'display_path',
-           'path_anchors', 'scrub_paths', 'sanitise_notebook', 'paper_notebooks_dir', 'report_notebooks', 'export_html',
-           'render_reports']
+           'unet_only_table', 'transfer_table', 'held_out_rows', 'headline_rows', 'read_cv_table',
+           'read_cv_predictions', 'table_parts', 'overview_facts', 'cohort_overview', 'cohort_characteristics',
+           'git_state', 'package_versions', 'flat_params', 'changed_params', 'committed_params', 'data_sources',
+           'provenance_footer', 'display_path', 'path_anchors', 'scrub_paths', 'sanitise_notebook',
+           'paper_notebooks_dir', 'report_notebooks', 'export_html', 'render_reports']
 
 # %% ../nbs/60_report.ipynb #b5102f83
 SET_ALIASES = {'tune': ('tune', 'tuning'), 'tuning': ('tuning', 'tune'), 'test': ('test',), 'train': ('train',)}
@@ -150,7 +150,6 @@ def read_predictions(path) -> pd.DataFrame:
     """Read and check a grading predictions table (predictions.csv, cv_predictions.csv) with its `crop` and `found`
     columns."""
     path = Path(path)
-    src = str(path)
     if not path.exists():
         raise DataError(path, 'file not found')
     try:
@@ -159,6 +158,12 @@ def read_predictions(path) -> pd.DataFrame:
         raise DataError(path, f'not a readable CSV table: {e}') from None
     if not len(df):
         raise DataError(path, 'the table has no rows')
+    return checked_predictions(df, path)
+
+
+def checked_predictions(df: pd.DataFrame, path) -> pd.DataFrame:
+    "A grading predictions table already read from `path`, checked, with its `crop` and `found` columns made whole."
+    src = str(path)
     if 'group_true' not in df:
         raise DataError(path, "missing column 'group_true'")
     df['crop'] = df['crop'].astype(str).str.strip().str.lower() if 'crop' in df else 'auto'
@@ -1215,6 +1220,12 @@ def read_cv_table(path) -> pd.DataFrame | None:
         return None
     table = pd.read_csv(path)
     return table if len(table) else None
+
+
+def read_cv_predictions(path) -> pd.DataFrame | None:
+    "A cross-validation grading table, read once and checked as `read_predictions` does; None where the run made none."
+    table = read_cv_table(path)
+    return None if table is None else checked_predictions(table, path)
 
 # %% ../nbs/60_report.ipynb #coh0n004
 COUNT_COLUMNS = ['discs', 'patients', 'not found']
