@@ -102,9 +102,11 @@ lab: $(STAMP)
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build -q
 
-## make export: regenerate ldd_study/ from nbs/ and strip notebook noise
+## make export: regenerate ldd_study/ from nbs/ (nbdev-export; tools/wrap_all.py keeps its `__all__` within 120
+## columns) and strip notebook noise
 export: $(STAMP)
 	$(BIN)/nbdev-export
+	$(BIN)/python tools/wrap_all.py ldd_study/*.py
 	$(BIN)/nbdev-clean
 
 ## make bench: the speed figures (bootstrap, training images/s, predict seconds per case and cases/s with 1 and 2 workers)

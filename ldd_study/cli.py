@@ -164,8 +164,8 @@ def grade_counts(grades, matched: Counter) -> dict:
     )
 
 # %% auto #0
-__all__ = ['UNET_AT_RUN_TIME', 'NO_IMAGE', 'slice_discs', 'unet_discs', 'inspect_cohort', 'grade_counts', 'format_inspect',
-           'cmd_release', 'cmd_validate', 'cmd_inspect', 'main', 'add_predict_parser', 'cmd_prepare',
+__all__ = ['UNET_AT_RUN_TIME', 'NO_IMAGE', 'slice_discs', 'unet_discs', 'inspect_cohort', 'grade_counts',
+           'format_inspect', 'cmd_release', 'cmd_validate', 'cmd_inspect', 'main', 'add_predict_parser', 'cmd_prepare',
            'add_prepare_parser', 'inspect_boxes']
 
 # %% ../nbs/70_cli.ipynb #ca098231

@@ -17,8 +17,9 @@ import ldd_study
 from .core import DataError, atomic_write, level_name
 
 # %% auto #0
-__all__ = ['PATIENT_STUDY', 'REFERENCE', 'GEOMETRY', 'CARRIED', 'REQUIRED', 'seg_problems', 'source_reference', 'slice_labels',
-           'source_labels', 'level_code', 'algorithm', 'disc_segment', 'disc_segmentation', 'write_disc_seg']
+__all__ = ['PATIENT_STUDY', 'REFERENCE', 'GEOMETRY', 'CARRIED', 'REQUIRED', 'seg_problems', 'source_reference',
+           'slice_labels', 'source_labels', 'level_code', 'algorithm', 'disc_segment', 'disc_segmentation',
+           'write_disc_seg']
 
 # %% ../nbs/67_dicom_seg.ipynb #6823ce8c
 PATIENT_STUDY = (

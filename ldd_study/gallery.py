@@ -31,9 +31,9 @@ except ImportError:
     fcntl = None  # not POSIX: no lock (two runs finishing at the same instant may drop a case until the next)
 
 # %% auto #0
-__all__ = ['FLAGS', 'SUMMARY_COLUMNS', 'SUMMARY_KEY', 'GALLERY_FILES', 'DEMO_CASES', 'DEMO_NOTE', 'GENERATOR', 'GALLERY_MEASURES',
-           'gallery_params', 'missing_levels', 'case_flags', 'gallery_cases', 'gallery_rows', 'demo_case', 'demo_cases',
-           'gallery_html', 'is_gallery_file', 'write_summary', 'write_gallery']
+__all__ = ['FLAGS', 'SUMMARY_COLUMNS', 'SUMMARY_KEY', 'GALLERY_FILES', 'DEMO_CASES', 'DEMO_NOTE', 'GENERATOR',
+           'GALLERY_MEASURES', 'gallery_params', 'missing_levels', 'case_flags', 'gallery_cases', 'gallery_rows',
+           'demo_case', 'demo_cases', 'gallery_html', 'is_gallery_file', 'write_summary', 'write_gallery']
 
 # %% ../nbs/66_gallery.ipynb #3f6903af
 FLAGS = ('low confidence', 'missing level', 'warning')

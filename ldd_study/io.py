@@ -25,14 +25,14 @@ from .params import section_defaults
 sitk.ProcessObject.SetGlobalWarningDisplay(False)  # failures surface as DataError, not as ITK's console noise
 
 # %% auto #0
-__all__ = ['IMAGE_SUFFIXES', 'T2_SERIES', 'LUMA', 'MAX_VOXELS', 'PIXEL_SPACING_MM', 'MAX_SLICE_SPACING_MM', 'GAP_TOLERANCE',
-           'DISC_BOX_LABELS', 'FINDING_BOX_LABELS', 'SOURCE_COHORT', 'case_name', 'dicom_series', 'dicom_series_choice',
-           'dicom_series_files', 'check_declared_size', 'to_grey', 'read_image', 'orientation_recorded', 'slice_plane',
-           'sagittal_array', 'mask_kind', 'semantic_mask', 'disc_levels', 'read_grades', 'Cohort', 'check_grid',
-           'read_cohort', 'ReadWarning', 'check_spacing', 'spacing_recorded', 'check_slice_header', 'dicom_slice_gaps',
-           'Case', 'read_sagittal', 'load_image', 'load_case', 'read_boxes', 'disc_boxes', 'disc_pitch_px',
-           'l5s1_signs', 'check_levels', 'cohort_source', 'cohort_name', 'read_lsma_cohort', 'load_lsma_case',
-           'box_level_map', 'lsma_subset']
+__all__ = ['IMAGE_SUFFIXES', 'T2_SERIES', 'LUMA', 'MAX_VOXELS', 'PIXEL_SPACING_MM', 'MAX_SLICE_SPACING_MM',
+           'GAP_TOLERANCE', 'DISC_BOX_LABELS', 'FINDING_BOX_LABELS', 'SOURCE_COHORT', 'case_name', 'dicom_series',
+           'dicom_series_choice', 'dicom_series_files', 'check_declared_size', 'to_grey', 'read_image',
+           'orientation_recorded', 'slice_plane', 'sagittal_array', 'mask_kind', 'semantic_mask', 'disc_levels',
+           'read_grades', 'Cohort', 'check_grid', 'read_cohort', 'ReadWarning', 'check_spacing', 'spacing_recorded',
+           'check_slice_header', 'dicom_slice_gaps', 'Case', 'read_sagittal', 'load_image', 'load_case', 'read_boxes',
+           'disc_boxes', 'disc_pitch_px', 'l5s1_signs', 'check_levels', 'cohort_source', 'cohort_name',
+           'read_lsma_cohort', 'load_lsma_case', 'box_level_map', 'lsma_subset']
 
 # %% ../nbs/10_io.ipynb #7b540674
 IMAGE_SUFFIXES = (

@@ -12,10 +12,10 @@ from .core import GRADES, GROUPS
 from .preprocess import disc_axes, pixel_extent
 
 # %% auto #0
-__all__ = ['HEIGHT_POSITIONS', 'NUCLEUS_ALONG', 'NUCLEUS_ACROSS', 'ANNULUS_END', 'CSF_GAP_MM', 'CSF_DEPTH_MM', 'CSF_PERCENTILE',
-           'MEASURES', 'MEASURE_COLUMNS', 'MEASURE_FEATURES', 'ANSWERS', 'DiscFrame', 'disc_frame', 'height_at',
-           'disc_heights', 'nucleus_and_annulus', 'canal_band', 'csf_reference', 'disc_measures', 'measure_matrix',
-           'fit_measures_model', 'measures_probabilities', 'answer_probabilities']
+__all__ = ['HEIGHT_POSITIONS', 'NUCLEUS_ALONG', 'NUCLEUS_ACROSS', 'ANNULUS_END', 'CSF_GAP_MM', 'CSF_DEPTH_MM',
+           'CSF_PERCENTILE', 'MEASURES', 'MEASURE_COLUMNS', 'MEASURE_FEATURES', 'ANSWERS', 'DiscFrame', 'disc_frame',
+           'height_at', 'disc_heights', 'nucleus_and_annulus', 'canal_band', 'csf_reference', 'disc_measures',
+           'measure_matrix', 'fit_measures_model', 'measures_probabilities', 'answer_probabilities']
 
 # %% ../nbs/46_measures.ipynb #c101b3a0
 @dataclass

@@ -10,9 +10,10 @@ import pandas as pd
 from .core import GROUPS, ROMAN
 
 # %% auto #0
-__all__ = ['dice_iou', 'label_dice_iou', 'image_dice_iou', 'match_discs', 'per_disc_dice', 'discs_in_boxes', 'median_iqr',
-           'fmt_median_iqr', 'fmt_ci', 'class_names', 'check_labels', 'check_proba', 'confusion_matrix', 'ovo_scores',
-           'weighted_auc', 'confusion_metrics', 'grading_metrics_weighted', 'grading_metrics', 'reliability_curve']
+__all__ = ['dice_iou', 'label_dice_iou', 'image_dice_iou', 'match_discs', 'per_disc_dice', 'discs_in_boxes',
+           'median_iqr', 'fmt_median_iqr', 'fmt_ci', 'class_names', 'check_labels', 'check_proba', 'confusion_matrix',
+           'ovo_scores', 'weighted_auc', 'confusion_metrics', 'grading_metrics_weighted', 'grading_metrics',
+           'reliability_curve']
 
 # %% ../nbs/40_metrics.ipynb #c2ce660e
 def dice_iou(pred, true) -> tuple[float, float]:

@@ -19,18 +19,18 @@ from .measures import disc_frame, disc_heights
 from .preprocess import mid_sagittal_index, window_image
 
 # %% auto #0
-__all__ = ['WINDOW_PERCENTILES', 'SLAB_SLICES', 'SPIDER_NAME', 'SPIDER_SEQUENCES', 'OVERVIEW_COLUMNS', 'GRADING_COLUMNS',
-           'SLAB_COLUMNS', 'LSMA_PQR_IMAGE', 'LSMA_PQR_SIZE', 'LSMA_PQR_SPACING_MM', 'LSMA_PQR_LEVELS',
-           'LSMA_PQR_CLASSES', 'LSMA_PQR_CLASSES_ALL_VIEWS', 'PATIENT_SPELLINGS', 'HEIGHT_COLUMNS', 'MIN_DISC_MM2',
-           'NORMAL_IVD_CLS', 'BOX_COLUMNS', 'HEIGHT_MEASURES', 'read_table', 'find_columns', 'patient_id', 'left_out',
-           'to_uint8', 'as_uint8', 'slice_axis', 'numbered_centroids', 'anatomy_axes', 'read_series', 'header_slices',
-           'orient_by_header', 'orient_by_anatomy', 'orient_spider', 'slab_range', 'space_slab', 'tse_slice',
-           'spider_series', 'spider_tables', 'spider_candidates', 'choose_series', 'write_image', 'prepare_each',
-           'remove_stale', 'write_space_series', 'write_tse_series', 'finish_spider', 'spider_cohort', 'prepare_spider',
-           'other_spelling', 'lsma_pqr_mask', 'lsma_pqr_images', 'published_file', 'lsma_rows', 'read_pfirrmann',
-           'endplate_points', 'read_ivd_heights', 'read_class_png', 'lsma_semantic', 'disc_components', 'disc_box',
-           'mask_disc_heights', 'compare_ivd_heights', 'lsma_pqr_slice', 'write_lsma_slice', 'finish_lsma',
-           'prepare_lsma_pqr', 'prepare_left_out', 'format_prepare']
+__all__ = ['WINDOW_PERCENTILES', 'SLAB_SLICES', 'SPIDER_NAME', 'SPIDER_SEQUENCES', 'OVERVIEW_COLUMNS',
+           'GRADING_COLUMNS', 'SLAB_COLUMNS', 'LSMA_PQR_IMAGE', 'LSMA_PQR_SIZE', 'LSMA_PQR_SPACING_MM',
+           'LSMA_PQR_LEVELS', 'LSMA_PQR_CLASSES', 'LSMA_PQR_CLASSES_ALL_VIEWS', 'PATIENT_SPELLINGS', 'HEIGHT_COLUMNS',
+           'MIN_DISC_MM2', 'NORMAL_IVD_CLS', 'BOX_COLUMNS', 'HEIGHT_MEASURES', 'read_table', 'find_columns',
+           'patient_id', 'left_out', 'to_uint8', 'as_uint8', 'slice_axis', 'numbered_centroids', 'anatomy_axes',
+           'read_series', 'header_slices', 'orient_by_header', 'orient_by_anatomy', 'orient_spider', 'slab_range',
+           'space_slab', 'tse_slice', 'spider_series', 'spider_tables', 'spider_candidates', 'choose_series',
+           'write_image', 'prepare_each', 'remove_stale', 'write_space_series', 'write_tse_series', 'finish_spider',
+           'spider_cohort', 'prepare_spider', 'other_spelling', 'lsma_pqr_mask', 'lsma_pqr_images', 'published_file',
+           'lsma_rows', 'read_pfirrmann', 'endplate_points', 'read_ivd_heights', 'read_class_png', 'lsma_semantic',
+           'disc_components', 'disc_box', 'mask_disc_heights', 'compare_ivd_heights', 'lsma_pqr_slice',
+           'write_lsma_slice', 'finish_lsma', 'prepare_lsma_pqr', 'prepare_left_out', 'format_prepare']
 
 # %% ../nbs/12_prepare.ipynb #bed1a0c7
 def read_table(path, what: str) -> pd.DataFrame:

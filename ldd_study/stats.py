@@ -16,11 +16,11 @@ from .metrics import grading_metrics_weighted, ovo_scores, class_names, check_pr
 from .metrics import fmt_ci, _div
 
 # %% auto #0
-__all__ = ['GRADING_COLUMNS', 'SEGMENTATION_COLUMNS', 'PROBA_COLUMNS', 'TABLE2_TITLES', 'stats_params', 'resample_counts',
-           'patient_codes', 'bootstrap_interval', 'weighted_bootstrap', 'mean_bootstrap', 'grading_bootstrap',
-           'cluster_bootstrap', 'synthetic_predictions', 'delong_auc', 'delong_ci', 'delong_test', 'ovo_auc_delong',
-           'compare_ovo_auc', 'check_predictions', 'load_predictions', 'segmentation_summary', 'segmentation_table',
-           'grading_arrays', 'grading_summary', 'grading_table', 'to_markdown']
+__all__ = ['GRADING_COLUMNS', 'SEGMENTATION_COLUMNS', 'PROBA_COLUMNS', 'TABLE2_TITLES', 'stats_params',
+           'resample_counts', 'patient_codes', 'bootstrap_interval', 'weighted_bootstrap', 'mean_bootstrap',
+           'grading_bootstrap', 'cluster_bootstrap', 'synthetic_predictions', 'delong_auc', 'delong_ci', 'delong_test',
+           'ovo_auc_delong', 'compare_ovo_auc', 'check_predictions', 'load_predictions', 'segmentation_summary',
+           'segmentation_table', 'grading_arrays', 'grading_summary', 'grading_table', 'to_markdown']
 
 # %% ../nbs/41_stats.ipynb #08014dd0
 def stats_params(params: dict | None = None) -> dict:

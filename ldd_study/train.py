@@ -72,10 +72,11 @@ def active_profile(params: dict, name: str | None = None) -> dict:
     return {'name': name, **prof}
 
 # %% auto #0
-__all__ = ['PROFILE_KEYS', 'FIT_FILES', 'active_profile', 'Augment', 'RandPatch', 'Task', 'dice_per_image', 'balanced_accuracy',
-           'seg_task', 'cls_task', 'torch_bytes', 'save_torch', 'temp_pattern', 'remove_stale_temps', 'FitConfig',
-           'distributed', 'dist_info', 'is_main', 'pick_device', 'ArrayDataset', 'fit', 'predict_seg_proba',
-           'predict_seg', 'predict_cls', 'train_config', 'select_mode', 'make_augment', 'seg_setup', 'cls_setup']
+__all__ = ['PROFILE_KEYS', 'FIT_FILES', 'active_profile', 'Augment', 'RandPatch', 'Task', 'dice_per_image',
+           'balanced_accuracy', 'seg_task', 'cls_task', 'torch_bytes', 'save_torch', 'temp_pattern',
+           'remove_stale_temps', 'FitConfig', 'distributed', 'dist_info', 'is_main', 'pick_device', 'ArrayDataset',
+           'fit', 'predict_seg_proba', 'predict_seg', 'predict_cls', 'train_config', 'select_mode', 'make_augment',
+           'seg_setup', 'cls_setup']
 
 # %% ../nbs/32_train.ipynb #9ac5d43d
 def _plain(t) -> torch.Tensor:
