@@ -242,6 +242,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'ldd_study.params.check_profiles': ('params.html#check_profiles', 'ldd_study/params.py'),
                                   'ldd_study.params.parse_params': ('params.html#parse_params', 'ldd_study/params.py'),
                                   'ldd_study.params.parse_section': ('params.html#parse_section', 'ldd_study/params.py'),
+                                  'ldd_study.params.parsed_section': ('params.html#parsed_section', 'ldd_study/params.py'),
                                   'ldd_study.params.section': ('params.html#section', 'ldd_study/params.py'),
                                   'ldd_study.params.section_defaults': ('params.html#section_defaults', 'ldd_study/params.py')},
             'ldd_study.phantom': { 'ldd_study.phantom._bbox': ('phantom.html#_bbox', 'ldd_study/phantom.py'),

@@ -69,7 +69,7 @@ def disc_heights(frame: DiscFrame) -> dict[str, float]:
     heights["height_index"] = (heights["height_anterior_mm"] + heights["height_posterior_mm"]) / frame.length_mm
     return heights
 
-# %% ../nbs/46_measures.ipynb #9dba3e85
+# %% ../nbs/46_measures.ipynb #ebe1fc8a
 NUCLEUS_ALONG = (0.3, 0.7)  # the nucleus: this part of the disc's length ...
 NUCLEUS_ACROSS = 0.6  # ... inside this fraction of the local height
 ANNULUS_END = 0.15  # the annulus: this much of the length at either end
@@ -85,7 +85,7 @@ def nucleus_and_annulus(frame: DiscFrame) -> tuple[np.ndarray, np.ndarray]:
     annulus = (frame.along <= ANNULUS_END) | (frame.along >= 1 - ANNULUS_END)
     return nucleus, annulus
 
-# %% ../nbs/46_measures.ipynb #65da2d03
+# %% ../nbs/46_measures.ipynb #9d04afc5
 def canal_band(frame: DiscFrame, shape: tuple, height_mm: float) -> tuple[np.ndarray, np.ndarray]:
     "Pixel (rows, cols) of the band behind the disc where its CSF reference is read (those inside the image)."
     step = min(frame.spacing) / 2
