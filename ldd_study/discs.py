@@ -59,7 +59,7 @@ def discs_on_slice(mask2d: np.ndarray, spacing, preprocess: PreprocessParams, le
     "Disc instances of a 2D semantic mask (`DISC`) as a level map (k = IVD label k) and their geometry."
     if levels2d is not None:  # SPIDER masks carry the level: keep it
         return levels2d.astype(np.uint8), label_info(levels2d, spacing)
-    with warnings.catch_warnings(record=True) as w:
+    with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
         kw = {k: float(getattr(preprocess, k)) for k in DISC_INSTANCE_KEYS}
         kw['sacrum'] = {k: float(getattr(preprocess, k)) for k in SACRUM_KEYS}
@@ -70,7 +70,7 @@ def discs_on_slice(mask2d: np.ndarray, spacing, preprocess: PreprocessParams, le
             **kw,
         )
     for d in info:
-        d['warning'] = '; '.join(str(x.message) for x in w)
+        d['warning'] = '; '.join(str(x.message) for x in caught)
     return lab.astype(np.uint8), info
 
 
@@ -99,8 +99,8 @@ def clean_disc_mask(disc: np.ndarray, min_fraction: float = 0.25, reference: int
     if n == 0:
         return np.zeros(disc.shape, bool)
     area = np.bincount(lab.ravel())[1:]
-    ref = np.median(np.sort(area)[-reference:])
-    return np.isin(lab, 1 + np.nonzero(area >= min_fraction * ref)[0])
+    typical_area = np.median(np.sort(area)[-reference:])
+    return np.isin(lab, 1 + np.nonzero(area >= min_fraction * typical_area)[0])
 
 # %% ../nbs/45_discs.ipynb #26c84761
 def drop_isolated_blobs(
@@ -111,10 +111,9 @@ def drop_isolated_blobs(
     lab, n = ndi.label(disc > 0)
     if n < least:
         return disc > 0
-    c = np.array(ndi.center_of_mass(np.ones(disc.shape), lab, range(1, n + 1))) * np.asarray(
-        spacing[:2], float
-    )  # (n, 2) mm
-    dist = np.linalg.norm(c[:, None] - c[None], axis=2)
+    centres = np.array(ndi.center_of_mass(np.ones(disc.shape), lab, range(1, n + 1)))  # (n, 2) pixels
+    centres_mm = centres * np.asarray(spacing[:2], float)
+    dist = np.linalg.norm(centres_mm[:, None] - centres_mm[None], axis=2)
     np.fill_diagonal(dist, np.inf)
     nearest = dist.min(1)
     return np.isin(lab, 1 + np.flatnonzero(nearest <= isolated_factor * np.median(nearest)))
@@ -185,15 +184,15 @@ def neighbour_slices(k: int, n: int, n_slices: int, step: int) -> list[tuple[int
 def disc_crops_of(win: np.ndarray, k: int, labels2d: np.ndarray, spacing, params: dict, crop_size=None) -> dict:
     "Crops {IVD label: (C, h, w)} of every disc of the level map `labels2d` on slice `k` of the windowed volume."
     size = tuple(crop_size or active_profile(params)['cls']['crop_size'])
-    st = int(section(params, 'preprocess')['crop_neighbour_step'])
-    nb = (
-        (win[max(k - st, 0)], win[min(k + st, len(win) - 1)])
+    preprocess = section(params, 'preprocess')
+    step = int(preprocess['crop_neighbour_step'])
+    neighbours = (
+        (win[max(k - step, 0)], win[min(k + step, len(win) - 1)])
         if int(section(params, 'classifier')['in_channels']) == 4
         else None
-    )
+    )  # the slices either side, for a 4-channel grader
+    context = float(preprocess['crop_context'])
     return {
-        d['ivd_label']: disc_crop(
-            win[k], labels2d, d, size, float(params['preprocess']['crop_context']), nb, tuple(spacing[:2])
-        )
+        d['ivd_label']: disc_crop(win[k], labels2d, d, size, context, neighbours, tuple(spacing[:2]))
         for d in label_info(labels2d, spacing)
     }

@@ -332,7 +332,7 @@ def section(params: dict | None, name: str):
         return defaults
     return _over(defaults, value)
 
-# %% ../nbs/01_params.ipynb #5a9af8c4
+# %% ../nbs/01_params.ipynb #9e529718
 def parsed_section(params: dict | None, name: str):
     "Section `name` of the params dict `params` as its frozen dataclass (the schema's defaults for keys it lacks)."
     return parse_section(typing.get_type_hints(Params)[name], (params or {}).get(name), f"{name}.")
