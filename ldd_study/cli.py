@@ -14,6 +14,7 @@ import numpy as np
 from tqdm.auto import tqdm
 from .core import EXIT_INTERNAL, EXIT_PIPE, EXIT_REFUSED, EXIT_USAGE, DataError, internal_error, level_name
 from .core import load_params, GROUPS, pfirrmann_group, silence_stdout
+from .params import parsed_section
 from .io import cohort_source, read_cohort, read_lsma_cohort, load_case, _natural
 
 
@@ -21,8 +22,13 @@ def slice_discs(case, params: dict | None = None) -> tuple[int, dict[int, int], 
     "Chosen slice of `case`, its discs as {IVD label: pixel count}, and warnings."
     from ldd_study.discs import discs_on_slice, mid_slice  # lazy: the networks' imports (torch) only when needed
 
-    k = mid_slice(case, params or {})
-    _, info = discs_on_slice(case.mask[k], case.spacing, params or {}, None if case.levels is None else case.levels[k])
+    k = mid_slice(case, parsed_section(params, 'preprocess'))
+    _, info = discs_on_slice(
+        case.mask[k],
+        case.spacing,
+        parsed_section(params, 'preprocess'),
+        None if case.levels is None else case.levels[k],
+    )
     return (
         k,
         {int(d['ivd_label']): int(d['area_px']) for d in info},
@@ -37,7 +43,7 @@ def unet_discs(case, predictor) -> tuple[int, dict[int, int], list[str]]:
     "Chosen slice of a maskless `case`, the discs `predictor`'s U-Net finds there ({IVD label: pixels}), and warnings."
     from ldd_study.discs import mid_slice, numbering_doubt, predicted_discs, seg_input, windowed
 
-    sp = predictor.seg_params
+    sp = parsed_section(predictor.seg_params, 'preprocess')
     win = windowed(case.image, sp)
     k = 0 if len(win) == 1 else int(mid_slice(case, sp, windowed=win))
     x, tf = seg_input(win, k, predictor.image_size)

@@ -113,7 +113,7 @@ def internal_error(e: BaseException, log=None, heading: str = '') -> tuple[str, 
         f.write(heading + ''.join(traceback.format_exception(e)))
     return f"internal error ({type(e).__name__}: {e}); the traceback is in {log}", Path(log)
 
-# %% ../nbs/00_core.ipynb #4d2718c2
+# %% ../nbs/00_core.ipynb #2ac625e2
 def atomic_write(path, write) -> Path:
     "Call `write(tmp_path)` then rename the temporary file onto `path`."
     path = Path(path)
@@ -122,16 +122,16 @@ def atomic_write(path, write) -> Path:
     os.close(fd)
     try:
         write(Path(tmp))
-        um = os.umask(0)
-        os.umask(um)
-        os.chmod(tmp, 0o666 & ~um)  # mkstemp makes 0600: give the usual mode
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600: give the usual mode
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
     return path
 
-
+# %% ../nbs/00_core.ipynb #a4b182e8
 def write_json(path, obj: Any) -> Path:
     "Write `obj` as indented JSON to `path`, atomically."
     return atomic_write(
@@ -150,12 +150,8 @@ def _finite(o):
     return o
 
 
-def write_csv(path, df) -> Path:
-    "Write the DataFrame `df` to CSV at `path` (no index), atomically."
-    return atomic_write(path, lambda p: df.to_csv(p, index=False))
-
-
 def _jsonable(o):
+    "A numpy number or array (NaN as None) or a path as plain JSON; a TypeError for anything else."
     import numpy as np
 
     if isinstance(o, np.generic):
@@ -165,6 +161,11 @@ def _jsonable(o):
     if isinstance(o, Path):
         return str(o)
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+# %% ../nbs/00_core.ipynb #bb260d69
+def write_csv(path, df) -> Path:
+    "Write the DataFrame `df` to CSV at `path` (no index), atomically."
+    return atomic_write(path, lambda p: df.to_csv(p, index=False))
 
 # %% ../nbs/00_core.ipynb #6dfe14d6
 FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r')  # what makes a spreadsheet read a text cell as a formula

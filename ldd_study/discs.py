@@ -10,7 +10,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from scipy.stats import spearmanr
 from .core import DISC, VERTEBRA
-from .params import section
+from .params import PreprocessParams, parsed_section, section
 from .core import level_name
 from .preprocess import window_image, resize_pad, mid_sagittal_index, disc_geometry, disc_instances, disc_crop
 from .train import active_profile, predict_seg_proba
@@ -22,9 +22,9 @@ __all__ = ['DISC_INSTANCE_KEYS', 'SACRUM_KEYS', 'UPSIDE_DOWN_RHO', 'UPSIDE_DOWN_
            'neighbour_slices', 'disc_crops_of']
 
 # %% ../nbs/45_discs.ipynb #a708694d
-def windowed(vol: np.ndarray, params: dict) -> np.ndarray:
-    "`vol` windowed to [0, 1] with the automatic level/width of the whole volume."
-    return window_image(vol, tuple(params['preprocess']['window_percentiles']))
+def windowed(vol: np.ndarray, preprocess: PreprocessParams) -> np.ndarray:
+    "`vol` windowed to [0, 1] with the automatic level/width of the whole volume (`preprocess.window_percentiles`)."
+    return window_image(vol, tuple(preprocess.window_percentiles))
 
 # %% ../nbs/45_discs.ipynb #f5117fb5
 def seg_input(win: np.ndarray, k: int, size: int):
@@ -44,7 +44,7 @@ def label_info(labels2d: np.ndarray, spacing) -> list[dict]:
     return out
 
 # %% ../nbs/45_discs.ipynb #4b2f2931
-# params' `preprocess` keys that `disc_instances` and `sacrum_check` take by the same names
+# `preprocess` settings that `disc_instances` and `sacrum_check` take by the same names
 DISC_INSTANCE_KEYS = (
     'min_disc_area_mm2',
     'merge_pitch_fraction',
@@ -55,15 +55,14 @@ DISC_INSTANCE_KEYS = (
 SACRUM_KEYS = ('sacrum_block_mm', 'sacrum_look_mm', 'sacrum_min_body_mm', 'sacrum_gap_fraction')
 
 
-def discs_on_slice(mask2d: np.ndarray, spacing, params: dict, levels2d: np.ndarray | None = None):
+def discs_on_slice(mask2d: np.ndarray, spacing, preprocess: PreprocessParams, levels2d: np.ndarray | None = None):
     "Disc instances of a 2D semantic mask (`DISC`) as a level map (k = IVD label k) and their geometry."
     if levels2d is not None:  # SPIDER masks carry the level: keep it
         return levels2d.astype(np.uint8), label_info(levels2d, spacing)
-    with warnings.catch_warnings(record=True) as w:
+    with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
-        pp = section(params, 'preprocess')
-        kw = {k: float(pp[k]) for k in DISC_INSTANCE_KEYS}
-        kw['sacrum'] = {k: float(pp[k]) for k in SACRUM_KEYS}
+        kw = {k: float(getattr(preprocess, k)) for k in DISC_INSTANCE_KEYS}
+        kw['sacrum'] = {k: float(getattr(preprocess, k)) for k in SACRUM_KEYS}
         lab, info = disc_instances(
             mask2d == DISC,
             tuple(spacing[:2]),
@@ -71,7 +70,7 @@ def discs_on_slice(mask2d: np.ndarray, spacing, params: dict, levels2d: np.ndarr
             **kw,
         )
     for d in info:
-        d['warning'] = '; '.join(str(x.message) for x in w)
+        d['warning'] = '; '.join(str(x.message) for x in caught)
     return lab.astype(np.uint8), info
 
 
@@ -80,15 +79,14 @@ def missing_disc(ivd_label: int, k: int, n_found: int) -> str:
     return f"no disc instance {level_name(ivd_label)} on slice {k} ({n_found} discs found there)"
 
 # %% ../nbs/45_discs.ipynb #89fb8e8f
-def mid_slice(case, params: dict, windowed: np.ndarray | None = None) -> int:
-    """The mid-sagittal slice of `case`: from its mask where it has one, else from the image (params'
-    `preprocess.mid_*`; `windowed`: `windowed(case.image, params)`, when at hand)."""
-    pp = section(params, 'preprocess')
-    kw = dict(labels=tuple(pp['mid_labels'])) if 'mid_labels' in pp else {}
-    if 'mid_band_mm' in pp:
-        kw['band_mm'] = float(pp['mid_band_mm'])
-    if 'window_percentiles' in pp:
-        kw['percentiles'] = tuple(pp['window_percentiles'])
+def mid_slice(case, preprocess: PreprocessParams, windowed: np.ndarray | None = None) -> int:
+    """The mid-sagittal slice of `case`: from its mask where it has one, else from the image (`preprocess.mid_*`;
+    `windowed`: `windowed(case.image, preprocess)`, when at hand)."""
+    kw = dict(
+        labels=tuple(preprocess.mid_labels),
+        band_mm=float(preprocess.mid_band_mm),
+        percentiles=tuple(preprocess.window_percentiles),
+    )
     if windowed is not None:
         kw['windowed'] = windowed
     return mid_sagittal_index(case.image, case.mask, spacing=tuple(case.spacing[:2]), **kw)
@@ -101,8 +99,8 @@ def clean_disc_mask(disc: np.ndarray, min_fraction: float = 0.25, reference: int
     if n == 0:
         return np.zeros(disc.shape, bool)
     area = np.bincount(lab.ravel())[1:]
-    ref = np.median(np.sort(area)[-reference:])
-    return np.isin(lab, 1 + np.nonzero(area >= min_fraction * ref)[0])
+    typical_area = np.median(np.sort(area)[-reference:])
+    return np.isin(lab, 1 + np.nonzero(area >= min_fraction * typical_area)[0])
 
 # %% ../nbs/45_discs.ipynb #26c84761
 def drop_isolated_blobs(
@@ -113,10 +111,9 @@ def drop_isolated_blobs(
     lab, n = ndi.label(disc > 0)
     if n < least:
         return disc > 0
-    c = np.array(ndi.center_of_mass(np.ones(disc.shape), lab, range(1, n + 1))) * np.asarray(
-        spacing[:2], float
-    )  # (n, 2) mm
-    dist = np.linalg.norm(c[:, None] - c[None], axis=2)
+    centres = np.array(ndi.center_of_mass(np.ones(disc.shape), lab, range(1, n + 1)))  # (n, 2) pixels
+    centres_mm = centres * np.asarray(spacing[:2], float)
+    dist = np.linalg.norm(centres_mm[:, None] - centres_mm[None], axis=2)
     np.fill_diagonal(dist, np.inf)
     nearest = dist.min(1)
     return np.isin(lab, 1 + np.flatnonzero(nearest <= isolated_factor * np.median(nearest)))
@@ -127,7 +124,7 @@ def predicted_discs(
     x: np.ndarray,
     tf,
     spacing,
-    params: dict,
+    preprocess: PreprocessParams,
     batch: int = 8,
     proba: np.ndarray | None = None,
     threshold: float = 0.5,
@@ -136,11 +133,10 @@ def predicted_discs(
     map on the slice's own grid (k = IVD label k) and geometry."""
     p = proba if proba is not None else predict_seg_proba(model, x[None], batch)[0]  # (C, S, S)
     disc = tf.inverse(p[1], order=1) >= threshold  # disc probability, bilinear: a smooth outline on the slice's grid
-    disc = clean_disc_mask(disc, float(section(params, 'preprocess')['min_disc_fraction']))
-    factor = params['preprocess'].get('isolated_disc_factor')
-    if factor:
-        disc = drop_isolated_blobs(disc, spacing, float(factor))  # a blob off the spine's chain is no disc
-    return discs_on_slice(np.where(disc, 2, 0), spacing, params)
+    disc = clean_disc_mask(disc, float(preprocess.min_disc_fraction))
+    if preprocess.isolated_disc_factor:  # a blob off the spine's chain is no disc
+        disc = drop_isolated_blobs(disc, spacing, float(preprocess.isolated_disc_factor))
+    return discs_on_slice(np.where(disc, 2, 0), spacing, preprocess)
 
 # %% ../nbs/45_discs.ipynb #9073d321
 UPSIDE_DOWN_RHO = 0.6  # Spearman's rho of IVD label and disc area at or above which the discs grow upwards
@@ -178,25 +174,25 @@ def slice_offsets(n: int) -> list[int]:
     return [0] + [o for i in range(1, int(n) + 1) for o in (-i, i)]
 
 
-def neighbour_slices(k: int, n: int, n_slices: int, params: dict) -> list[tuple[int, int]]:
-    """(offset, slice index) of slice `k` and its `n` neighbours either side, `preprocess.crop_neighbour_step` apart,
-    those of the `n_slices` that exist; `k` first."""
-    step = int(section(params, 'preprocess')['crop_neighbour_step'])
+def neighbour_slices(k: int, n: int, n_slices: int, step: int) -> list[tuple[int, int]]:
+    """(offset, slice index) of slice `k` and its `n` neighbours either side, `step` slices apart
+    (`preprocess.crop_neighbour_step`), those of the `n_slices` that exist; `k` first."""
+    step = int(step)
     return [(o, k + o * step) for o in slice_offsets(n) if 0 <= k + o * step < n_slices]
 
 # %% ../nbs/45_discs.ipynb #cbf7ab91
 def disc_crops_of(win: np.ndarray, k: int, labels2d: np.ndarray, spacing, params: dict, crop_size=None) -> dict:
     "Crops {IVD label: (C, h, w)} of every disc of the level map `labels2d` on slice `k` of the windowed volume."
     size = tuple(crop_size or active_profile(params)['cls']['crop_size'])
-    st = int(section(params, 'preprocess')['crop_neighbour_step'])
-    nb = (
-        (win[max(k - st, 0)], win[min(k + st, len(win) - 1)])
+    preprocess = section(params, 'preprocess')
+    step = int(preprocess['crop_neighbour_step'])
+    neighbours = (
+        (win[max(k - step, 0)], win[min(k + step, len(win) - 1)])
         if int(section(params, 'classifier')['in_channels']) == 4
         else None
-    )
+    )  # the slices either side, for a 4-channel grader
+    context = float(preprocess['crop_context'])
     return {
-        d['ivd_label']: disc_crop(
-            win[k], labels2d, d, size, float(params['preprocess']['crop_context']), nb, tuple(spacing[:2])
-        )
+        d['ivd_label']: disc_crop(win[k], labels2d, d, size, context, neighbours, tuple(spacing[:2]))
         for d in label_info(labels2d, spacing)
     }

@@ -43,12 +43,12 @@ def disc_frame(mask: np.ndarray, spacing=(1.0, 1.0)) -> DiscFrame:
     sp = (float(spacing[0]), float(spacing[1]))
     points = np.stack([rows * sp[0], cols * sp[1]], 1)  # (N, 2) mm
     centre, axis, normal = disc_axes(points)  # the largest principal axis, pointing posterior; the normal, inferior
-    q = points - centre
-    t = q @ axis
+    offsets = points - centre  # (N, 2) mm from the centroid
+    along_mm = offsets @ axis
     half_pixel = pixel_extent(axis, sp) / 2
-    start, length = t.min() - half_pixel, float(np.ptp(t) + 2 * half_pixel)
-    along = (t - start) / length
-    return DiscFrame(rows, cols, along, q @ normal, centre, axis, normal, length, start + length, sp)
+    start, length = along_mm.min() - half_pixel, float(np.ptp(along_mm) + 2 * half_pixel)
+    along = (along_mm - start) / length
+    return DiscFrame(rows, cols, along, offsets @ normal, centre, axis, normal, length, start + length, sp)
 
 # %% ../nbs/46_measures.ipynb #803b5fb5
 HEIGHT_POSITIONS = {"anterior": 0.2, "middle": 0.5, "posterior": 0.8}  # fractions of the disc's length
@@ -65,11 +65,11 @@ def height_at(frame: DiscFrame, position: float) -> float:
 
 def disc_heights(frame: DiscFrame) -> dict[str, float]:
     "Anterior, middle and posterior heights (mm) and Farfan's height index of a disc."
-    h = {f"height_{name}_mm": height_at(frame, at) for name, at in HEIGHT_POSITIONS.items()}
-    h["height_index"] = (h["height_anterior_mm"] + h["height_posterior_mm"]) / frame.length_mm
-    return h
+    heights = {f"height_{name}_mm": height_at(frame, at) for name, at in HEIGHT_POSITIONS.items()}
+    heights["height_index"] = (heights["height_anterior_mm"] + heights["height_posterior_mm"]) / frame.length_mm
+    return heights
 
-# %% ../nbs/46_measures.ipynb #056b76bb
+# %% ../nbs/46_measures.ipynb #ebe1fc8a
 NUCLEUS_ALONG = (0.3, 0.7)  # the nucleus: this part of the disc's length ...
 NUCLEUS_ACROSS = 0.6  # ... inside this fraction of the local height
 ANNULUS_END = 0.15  # the annulus: this much of the length at either end
@@ -85,15 +85,17 @@ def nucleus_and_annulus(frame: DiscFrame) -> tuple[np.ndarray, np.ndarray]:
     annulus = (frame.along <= ANNULUS_END) | (frame.along >= 1 - ANNULUS_END)
     return nucleus, annulus
 
-
+# %% ../nbs/46_measures.ipynb #9d04afc5
 def canal_band(frame: DiscFrame, shape: tuple, height_mm: float) -> tuple[np.ndarray, np.ndarray]:
     "Pixel (rows, cols) of the band behind the disc where its CSF reference is read (those inside the image)."
     step = min(frame.spacing) / 2
     posterior_end = frame.posterior_mm
-    t = np.arange(posterior_end + CSF_GAP_MM, posterior_end + CSF_GAP_MM + CSF_DEPTH_MM, step)
-    s = np.arange(-height_mm / 2, height_mm / 2 + step, step)
-    tt, ss = np.meshgrid(t, s)  # (S, T) mm in the disc's frame
-    points = frame.centre_mm + tt.ravel()[:, None] * frame.axis + ss.ravel()[:, None] * frame.normal  # (S*T, 2) mm
+    along = np.arange(posterior_end + CSF_GAP_MM, posterior_end + CSF_GAP_MM + CSF_DEPTH_MM, step)
+    across = np.arange(-height_mm / 2, height_mm / 2 + step, step)
+    along_grid, across_grid = np.meshgrid(along, across)  # (S, T) mm in the disc's frame
+    points = (
+        frame.centre_mm + along_grid.ravel()[:, None] * frame.axis + across_grid.ravel()[:, None] * frame.normal
+    )  # (S*T, 2) mm
     rows, cols = (
         np.rint(points[:, 0] / frame.spacing[0]).astype(int),
         np.rint(points[:, 1] / frame.spacing[1]).astype(int),
@@ -110,7 +112,7 @@ def csf_reference(image: np.ndarray, frame: DiscFrame, height_mm: float) -> floa
     value = float(np.percentile(image[rows, cols], CSF_PERCENTILE))
     return value if value > float(np.median(image)) else float("nan")
 
-# %% ../nbs/46_measures.ipynb #fc19ae08
+# %% ../nbs/46_measures.ipynb #7fb27b941602401d91542211134fc71a
 MEASURES = {
     "height_anterior_mm": "disc height (mm) across its long axis at 20 % of its length from the anterior end",
     "height_middle_mm": "disc height (mm) at the middle of its length",
@@ -126,7 +128,7 @@ MEASURES = {
 }
 MEASURE_COLUMNS = list(MEASURES)
 
-
+# %% ../nbs/46_measures.ipynb #8dd0d8092fe74a7c96281538738b07e2
 def _signal(image: np.ndarray, frame: DiscFrame, csf: float, ceiling: float) -> dict:
     "Signal measures of one disc, `image` already less its background level."
     values = image[frame.rows, frame.cols]
@@ -140,7 +142,7 @@ def _signal(image: np.ndarray, frame: DiscFrame, csf: float, ceiling: float) -> 
         csf_clipped=bool(csf >= ceiling) if np.isfinite(csf) else False,
     )
 
-
+# %% ../nbs/46_measures.ipynb #10185d26023b46108eb7d9f57d49d2b3
 def disc_measures(image: np.ndarray, levels: np.ndarray, spacing=(1.0, 1.0)) -> pd.DataFrame:
     """One row of `MEASURE_COLUMNS` per disc of the IVD-label map `levels` on the 2D slice `image` (row, col mm
     `spacing`)."""
@@ -170,7 +172,7 @@ def disc_measures(image: np.ndarray, levels: np.ndarray, spacing=(1.0, 1.0)) -> 
         row.update(_signal(signal, row.pop("_frame"), csf, ceiling), csf_source=source)
     return pd.DataFrame(rows, columns=["ivd_label", *MEASURE_COLUMNS])
 
-# %% ../nbs/46_measures.ipynb #609695ce
+# %% ../nbs/46_measures.ipynb #8763a12b2bbd4a93a75aff182afb95dc
 MEASURE_FEATURES = [*MEASURE_COLUMNS[:7], "csf_clipped", "ivd_label"]  # the numeric measures and the level (1 = L5-S1)
 
 
@@ -187,7 +189,7 @@ def _standardise(model: dict, x: np.ndarray) -> np.ndarray:
     x = np.where(np.isnan(x), np.asarray(model["median"]), x)
     return (x - np.asarray(model["mean"])) / np.asarray(model["scale"])
 
-
+# %% ../nbs/46_measures.ipynb #b118ea5561624da68c537baed56e602f
 def fit_measures_model(frame: pd.DataFrame, groups, grades, strength: float = 1.0) -> dict:
     """Logistic regressions of the group (0..2) and the grade (1..5) of each disc row of `frame` on its measures: plain
     numbers (JSON)."""
@@ -216,7 +218,7 @@ def fit_measures_model(frame: pd.DataFrame, groups, grades, strength: float = 1.
         model[name] = dict(classes=classes.tolist(), coef=coef.tolist(), intercept=intercept.tolist())
     return model
 
-
+# %% ../nbs/46_measures.ipynb #59bbdb311c014d738909a11f9e486628
 def measures_probabilities(model: dict, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     "Group (N, 3) and grade (N, 5) probabilities of the disc rows of `frame` under a `fit_measures_model` model."
     z = _standardise(model, measure_matrix(frame, model["features"]))

@@ -36,22 +36,22 @@ def label_dice_iou(pred, true, labels=None) -> pd.DataFrame:
         labels = sorted((set(np.unique(p).tolist()) | set(np.unique(t).tolist())) - {0})
     rows = []
     for k in labels:
-        pk, tk = p == k, t == k
-        d, j = dice_iou(pk, tk)
-        rows.append(dict(ivd_label=int(k), dice=d, iou=j, true_px=int(tk.sum()), pred_px=int(pk.sum())))
+        pred_k, true_k = p == k, t == k
+        dice, iou = dice_iou(pred_k, true_k)
+        rows.append(dict(ivd_label=int(k), dice=dice, iou=iou, true_px=int(true_k.sum()), pred_px=int(pred_k.sum())))
     return pd.DataFrame(rows, columns=['ivd_label', 'dice', 'iou', 'true_px', 'pred_px'])
 
 
 def image_dice_iou(pred, true, labels=None) -> dict:
     """Per-image scores: all discs as one foreground (`dice_fg`, `iou_fg`) and the mean over labels (`dice_mean`,
     `iou_mean`)."""
-    d, j = dice_iou(pred, true)
-    per = label_dice_iou(pred, true, labels)
+    dice, iou = dice_iou(pred, true)
+    per_label = label_dice_iou(pred, true, labels)
     return dict(
-        dice_fg=d,
-        iou_fg=j,
-        dice_mean=float(per.dice.mean()) if len(per) else 1.0,
-        iou_mean=float(per.iou.mean()) if len(per) else 1.0,
+        dice_fg=dice,
+        iou_fg=iou,
+        dice_mean=float(per_label.dice.mean()) if len(per_label) else 1.0,
+        iou_mean=float(per_label.iou.mean()) if len(per_label) else 1.0,
     )
 
 # %% ../nbs/40_metrics.ipynb #c9d2a9e3
@@ -61,49 +61,50 @@ def match_discs(manual: np.ndarray, auto: np.ndarray) -> dict:
     for k in np.unique(manual):
         if k == 0:
             continue
-        ov = auto[(manual == k) & (auto > 0)]
-        out[int(k)] = int(np.bincount(ov).argmax()) if ov.size else 0
+        overlap = auto[(manual == k) & (auto > 0)]  # predicted labels on the manual disc's pixels
+        out[int(k)] = int(np.bincount(overlap).argmax()) if overlap.size else 0
     return out
 
 
 def per_disc_dice(manual: np.ndarray, auto: np.ndarray, labels=None) -> pd.DataFrame:
     """Dice and IoU of each manual disc against the predicted disc that overlaps it most (0 where none does), and that
     disc's label."""
-    m = match_discs(manual, auto)
+    matched = match_discs(manual, auto)
     rows = []
-    for k in labels if labels is not None else sorted(m):
-        a = m.get(int(k), 0)
-        d, j = dice_iou(auto == a, manual == k) if a else (0.0, 0.0)
-        rows.append(dict(ivd_label=int(k), dice=d, iou=j, auto_label=a))
+    for k in labels if labels is not None else sorted(matched):
+        auto_label = matched.get(int(k), 0)
+        dice, iou = dice_iou(auto == auto_label, manual == k) if auto_label else (0.0, 0.0)
+        rows.append(dict(ivd_label=int(k), dice=dice, iou=iou, auto_label=auto_label))
     return pd.DataFrame(rows, columns=['ivd_label', 'dice', 'iou', 'auto_label'])
 
 # %% ../nbs/40_metrics.ipynb #box00002
 def _centroid(mask: np.ndarray) -> np.ndarray:
+    "(row, col) centroid of the true pixels of `mask`, NaN when there are none."
     return np.argwhere(mask).mean(0) if mask.any() else np.full(2, np.nan)
 
 
 def discs_in_boxes(boxes: np.ndarray, auto: np.ndarray, labels=None, tolerance_px: float = 1.0) -> pd.DataFrame:
     """Per box disc of the level map `boxes`: whether the predicted disc of its level (`in_box`) and the one overlapping
     it most (`box_found`) have their centroid inside its box."""
-    m = match_discs(boxes, auto)
+    matched = match_discs(boxes, auto)
     rows = []
-    for k in labels if labels is not None else sorted(m):
-        r, c = np.nonzero(boxes == k)
+    for k in labels if labels is not None else sorted(matched):
+        box_rows, box_cols = np.nonzero(boxes == k)
 
-        def inside(p):
+        def inside(point):
             return (
-                bool(len(r))
-                and r.min() - tolerance_px <= p[0] <= r.max() + tolerance_px
-                and c.min() - tolerance_px <= p[1] <= c.max() + tolerance_px
+                bool(len(box_rows))
+                and box_rows.min() - tolerance_px <= point[0] <= box_rows.max() + tolerance_px
+                and box_cols.min() - tolerance_px <= point[1] <= box_cols.max() + tolerance_px
             )
 
-        a = m.get(int(k), 0)
+        auto_label = matched.get(int(k), 0)
         rows.append(
             dict(
                 ivd_label=int(k),
-                auto_label=a,
+                auto_label=auto_label,
                 in_box=inside(_centroid(auto == k)),
-                box_found=bool(a) and inside(_centroid(auto == a)),
+                box_found=bool(auto_label) and inside(_centroid(auto == auto_label)),
             )
         )
     return pd.DataFrame(rows, columns=['ivd_label', 'auto_label', 'in_box', 'box_found'])
@@ -197,19 +198,21 @@ def weighted_auc(is_pos, score, weights=None) -> np.ndarray:
     pos = np.asarray(is_pos, bool)
     s = np.asarray(score, float)
     W = np.ones((1, len(s))) if weights is None else np.atleast_2d(np.asarray(weights, float))
-    ns = s[~pos]
-    order = np.argsort(ns, kind='stable')
-    ns = ns[order]
-    Wn, Wp = W[:, ~pos][:, order], W[:, pos]  # (B, n_neg), (B, n_pos)
-    C = np.concatenate(
-        [np.zeros((len(W), 1)), np.cumsum(Wn, axis=1)], axis=1
-    )  # (B, n_neg+1): weight of negatives below
-    lt, le = np.searchsorted(ns, s[pos], 'left'), np.searchsorted(ns, s[pos], 'right')
-    below, tied = C[:, lt], C[:, le] - C[:, lt]  # (B, n_pos)
-    num, den = (Wp * (below + 0.5 * tied)).sum(1), Wp.sum(1) * Wn.sum(1)
+    neg_scores = s[~pos]
+    order = np.argsort(neg_scores, kind='stable')
+    neg_scores = neg_scores[order]
+    W_neg, W_pos = W[:, ~pos][:, order], W[:, pos]  # (B, n_neg), (B, n_pos)
+    neg_weight_below = np.concatenate(
+        [np.zeros((len(W), 1)), np.cumsum(W_neg, axis=1)], axis=1
+    )  # (B, n_neg+1): weight of the negatives below each sorted position
+    first_tied = np.searchsorted(neg_scores, s[pos], 'left')
+    after_tied = np.searchsorted(neg_scores, s[pos], 'right')
+    below = neg_weight_below[:, first_tied]  # (B, n_pos)
+    tied = neg_weight_below[:, after_tied] - neg_weight_below[:, first_tied]
+    num, den = (W_pos * (below + 0.5 * tied)).sum(1), W_pos.sum(1) * W_neg.sum(1)
     return np.divide(num, den, out=np.full(len(W), np.nan), where=den > 0)
 
-# %% ../nbs/40_metrics.ipynb #a5e8fcc9
+# %% ../nbs/40_metrics.ipynb #acae54e37e7d407bbb7b55eff062a284
 def _div(a, b):
     "a / b with NaN where b is 0."
     a, b = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float))
@@ -228,7 +231,7 @@ def _onehot(idx, n: int) -> np.ndarray:
     out[np.arange(len(idx)), idx] = 1
     return out
 
-
+# %% ../nbs/40_metrics.ipynb #72eea5119410473aa328ad9291626812
 def confusion_metrics(cm) -> dict[str, np.ndarray]:
     "Count-based grading metrics of confusion matrices `cm` (..., K, K) (rows true, columns predicted)."
     cm = np.asarray(cm, float)
@@ -245,7 +248,7 @@ def confusion_metrics(cm) -> dict[str, np.ndarray]:
         _div(tp + tn, n[..., None]),
     )
     i, j = np.indices((K, K))
-    wq = (i - j) ** 2 / max(K - 1, 1) ** 2
+    quadratic = (i - j) ** 2 / max(K - 1, 1) ** 2  # kappa's disagreement weights
     expected = cm.sum(-1)[..., :, None] * cm.sum(-2)[..., None, :] / np.where(n > 0, n, 1)[..., None, None]
     out = dict(
         accuracy=_div(tp.sum(-1), n),
@@ -254,7 +257,7 @@ def confusion_metrics(cm) -> dict[str, np.ndarray]:
         sen_macro=_nanmean(sen),
         spe_macro=_nanmean(spe),
         f1_macro=_nanmean(f1),
-        qwk=1 - _div((wq * cm).sum((-2, -1)), (wq * expected).sum((-2, -1))),
+        qwk=1 - _div((quadratic * cm).sum((-2, -1)), (quadratic * expected).sum((-2, -1))),
         within_one=_div((cm * (np.abs(i - j) <= 1)).sum((-2, -1)), n),
     )
     for k, c in enumerate(names):
@@ -263,7 +266,7 @@ def confusion_metrics(cm) -> dict[str, np.ndarray]:
         )
     return out
 
-
+# %% ../nbs/40_metrics.ipynb #8763a12b2bbd4a93a75aff182afb95dc
 def grading_metrics_weighted(
     y_true, y_pred, weights, proba=None, n_classes: int = 3, ece_bins: int = 10
 ) -> dict[str, np.ndarray]:
@@ -298,7 +301,7 @@ def grading_metrics_weighted(
     out['brier'] = _div(W @ ((pr - _onehot(t, K)) ** 2).sum(1), total)
     return out
 
-
+# %% ../nbs/40_metrics.ipynb #b118ea5561624da68c537baed56e602f
 def grading_metrics(y_true, y_pred, proba=None, n_classes: int = 3, ece_bins: int = 10) -> dict[str, float]:
     """All scalar grading metrics of class indices `y_true`, `y_pred` (and class probabilities `proba`, (n, K)) as
     floats."""
@@ -317,7 +320,17 @@ def reliability_curve(y_true, proba, n_bins: int = 10) -> pd.DataFrame:
     p = check_proba(p, len(t), p.shape[1])
     conf, correct = p.max(1), (p.argmax(1) == t).astype(float)
     edges = np.linspace(0, 1, n_bins + 1)
-    b = np.searchsorted(edges[1:-1], conf)
-    cnt = np.bincount(b, minlength=n_bins)
-    mc, acc = _div(np.bincount(b, conf, n_bins), cnt), _div(np.bincount(b, correct, n_bins), cnt)
-    return pd.DataFrame(dict(bin_lo=edges[:-1], bin_hi=edges[1:], n=cnt, confidence=mc, accuracy=acc, gap=acc - mc))
+    bins = np.searchsorted(edges[1:-1], conf)
+    counts = np.bincount(bins, minlength=n_bins)
+    confidence = _div(np.bincount(bins, conf, n_bins), counts)
+    accuracy = _div(np.bincount(bins, correct, n_bins), counts)
+    return pd.DataFrame(
+        dict(
+            bin_lo=edges[:-1],
+            bin_hi=edges[1:],
+            n=counts,
+            confidence=confidence,
+            accuracy=accuracy,
+            gap=accuracy - confidence,
+        )
+    )

@@ -15,7 +15,7 @@ from .core import DataError
 __all__ = ['PROFILE_PART_KEYS', 'BoxParams', 'DataParams', 'CohortParams', 'SplitParams', 'CvParams', 'PhantomParams',
            'PreprocessParams', 'StatsParams', 'UnetParams', 'ClassifierParams', 'AugmentParams', 'SegAugmentParams',
            'TrainParams', 'ReportParams', 'PredictParams', 'Params', 'parse_section', 'check_profiles', 'parse_params',
-           'section_defaults', 'section']
+           'section_defaults', 'section', 'parsed_section']
 
 # %% ../nbs/01_params.ipynb #baebec1d
 @dataclass(frozen=True)
@@ -331,3 +331,8 @@ def section(params: dict | None, name: str):
     if value is None:
         return defaults
     return _over(defaults, value)
+
+# %% ../nbs/01_params.ipynb #9e529718
+def parsed_section(params: dict | None, name: str):
+    "Section `name` of the params dict `params` as its frozen dataclass (the schema's defaults for keys it lacks)."
+    return parse_section(typing.get_type_hints(Params)[name], (params or {}).get(name), f"{name}.")

@@ -31,7 +31,7 @@ import ldd_study
 from .core import SEMANTIC
 from .io import Case, case_name, read_sagittal, orientation_recorded, dicom_series_files
 from .core import ROMAN, grade_within_group
-from .params import PredictParams, parse_section, section_defaults
+from .params import PredictParams, parse_section, parsed_section, section_defaults
 from .preprocess import mid_sagittal_index
 from .unet import UNet2D, seg_class_names
 from .train import active_profile, predict_cls, predict_seg_proba
@@ -323,7 +323,13 @@ def _choose_slice(
             )
         return ks[j], 'auto', searched, warns, proba[j]
     if how == 'image':
-        k = int(mid_slice(Case('', scan.case, scan.image, None, scan.spacing), predictor.seg_params, windowed=win))
+        k = int(
+            mid_slice(
+                Case('', scan.case, scan.image, None, scan.spacing),
+                parsed_section(predictor.seg_params, 'preprocess'),
+                windowed=win,
+            )
+        )
         if k in (0, n - 1):
             warns.append(
                 f"the image-only rule chose the edge slice "
@@ -343,13 +349,13 @@ def predict_scan(predictor: Predictor, scan: Scan, slice='image', params: dict |
     pp = predict_params(params)
     t0 = time.perf_counter()
     sp, cp = predictor.seg_params, predictor.cls_params
-    win = windowed(scan.image, sp)
+    win = windowed(scan.image, parsed_section(sp, 'preprocess'))
     k, choice, searched, warns, proba = _choose_slice(predictor, scan, win, slice, pp)
     si = input_slice_index(scan.original, scan.reference, k)
     x, tf = seg_input(win, k, predictor.image_size)
     seen = win[k]
     labels, info = predicted_discs(
-        predictor.unet, x, tf, scan.spacing, sp, proba=proba
+        predictor.unet, x, tf, scan.spacing, parsed_section(sp, 'preprocess'), proba=proba
     )  # auto: the search's own probabilities
     if not info:
         raise DataError(scan.path, f"no disc found on slice {si}" + (" (the slice given)" if choice == 'given' else ''))
@@ -361,8 +367,16 @@ def predict_scan(predictor: Predictor, scan: Scan, slice='image', params: dict |
         )
     t1 = time.perf_counter()
     if cp.get('preprocess', {}).get('window_percentiles') != sp.get('preprocess', {}).get('window_percentiles'):
-        win = windowed(scan.image, cp)  # the grader was trained on another window
-    ks = [j for _, j in neighbour_slices(k, int(cp.get('classifier', {}).get('test_slices', 0)), len(win), cp)]
+        win = windowed(scan.image, parsed_section(cp, 'preprocess'))  # the grader was trained on another window
+    ks = [
+        j
+        for _, j in neighbour_slices(
+            k,
+            int(cp.get('classifier', {}).get('test_slices', 0)),
+            len(win),
+            parsed_section(cp, 'preprocess').crop_neighbour_step,
+        )
+    ]
     crops = [
         disc_crops_of(win, j, labels, scan.spacing, cp, crop_size=predictor.crop_size) for j in ks
     ]  # the chosen slice's discs on

@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 from sklearn.model_selection import StratifiedKFold, KFold
 from tqdm.auto import tqdm
-from .params import parse_params, section
+from .params import parse_params, parsed_section, section
 from .core import DataError, GROUPS, LUMBAR_LABELS, atomic_write, grade_within_group, level_name, load_params
 from .core import pfirrmann_group, write_csv, write_json
 from .io import box_level_map, cohort_name, cohort_source, read_cohort, load_case, load_lsma_case
@@ -141,7 +141,7 @@ def _unet_case(row, params: dict):
     """A row of a cohort without masks or boxes (spider2d): its slice (the only one, or the image's mid slice); its
     discs come from the U-Net in eval_seg."""
     case = load_case(row)
-    k = 0 if len(case.image) == 1 else int(mid_slice(case, params))
+    k = 0 if len(case.image) == 1 else int(mid_slice(case, parsed_section(params, 'preprocess')))
     return case, k, np.zeros(case.image.shape[1:], np.uint8), [], {}
 
 
@@ -156,8 +156,13 @@ def _mask_case(row, params: dict):
     case = load_case(row)
     if case.mask is None:
         raise DataError(row['mask'], 'no mask')
-    k = mid_slice(case, params)
-    lab, info = discs_on_slice(case.mask[k], case.spacing, params, None if case.levels is None else case.levels[k])
+    k = mid_slice(case, parsed_section(params, 'preprocess'))
+    lab, info = discs_on_slice(
+        case.mask[k],
+        case.spacing,
+        parsed_section(params, 'preprocess'),
+        None if case.levels is None else case.levels[k],
+    )
     return case, k, lab, info, {}
 
 
@@ -196,7 +201,7 @@ def stage_cohort(params: dict, work='.') -> dict:
                 left.append(tag(row['series']))
                 continue
             patient, series = tag(case.patient), tag(case.series)
-            win = windowed(case.image, params)
+            win = windowed(case.image, parsed_section(params, 'preprocess'))
             i = len(cases)
             if ref != 'mask':
                 X.append(seg_input(win, k, S)[0])
@@ -498,7 +503,9 @@ def stage_eval_seg(params: dict, work='.') -> dict:
     )
     for i, c in tqdm(list(cases.iterrows()), desc='eval_seg', leave=False, disable=not stage_progress(params)):
         tf = resize_transform((c.rows, c.cols), images.shape[-1])
-        lab, info = predicted_discs(model, images[i], tf, (c.spacing_row, c.spacing_col), params)
+        lab, info = predicted_discs(
+            model, images[i], tf, (c.spacing_row, c.spacing_col), parsed_section(params, 'preprocess')
+        )
         m, doubt = man[c.series], None
         if ref[i] == 'mask':
             d = per_disc_dice(m, lab, [label for label in np.unique(m) if label in LUMBAR_LABELS])
@@ -568,7 +575,9 @@ def _fig2_cases(z, cases, sets, man, auto, params, work, n=None):
     for j, i in enumerate(pick):
         c = cases.iloc[i]
         case = load_case(dict(patient=c.patient, series=c.series, image=c.image, mask=None))
-        arrs[f'image_{j}'] = windowed(case.image, params)[c.slice_index].astype(np.float32)
+        arrs[f'image_{j}'] = windowed(case.image, parsed_section(params, 'preprocess'))[c.slice_index].astype(
+            np.float32
+        )
         arrs[f'manual_{j}'] = man[c.series]
         arrs[f'auto_{j}'] = auto[c.series]
     save_npz(_p(work, 'results', 'fig2_cases.npz'), patients=np.array([cases.iloc[i].patient for i in pick]), **arrs)
@@ -585,7 +594,7 @@ def stage_crops(params: dict, work='.') -> pd.DataFrame:
     X, rows = [], []
     for _, c in tqdm(list(cases.iterrows()), desc='crops', leave=False, disable=not stage_progress(params)):
         case = load_case(dict(patient=c.patient, series=c.series, image=c.image, mask=None))
-        win = windowed(case.image, params)
+        win = windowed(case.image, parsed_section(params, 'preprocess'))
         sp = (c.spacing_row, c.spacing_col)
         graded = discs[discs.series == c.series]
         if c.get('reference', 'mask') == 'none':
@@ -597,7 +606,7 @@ def stage_crops(params: dict, work='.') -> pd.DataFrame:
             for kind, labs in (('auto', auto[c.series]), ('manual', man[c.series]))
         }
         for o, k in neighbour_slices(
-            int(c.slice_index), n_nb, len(win), params
+            int(c.slice_index), n_nb, len(win), parsed_section(params, 'preprocess').crop_neighbour_step
         ):  # a neighbour outside the volume: no crop
             for kind, labs in (('auto', auto[c.series]), ('manual', man[c.series])):
                 crops = disc_crops_of(win, k, labs, sp, params)  # the graded slice's disc mask on slice k

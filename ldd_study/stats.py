@@ -30,16 +30,16 @@ def stats_params(params: dict | None = None) -> dict:
 
 def _opts(resamples=None, ci=None, seed=None, method=None, params=None) -> dict:
     "Bootstrap options: the arguments given, else params.yaml's."
-    sp = stats_params(params)
-    out = dict(
-        resamples=int(resamples or sp['resamples']),
-        ci=float(ci or sp['ci']),
-        seed=int(sp['seed'] if seed is None else seed),
-        method=method or sp['method'],
+    settings = stats_params(params)
+    options = dict(
+        resamples=int(resamples or settings['resamples']),
+        ci=float(ci or settings['ci']),
+        seed=int(settings['seed'] if seed is None else seed),
+        method=method or settings['method'],
     )
-    if out['method'] not in ('bca', 'percentile'):
-        raise ValueError(f"bootstrap method must be 'bca' or 'percentile', got {out['method']!r}")
-    return out
+    if options['method'] not in ('bca', 'percentile'):
+        raise ValueError(f"bootstrap method must be 'bca' or 'percentile', got {options['method']!r}")
+    return options
 
 # %% ../nbs/41_stats.ipynb #c88068be
 def resample_counts(n_patients: int, resamples: int, seed: int) -> np.ndarray:
@@ -55,52 +55,53 @@ def patient_codes(patients) -> tuple[np.ndarray, int]:
         raise ValueError("patient ids must not be missing")
     return codes.astype(np.int64), len(uniq)
 
-# %% ../nbs/41_stats.ipynb #74c47f00
+# %% ../nbs/41_stats.ipynb #7fb27b941602401d91542211134fc71a
 def bootstrap_interval(estimate: float, boots, jack=None, ci: float = 0.95, method: str = 'bca') -> tuple[float, float]:
     "Percentile or BCa interval from bootstrap values `boots` (and jackknife values `jack` for BCa's acceleration)."
-    b = np.asarray(boots, float)
-    b = b[np.isfinite(b)]
-    if not np.isfinite(estimate) or len(b) < 2:
+    values = np.asarray(boots, float)
+    values = values[np.isfinite(values)]
+    if not np.isfinite(estimate) or len(values) < 2:
         return np.nan, np.nan
     alpha = np.array([(1 - ci) / 2, (1 + ci) / 2])
     if method == 'bca':
-        p0 = (np.sum(b < estimate) + 0.5 * np.sum(b == estimate)) / len(b)
-        if 0 < p0 < 1:
-            z0, z = sps.norm.ppf(p0), sps.norm.ppf(alpha)
-            j = np.asarray(jack if jack is not None else [], float)
-            j = j[np.isfinite(j)]
-            d = j.mean() - j if len(j) else np.zeros(1)
-            den = 6 * np.sum(d**2) ** 1.5
-            a = np.sum(d**3) / den if den > 0 else 0.0
-            den2 = 1 - a * (z0 + z)
-            if np.all(den2 > 0):
-                alpha = sps.norm.cdf(z0 + (z0 + z) / den2)
-    lo, hi = np.quantile(b, alpha)
+        share_below = (np.sum(values < estimate) + 0.5 * np.sum(values == estimate)) / len(values)  # ties count half
+        if 0 < share_below < 1:
+            z0, z = sps.norm.ppf(share_below), sps.norm.ppf(alpha)
+            jackknife = np.asarray(jack if jack is not None else [], float)
+            jackknife = jackknife[np.isfinite(jackknife)]
+            spread = jackknife.mean() - jackknife if len(jackknife) else np.zeros(1)  # θ̄ − θ₍ᵢ₎
+            den = 6 * np.sum(spread**2) ** 1.5
+            acceleration = np.sum(spread**3) / den if den > 0 else 0.0
+            scale = 1 - acceleration * (z0 + z)
+            if np.all(scale > 0):
+                alpha = sps.norm.cdf(z0 + (z0 + z) / scale)
+    lo, hi = np.quantile(values, alpha)
     return float(lo), float(hi)
 
-
-def _summary(names, estimate: dict, boots: np.ndarray, jack, o: dict, n_patients: int) -> pd.DataFrame:
+# %% ../nbs/41_stats.ipynb #9a63283cbaf04dbcab1f6479b197f3a8
+def _summary(names, estimate: dict, boots: np.ndarray, jack, options: dict, n_patients: int) -> pd.DataFrame:
     "One row per metric: estimate, interval, bootstrap SE and valid resamples."
     rows = []
     for k, name in enumerate(names):
-        b = boots[:, k]
-        ok = np.isfinite(b)
-        lo, hi = bootstrap_interval(estimate[name], b, None if jack is None else jack[:, k], o['ci'], o['method'])
+        values = boots[:, k]
+        valid = np.isfinite(values)
+        jack_k = None if jack is None else jack[:, k]
+        lo, hi = bootstrap_interval(estimate[name], values, jack_k, options['ci'], options['method'])
         rows.append(
             dict(
                 metric=name,
                 estimate=estimate[name],
                 lo=lo,
                 hi=hi,
-                se=float(np.std(b[ok], ddof=1)) if ok.sum() > 1 else np.nan,
-                n_valid=int(ok.sum()),
+                se=float(np.std(values[valid], ddof=1)) if valid.sum() > 1 else np.nan,
+                n_valid=int(valid.sum()),
             )
         )
     out = pd.DataFrame(rows).set_index('metric')
-    out.attrs.update(o, patients=n_patients)
+    out.attrs.update(options, patients=n_patients)
     return out
 
-# %% ../nbs/41_stats.ipynb #5030a375
+# %% ../nbs/41_stats.ipynb #72eea5119410473aa328ad9291626812
 def weighted_bootstrap(
     stat: Callable[[np.ndarray], dict],
     patients,
@@ -112,55 +113,61 @@ def weighted_bootstrap(
     params: dict | None = None,
 ) -> pd.DataFrame:
     "Patient-clustered bootstrap of `stat(weights (B, n)) -> {name: (B,)}`, resampling patients; one row per metric."
-    o = _opts(resamples, ci, seed, method, params)
-    codes, P = patient_codes(patients)
-    n = len(codes)
-    est = {k: float(np.asarray(v)[0]) for k, v in stat(np.ones((1, n))).items()}
-    names = list(est)
+    options = _opts(resamples, ci, seed, method, params)
+    codes, n_patients = patient_codes(patients)
+    estimate = {k: float(np.asarray(v)[0]) for k, v in stat(np.ones((1, len(codes)))).items()}
+    names = list(estimate)
 
-    def run(W):
+    def metric_columns(W):
         out = stat(W)
         return np.column_stack([np.asarray(out[k], float) for k in names])
 
-    counts = resample_counts(P, o['resamples'], o['seed'])
+    counts = resample_counts(n_patients, options['resamples'], options['seed'])
     boots = np.vstack(
-        [run(counts[s : s + block][:, codes].astype(float)) for s in range(0, len(counts), block)]
+        [metric_columns(counts[s : s + block][:, codes].astype(float)) for s in range(0, len(counts), block)]
     )  # (B, metrics)
     jack = None
-    if o['method'] == 'bca':
+    if options['method'] == 'bca':  # weight rows that leave out one patient each
         jack = np.vstack(
             [
-                run((codes[None, :] != np.arange(s, min(s + block, P))[:, None]).astype(float))
-                for s in range(0, P, block)
+                metric_columns((codes[None, :] != np.arange(s, min(s + block, n_patients))[:, None]).astype(float))
+                for s in range(0, n_patients, block)
             ]
         )  # (P, metrics)
-    return _summary(names, est, boots, jack, o, P)
+    return _summary(names, estimate, boots, jack, options, n_patients)
 
-
+# %% ../nbs/41_stats.ipynb #8763a12b2bbd4a93a75aff182afb95dc
 def mean_bootstrap(values: dict, patients, **kw) -> pd.DataFrame:
     "Patient bootstrap of the mean of each array in `values` (e.g. {'dice': ..., 'iou': ...}), NaNs left out."
-    vals = {k: np.asarray(v, float) for k, v in values.items()}
+    arrays = {k: np.asarray(v, float) for k, v in values.items()}
 
     def stat(W):
         out = {}
-        for k, v in vals.items():
-            ok = np.isfinite(v)
-            out[k] = _div(W[:, ok] @ v[ok], W[:, ok].sum(1))
+        for k, v in arrays.items():
+            finite = np.isfinite(v)
+            out[k] = _div(W[:, finite] @ v[finite], W[:, finite].sum(1))
         return out
 
     return weighted_bootstrap(stat, patients, **kw)
 
 
 def grading_bootstrap(
-    y_true, y_pred, patients, proba=None, n_classes: int = 3, ece_bins: int | None = None, **kw
+    y_true,
+    y_pred,
+    patients,
+    proba=None,
+    n_classes: int = 3,
+    ece_bins: int | None = None,
+    params: dict | None = None,
+    **kw,
 ) -> pd.DataFrame:
     "Patient bootstrap of every scalar grading metric (`grading_metrics`), vectorised over resamples."
-    bins = int(ece_bins or stats_params(kw.get('params'))['ece_bins'])
+    bins = int(ece_bins or stats_params(params)['ece_bins'])
 
     def stat(W):
         return grading_metrics_weighted(y_true, y_pred, W, proba, n_classes, bins)
 
-    return weighted_bootstrap(stat, patients, **kw)
+    return weighted_bootstrap(stat, patients, params=params, **kw)
 
 # %% ../nbs/41_stats.ipynb #fbdec552
 def cluster_bootstrap(
@@ -175,24 +182,26 @@ def cluster_bootstrap(
     params: dict | None = None,
 ) -> pd.DataFrame:
     "Patient-clustered bootstrap of any `metric(frame)`: resample patients, keep all their rows; one row per metric."
-    o = _opts(resamples, ci, seed, method, params)
-    codes, P = patient_codes(data[patient])
-    n = len(codes)
+    options = _opts(resamples, ci, seed, method, params)
+    codes, n_patients = patient_codes(data[patient])
+    rows_of_data = np.arange(len(codes))
 
     def as_dict(v):
         return {k: float(x) for k, x in v.items()} if isinstance(v, dict) else {name: float(v)}
 
-    est = as_dict(metric(data))
-    names = list(est)
+    estimate = as_dict(metric(data))
+    names = list(estimate)
 
-    def run(rows):
-        v = as_dict(metric(data.iloc[rows]))
-        return [v.get(k, np.nan) for k in names]
+    def metric_row(rows):
+        values = as_dict(metric(data.iloc[rows]))
+        return [values.get(k, np.nan) for k in names]  # a metric the resample cannot compute: NaN
 
-    counts = resample_counts(P, o['resamples'], o['seed'])
-    boots = np.array([run(np.repeat(np.arange(n), c[codes])) for c in counts], float)
-    jack = np.array([run(np.flatnonzero(codes != p)) for p in range(P)], float) if o['method'] == 'bca' else None
-    return _summary(names, est, boots, jack, o, P)
+    counts = resample_counts(n_patients, options['resamples'], options['seed'])
+    boots = np.array([metric_row(np.repeat(rows_of_data, c[codes])) for c in counts], float)
+    jack = None
+    if options['method'] == 'bca':
+        jack = np.array([metric_row(np.flatnonzero(codes != p)) for p in range(n_patients)], float)
+    return _summary(names, estimate, boots, jack, options, n_patients)
 
 # %% ../nbs/41_stats.ipynb #bea2ab63
 def synthetic_predictions(
@@ -201,27 +210,28 @@ def synthetic_predictions(
     """A made-up predictions table (never a result): 5 discs per patient, grades with a patient effect, noisy
     probabilities."""
     rng = np.random.default_rng(seed)
-    pat = np.repeat(np.arange(n_patients), 5)
+    patient = np.repeat(np.arange(n_patients), 5)  # each disc's patient
     ivd = np.tile(np.arange(1, 6), n_patients)
-    latent = rng.normal(0, 1, n_patients)[pat] + 0.35 * (3 - ivd) + rng.normal(0, 0.6, len(pat))
+    latent = rng.normal(0, 1, n_patients)[patient] + 0.35 * (3 - ivd) + rng.normal(0, 0.6, len(patient))
     grade = np.clip(np.round(2.9 + 1.1 * latent), 1, 5).astype(int)
     group = np.array([pfirrmann_group(g) for g in grade])
-    logits = skill * np.eye(3)[group] + rng.normal(0, 0.8, (n_patients, 3))[pat] + rng.normal(0, 1.0, (len(pat), 3))
-    p = np.exp(logits - logits.max(1, keepdims=True))
-    p /= p.sum(1, keepdims=True)
-    gpred = np.clip(grade + rng.choice([-1, 0, 0, 0, 1], len(pat)), 1, 5)
+    patient_effect = rng.normal(0, 0.8, (n_patients, 3))[patient]
+    logits = skill * np.eye(3)[group] + patient_effect + rng.normal(0, 1.0, (len(patient), 3))
+    proba = np.exp(logits - logits.max(1, keepdims=True))
+    proba /= proba.sum(1, keepdims=True)
+    grade_pred = np.clip(grade + rng.choice([-1, 0, 0, 0, 1], len(patient)), 1, 5)
     return pd.DataFrame(
         dict(
-            patient=[f'P{i:03d}' for i in pat],
-            set=np.array(sets)[pat % len(sets)],
+            patient=[f'P{i:03d}' for i in patient],
+            set=np.array(sets)[patient % len(sets)],
             ivd_label=ivd,
             group_true=np.array(GROUPS)[group],
-            group_pred=np.array(GROUPS)[p.argmax(1)],
-            p_mild=p[:, 0],
-            p_moderate=p[:, 1],
-            p_serious=p[:, 2],
+            group_pred=np.array(GROUPS)[proba.argmax(1)],
+            p_mild=proba[:, 0],
+            p_moderate=proba[:, 1],
+            p_serious=proba[:, 2],
             grade_true=grade,
-            grade_pred=gpred,
+            grade_pred=grade_pred,
         )
     )
 
@@ -268,12 +278,12 @@ def ovo_auc_delong(y_true, proba, n_classes: int = 3, ci: float = 0.95) -> pd.Da
     rows = []
     for a in range(n_classes):
         for b in range(a + 1, n_classes):
-            idx, pos, s = ovo_scores(y, p, a, b)
+            idx, pos, score = ovo_scores(y, p, a, b)
             try:
-                d = delong_ci(pos, s, ci)
-            except ValueError:
-                d = dict(auc=np.nan, se=np.nan, lo=np.nan, hi=np.nan)
-            rows.append(dict(pair=f'{names[a]}/{names[b]}', discs=len(idx), **d))
+                auc = delong_ci(pos, score, ci)
+            except ValueError:  # fewer than 2 discs of a class of the pair
+                auc = dict(auc=np.nan, se=np.nan, lo=np.nan, hi=np.nan)
+            rows.append(dict(pair=f'{names[a]}/{names[b]}', discs=len(idx), **auc))
     return pd.DataFrame(rows)
 
 
@@ -289,7 +299,7 @@ def compare_ovo_auc(y_true, proba_a, proba_b, n_classes: int = 3) -> pd.DataFram
             rows.append(dict(pair=f'{names[a]}/{names[b]}', discs=len(idx), **delong_test(pos, sa, sb)))
     return pd.DataFrame(rows)
 
-# %% ../nbs/41_stats.ipynb #eccd7b21
+# %% ../nbs/41_stats.ipynb #7cdc8c89c7104fffa095e18ddfef8986
 GRADING_COLUMNS = (
     'patient',
     'set',
@@ -306,7 +316,7 @@ SEGMENTATION_COLUMNS = ('patient', 'set', 'ivd_label', 'dice', 'iou')
 PROBA_COLUMNS = ('p_mild', 'p_moderate', 'p_serious')
 _REQUIRED = dict(grading=('patient', 'set', 'ivd_label', 'group_true', 'group_pred'), segmentation=SEGMENTATION_COLUMNS)
 
-
+# %% ../nbs/41_stats.ipynb #504fb2a444614c0babb325280ed9130a
 def _group_names(col: pd.Series, name: str, source: str) -> pd.Series:
     "Column of group names or indices 0–2 as names, or a DataError naming the bad values."
 
@@ -335,31 +345,9 @@ def _grades(col: pd.Series, name: str, source: str) -> pd.Series:
         )
     return v.astype('Int64')
 
-
-def check_predictions(df: pd.DataFrame, kind: str = 'grading', source: str = '<predictions>') -> pd.DataFrame:
-    """A checked copy of a grading or segmentation predictions table (see the contract), or a DataError naming the
-    problem."""
-    if kind not in _REQUIRED:
-        raise ValueError(f"kind must be 'grading' or 'segmentation', got {kind!r}")
-    missing = [c for c in _REQUIRED[kind] if c not in df.columns]
-    if missing:
-        raise DataError(source, f"missing columns {missing}; a {kind} table needs {list(_REQUIRED[kind])}")
-    if not len(df):
-        raise DataError(source, 'the table has no rows')
-    for c in _REQUIRED[kind]:
-        k = int(df[c].isna().sum())
-        if k:
-            raise DataError(
-                source, f"column {c} is empty in {k} rows (first: row {int(np.flatnonzero(df[c].isna())[0])})"
-            )
-    out = df.copy()
-    if kind == 'segmentation':
-        for c in ('dice', 'iou'):
-            v = pd.to_numeric(out[c], errors='coerce')
-            if v.isna().any() or ((v < 0) | (v > 1)).any():
-                raise DataError(source, f"column {c} must hold numbers in [0, 1]")
-            out[c] = v.astype(float)
-        return out
+# %% ../nbs/41_stats.ipynb #8a65eabff63a45729fe45fb5ade58bdc
+def _grading_columns(out: pd.DataFrame, source: str) -> pd.DataFrame:
+    "A grading table with group names and nullable grades that agree with each other, or a DataError."
     for c in ('group_true', 'group_pred'):
         out[c] = _group_names(out[c], c, source)
     for c in ('grade_true', 'grade_pred'):
@@ -375,6 +363,11 @@ def check_predictions(df: pd.DataFrame, kind: str = 'grading', source: str = '<p
                 f"group_true disagrees with grade_true in {int(wrong.sum())} rows (first: row "
                 f"{int(np.flatnonzero(wrong)[0])})",
             )
+    return out
+
+
+def _probability_block(out: pd.DataFrame, source: str) -> pd.DataFrame:
+    "A grading table with its three probability columns checked, or without them when none holds a value."
     have = [c for c in PROBA_COLUMNS if c in out and out[c].notna().any()]
     if have and len(have) < 3:
         raise DataError(source, f"probability columns come as a block {list(PROBA_COLUMNS)}; found only {have}")
@@ -387,7 +380,39 @@ def check_predictions(df: pd.DataFrame, kind: str = 'grading', source: str = '<p
         out = out.drop(columns=[c for c in PROBA_COLUMNS if c in out])
     return out
 
+# %% ../nbs/41_stats.ipynb #8309879909854d7188b41380fd92a7c3
+def _scores(out: pd.DataFrame, source: str) -> pd.DataFrame:
+    "A segmentation table with its dice and iou as floats, each in [0, 1], or a DataError."
+    for c in ('dice', 'iou'):
+        v = pd.to_numeric(out[c], errors='coerce')
+        if v.isna().any() or ((v < 0) | (v > 1)).any():
+            raise DataError(source, f"column {c} must hold numbers in [0, 1]")
+        out[c] = v.astype(float)
+    return out
 
+
+def check_predictions(df: pd.DataFrame, kind: str = 'grading', source: str = '<predictions>') -> pd.DataFrame:
+    """A checked copy of a grading or segmentation predictions table (see the contract), or a DataError naming the
+    problem."""
+    if kind not in _REQUIRED:
+        raise ValueError(f"kind must be 'grading' or 'segmentation', got {kind!r}")
+    missing = [c for c in _REQUIRED[kind] if c not in df.columns]
+    if missing:
+        raise DataError(source, f"missing columns {missing}; a {kind} table needs {list(_REQUIRED[kind])}")
+    if not len(df):
+        raise DataError(source, 'the table has no rows')
+    for c in _REQUIRED[kind]:
+        n_empty = int(df[c].isna().sum())
+        if n_empty:
+            raise DataError(
+                source, f"column {c} is empty in {n_empty} rows (first: row {int(np.flatnonzero(df[c].isna())[0])})"
+            )
+    out = df.copy()
+    if kind == 'segmentation':
+        return _scores(out, source)
+    return _probability_block(_grading_columns(out, source), source)
+
+# %% ../nbs/41_stats.ipynb #379cbbc1e968416e875cc15c1202d7eb
 def load_predictions(path, kind: str = 'grading') -> pd.DataFrame:
     "Read and check a predictions CSV (grading or segmentation), naming the file in any error."
     path = Path(path)
@@ -404,7 +429,7 @@ def _table(pred, kind: str) -> pd.DataFrame:
     "A checked predictions table from a frame or a CSV path."
     return load_predictions(pred, kind) if isinstance(pred, (str, Path)) else check_predictions(pred, kind)
 
-# %% ../nbs/41_stats.ipynb #be92806a
+# %% ../nbs/41_stats.ipynb #db7b79bc585a40fcaf58bf750017e135
 def _sets(df: pd.DataFrame, sets=None) -> list:
     "Sets to tabulate: those given, else every set in order of first appearance."
     have = list(dict.fromkeys(df['set'].tolist()))
@@ -420,58 +445,47 @@ def segmentation_summary(seg, sets=None, **boot) -> pd.DataFrame:
     "Per set and metric (dice, iou): discs, patients, median, Q1, Q3, mean and its patient-bootstrap interval."
     df = _table(seg, 'segmentation')
     rows = []
-    for s in _sets(df, sets):
-        d = df[df['set'] == s]
-        b = mean_bootstrap({'dice': d.dice.values, 'iou': d.iou.values}, d.patient.values, **boot)
-        for k in ('dice', 'iou'):
-            med, q1, q3 = median_iqr(d[k])
+    for set_name in _sets(df, sets):
+        discs = df[df['set'] == set_name]
+        means = mean_bootstrap({'dice': discs.dice.values, 'iou': discs.iou.values}, discs.patient.values, **boot)
+        for metric in ('dice', 'iou'):
+            median, q1, q3 = median_iqr(discs[metric])
             rows.append(
                 dict(
-                    set=s,
-                    metric=k,
-                    discs=len(d),
-                    patients=d.patient.nunique(),
-                    median=med,
+                    set=set_name,
+                    metric=metric,
+                    discs=len(discs),
+                    patients=discs.patient.nunique(),
+                    median=median,
                     q1=q1,
                     q3=q3,
-                    mean=b.loc[k, 'estimate'],
-                    lo=b.loc[k, 'lo'],
-                    hi=b.loc[k, 'hi'],
+                    mean=means.loc[metric, 'estimate'],
+                    lo=means.loc[metric, 'lo'],
+                    hi=means.loc[metric, 'hi'],
                 )
             )
     return pd.DataFrame(rows)
 
-
-def segmentation_table(seg, sets=None, digits: int = 3, **boot) -> pd.DataFrame:
+# %% ../nbs/41_stats.ipynb #33b0902fd34d4ace834912fa1002cf8e
+def segmentation_table(
+    seg, sets=None, digits: int = 3, ci: float | None = None, params: dict | None = None, **boot
+) -> pd.DataFrame:
     "The paper's Table 1: per set, discs, Dice and IoU as median (Q1, Q3), plus mean [95 % patient-bootstrap CI]."
-    s = segmentation_summary(seg, sets, **boot)
-    pct = round(100 * _opts(**{k: v for k, v in boot.items() if k in ('ci', 'params')})['ci'])
+    summary = segmentation_summary(seg, sets, ci=ci, params=params, **boot)
+    pct = round(100 * _opts(ci=ci, params=params)['ci'])
     rows = []
-    for name, g in s.groupby('set', sort=False):
-        r = {'set': name, 'discs': int(g.discs.iloc[0]), 'patients': int(g.patients.iloc[0])}
-        for _, x in g.iterrows():
-            t = 'Dice' if x.metric == 'dice' else 'IoU'
-            r[f'{t} median (Q1, Q3)'] = f"{x['median']:.{digits}f} ({x.q1:.{digits}f}, {x.q3:.{digits}f})"
-        for _, x in g.iterrows():
-            r[f"{'Dice' if x.metric == 'dice' else 'IoU'} mean [{pct}% CI]"] = fmt_ci(x['mean'], x.lo, x.hi, digits)
-        rows.append(r)
+    for set_name, of_set in summary.groupby('set', sort=False):
+        row = {'set': set_name, 'discs': int(of_set.discs.iloc[0]), 'patients': int(of_set.patients.iloc[0])}
+        for _, m in of_set.iterrows():
+            title = 'Dice' if m.metric == 'dice' else 'IoU'
+            row[f'{title} median (Q1, Q3)'] = f"{m['median']:.{digits}f} ({m.q1:.{digits}f}, {m.q3:.{digits}f})"
+        for _, m in of_set.iterrows():
+            title = 'Dice' if m.metric == 'dice' else 'IoU'
+            row[f"{title} mean [{pct}% CI]"] = fmt_ci(m['mean'], m.lo, m.hi, digits)
+        rows.append(row)
     return pd.DataFrame(rows).set_index('set')
 
-# %% ../nbs/41_stats.ipynb #3f9a58ae
-TABLE2_TITLES = {
-    'mean_ovr_accuracy': 'ACC (mean one-vs-rest)',
-    'sen_macro': 'SEN (macro)',
-    'spe_macro': 'SPE (macro)',
-    'f1_macro': 'F1 (macro)',
-    'accuracy': 'exact accuracy',
-    'balanced_accuracy': 'balanced accuracy',
-    'qwk': 'QWK',
-    'within_one': 'within one',
-    'ece': 'ECE',
-    'brier': 'Brier',
-}
-
-
+# %% ../nbs/41_stats.ipynb #f5a1fa73e5044315a093ec459c9be902
 def grading_arrays(pred, scheme: str = 'group') -> tuple:
     "Checked `(y_true, y_pred, proba or None, patients, sets, n_classes)` of a grading predictions table."
     df = _table(pred, 'grading')
@@ -490,9 +504,9 @@ def grading_arrays(pred, scheme: str = 'group') -> tuple:
         for c in ('grade_true', 'grade_pred'):
             if c not in df or df[c].isna().all():
                 raise DataError(src, f"no 5-grade table: column {c} is absent or empty")
-            k = int(df[c].isna().sum())
-            if k:
-                raise DataError(src, f"column {c} is empty in {k} of {len(df)} rows")
+            n_empty = int(df[c].isna().sum())
+            if n_empty:
+                raise DataError(src, f"column {c} is empty in {n_empty} of {len(df)} rows")
         return (
             df.grade_true.values.astype(int) - 1,
             df.grade_pred.values.astype(int) - 1,
@@ -503,26 +517,43 @@ def grading_arrays(pred, scheme: str = 'group') -> tuple:
         )
     raise ValueError(f"scheme must be 'group' or 'grade', got {scheme!r}")
 
-
+# %% ../nbs/41_stats.ipynb #3f9bc0b9dd2c44919cc8dcca39b469f8
 def grading_summary(pred, scheme: str = 'group', sets=None, **boot) -> pd.DataFrame:
     """Every scalar grading metric per set with its patient-bootstrap interval: set, metric, estimate, lo, hi, se,
     n_valid."""
-    yt, yp, pr, pat, st, K = grading_arrays(pred, scheme)
+    y_true, y_pred, proba, patients, set_of_disc, n_classes = grading_arrays(pred, scheme)
     out = []
-    for s in _sets(pd.DataFrame({'set': st}), sets):
-        sel = st == s
-        b = grading_bootstrap(yt[sel], yp[sel], pat[sel], None if pr is None else pr[sel], K, **boot).reset_index()
-        out.append(b.assign(set=s, discs=int(sel.sum()), patients=len(set(pat[sel]))))
+    for set_name in _sets(pd.DataFrame({'set': set_of_disc}), sets):
+        sel = set_of_disc == set_name
+        proba_sel = None if proba is None else proba[sel]
+        boot_table = grading_bootstrap(y_true[sel], y_pred[sel], patients[sel], proba_sel, n_classes, **boot)
+        out.append(
+            boot_table.reset_index().assign(set=set_name, discs=int(sel.sum()), patients=len(set(patients[sel])))
+        )
     cols = ['set', 'discs', 'patients', 'metric', 'estimate', 'lo', 'hi', 'se', 'n_valid']
     return pd.concat(out, ignore_index=True)[cols]
+
+# %% ../nbs/41_stats.ipynb #a50416e276a0479cbe66534ed1713a40
+TABLE2_TITLES = {
+    'mean_ovr_accuracy': 'ACC (mean one-vs-rest)',
+    'sen_macro': 'SEN (macro)',
+    'spe_macro': 'SPE (macro)',
+    'f1_macro': 'F1 (macro)',
+    'accuracy': 'exact accuracy',
+    'balanced_accuracy': 'balanced accuracy',
+    'qwk': 'QWK',
+    'within_one': 'within one',
+    'ece': 'ECE',
+    'brier': 'Brier',
+}
 
 
 def grading_table(pred, scheme: str = 'group', sets=None, digits: int = 3, **boot) -> pd.DataFrame:
     "The paper's Table 2 and more: per set, discs and each headline metric as 'estimate [95 % patient-bootstrap CI]'."
-    s = grading_summary(pred, scheme, sets, **boot)
+    summary = grading_summary(pred, scheme, sets, **boot)
     keys = (
         [k for k in TABLE2_TITLES if k not in ('ece', 'brier')]
-        + [k for k in s.metric.unique() if k.startswith('auc_') and k != 'auc_ovo_macro']
+        + [k for k in summary.metric.unique() if k.startswith('auc_') and k != 'auc_ovo_macro']
         + ['ece', 'brier']
     )
 
@@ -530,17 +561,17 @@ def grading_table(pred, scheme: str = 'group', sets=None, digits: int = 3, **boo
         return TABLE2_TITLES.get(k) or 'AUC ' + k[4:].replace('_', '/')
 
     rows = []
-    for name, g in s.groupby('set', sort=False):
-        g = g.set_index('metric')
-        r = {'set': name, 'discs': int(g.discs.iloc[0]), 'patients': int(g.patients.iloc[0])}
-        r.update(
+    for set_name, of_set in summary.groupby('set', sort=False):
+        of_set = of_set.set_index('metric')
+        row = {'set': set_name, 'discs': int(of_set.discs.iloc[0]), 'patients': int(of_set.patients.iloc[0])}
+        row.update(
             {
-                title(k): fmt_ci(g.loc[k, 'estimate'], g.loc[k, 'lo'], g.loc[k, 'hi'], digits)
+                title(k): fmt_ci(of_set.loc[k, 'estimate'], of_set.loc[k, 'lo'], of_set.loc[k, 'hi'], digits)
                 for k in keys
-                if k in g.index
+                if k in of_set.index
             }
         )
-        rows.append(r)
+        rows.append(row)
     return pd.DataFrame(rows).set_index('set')
 
 # %% ../nbs/41_stats.ipynb #70252576

@@ -39,6 +39,7 @@ from ldd_study.phantom import write_phantom_cohort
 from ldd_study.preprocess import resize_pad
 from ldd_study.models import save_model
 from ldd_study.discs import seg_input, windowed
+from ldd_study.params import parsed_section
 from ldd_study.train import cls_setup, seg_setup
 from ldd_study.predict import Predictor, load_predictor, predict_paths
 
@@ -66,7 +67,7 @@ def answers_for(cases, params: dict, size: int) -> dict:
     for img, msk in cases:
         vol, _, _ = load_image(img)
         m, _, _ = load_image(msk)
-        win = windowed(vol, params)
+        win = windowed(vol, parsed_section(params, 'preprocess'))
         for k in range(len(vol)):
             out[_key(seg_input(win, k, size)[0])] = torch.from_numpy(
                 resize_pad((m[k] == 2).astype(np.uint8), size, order=0)[0]

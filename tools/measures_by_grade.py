@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 from ldd_study.core import LUMBAR_LABELS, ROMAN, load_params, pfirrmann_group
 from ldd_study.stats import cluster_bootstrap
 from ldd_study.discs import discs_on_slice, mid_slice
+from ldd_study.params import parsed_section
 from ldd_study.io import load_case, read_cohort
 from ldd_study.measures import MEASURE_COLUMNS, MEASURES, disc_measures
 
@@ -42,11 +43,11 @@ def sample_measures(root: Path) -> pd.DataFrame:
     rows = []
     for _, row in tqdm(list(cohort.table.iterrows()), desc="series", leave=False):
         case = load_case(row)
-        k = mid_slice(case, params)
+        k = mid_slice(case, parsed_section(params, 'preprocess'))
         levels = None if case.levels is None else case.levels[k]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            labels, _ = discs_on_slice(case.mask[k], case.spacing, params, levels)
+            labels, _ = discs_on_slice(case.mask[k], case.spacing, parsed_section(params, 'preprocess'), levels)
         rows.append(disc_measures(case.image[k], labels, case.spacing[:2]).assign(patient=case.patient))
     measured = pd.concat(rows, ignore_index=True)
     grades = cohort.grades.assign(patient=cohort.grades.patient.astype(str))

@@ -50,6 +50,7 @@ def cmd_seg(params):
     from ldd_study.stages import segmentation_sets
     from ldd_study.models import load_model
     from ldd_study.discs import predicted_discs
+    from ldd_study.params import parsed_section
     from ldd_study.metrics import per_disc_dice
     from ldd_study.preprocess import resize_transform, resize_pad
     from ldd_study.train import predict_seg_proba
@@ -75,7 +76,7 @@ def cmd_seg(params):
                         None,
                         tf,
                         (c.spacing_row, c.spacing_col),
-                        params,
+                        parsed_section(params, 'preprocess'),
                         proba=np.stack([1 - prob, prob]),
                         threshold=th,
                     )
