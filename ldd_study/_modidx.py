@@ -23,6 +23,10 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                        'ldd_study/attention_vgg.py'),
                                          'ldd_study.attention_vgg.GradingLoss.forward': ( 'attention_vgg.html#gradingloss.forward',
                                                                                           'ldd_study/attention_vgg.py'),
+                                         'ldd_study.attention_vgg._check_vgg_choices': ( 'attention_vgg.html#_check_vgg_choices',
+                                                                                         'ldd_study/attention_vgg.py'),
+                                         'ldd_study.attention_vgg._vgg_blocks': ( 'attention_vgg.html#_vgg_blocks',
+                                                                                  'ldd_study/attention_vgg.py'),
                                          'ldd_study.attention_vgg.class_weights': ( 'attention_vgg.html#class_weights',
                                                                                     'ldd_study/attention_vgg.py'),
                                          'ldd_study.attention_vgg.coral_loss': ( 'attention_vgg.html#coral_loss',
@@ -683,6 +687,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'ldd_study.unet.UNet2D.__init__': ('unet.html#unet2d.__init__', 'ldd_study/unet.py'),
                                 'ldd_study.unet.UNet2D.forward': ('unet.html#unet2d.forward', 'ldd_study/unet.py'),
                                 'ldd_study.unet._structure_of': ('unet.html#_structure_of', 'ldd_study/unet.py'),
+                                'ldd_study.unet._unet_widths': ('unet.html#_unet_widths', 'ldd_study/unet.py'),
                                 'ldd_study.unet.n_params': ('unet.html#n_params', 'ldd_study/unet.py'),
                                 'ldd_study.unet.seg_class_names': ('unet.html#seg_class_names', 'ldd_study/unet.py'),
                                 'ldd_study.unet.seg_targets': ('unet.html#seg_targets', 'ldd_study/unet.py')}}}
