@@ -680,7 +680,7 @@ def _fit(
     epochs = _progress_bar(run.epoch, cfg['epochs'], cfg['desc'] or task.name, cfg['progress'] and rank == 0)
     for epoch in epochs:
         lr = run.optimizer.param_groups[0]['lr']
-        if sampler is not None:
+        if sampler is not None:  # torchrun
             _reseed_epoch(sampler, train_set, seed, epoch, rank)
         total, n = _train_epoch(run, train_dl, task, device, amp, channels_last, epoch, lr)
         if run.scheduler is not None:
