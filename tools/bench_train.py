@@ -21,6 +21,7 @@ import os
 import time
 import torch
 from ldd_study.core import load_params
+from ldd_study.params import section
 from ldd_study.train import active_profile, seg_setup, cls_setup, make_augment
 
 
@@ -124,9 +125,9 @@ def main(
         seg_tr, seg_ev = bench_model(model, task.loss, xt, (yt,), iters)
         if tsize != size:
             _, seg_ev = bench_model(model, task.loss, x, (y,), iters)  # evaluation sees whole slices
-        segaug = make_augment(prm, 'seg')
+        segaug = make_augment(section(prm, 'train'), 'seg')
         seg_aug = timed(lambda: segaug(x[0], y[0][None]), 10) if segaug else 0.0
-        aug = make_augment(prm)
+        aug = make_augment(section(prm, 'train'))
         # grading
         ch = int(prm['classifier'].get('in_channels', 2))
         h, w = c['crop_size']
