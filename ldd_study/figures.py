@@ -132,9 +132,10 @@ def _draw_labels(ax, img: np.ndarray, lab: np.ndarray, fontsize: float = 7.0):
         )
 
 # %% ../nbs/62_figures.ipynb #170b35cf
-def fig_segmentation_examples(npz, n: int | None = None, params: dict | None = None) -> Figure:
-    "Fig. 2: per patient (rows) the mid-sagittal slice, the manual and the automatic disc masks, discs named by level."
-    cases = load_cases(npz)[: int(n or report_params(params)['fig2_patients'])]
+def fig_segmentation_examples(npz, n: int | None = None) -> Figure:
+    """Fig. 2: per patient the mid-sagittal slice, the manual and the automatic disc masks, discs named by level (`n`
+    rows: params.yaml's `report.fig2_patients` unless given)."""
+    cases = load_cases(npz)[: int(n or report_params()['fig2_patients'])]
     if not cases:
         return _message_figure('no cases in fig2_cases.npz')
     H, W = cases[0][1].shape
