@@ -189,7 +189,7 @@ class TrainParams:
 # %% ../nbs/01_params.ipynb #e581fd2e
 @dataclass(frozen=True)
 class ReportParams:
-    "Figures and tables of the reports (nbs/60_report, nbs/paper)."
+    "Figures and tables of the reports (nbs/60_tables, nbs/62_figures, nbs/paper)."
 
     dpi: int = 150  # PNG resolution
     fig2_patients: int = 4  # rows of Fig. 2

@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 from .core import GROUPS, atomic_write, level_name, write_json
 from .stats import PROBA_COLUMNS, synthetic_predictions
+from .stages import PREDICTION_COLUMNS
 
 # %% auto #0
 __all__ = ['demo_results']
 
-# %% ../nbs/61_testing.ipynb #7d7a84a0
+# %% ../nbs/61_testing.ipynb #99c098db
 def _demo_case(rng: np.random.Generator, shape=(112, 96)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "A drawn mid-sagittal slice with five discs (float 0..1), its manual label map, and a perturbed 'automatic' one."
     from scipy import ndimage as ndi
@@ -49,7 +50,7 @@ def _demo_case(rng: np.random.Generator, shape=(112, 96)) -> tuple[np.ndarray, n
         auto[m & (auto == 0)] = k
     return np.clip(ndi.gaussian_filter(img, 0.6), 0, 1).astype(np.float32), manual, auto
 
-
+# %% ../nbs/61_testing.ipynb #3228a202
 def _demo_grading(n_patients: int, seed: int, sets: tuple, grades: bool, miss_rate: float) -> pd.DataFrame:
     """Predictions for both crops: `manual` from synthetic_predictions, `auto` the same discs with noisier probabilities
     and a few not found."""
@@ -72,20 +73,7 @@ def _demo_grading(n_patients: int, seed: int, sets: tuple, grades: bool, miss_ra
     out = pd.concat([auto, man], ignore_index=True)
     if not grades:
         out['grade_pred'] = np.nan
-    cols = [
-        'patient',
-        'set',
-        'ivd_label',
-        'level',
-        'crop',
-        'found',
-        'group_true',
-        'group_pred',
-        *PROBA_COLUMNS,
-        'grade_true',
-        'grade_pred',
-    ]
-    return out[cols]
+    return out[[c for c in PREDICTION_COLUMNS if c in out]]  # the pipeline's columns but `cohort`
 
 
 def _demo_curve(rng, epochs: int, top: float) -> pd.DataFrame:
@@ -102,7 +90,7 @@ def _demo_curve(rng, epochs: int, top: float) -> pd.DataFrame:
         )
     )
 
-
+# %% ../nbs/61_testing.ipynb #0e317292
 def _demo_boxes(seg: pd.DataFrame, names: tuple, rng) -> pd.DataFrame:
     """Segmentation rows with the last of several cohorts made a box cohort: no Dice, whether the predicted centre is in
     the box."""
@@ -120,7 +108,129 @@ def _demo_worse(pred: pd.DataFrame, rng, p: float = 0.3) -> pd.DataFrame:
     redo = (rng.random(len(pred)) < p) & pred.found.values.astype(bool)
     return pred.assign(group_pred=np.where(redo, rng.choice(list(GROUPS), len(pred)), pred.group_pred))
 
+# %% ../nbs/61_testing.ipynb #4f137f09
+def _cohort_of(patients: pd.Series, names: tuple) -> pd.Series:
+    "The cohort of each patient: in order of first appearance, patients alternate between the cohorts `names`."
+    return patients.map({p: names[i % len(names)] for i, p in enumerate(dict.fromkeys(patients))})
 
+
+def _demo_segmentation(folder: Path, pred: pd.DataFrame, names: tuple, rng) -> tuple[pd.DataFrame, pd.DataFrame]:
+    "Write `seg_discs.csv`: a drawn Dice for each manually cropped disc of `pred`; return the discs and their rows."
+    disc = pred[pred.crop == 'manual'][['patient', 'set', 'ivd_label', 'level', 'cohort']].reset_index(drop=True)
+    dice = np.clip(rng.beta(14, 1.6, len(disc)), 0, 1)
+    dice[rng.random(len(disc)) < 0.04] = 0.0
+    seg = _demo_boxes(disc.assign(dice=dice, iou=dice / (2 - dice)), names, rng)
+    atomic_write(folder / 'seg_discs.csv', lambda p: seg.to_csv(p, index=False))
+    return disc, seg
+
+
+def _demo_figure_files(folder: Path, disc: pd.DataFrame, rng):
+    "Write `fig2_cases.npz` (a drawn slice for each of up to six test patients) and the two training logs."
+    test_pat = list(dict.fromkeys(disc[disc.set == 'test'].patient))[:6]
+    arrays = {}
+    for i, _ in enumerate(test_pat):
+        arrays[f'image_{i}'], arrays[f'manual_{i}'], arrays[f'auto_{i}'] = _demo_case(rng)
+    arrays['patients'] = np.array(test_pat, dtype=str)
+    atomic_write(folder / 'fig2_cases.npz', lambda p: np.savez_compressed(p, **arrays))
+    for name, top, ep in (('train_seg.csv', 0.9, 15), ('train_cls.csv', 0.7, 20)):
+        log = _demo_curve(rng, ep, top)
+        atomic_write(folder / name, lambda p: log.to_csv(p, index=False))
+
+# %% ../nbs/61_testing.ipynb #4eb3313b
+def _demo_cv(
+    folder: Path,
+    seg: pd.DataFrame,
+    names: tuple,
+    rng,
+    patients: int,
+    seed: int,
+    grades: bool,
+    miss_rate: float,
+    folds: int,
+):
+    "Write the cross-validation files: `cv_predictions.csv`, `cv_seg_discs.csv` and `cv_transfer.csv`."
+    cvp = _demo_grading(patients, seed + 100, ('test',), grades, miss_rate)
+    fold_of = {pt: 1 + i % folds for i, pt in enumerate(dict.fromkeys(cvp.patient))}
+    cvp.insert(0, 'fold', cvp.patient.map(fold_of))
+    cvp['cohort'] = _cohort_of(cvp.patient, names)
+    atomic_write(folder / 'cv_predictions.csv', lambda p: cvp.to_csv(p, index=False))
+    cvs = seg.assign(set='test', fold=seg.patient.map(fold_of))
+    cvs['dice'] = np.clip(rng.beta(14, 1.6, len(cvs)), 0, 1)
+    cvs['iou'] = cvs.dice / (2 - cvs.dice)
+    cvs = _demo_boxes(cvs, names, rng)
+    atomic_write(folder / 'cv_seg_discs.csv', lambda p: cvs.to_csv(p, index=False))
+    tr = (
+        pd.concat([_demo_worse(cvp, rng).assign(trained_on=n) for n in names], ignore_index=True)
+        if len(names) > 1
+        else pd.DataFrame(columns=[*cvp.columns, 'trained_on'])
+    )
+    atomic_write(folder / 'cv_transfer.csv', lambda p: tr.to_csv(p, index=False))
+
+# %% ../nbs/61_testing.ipynb #d9291926
+def _demo_left_out(folder: Path, pred: pd.DataFrame) -> dict:
+    "The `problems` and `unmatched` of a cohort.json that left out two files and one graded disc."
+    first = pred.patient.iloc[0]
+    return dict(
+        problems=[
+            f"{folder / 'masks' / '99_t2.mha'}: file not found",
+            f"{folder / 'radiological_gradings.csv'}: row 7: patient is empty",
+        ],
+        unmatched=[
+            dict(
+                patient=str(first),
+                series=f'{first}_t2',
+                ivd_label=5,
+                level='L1-L2',
+                reason='no disc instance L1-L2 on slice 7 (4 discs found there)',
+            )
+        ],
+    )
+
+# %% ../nbs/61_testing.ipynb #809f2c32
+def _demo_cohorts(graded: pd.DataFrame, names: tuple, grades: bool) -> dict:
+    "cohort.json's `cohorts` entry for two or more cohorts (the last with boxes, not masks); {} for one."
+    if len(names) < 2:
+        return {}
+    cohorts = {}
+    for j, n in enumerate(names):
+        g = graded[graded.cohort == n]
+        cohorts[n] = dict(
+            source='synthetic',
+            boxes=j == len(names) - 1,
+            site=f'site {n} (made up)',
+            sequence='synthetic',
+            patients=int(g.patient.nunique()),
+            series=int(g.patient.nunique()),
+            graded_discs=int((graded.cohort == n).sum()),
+            matched_discs=int(g.found.sum()),
+            grade_counts={int(k): int(c) for k, c in g.grade_true.value_counts().sort_index().items()}
+            if grades
+            else {},
+        )
+    return {'cohorts': cohorts}
+
+# %% ../nbs/61_testing.ipynb #4441424c
+def _demo_summary(
+    folder: Path, pred: pd.DataFrame, patients: int, sets: tuple, names: tuple, grades: bool, left_out: bool
+) -> dict:
+    "The `cohort.json` of a demo results folder: synthetic, its counts and split, what was left out, its cohorts."
+    graded = pred[pred.crop == 'auto']
+    return dict(
+        source='synthetic',
+        root=str(folder),
+        synthetic=True,
+        patients=patients,
+        graded_discs=len(graded),
+        matched_discs=int(graded.found.sum()),
+        split_method='patient',
+        profile='smoke',
+        sets={s: int((graded.set == s).sum()) for s in sets},
+        **(_demo_left_out(folder, pred) if left_out else dict(problems=[], unmatched=[])),
+        **_demo_cohorts(graded, names, grades),
+        note='written by ldd_study.testing.demo_results: made-up numbers for tests, not a result',
+    )
+
+# %% ../nbs/61_testing.ipynb #aeb4d560
 def demo_results(
     folder,
     seed: int = 0,
@@ -140,105 +250,14 @@ def demo_results(
     rng = np.random.default_rng(seed)
     sets = ('train', 'tune', 'test')
     names = tuple(cohorts) or ('phantom',)
-
-    def cohort_of(pts):
-        return pts.map({p: names[i % len(names)] for i, p in enumerate(dict.fromkeys(pts))})
-
     pred = _demo_grading(patients, seed, sets, grades, miss_rate)
-    pred['cohort'] = cohort_of(pred.patient)
+    pred['cohort'] = _cohort_of(pred.patient, names)
     if drop_class:
         pred = pred[~((pred.set == 'test') & (pred.group_true == drop_class))]
     atomic_write(folder / 'predictions.csv', lambda p: pred.to_csv(p, index=False))
-    disc = pred[pred.crop == 'manual'][['patient', 'set', 'ivd_label', 'level', 'cohort']].reset_index(drop=True)
-    dice = np.clip(rng.beta(14, 1.6, len(disc)), 0, 1)
-    dice[rng.random(len(disc)) < 0.04] = 0.0
-    seg = _demo_boxes(disc.assign(dice=dice, iou=dice / (2 - dice)), names, rng)
-    atomic_write(folder / 'seg_discs.csv', lambda p: seg.to_csv(p, index=False))
-    test_pat = list(dict.fromkeys(disc[disc.set == 'test'].patient))[:6]
-    arrays = {}
-    for i, _ in enumerate(test_pat):
-        arrays[f'image_{i}'], arrays[f'manual_{i}'], arrays[f'auto_{i}'] = _demo_case(rng)
-    arrays['patients'] = np.array(test_pat, dtype=str)
-    atomic_write(folder / 'fig2_cases.npz', lambda p: np.savez_compressed(p, **arrays))
-    for name, top, ep in (('train_seg.csv', 0.9, 15), ('train_cls.csv', 0.7, 20)):
-        log = _demo_curve(rng, ep, top)
-        atomic_write(folder / name, lambda p: log.to_csv(p, index=False))
+    disc, seg = _demo_segmentation(folder, pred, names, rng)
+    _demo_figure_files(folder, disc, rng)
     if cv:
-        cvp = _demo_grading(patients, seed + 100, ('test',), grades, miss_rate)
-        fold_of = {pt: 1 + i % folds for i, pt in enumerate(dict.fromkeys(cvp.patient))}
-        cvp.insert(0, 'fold', cvp.patient.map(fold_of))
-        cvp['cohort'] = cohort_of(cvp.patient)
-        atomic_write(folder / 'cv_predictions.csv', lambda p: cvp.to_csv(p, index=False))
-        cvs = seg.assign(set='test', fold=seg.patient.map(fold_of))
-        cvs['dice'] = np.clip(rng.beta(14, 1.6, len(cvs)), 0, 1)
-        cvs['iou'] = cvs.dice / (2 - cvs.dice)
-        cvs = _demo_boxes(cvs, names, rng)
-        atomic_write(folder / 'cv_seg_discs.csv', lambda p: cvs.to_csv(p, index=False))
-        tr = (
-            pd.concat([_demo_worse(cvp, rng).assign(trained_on=n) for n in names], ignore_index=True)
-            if len(names) > 1
-            else pd.DataFrame(columns=[*cvp.columns, 'trained_on'])
-        )
-        atomic_write(folder / 'cv_transfer.csv', lambda p: tr.to_csv(p, index=False))
-    graded = pred[pred.crop == 'auto']
-    lost = (
-        dict(
-            problems=[
-                f"{folder / 'masks' / '99_t2.mha'}: file not found",
-                f"{folder / 'radiological_gradings.csv'}: row 7: patient is empty",
-            ],
-            unmatched=[
-                dict(
-                    patient=str(pred.patient.iloc[0]),
-                    series=f'{pred.patient.iloc[0]}_t2',
-                    ivd_label=5,
-                    level='L1-L2',
-                    reason='no disc instance L1-L2 on slice 7 (4 discs found there)',
-                )
-            ],
-        )
-        if left_out
-        else dict(problems=[], unmatched=[])
-    )
-    write_json(
-        folder / 'cohort.json',
-        dict(
-            source='synthetic',
-            root=str(folder),
-            synthetic=True,
-            patients=patients,
-            graded_discs=len(graded),
-            matched_discs=int(graded.found.sum()),
-            split_method='patient',
-            profile='smoke',
-            sets={s: int((graded.set == s).sum()) for s in sets},
-            **lost,
-            **(
-                {
-                    'cohorts': {
-                        n: dict(
-                            source='synthetic',
-                            boxes=j == len(names) - 1,
-                            site=f'site {n} (made up)',
-                            sequence='synthetic',
-                            patients=int(graded[graded.cohort == n].patient.nunique()),
-                            series=int(graded[graded.cohort == n].patient.nunique()),
-                            graded_discs=int((graded.cohort == n).sum()),
-                            matched_discs=int(graded[graded.cohort == n].found.sum()),
-                            grade_counts={
-                                int(g): int(k)
-                                for g, k in graded[graded.cohort == n].grade_true.value_counts().sort_index().items()
-                            }
-                            if grades
-                            else {},
-                        )
-                        for j, n in enumerate(names)
-                    }
-                }
-                if len(names) > 1
-                else {}
-            ),
-            note='written by ldd_study.testing.demo_results: made-up numbers for tests, not a result',
-        ),
-    )
+        _demo_cv(folder, seg, names, rng, patients, seed, grades, miss_rate, folds)
+    write_json(folder / 'cohort.json', _demo_summary(folder, pred, patients, sets, names, grades, left_out))
     return folder

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from ldd_study.core import load_params, project_root
 from ldd_study.testing import demo_results
-from ldd_study.report import (
-    render_reports,
+from ldd_study.report import render_reports
+from ldd_study.tables import (
     PAPER_COLUMNS,
     ACC_ALL,
     ABLATION_COLUMNS,
