@@ -14,7 +14,7 @@ import numpy as np
 from tqdm.auto import tqdm
 from .core import EXIT_INTERNAL, EXIT_PIPE, EXIT_REFUSED, EXIT_USAGE, DataError, internal_error, level_name
 from .core import load_params, GROUPS, pfirrmann_group, silence_stdout
-from .io import cohort_source, read_cohort, read_lsma_cohort, load_case, _natural
+from .io import cohort_source, read_cohort, read_lsma_cohort, load_case, natural_sort_key
 
 
 def slice_discs(case, params: dict | None = None) -> tuple[int, dict[int, int], list[str]]:
@@ -145,7 +145,7 @@ def inspect_cohort(root, source: str = 'sample', params: dict | None = None, pro
     out['matched_discs'] = len(matched)
     out['unmatched'] = [
         dict(patient=p, ivd_label=label, reason='; '.join(why[(p, label)]) or NO_IMAGE)
-        for p, label in sorted(graded, key=lambda k: (_natural(k[0]), k[1]))
+        for p, label in sorted(graded, key=lambda k: (natural_sort_key(k[0]), k[1]))
         if (p, label) not in matched
     ]
     return {**out, **grade_counts(c.grades.pfirrmann, Counter(graded[k] for k in matched))}

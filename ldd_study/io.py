@@ -25,14 +25,14 @@ from .params import section_defaults
 sitk.ProcessObject.SetGlobalWarningDisplay(False)  # failures surface as DataError, not as ITK's console noise
 
 # %% auto #0
-__all__ = ['IMAGE_SUFFIXES', 'T2_SERIES', 'LUMA', 'MAX_VOXELS', 'PIXEL_SPACING_MM', 'MAX_SLICE_SPACING_MM', 'GAP_TOLERANCE',
-           'DISC_BOX_LABELS', 'FINDING_BOX_LABELS', 'SOURCE_COHORT', 'case_name', 'dicom_series', 'dicom_series_choice',
-           'dicom_series_files', 'check_declared_size', 'to_grey', 'read_image', 'orientation_recorded', 'slice_plane',
-           'sagittal_array', 'mask_kind', 'semantic_mask', 'disc_levels', 'read_grades', 'Cohort', 'check_grid',
-           'read_cohort', 'ReadWarning', 'check_spacing', 'spacing_recorded', 'check_slice_header', 'dicom_slice_gaps',
-           'Case', 'read_sagittal', 'load_image', 'load_case', 'read_boxes', 'disc_boxes', 'disc_pitch_px',
-           'l5s1_signs', 'check_levels', 'cohort_source', 'cohort_name', 'read_lsma_cohort', 'load_lsma_case',
-           'box_level_map', 'lsma_subset']
+__all__ = ['IMAGE_SUFFIXES', 'T2_SERIES', 'LUMA', 'MAX_VOXELS', 'GRADE_COLUMNS', 'PIXEL_SPACING_MM', 'MAX_SLICE_SPACING_MM',
+           'GAP_TOLERANCE', 'DISC_BOX_LABELS', 'FINDING_BOX_LABELS', 'SOURCE_COHORT', 'LSMA_COLUMNS', 'case_name',
+           'dicom_series', 'dicom_series_choice', 'dicom_series_files', 'check_declared_size', 'to_grey', 'read_image',
+           'orientation_recorded', 'slice_plane', 'sagittal_array', 'mask_kind', 'semantic_mask', 'disc_levels',
+           'read_grades', 'Cohort', 'natural_sort_key', 'check_grid', 'read_cohort', 'ReadWarning', 'check_spacing',
+           'spacing_recorded', 'check_slice_header', 'dicom_slice_gaps', 'Case', 'read_sagittal', 'load_image',
+           'load_case', 'read_boxes', 'disc_boxes', 'disc_pitch_px', 'l5s1_signs', 'check_levels', 'cohort_source',
+           'cohort_name', 'read_lsma_cohort', 'load_lsma_case', 'box_level_map', 'lsma_subset']
 
 # %% ../nbs/10_io.ipynb #7b540674
 IMAGE_SUFFIXES = (
@@ -353,60 +353,79 @@ def _as_label(v) -> int:
     return level_label(s)
 
 
-def read_grades(path) -> tuple[pd.DataFrame, list[DataError]]:
-    "Pfirrmann grades as (patient, ivd_label, level, pfirrmann, group) and the problems found, one per bad row."
-    path = Path(path)
-    cols = ['patient', 'ivd_label', 'level', 'pfirrmann', 'group']
-    empty = pd.DataFrame(columns=cols)
+GRADE_COLUMNS = ['patient', 'ivd_label', 'level', 'pfirrmann', 'group']  # the grade table's columns, in long form
+
+
+def _grade_table(path: Path) -> tuple[pd.DataFrame | None, dict, list[DataError]]:
+    "The raw grade table at `path` and where its patient, level and grade columns are; or None and the problem."
     if not path.exists():
-        return empty, [DataError(path, "grade table not found")]
+        return None, {}, [DataError(path, "grade table not found")]
     try:
         raw = pd.read_csv(path, dtype=str, skipinitialspace=True)
     except Exception as e:
-        return empty, [DataError(path, f"cannot be read as a CSV table: {e}")]
+        return None, {}, [DataError(path, f"cannot be read as a CSV table: {e}")]
     found = {k: _find_col(raw.columns, v) for k, v in _COLS.items()}
     if None in found.values():
         miss = [k for k, v in found.items() if v is None]
-        return empty, [
-            DataError(
-                path,
-                f"missing column(s) {miss}; expected patient, level (or 'IVD label'), pfirrmann; found "
-                f"{list(raw.columns)}",
-            )
-        ]
-    rows, problems, seen = [], [], {}
+        return (
+            None,
+            found,
+            [
+                DataError(
+                    path,
+                    f"missing column(s) {miss}; expected patient, level (or 'IVD label'), pfirrmann; found "
+                    f"{list(raw.columns)}",
+                )
+            ],
+        )
+    return raw, found, []
+
+
+def _pfirrmann(g: str) -> int:
+    "The Pfirrmann grade 1–5 written as `g` (3, 3.0 and III alike); ValueError when it is none."
+    roman = g.upper() in ROMAN
+    gi = ROMAN.index(g.upper()) + 1 if roman else int(float(g))
+    if not roman and gi != float(g):
+        raise ValueError
+    pfirrmann_group(gi)
+    return gi
+
+
+def _grade_row(path: Path, i: int, r: dict, found: dict, seen: dict) -> tuple:
+    "Row `i` of the grade table as (patient, ivd_label, level, pfirrmann, group); a DataError naming what is wrong."
+    blank = [w for k, w in _BLANK.items() if pd.isna(r[found[k]]) or not str(r[found[k]]).strip()]
+    if blank:  # pandas reads a blank cell as NaN: never patient "nan"
+        raise DataError(path, f"row {i}: {' and '.join(blank)} {'is' if len(blank) == 1 else 'are'} empty")
+    pat, lev, g = (str(r[found[k]]).strip() for k in ('patient', 'level', 'pfirrmann'))
+    try:
+        k = _as_label(lev)
+    except ValueError:
+        raise DataError(path, f"row {i}: unknown disc level {lev!r}") from None
+    try:
+        gi = _pfirrmann(g)
+    except ValueError:
+        raise DataError(path, f"row {i}: Pfirrmann grade {g!r} is outside 1–5") from None
+    if (pat, k) in seen:
+        raise DataError(path, f"row {i}: duplicate of row {seen[(pat, k)]} (patient {pat}, {level_name(k)})")
+    seen[(pat, k)] = i
+    return (pat, k, level_name(k), gi, GROUPS[pfirrmann_group(gi)])
+
+
+def read_grades(path) -> tuple[pd.DataFrame, list[DataError]]:
+    "Pfirrmann grades as (patient, ivd_label, level, pfirrmann, group) and the problems found, one per bad row."
+    path = Path(path)
+    raw, found, problems = _grade_table(path)
+    if raw is None:
+        return pd.DataFrame(columns=GRADE_COLUMNS), problems
+    rows, seen = [], {}
     for i, r in enumerate(raw.itertuples(index=False), start=2):
-        r = dict(zip(raw.columns, r))
-        blank = [w for k, w in _BLANK.items() if pd.isna(r[found[k]]) or not str(r[found[k]]).strip()]
-        if blank:  # pandas reads a blank cell as NaN: never patient "nan"
-            problems.append(
-                DataError(path, f"row {i}: {' and '.join(blank)} {'is' if len(blank) == 1 else 'are'} empty")
-            )
-            continue
-        pat, lev, g = (str(r[found[k]]).strip() for k in ('patient', 'level', 'pfirrmann'))
         try:
-            k = _as_label(lev)
-        except ValueError:
-            problems.append(DataError(path, f"row {i}: unknown disc level {lev!r}"))
-            continue
-        try:
-            roman = g.upper() in ROMAN
-            gi = ROMAN.index(g.upper()) + 1 if roman else int(float(g))  # 3, 3.0 and III alike
-            if not roman and gi != float(g):
-                raise ValueError
-            pfirrmann_group(gi)
-        except ValueError:
-            problems.append(DataError(path, f"row {i}: Pfirrmann grade {g!r} is outside 1–5"))
-            continue
-        key = (pat, k)
-        if key in seen:
-            problems.append(DataError(path, f"row {i}: duplicate of row {seen[key]} (patient {pat}, {level_name(k)})"))
-            continue
-        seen[key] = i
-        rows.append((pat, k, level_name(k), gi, GROUPS[pfirrmann_group(gi)]))
+            rows.append(_grade_row(path, i, dict(zip(raw.columns, r)), found, seen))
+        except DataError as e:
+            problems.append(e)
     if raw.empty:
         problems.append(DataError(path, "holds no grade: a header and no rows"))
-    return pd.DataFrame(rows, columns=cols), problems
+    return pd.DataFrame(rows, columns=GRADE_COLUMNS), problems
 
 # %% ../nbs/10_io.ipynb #0c0b1e1f
 @dataclass
@@ -424,7 +443,7 @@ class Cohort:
 
     @property
     def patients(self) -> list[str]:
-        return sorted(set(self.table.patient), key=_natural)
+        return sorted(set(self.table.patient), key=natural_sort_key)
 
     def __repr__(self):
         return (
@@ -433,7 +452,8 @@ class Cohort:
         )
 
 
-def _natural(s):
+def natural_sort_key(s) -> list:
+    "Sort key that orders the digit runs of `s` as numbers: patient 2 before patient 10, `2_t2` before `10_t2`."
     return [int(t) if t.isdigit() else t for t in re.split(r'(\d+)', str(s))]
 
 
@@ -486,7 +506,7 @@ def _files(folder: Path, suffixes) -> list[Path]:
     return (
         sorted(
             (p for p in folder.iterdir() if p.is_file() and _suffix(p) in suffixes and not p.name.startswith('.')),
-            key=lambda p: _natural(p.name),
+            key=lambda p: natural_sort_key(p.name),
         )
         if folder.is_dir()
         else []
@@ -503,7 +523,7 @@ def _mask_for(masks: Path, case: str, suffixes) -> Path:
 def _series_folders(images: Path) -> list[tuple[str, Path]]:
     "(patient, image) pairs of a folder layout: DICOM series folders images/<patient>[/<series>] and volume files."
     out = []
-    for p in sorted(images.iterdir(), key=lambda p: _natural(p.name)) if images.is_dir() else []:
+    for p in sorted(images.iterdir(), key=lambda p: natural_sort_key(p.name)) if images.is_dir() else []:
         if p.is_file() and _suffix(p) in _VOLUME_SUFFIXES:
             out.append((case_name(p).split('_')[0], p))
         elif p.is_dir():
@@ -544,24 +564,9 @@ def _layout(root: Path, source: str):
     raise ValueError(f"unknown data source {source!r}: use spider, sample, spider2d, phantom, folder or images2d")
 
 
-def read_cohort(root, source: str = 'sample', series: str | None = None, params: dict | None = None) -> Cohort:
-    """The cohort under `root` in layout `source` ('auto': found by `cohort_source`); `series` keeps only series whose
-    name matches that regex (e.g. 't2')."""
-    if source == 'auto':
-        source = cohort_source(root, source)  # (its cell is below, with the LSMA layout)
-    if source == 'lsma':
-        return read_lsma_cohort(root, series, params)  # disc boxes, no masks: the LSMA cells below
-    root = Path(root)
-    if not root.is_dir():
-        raise DataError(root, "cohort folder not found")
-    pairs, gpath = _layout(root, source)
-    if series:
-        pairs = [t for t in pairs if re.search(series, case_name(t[1]))]
-    problems = [] if pairs else [DataError(root / 'images', "no images found")]
-    grades, gprobs = read_grades(gpath)
-    problems += gprobs
-    by_patient = {p: dict(zip(d.ivd_label, d.pfirrmann)) for p, d in grades.groupby('patient')}
-    rows, left_out, imaged = [], [], {pat for pat, _, _ in pairs}
+def _series_rows(pairs: list, by_patient: dict) -> tuple[list[dict], list[dict], list[DataError]]:
+    "Cohort rows of the (patient, image, mask) `pairs` whose grid checks, the refused ones (`left_out`), the problems."
+    rows, left_out, problems = [], [], []
     for pat, img, msk in pairs:
         try:
             size, spacing = check_grid(img, msk) if msk is not None else check_slice_header(img)
@@ -582,9 +587,13 @@ def read_cohort(root, source: str = 'sample', series: str | None = None, params:
                 grades=by_patient.get(pat, {}),
             )
         )
-    for pat in sorted(
-        set(by_patient) - imaged, key=_natural
-    ):  # graded, but no image to grade: said, never dropped quietly
+    return rows, left_out, problems
+
+
+def _graded_not_imaged(gpath: Path, by_patient: dict, imaged: set, series: str | None) -> list[DataError]:
+    "A problem for each patient graded but with no image to grade: said, never dropped quietly."
+    problems = []
+    for pat in sorted(set(by_patient) - imaged, key=natural_sort_key):
         n = len(by_patient[pat])
         problems.append(
             DataError(
@@ -593,6 +602,29 @@ def read_cohort(root, source: str = 'sample', series: str | None = None, params:
                 + (f" of a series matching {series!r}" if series else ''),
             )
         )
+    return problems
+
+
+def read_cohort(root, source: str = 'sample', series: str | None = None, params: dict | None = None) -> Cohort:
+    """The cohort under `root` in layout `source` ('auto': found by `cohort_source`); `series` keeps only series whose
+    name matches that regex (e.g. 't2')."""
+    if source == 'auto':
+        source = cohort_source(root, source)  # (its cell is below, with the LSMA layout)
+    if source == 'lsma':
+        return read_lsma_cohort(root, series, params)  # disc boxes, no masks: the LSMA cells below
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(root, "cohort folder not found")
+    pairs, gpath = _layout(root, source)
+    if series:
+        pairs = [t for t in pairs if re.search(series, case_name(t[1]))]
+    problems = [] if pairs else [DataError(root / 'images', "no images found")]
+    grades, gprobs = read_grades(gpath)
+    problems += gprobs
+    by_patient = {p: dict(zip(d.ivd_label, d.pfirrmann)) for p, d in grades.groupby('patient')}
+    rows, left_out, row_problems = _series_rows(pairs, by_patient)
+    problems += row_problems
+    problems += _graded_not_imaged(gpath, by_patient, {pat for pat, _, _ in pairs}, series)
     table = pd.DataFrame(rows, columns=['patient', 'series', 'image', 'mask', 'size', 'spacing', 'grades'])
     return Cohort(root, source, table, grades, problems, left_out)
 
@@ -990,35 +1022,26 @@ def _image_table(root: Path) -> tuple[pd.DataFrame, list[DataError]]:
     ), []
 
 
-def read_lsma_cohort(root, series: str | None = None, params: dict | None = None) -> Cohort:
-    """The LSMA cohort under `root`: PNGs, `images.csv`, `gradings.csv`, `boxes.csv`; every problem listed, each naming
-    its file and row."""
-    root = Path(root)
-    if not root.is_dir():
-        raise DataError(root, "cohort folder not found")
+def _box_settings(params: dict | None) -> tuple[dict, float]:
+    "The `data.boxes` thresholds and the `data.pixel_spacing_mm` of `params` (the schema's defaults under them)."
     data = params_section('data', section_defaults('data'), params)
-    bopt = {**section_defaults('data')['boxes'], **(data.get('boxes') or {})}
-    s = float(data['pixel_spacing_mm'])
-    images, problems = _image_table(root)
-    if series:
-        images = images[[bool(re.search(series, case_name(Path(n)))) for n in images.image]]
-    if images.empty:
-        problems.append(DataError(root / 'images', "no images found"))
-    listed = set(images.image)
-    problems += [
+    return {**section_defaults('data')['boxes'], **(data.get('boxes') or {})}, float(data['pixel_spacing_mm'])
+
+
+def _unlisted_images(root: Path, listed: set, series: str | None) -> list[DataError]:
+    "A problem for each PNG under images/ that `images.csv` does not list."
+    return [
         DataError(p, "not listed in images.csv: left out")
         for p in _files(root / 'images', _2D_SUFFIXES)
         if p.name not in listed and (root / 'images.csv').exists() and not series
     ]
-    gpath, bpath = root / 'gradings.csv', root / 'boxes.csv'
-    grades, gp = read_grades(gpath)
-    problems += gp
-    boxes, bp = read_boxes(bpath)
-    problems += bp
-    by_patient = {p: dict(zip(d.ivd_label, d.pfirrmann)) for p, d in grades.groupby('patient')}
-    imaged = set(images.patient)
+
+
+def _graded_without_image(gpath: Path, grades: pd.DataFrame, imaged: set) -> list[DataError]:
+    "A problem for each graded patient no image can be matched to, naming the grade table's rows."
+    problems = []
     graw = pd.read_csv(gpath, dtype=str) if (set(grades.patient) - imaged) else None
-    for p in sorted(set(grades.patient) - imaged, key=_natural):  # grades no image can be matched to
+    for p in sorted(set(grades.patient) - imaged, key=natural_sort_key):
         rows = [i for i, v in enumerate(graw[_find_col(graw.columns, _COLS['patient'])].str.strip(), start=2) if v == p]
         problems.append(
             DataError(
@@ -1027,8 +1050,12 @@ def read_lsma_cohort(root, series: str | None = None, params: dict | None = None
                 f"has no image",
             )
         )
-    bimg = dict(tuple(boxes.groupby('image'))) if len(boxes) else {}
-    problems += [
+    return problems
+
+
+def _boxes_of_unlisted(bpath: Path, bimg: dict, listed: set, series: str | None) -> list[DataError]:
+    "A problem for each image that has boxes but is not in `images.csv`."
+    return [
         DataError(
             bpath,
             f"row{'s' if len(g) > 1 else ''} "
@@ -1038,88 +1065,122 @@ def read_lsma_cohort(root, series: str | None = None, params: dict | None = None
         for n, g in bimg.items()
         if n not in listed and not series
     ]
+
+
+def _checked_png(img: Path, where: str) -> tuple[tuple, tuple]:
+    "Size and spacing of one LSMA image, refused (DataError) unless it is there and an 8-bit greyscale 2D PNG."
+    if not img.exists():
+        raise DataError(img, f"file not found ({where})")
+    size, comps, ptype, sp_file = _image_facts(img)
+    if comps != 1:
+        raise DataError(
+            img,
+            f"{'RGB' if comps == 3 else f'{comps}-component'} image ({where}): the LSMA layout holds "
+            f"8-bit greyscale PNGs",
+        )
+    if ptype != '8-bit unsigned integer':
+        raise DataError(img, f"{ptype} pixels ({where}): the LSMA layout holds 8-bit greyscale PNGs")
+    if len(size) != 2:
+        raise DataError(img, f"{len(size)}D image ({where}): one 2D sagittal slice is expected")
+    return size, sp_file
+
+
+def _image_discs(b: pd.DataFrame | None, shape, image: str, where: str, graded, bpath: Path, boxes: dict):
+    "Disc boxes of one image to levels: (discs, refused, warnings); a DataError where the image has no disc box."
+    if b is None or not b.label.isin(DISC_BOX_LABELS).any():
+        raise DataError(bpath, f"no disc box for image {image} ({where})")
+    discs = disc_boxes(b, shape, bpath, boxes['merge_row_overlap'])
+    findings = [
+        dict(x0=f.x0, y0=f.y0, x1=f.x1, y1=f.y1, labels=[f.label], rows=[int(f.row)])
+        for f in b.itertuples(index=False)
+        if f.label in FINDING_BOX_LABELS
+    ]
+    refused, warns = check_levels(
+        discs, findings, shape, graded, **{k: v for k, v in boxes.items() if k != 'merge_row_overlap'}
+    )
+    return discs, refused, warns
+
+
+LSMA_COLUMNS = [
+    'patient',
+    'series',
+    'image',
+    'mask',
+    'size',
+    'spacing',
+    'grades',
+    'discs',
+    'refused',
+    'warnings',
+    'pitch_px',
+    'boxes',
+    'merged',
+]  # the LSMA cohort table's columns
+
+
+def _lsma_row(r, root: Path, by_patient: dict, bimg: dict, paths: tuple[Path, Path], boxes: dict, s: float) -> dict:
+    "The cohort row of one `images.csv` row `r`; a DataError where its image, grades or disc boxes are unusable."
+    gpath, bpath = paths
+    img = root / 'images' / r.image
+    where = f"images.csv row {r.row}" if r.row else "images/"
+    size, sp_file = _checked_png(img, where)
+    if r.patient not in by_patient:
+        raise DataError(gpath, f"no grade for patient {r.patient} (image {r.image}, {where})")
+    b = bimg.get(r.image)
+    shape = (size[1], size[0])
+    discs, refused, warns = _image_discs(b, shape, r.image, where, tuple(sorted(by_patient[r.patient])), bpath, boxes)
+    for d in discs:
+        d['refused'] = refused.get(d['ivd_label'], '')
+    sp = (s, s, 1.0) if np.allclose(sp_file, 1.0) else (float(sp_file[1]), float(sp_file[0]), 1.0)  # a PNG records none
+    return dict(
+        patient=r.patient,
+        series=case_name(img),
+        image=str(img),
+        mask='',
+        size=tuple(size),
+        spacing=sp,
+        grades=by_patient[r.patient],
+        discs=discs,
+        refused=refused,
+        warnings=warns,
+        pitch_px=disc_pitch_px(discs),
+        boxes=int(len(b)),
+        merged=int(b.label.isin(DISC_BOX_LABELS).sum() - len(discs)),
+    )
+
+
+def read_lsma_cohort(root, series: str | None = None, params: dict | None = None) -> Cohort:
+    """The LSMA cohort under `root`: PNGs, `images.csv`, `gradings.csv`, `boxes.csv`; every problem listed, each naming
+    its file and row."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(root, "cohort folder not found")
+    boxes_settings, s = _box_settings(params)
+    images, problems = _image_table(root)
+    if series:
+        images = images[[bool(re.search(series, case_name(Path(n)))) for n in images.image]]
+    if images.empty:
+        problems.append(DataError(root / 'images', "no images found"))
+    listed = set(images.image)
+    problems += _unlisted_images(root, listed, series)
+    gpath, bpath = root / 'gradings.csv', root / 'boxes.csv'
+    grades, gp = read_grades(gpath)
+    problems += gp
+    boxes, bp = read_boxes(bpath)
+    problems += bp
+    by_patient = {p: dict(zip(d.ivd_label, d.pfirrmann)) for p, d in grades.groupby('patient')}
+    problems += _graded_without_image(gpath, grades, set(images.patient))
+    bimg = dict(tuple(boxes.groupby('image'))) if len(boxes) else {}
+    problems += _boxes_of_unlisted(bpath, bimg, listed, series)
     rows, left_out = [], []
     for r in images.itertuples(index=False):
-        img = root / 'images' / r.image
-        where = f"images.csv row {r.row}" if r.row else "images/"
         try:
-            if not img.exists():
-                raise DataError(img, f"file not found ({where})")
-            size, comps, ptype, sp_file = _image_facts(img)
-            if comps != 1:
-                raise DataError(
-                    img,
-                    f"{'RGB' if comps == 3 else f'{comps}-component'} image ({where}): the LSMA layout holds "
-                    f"8-bit greyscale PNGs",
-                )
-            if ptype != '8-bit unsigned integer':
-                raise DataError(img, f"{ptype} pixels ({where}): the LSMA layout holds 8-bit greyscale PNGs")
-            if len(size) != 2:
-                raise DataError(img, f"{len(size)}D image ({where}): one 2D sagittal slice is expected")
-            if r.patient not in by_patient:
-                raise DataError(gpath, f"no grade for patient {r.patient} (image {r.image}, {where})")
-            b = bimg.get(r.image)
-            if b is None or not b.label.isin(DISC_BOX_LABELS).any():
-                raise DataError(bpath, f"no disc box for image {r.image} ({where})")
-            shape = (size[1], size[0])
-            discs = disc_boxes(b, shape, bpath, bopt['merge_row_overlap'])
-            findings = [
-                dict(x0=f.x0, y0=f.y0, x1=f.x1, y1=f.y1, labels=[f.label], rows=[int(f.row)])
-                for f in b.itertuples(index=False)
-                if f.label in FINDING_BOX_LABELS
-            ]
-            refused, warns = check_levels(
-                discs,
-                findings,
-                shape,
-                tuple(sorted(by_patient[r.patient])),
-                **{k: v for k, v in bopt.items() if k != 'merge_row_overlap'},
-            )
+            rows.append(_lsma_row(r, root, by_patient, bimg, (gpath, bpath), boxes_settings, s))
         except DataError as e:
             problems.append(e)
+            img = root / 'images' / r.image
             left_out.append(dict(patient=r.patient, series=case_name(img), image=str(img), mask='', problem=e.problem))
-            continue
-        for d in discs:
-            d['refused'] = refused.get(d['ivd_label'], '')
-        sp = (
-            (s, s, 1.0) if np.allclose(sp_file, 1.0) else (float(sp_file[1]), float(sp_file[0]), 1.0)
-        )  # a PNG records none: 1 x 1
-        rows.append(
-            dict(
-                patient=r.patient,
-                series=case_name(img),
-                image=str(img),
-                mask='',
-                size=tuple(size),
-                spacing=sp,
-                grades=by_patient[r.patient],
-                discs=discs,
-                refused=refused,
-                warnings=warns,
-                pitch_px=disc_pitch_px(discs),
-                boxes=int(len(b)),
-                merged=int(b.label.isin(DISC_BOX_LABELS).sum() - len(discs)),
-            )
-        )
-    table = pd.DataFrame(
-        rows,
-        columns=[
-            'patient',
-            'series',
-            'image',
-            'mask',
-            'size',
-            'spacing',
-            'grades',
-            'discs',
-            'refused',
-            'warnings',
-            'pitch_px',
-            'boxes',
-            'merged',
-        ],
-    )
-    return Cohort(root, 'lsma', table, grades, problems, left_out)
+    return Cohort(root, 'lsma', pd.DataFrame(rows, columns=LSMA_COLUMNS), grades, problems, left_out)
 
 # %% ../nbs/10_io.ipynb #lsma0011
 def load_lsma_case(row) -> Case:

@@ -14,7 +14,7 @@ from PIL import Image
 from scipy import ndimage as ndi
 from tqdm.auto import tqdm
 from .core import DataError, atomic_write, level_name, write_csv
-from .io import _natural, orientation_recorded, read_image, sagittal_array, semantic_mask
+from .io import natural_sort_key, orientation_recorded, read_image, sagittal_array, semantic_mask
 from .measures import disc_frame, disc_heights
 from .preprocess import mid_sagittal_index, window_image
 
@@ -239,7 +239,7 @@ def spider_series(src) -> tuple[pd.DataFrame, list[dict]]:
                 "beside overview.csv and radiological_gradings.csv",
             )
     rows, odd = [], []
-    for p in sorted((src / 'images').iterdir(), key=lambda p: _natural(p.name)):
+    for p in sorted((src / 'images').iterdir(), key=lambda p: natural_sort_key(p.name)):
         m = SPIDER_NAME.fullmatch(p.name)
         if m is None and p.suffix.lower() == '.mha':
             odd.append(left_out('', p.stem, DataError(p, "not named <id>_t1|t2|t2_SPACE.mha: not read")))
@@ -409,7 +409,7 @@ def lsma_pqr_images(src) -> tuple[pd.DataFrame, list[str]]:
     found, notes = {}, []
 
     def sag_first(p):
-        return (not p.name.lower().startswith('sag_'), _natural(p.name))
+        return (not p.name.lower().startswith('sag_'), natural_sort_key(p.name))
 
     files = sorted((src / 'images_png').iterdir(), key=sag_first)
     for p in files:
@@ -419,7 +419,7 @@ def lsma_pqr_images(src) -> tuple[pd.DataFrame, list[str]]:
             notes.append(f"{p.name} is the same slice as {found[key].name}: written once")
         elif key:
             found[key] = p
-    keys = sorted(found, key=lambda k: (_natural(k[0]), k[1]))
+    keys = sorted(found, key=lambda k: (natural_sort_key(k[0]), k[1]))
     rows = [
         dict(
             patient=k[0],
@@ -645,7 +645,7 @@ def prepare_lsma_pqr(src, out, progress: bool = True) -> dict:
     heights = read_ivd_heights(published_file(src, ('IVDHeights.csv', 'IVDHeights_Corrected.csv')))
     root, graded = out / 'lsma_t2', set(grades.patient)
     done, left = prepare_each(images, lambda r: write_lsma_slice(r, root, graded, gpath), root.name, progress)
-    for p in sorted(graded - set(images.patient), key=_natural):
+    for p in sorted(graded - set(images.patient), key=natural_sort_key):
         why = f"patient {p} is graded but has no sagittal T2 slice in images_png/"
         left.append(left_out(p, '', DataError(gpath, why)))
     cohort = finish_lsma(root, done, grades, heights, left)
