@@ -236,25 +236,35 @@ def _smooth_noise(rng: np.random.Generator, shape: tuple, sigma) -> np.ndarray:
     z = ndimage.gaussian_filter(rng.standard_normal(shape).astype(np.float32), sigma, mode='wrap')
     return z / (z.std() + 1e-6)
 
-# %% ../nbs/11_phantom.ipynb #240b2d1b
-def _patient_context(grades: Mapping[int, int], rng: np.random.Generator, cfg: Mapping) -> SimpleNamespace:
-    "Everything of one patient that does not change from slice to slice."
+# %% ../nbs/11_phantom.ipynb #9aa5807d
+def _image_grid(cfg: Mapping) -> dict:
+    "The slab's size and spacing, and the millimetre coordinates `Y` (rows) and `X` (columns) of its pixels."
     rows, cols = cfg['shape']
-    sr, sc, sz = cfg['spacing_mm']
-    S = int(cfg['slices'])
-    an = phantom_anatomy(grades, rng, cfg)
-    blocks, s = an['blocks'], an['scale']
+    sr, sc, _ = cfg['spacing_mm']
     Y, X = np.mgrid[0:rows, 0:cols].astype(np.float32)
     Y *= sr
     X *= sc
-    xl = (np.arange(S) - S // 2) * sz + rng.uniform(-0.2, 0.2) * sz  # lateral offset of each slice (mm)
+    return dict(rows=rows, cols=cols, sr=sr, sc=sc, px=0.5 * (sr + sc), S=int(cfg['slices']), Y=Y, X=X)
+
+
+def _tissue_signals(rng: np.random.Generator) -> dict:
+    "One patient's T2 signal of each tissue: `TISSUE` times a patient factor and a factor per tissue."
     k = rng.uniform(0.9, 1.1)
     T = {key: val * k * rng.uniform(0.9, 1.1) for key, val in TISSUE.items()}
     T['csf'] = min(T['csf'], 240.0)
-    fine = _smooth_noise(rng, (S, rows, cols), (0.6, 1.0, 1.0))  # marrow, disc, fat texture (3D)
-    coarse = _smooth_noise(rng, (rows // 4 + 1, cols // 4 + 1), 2.5)  # soft-tissue shading (2D)
+    return T
+
+
+def _textures(rng: np.random.Generator, S: int, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
+    "The fine 3D texture (marrow, disc, fat) and the coarse 2D shading (soft tissue) of one slab."
+    fine = _smooth_noise(rng, (S, rows, cols), (0.6, 1.0, 1.0))
+    coarse = _smooth_noise(rng, (rows // 4 + 1, cols // 4 + 1), 2.5)
     coarse = ndimage.zoom(coarse, (rows / coarse.shape[0], cols / coarse.shape[1]), order=1)[:rows, :cols]
-    # smooth spine centre curve through the block centres: arc length ss, points P, posterior normals N
+    return fine, coarse
+
+# %% ../nbs/11_phantom.ipynb #ebd3f65b
+def _spine_curve(blocks: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    "The spine's smooth centre curve: arc length `ss`, its points, posterior normals and each block's arc length."
     top, bot = blocks[0], blocks[-1]
     C = np.vstack(
         [
@@ -272,47 +282,86 @@ def _patient_context(grades: Mapping[int, int], rng: np.random.Generator, cfg: M
     D /= np.linalg.norm(D, axis=1, keepdims=True)
     N = np.stack([D[:, 1], -D[:, 0]], 1)
     sb = np.array([ss[np.argmin(np.linalg.norm(P - b['c'], axis=1))] for b in blocks])  # arc length of each block
-    depth = rng.uniform(11, 15) * s  # dural sac AP depth
-    gap = 1.5  # posterior longitudinal ligament, epidural space
-    tc = np.interp(ss, sb, [b['a'] for b in blocks]) + gap + depth / 2  # canal centre, from the posterior body borders
-    # curvilinear coordinates of pixels near the spine
+    return ss, P, N, sb
+
+
+def _curvilinear(ss: np.ndarray, P: np.ndarray, N: np.ndarray, grid: dict) -> tuple[np.ndarray, np.ndarray, dict]:
+    """The curve column `xc` of each row, the nearest curve point of each pixel near the spine, and those pixels'
+    distance `hx` from the curve, `band`, arc length `s_pix` and posterior offset `t_pix`."""
+    Y, X = grid['Y'], grid['X']
     xc = np.interp(Y[:, 0], P[:, 1], P[:, 0])  # curve column at each row
     hx = X - xc[:, None]  # horizontal distance from the curve
     band = np.abs(hx) < 70
     _, idx = cKDTree(P).query(np.stack([X[band], Y[band]], 1))
-    s_pix = ss[idx]
     t_pix = ((np.stack([X[band], Y[band]], 1) - P[idx]) * N[idx]).sum(1)
-    names = [b['name'] for b in blocks]
-    sac = blocks[names.index('S1')]['c'][1]
-    # back: skin line straighter than the spine, further back over the buttocks
+    return xc, idx, dict(hx=hx, band=band, s_pix=ss[idx], t_pix=t_pix)
+
+
+def _canal_frame(ss: np.ndarray, sb: np.ndarray, blocks: list[dict], idx, s_pix, depth: float, gap: float) -> dict:
+    "Canal centre `tc_pix` and posterior body border `a_pix` at each pixel near the spine."
+    tc = np.interp(ss, sb, [b['a'] for b in blocks]) + gap + depth / 2  # canal centre, from the posterior body borders
+    return dict(tc_pix=tc[idx], a_pix=np.interp(s_pix, sb, [b['a'] for b in blocks]), depth=depth, gap=gap)
+
+# %% ../nbs/11_phantom.ipynb #e6d9452f
+def _body_outline(rng: np.random.Generator, P: np.ndarray, xc, hx, Y: np.ndarray, sacrum_row: float, s: float) -> dict:
+    "Membership `fat_m` of subcutaneous fat and `air_m` of air behind the back: a skin line straighter than the spine."
     lin = np.polyval(np.polyfit(P[:, 1], P[:, 0], 1), Y[:, 0])
-    skin = 0.5 * (xc + lin) - xc + rng.uniform(75, 95) * s + np.maximum(0, Y[:, 0] - sac) * 0.4
+    skin = 0.5 * (xc + lin) - xc + rng.uniform(75, 95) * s + np.maximum(0, Y[:, 0] - sacrum_row) * 0.4
     fat = rng.uniform(6, 22) * s
-    yy, xx = Y / (rows * sr) - 0.5, X / (cols * sc) - 0.5
-    bc = rng.normal(0, cfg['bias'] / 2, 5)
-    bias = np.exp(
+    return dict(fat_m=np.clip((hx - (skin[:, None] - fat)) / 2, 0, 1), air_m=np.clip((hx - skin[:, None]) / 1.5, 0, 1))
+
+
+def _bias_field(rng: np.random.Generator, grid: dict, strength: float) -> np.ndarray:
+    "Smooth multiplicative bias field of strength `strength`, dimmer anteriorly (a posterior coil)."
+    yy, xx = grid['Y'] / (grid['rows'] * grid['sr']) - 0.5, grid['X'] / (grid['cols'] * grid['sc']) - 0.5
+    bc = rng.normal(0, strength / 2, 5)
+    return np.exp(
         bc[0] * yy
         + bc[1] * xx
         + bc[2] * xx * yy
         + bc[3] * yy**2
         + bc[4] * xx**2
-        + 2.5 * cfg['bias'] * np.minimum(xx + 0.1, 0.15)
+        + 2.5 * strength * np.minimum(xx + 0.1, 0.15)
     )  # posterior coil: dimmer anteriorly
-    blobs = [
+
+
+def _cord_and_aorta(rng: np.random.Generator, blocks: list[dict], sb: np.ndarray, s: float) -> dict:
+    "Arc lengths of the conus, the end of the dural sac and the aortic bifurcation; the aorta's offset and radius."
+    names = [b['name'] for b in blocks]
+    return dict(
+        s_conus=sb[names.index('L1-L2')] + rng.uniform(-8, 8),
+        s_end=sb[names.index('S2')] + 0.5 * blocks[names.index('S2')]['h'],
+        s_aorta=sb[names.index('L4')],
+        x_aorta=rng.uniform(-12, 4),
+        r_aorta=rng.uniform(7, 10) * s,
+    )
+
+# %% ../nbs/11_phantom.ipynb #ccad645c
+def _bowel_loops(rng: np.random.Generator, grid: dict, fat: float) -> list[tuple]:
+    "Four to eight bowel loops in front: centre (mm), radii, angle and signal of each."
+    rows, cols, sr, sc = grid['rows'], grid['cols'], grid['sr'], grid['sc']
+    return [
         (
             rng.uniform(0, cols * sc * 0.35),
             rng.uniform(0, rows * sr),
             rng.uniform(6, 20),
             rng.uniform(5, 14),
             rng.uniform(0, np.pi),
-            rng.choice([0.02, 0.2, 0.35, 0.6]) * T['fat'],
+            rng.choice([0.02, 0.2, 0.35, 0.6]) * fat,
         )
         for _ in range(rng.integers(4, 9))
     ]
+
+
+def _background(rng: np.random.Generator, grid: dict, T: dict, coarse: np.ndarray, hx: np.ndarray):
+    "The slab's background (abdomen with bowel loops in front, muscle behind) and the muscle side's membership."
+    Y, X = grid['Y'], grid['X']
+    blobs = _bowel_loops(rng, grid, T['fat'])
     ant = np.clip(-(hx + 25) / 15, 0, 1)  # abdomen in front, muscle behind
     back = T['abdomen'] * (1 + 0.4 * coarse) * ant + T['muscle'] * (1 + 0.12 * coarse) * (1 - ant)
+    where = SimpleNamespace(rows=grid['rows'], cols=grid['cols'], sr=grid['sr'], sc=grid['sc'])
     for bx, by, ra, rb, ang, val in blobs:  # bowel loops
-        bb = _bbox((bx, by), max(ra, rb) + 3, SimpleNamespace(rows=rows, cols=cols, sr=sr, sc=sc))
+        bb = _bbox((bx, by), max(ra, rb) + 3, where)
         if bb is None:
             continue
         du = (X[bb] - bx) * np.cos(ang) + (Y[bb] - by) * np.sin(ang)
@@ -323,39 +372,41 @@ def _patient_context(grades: Mapping[int, int], rng: np.random.Generator, cfg: M
             np.clip(1.5 - 1.5 * np.sqrt((du / ra) ** 2 + (dv / rb) ** 2), 0, 1) * (hx[bb] < -45),
             val * (1 + 0.2 * coarse[bb]),
         )
+    return back, 1 - ant
+
+# %% ../nbs/11_phantom.ipynb #5f85592c
+def _patient_context(grades: Mapping[int, int], rng: np.random.Generator, cfg: Mapping) -> SimpleNamespace:
+    "Everything of one patient that does not change from slice to slice, drawn from `rng` in a fixed order."
+    grid = _image_grid(cfg)
+    S, sz = grid['S'], cfg['spacing_mm'][2]
+    an = phantom_anatomy(grades, rng, cfg)
+    blocks, s = an['blocks'], an['scale']
+    xl = (np.arange(S) - S // 2) * sz + rng.uniform(-0.2, 0.2) * sz  # lateral offset of each slice (mm)
+    T = _tissue_signals(rng)
+    fine, coarse = _textures(rng, S, grid['rows'], grid['cols'])
+    ss, P, N, sb = _spine_curve(blocks)
+    depth = rng.uniform(11, 15) * s  # dural sac AP depth
+    xc, idx, near = _curvilinear(ss, P, N, grid)
+    canal = _canal_frame(ss, sb, blocks, idx, near['s_pix'], depth, 1.5)  # gap: ligament and epidural space
+    sacrum_row = blocks[[b['name'] for b in blocks].index('S1')]['c'][1]
+    outline = _body_outline(rng, P, xc, near['hx'], grid['Y'], sacrum_row, s)
+    bias = _bias_field(rng, grid, cfg['bias'])
+    back, muscle = _background(rng, grid, T, coarse, near['hx'])
     return SimpleNamespace(
-        rows=rows,
-        cols=cols,
-        sr=sr,
-        sc=sc,
-        px=0.5 * (sr + sc),
-        S=S,
+        **grid,
         blocks=blocks,
         s=s,
-        Y=Y,
-        X=X,
         xl=xl,
         T=T,
         fine=fine,
         coarse=coarse,
-        hx=hx,
-        band=band,
-        s_pix=s_pix,
-        t_pix=t_pix,
-        tc_pix=tc[idx],
-        a_pix=np.interp(s_pix, sb, [b['a'] for b in blocks]),
-        depth=depth,
-        gap=gap,
-        s_conus=sb[names.index('L1-L2')] + rng.uniform(-8, 8),
-        s_end=sb[names.index('S2')] + 0.5 * blocks[names.index('S2')]['h'],
-        s_aorta=sb[names.index('L4')],
-        x_aorta=rng.uniform(-12, 4),
-        r_aorta=rng.uniform(7, 10) * s,
-        fat_m=np.clip((hx - (skin[:, None] - fat)) / 2, 0, 1),
-        air_m=np.clip((hx - skin[:, None]) / 1.5, 0, 1),
+        **near,
+        **canal,
+        **_cord_and_aorta(rng, blocks, sb, s),
+        **outline,
         bias=bias,
         back=back,
-        muscle=1 - ant,
+        muscle=muscle,
         anatomy=an,
         noise=rng.uniform(*cfg['noise_sigma']),
     )
