@@ -128,66 +128,72 @@ BULGE_MM = (0.0, 0.0, 0.5, 1.5, 2.5)  # posterior bulge by grade I..V
 
 
 def _n(phi):
+    "Axis direction (superior → inferior) of axis angle `phi`."
     return np.array([np.sin(phi), np.cos(phi)])
 
 
 def _t(phi):
+    "Posterior normal of axis angle `phi`."
     return np.array([np.cos(phi), -np.sin(phi)])
 
+# %% ../nbs/11_phantom.ipynb #c3e01f27
+def _add_block(chain: dict, kind: str, name: str, a: float, h: float, beta: float, **kw) -> None:
+    "Append a block of half-depth `a`, half-height `h` and wedge `beta` where `chain` ends; turn its axis by `beta`."
+    pos, phi = chain['pos'], chain['phi']
+    c = pos + h * _n(phi + beta / 2)
+    chain['blocks'].append(dict(kind=kind, name=name, c=c, phi=phi + beta / 2, beta=beta, a=a, h=h, **kw))
+    chain['pos'], chain['phi'] = c + h * _n(phi + beta / 2), phi + beta
 
-def phantom_anatomy(grades: Mapping[int, int], rng: np.random.Generator, cfg: Mapping) -> dict:
-    "One patient's spine as a chain of vertebra, disc and sacrum blocks in image millimetres, drawn from `rng`."
+# %% ../nbs/11_phantom.ipynb #eec23de9
+def _disc_block(ivd: int, a: float, s: float, lord: float, grades: Mapping[int, int], rng, min_h: float) -> dict:
+    "The block of disc `ivd` below a vertebra of unscaled half-depth `a`: its size, wedge, grade and bulge."
+    names = list(VERTEBRAE)
+    H, w = DISCS[ivd]
+    g = int(grades[ivd]) if ivd in grades else int(rng.choice([1, 2], p=[0.4, 0.6]))
+    H = max(H * s * PFIRRMANN_LOOK[g]['height'] * rng.uniform(0.92, 1.08), min_h)
+    ad = 0.5 * (a + VERTEBRAE[names[min(8 - ivd, len(names) - 1)]][0]) * s
+    bmax = 2 * np.arctan(max(H - min_h, 0) / (2 * ad))  # a collapsed disc loses its lordosis
+    beta = float(np.clip(np.deg2rad(w * lord), -bmax, bmax))
+    bulge = BULGE_MM[g - 1] * s * rng.uniform(0.5, 1.5)
+    return dict(
+        kind='disc', name=level_name(ivd), a=ad, h=H / 2, beta=beta, ivd=ivd, grade=g, graded=ivd in grades, bulge=bulge
+    )
+
+
+def _spine_chain(grades: Mapping[int, int], rng, s: float, lord: float, phi: float, min_h: float) -> list[dict]:
+    "The blocks T11, T11-T12, …, L5, L5-S1, S1 … S4, the chain starting at the origin with axis angle `phi`."
+    chain = dict(blocks=[], pos=np.zeros(2), phi=phi)
+    for i, v in enumerate(VERTEBRAE):
+        a, h, w = VERTEBRAE[v]
+        vertebra = (a * s * rng.uniform(0.95, 1.05), h * s * rng.uniform(0.95, 1.05))
+        _add_block(chain, 'vertebra', v, *vertebra, np.deg2rad(w * (lord if w > 0 else 1)))
+        _add_block(chain, **_disc_block(7 - i, a, s, lord, grades, rng, min_h))
+    l5 = chain['blocks'][-2]
+    for name, fa, fh, w in SACRUM:
+        _add_block(chain, 'sacrum', name, l5['a'] * fa, l5['h'] * fh, np.deg2rad(w))
+    return chain['blocks']
+
+# %% ../nbs/11_phantom.ipynb #ca40ccfe
+def _place_spine(blocks: list[dict], rng, cfg: Mapping) -> None:
+    "Shift `blocks` so the midpoint of the L1-L2 and L5-S1 discs lies at a jittered point near the image centre."
     rows, cols = cfg['shape']
     sr, sc = cfg['spacing_mm'][:2]
-    s = rng.uniform(*cfg['scale'])
-    lord = rng.uniform(*cfg['lordosis'])
-    rot = np.deg2rad(rng.uniform(-1, 1) * cfg['rotation_deg'])
-    phi = np.deg2rad(-18.0 * lord) + rot  # axis angle at the top of T11: the thoracolumbar spine leans forward
-    blocks, pos, min_h = [], np.zeros(2), max(3.0, 2.4 * max(sr, sc))
-
-    def add(kind, name, a, h, beta, **kw):
-        nonlocal pos, phi
-        c = pos + h * _n(phi + beta / 2)
-        blocks.append(dict(kind=kind, name=name, c=c, phi=phi + beta / 2, beta=beta, a=a, h=h, **kw))
-        pos, phi = c + h * _n(phi + beta / 2), phi + beta
-
-    names = list(VERTEBRAE)
-    for i, v in enumerate(names):
-        a, h, w = VERTEBRAE[v]
-        add(
-            'vertebra',
-            v,
-            a * s * rng.uniform(0.95, 1.05),
-            h * s * rng.uniform(0.95, 1.05),
-            np.deg2rad(w * (lord if w > 0 else 1)),
-        )
-        ivd = 7 - i
-        H, w = DISCS[ivd]
-        g = int(grades[ivd]) if ivd in grades else int(rng.choice([1, 2], p=[0.4, 0.6]))
-        H = max(H * s * PFIRRMANN_LOOK[g]['height'] * rng.uniform(0.92, 1.08), min_h)
-        ad = 0.5 * (a + VERTEBRAE[names[min(i + 1, len(names) - 1)]][0]) * s
-        bmax = 2 * np.arctan(max(H - min_h, 0) / (2 * ad))  # a collapsed disc loses its lordosis
-        beta = float(np.clip(np.deg2rad(w * lord), -bmax, bmax))
-        add(
-            'disc',
-            level_name(ivd),
-            ad,
-            H / 2,
-            beta,
-            ivd=ivd,
-            grade=g,
-            graded=ivd in grades,
-            bulge=BULGE_MM[g - 1] * s * rng.uniform(0.5, 1.5),
-        )
-    l5 = blocks[-2]
-    for name, fa, fh, w in SACRUM:
-        add('sacrum', name, l5['a'] * fa, l5['h'] * fh, np.deg2rad(w))
-    # place the lumbar spine: midpoint of the L1-L2 and L5-S1 discs at a jittered point near the image centre
     d = {b.get('ivd'): b['c'] for b in blocks if b['kind'] == 'disc'}
     target = np.array([cols * sc * 0.50, rows * sr * 0.48]) + rng.uniform(-1, 1, 2) * cfg['shift_mm']
     shift = target - 0.5 * (d[5] + d[1])
     for b in blocks:
         b['c'] = b['c'] + shift
+
+
+def phantom_anatomy(grades: Mapping[int, int], rng: np.random.Generator, cfg: Mapping) -> dict:
+    "One patient's spine as a chain of vertebra, disc and sacrum blocks in image millimetres, drawn from `rng`."
+    sr, sc = cfg['spacing_mm'][:2]
+    s = rng.uniform(*cfg['scale'])
+    lord = rng.uniform(*cfg['lordosis'])
+    rot = np.deg2rad(rng.uniform(-1, 1) * cfg['rotation_deg'])
+    phi = np.deg2rad(-18.0 * lord) + rot  # axis angle at the top of T11: the thoracolumbar spine leans forward
+    blocks = _spine_chain(grades, rng, s, lord, phi, max(3.0, 2.4 * max(sr, sc)))
+    _place_spine(blocks, rng, cfg)
     return dict(blocks=blocks, scale=s, lordosis=lord, rotation_deg=float(np.rad2deg(rot)))
 
 # %% ../nbs/11_phantom.ipynb #33e10956
@@ -236,7 +242,7 @@ def _smooth_noise(rng: np.random.Generator, shape: tuple, sigma) -> np.ndarray:
     z = ndimage.gaussian_filter(rng.standard_normal(shape).astype(np.float32), sigma, mode='wrap')
     return z / (z.std() + 1e-6)
 
-# %% ../nbs/11_phantom.ipynb #9aa5807d
+# %% ../nbs/11_phantom.ipynb #76e5e5a0
 def _image_grid(cfg: Mapping) -> dict:
     "The slab's size and spacing, and the millimetre coordinates `Y` (rows) and `X` (columns) of its pixels."
     rows, cols = cfg['shape']
@@ -262,7 +268,7 @@ def _textures(rng: np.random.Generator, S: int, rows: int, cols: int) -> tuple[n
     coarse = ndimage.zoom(coarse, (rows / coarse.shape[0], cols / coarse.shape[1]), order=1)[:rows, :cols]
     return fine, coarse
 
-# %% ../nbs/11_phantom.ipynb #ebd3f65b
+# %% ../nbs/11_phantom.ipynb #326e0392
 def _spine_curve(blocks: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     "The spine's smooth centre curve: arc length `ss`, its points, posterior normals and each block's arc length."
     top, bot = blocks[0], blocks[-1]
@@ -302,7 +308,7 @@ def _canal_frame(ss: np.ndarray, sb: np.ndarray, blocks: list[dict], idx, s_pix,
     tc = np.interp(ss, sb, [b['a'] for b in blocks]) + gap + depth / 2  # canal centre, from the posterior body borders
     return dict(tc_pix=tc[idx], a_pix=np.interp(s_pix, sb, [b['a'] for b in blocks]), depth=depth, gap=gap)
 
-# %% ../nbs/11_phantom.ipynb #e6d9452f
+# %% ../nbs/11_phantom.ipynb #e23c30f4
 def _body_outline(rng: np.random.Generator, P: np.ndarray, xc, hx, Y: np.ndarray, sacrum_row: float, s: float) -> dict:
     "Membership `fat_m` of subcutaneous fat and `air_m` of air behind the back: a skin line straighter than the spine."
     lin = np.polyval(np.polyfit(P[:, 1], P[:, 0], 1), Y[:, 0])
@@ -336,7 +342,7 @@ def _cord_and_aorta(rng: np.random.Generator, blocks: list[dict], sb: np.ndarray
         r_aorta=rng.uniform(7, 10) * s,
     )
 
-# %% ../nbs/11_phantom.ipynb #ccad645c
+# %% ../nbs/11_phantom.ipynb #feddf61b
 def _bowel_loops(rng: np.random.Generator, grid: dict, fat: float) -> list[tuple]:
     "Four to eight bowel loops in front: centre (mm), radii, angle and signal of each."
     rows, cols, sr, sc = grid['rows'], grid['cols'], grid['sr'], grid['sc']
@@ -374,7 +380,7 @@ def _background(rng: np.random.Generator, grid: dict, T: dict, coarse: np.ndarra
         )
     return back, 1 - ant
 
-# %% ../nbs/11_phantom.ipynb #5f85592c
+# %% ../nbs/11_phantom.ipynb #4ff6e45d
 def _patient_context(grades: Mapping[int, int], rng: np.random.Generator, cfg: Mapping) -> SimpleNamespace:
     "Everything of one patient that does not change from slice to slice, drawn from `rng` in a fixed order."
     grid = _image_grid(cfg)
