@@ -219,7 +219,7 @@ def _block_dist(
     d = ((au**p + av**p) ** (1 / p) - 1) * np.where(au > av, a, hu)
     return d, u, v, hu
 
-
+# %% ../nbs/11_phantom.ipynb #4a2c4eea
 def lateral_factor(x: float, W: float, p: float = 2.0) -> float:
     "Sagittal depth factor of a structure of lateral half-width `W` cut at lateral offset `x` mm."
     return float(max(0.0, 1 - abs(x / W) ** p) ** (1 / p))
@@ -242,7 +242,7 @@ def _smooth_noise(rng: np.random.Generator, shape: tuple, sigma) -> np.ndarray:
     z = ndimage.gaussian_filter(rng.standard_normal(shape).astype(np.float32), sigma, mode='wrap')
     return z / (z.std() + 1e-6)
 
-# %% ../nbs/11_phantom.ipynb #76e5e5a0
+# %% ../nbs/11_phantom.ipynb #0abaf21a
 def _image_grid(cfg: Mapping) -> dict:
     "The slab's size and spacing, and the millimetre coordinates `Y` (rows) and `X` (columns) of its pixels."
     rows, cols = cfg['shape']
@@ -268,7 +268,7 @@ def _textures(rng: np.random.Generator, S: int, rows: int, cols: int) -> tuple[n
     coarse = ndimage.zoom(coarse, (rows / coarse.shape[0], cols / coarse.shape[1]), order=1)[:rows, :cols]
     return fine, coarse
 
-# %% ../nbs/11_phantom.ipynb #326e0392
+# %% ../nbs/11_phantom.ipynb #7e6538aa
 def _spine_curve(blocks: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     "The spine's smooth centre curve: arc length `ss`, its points, posterior normals and each block's arc length."
     top, bot = blocks[0], blocks[-1]
@@ -308,7 +308,7 @@ def _canal_frame(ss: np.ndarray, sb: np.ndarray, blocks: list[dict], idx, s_pix,
     tc = np.interp(ss, sb, [b['a'] for b in blocks]) + gap + depth / 2  # canal centre, from the posterior body borders
     return dict(tc_pix=tc[idx], a_pix=np.interp(s_pix, sb, [b['a'] for b in blocks]), depth=depth, gap=gap)
 
-# %% ../nbs/11_phantom.ipynb #e23c30f4
+# %% ../nbs/11_phantom.ipynb #024109a4
 def _body_outline(rng: np.random.Generator, P: np.ndarray, xc, hx, Y: np.ndarray, sacrum_row: float, s: float) -> dict:
     "Membership `fat_m` of subcutaneous fat and `air_m` of air behind the back: a skin line straighter than the spine."
     lin = np.polyval(np.polyfit(P[:, 1], P[:, 0], 1), Y[:, 0])
@@ -342,7 +342,7 @@ def _cord_and_aorta(rng: np.random.Generator, blocks: list[dict], sb: np.ndarray
         r_aorta=rng.uniform(7, 10) * s,
     )
 
-# %% ../nbs/11_phantom.ipynb #feddf61b
+# %% ../nbs/11_phantom.ipynb #14e5e2af
 def _bowel_loops(rng: np.random.Generator, grid: dict, fat: float) -> list[tuple]:
     "Four to eight bowel loops in front: centre (mm), radii, angle and signal of each."
     rows, cols, sr, sc = grid['rows'], grid['cols'], grid['sr'], grid['sc']
@@ -380,7 +380,7 @@ def _background(rng: np.random.Generator, grid: dict, T: dict, coarse: np.ndarra
         )
     return back, 1 - ant
 
-# %% ../nbs/11_phantom.ipynb #4ff6e45d
+# %% ../nbs/11_phantom.ipynb #c83e3427
 def _patient_context(grades: Mapping[int, int], rng: np.random.Generator, cfg: Mapping) -> SimpleNamespace:
     "Everything of one patient that does not change from slice to slice, drawn from `rng` in a fixed order."
     grid = _image_grid(cfg)
@@ -451,7 +451,7 @@ def _draw_spinous(ctx, z: int, img: np.ndarray, msk: np.ndarray) -> None:
         _paint(img, bb, np.clip(0.5 - d / ctx.px, 0, 1), val)
         msk[bb][d <= 0] = 1
 
-
+# %% ../nbs/11_phantom.ipynb #54a4faac
 def _draw_canal(ctx, z: int, img: np.ndarray, msk: np.ndarray) -> None:
     "Dural sac with CSF, conus and cauda equina (canal label); aorta in front of the bodies."
     x, T, sp, tp = ctx.xl[z], ctx.T, ctx.s_pix, ctx.t_pix
@@ -476,7 +476,7 @@ def _draw_canal(ctx, z: int, img: np.ndarray, msk: np.ndarray) -> None:
         sm[dc <= 0] = 3
     img[ctx.band], msk[ctx.band] = sub, sm
 
-
+# %% ../nbs/11_phantom.ipynb #51f6a71c
 def _draw_vertebrae(ctx, z: int, img: np.ndarray, msk: np.ndarray) -> None:
     "Vertebral bodies and sacral segments: textured marrow inside a dark cortical rim, concave endplates."
     for b in ctx.blocks:
@@ -667,6 +667,16 @@ def _meta(cfg: Mapping, n: int) -> dict:
     )
 
 
+_README = """# Synthetic phantom cohort (NOT clinical data)
+
+Written by `ldd_study.phantom` (generator version {version}, seed {seed}): {n} synthetic patients, sagittal T2-like
+lumbar slabs whose five lumbar discs look like their Pfirrmann grade. Results on these data test the software; they
+say nothing about patients. Same layout as the SPIDER sample: `images/<pid>_t2_phantom.mha` (uint8, numpy axes slice,
+row superior->inferior, col anterior->posterior), `masks/<pid>_t2_phantom.mha` (0 background, 1 vertebra, 2 disc,
+3 canal), `radiological_gradings.csv` (IVD label 1 = L5-S1). The params that made them are in `phantom.json`.
+"""
+
+# %% ../nbs/11_phantom.ipynb #5b847f48
 def _is_current(root: Path, meta: dict) -> bool:
     "True when `root` holds a complete cohort written with the same params and generator version."
     try:
@@ -680,6 +690,50 @@ def _is_current(root: Path, meta: dict) -> bool:
     return all(p.exists() for p in need)
 
 
+def _remove_stale_series(root: Path, n: int) -> None:
+    "Remove the image and mask series of patients beyond `n` (left by a larger, older cohort)."
+    for d in ('images', 'masks'):
+        for p in (root / d).glob('*_t2_phantom.mha'):
+            if not (p.name.split('_')[0].isdigit() and 1 <= int(p.name.split('_')[0]) <= n):
+                p.unlink()
+
+# %% ../nbs/11_phantom.ipynb #2d6e6873
+def _overview_row(name: str, discs_in_view: int, graded: int, cfg: Mapping) -> dict:
+    "The `overview.csv` row of one series: what is in view, the grid, and that it is synthetic."
+    return dict(
+        new_file_name=name,
+        num_discs=discs_in_view,
+        num_graded_discs=graded,
+        subset='phantom',
+        synthetic=True,
+        Manufacturer='synthetic (ldd_study.phantom)',
+        SeriesDescription='T2 phantom (synthetic, not clinical)',
+        PixelSpacing=str(cfg['spacing_mm'][:2]),
+        SliceThickness=cfg['spacing_mm'][2],
+        SpacingBetweenSlices=cfg['spacing_mm'][2],
+        seed=cfg['seed'],
+        version=PHANTOM_VERSION,
+    )
+
+
+def _write_patient(root: Path, pid, grades: pd.DataFrame, cfg: Mapping) -> tuple[dict, dict]:
+    "Draw patient `pid` with its `grades` rows, write its image and mask; its `overview.csv` and `slabs.csv` rows."
+    vol, mask, inst = phantom_patient(
+        pid,
+        dict(zip(grades['IVD label'], grades['Pfirrman grade'])),
+        np.random.default_rng([int(cfg['seed']), int(pid)]),
+        cfg,
+        instances=True,
+    )
+    name = f"{pid}_t2_phantom"
+    _write_mha(root / 'images' / f"{name}.mha", vol, cfg['spacing_mm'])
+    _write_mha(root / 'masks' / f"{name}.mha", mask, cfg['spacing_mm'])
+    z = cfg['slices'] // 2
+    rows, cols = cfg['shape']
+    slab = dict(patient=pid, series=name, first_slice=0, n_slices=cfg['slices'], rows=rows, cols=cols, mid_slice=z)
+    return _overview_row(name, len(np.unique(inst[z][inst[z] > 0])), len(grades), cfg), slab
+
+# %% ../nbs/11_phantom.ipynb #f29fdd01
 def write_phantom_cohort(root, params: Mapping | None = None, n_patients: int | None = None) -> Path:
     """Write the synthetic cohort under `root` in the SPIDER-sample layout (skipped when already there with the same
     params)."""
@@ -695,61 +749,13 @@ def write_phantom_cohort(root, params: Mapping | None = None, n_patients: int | 
     grades = phantom_grades(n, cfg['grade_counts'], cfg['seed'])
     over, slabs = [], []
     for pid, g in grades.groupby('Patient', sort=True):
-        vol, mask, inst = phantom_patient(
-            pid,
-            dict(zip(g['IVD label'], g['Pfirrman grade'])),
-            np.random.default_rng([int(cfg['seed']), int(pid)]),
-            cfg,
-            instances=True,
-        )
-        name = f"{pid}_t2_phantom"
-        _write_mha(root / 'images' / f"{name}.mha", vol, cfg['spacing_mm'])
-        _write_mha(root / 'masks' / f"{name}.mha", mask, cfg['spacing_mm'])
-        z = cfg['slices'] // 2
-        over.append(
-            dict(
-                new_file_name=name,
-                num_discs=len(np.unique(inst[z][inst[z] > 0])),
-                num_graded_discs=len(g),
-                subset='phantom',
-                synthetic=True,
-                Manufacturer='synthetic (ldd_study.phantom)',
-                SeriesDescription='T2 phantom (synthetic, not clinical)',
-                PixelSpacing=str(cfg['spacing_mm'][:2]),
-                SliceThickness=cfg['spacing_mm'][2],
-                SpacingBetweenSlices=cfg['spacing_mm'][2],
-                seed=cfg['seed'],
-                version=PHANTOM_VERSION,
-            )
-        )
-        slabs.append(
-            dict(
-                patient=pid,
-                series=name,
-                first_slice=0,
-                n_slices=cfg['slices'],
-                rows=cfg['shape'][0],
-                cols=cfg['shape'][1],
-                mid_slice=z,
-            )
-        )
-    for d in ('images', 'masks'):  # series left by a larger, older cohort
-        for p in (root / d).glob('*_t2_phantom.mha'):
-            if not (p.name.split('_')[0].isdigit() and 1 <= int(p.name.split('_')[0]) <= n):
-                p.unlink()
+        row, slab = _write_patient(root, pid, g, cfg)
+        over.append(row)
+        slabs.append(slab)
+    _remove_stale_series(root, n)
     write_csv(root / 'radiological_gradings.csv', grades)
     write_csv(root / 'overview.csv', pd.DataFrame(over))
     write_csv(root / 'slabs.csv', pd.DataFrame(slabs))
     atomic_write(root / 'README.md', lambda p: p.write_text(_README.format(n=n, **meta)))
     write_json(root / 'phantom.json', meta)
     return root
-
-
-_README = """# Synthetic phantom cohort (NOT clinical data)
-
-Written by `ldd_study.phantom` (generator version {version}, seed {seed}): {n} synthetic patients, sagittal T2-like
-lumbar slabs whose five lumbar discs look like their Pfirrmann grade. Results on these data test the software; they
-say nothing about patients. Same layout as the SPIDER sample: `images/<pid>_t2_phantom.mha` (uint8, numpy axes slice,
-row superior->inferior, col anterior->posterior), `masks/<pid>_t2_phantom.mha` (0 background, 1 vertebra, 2 disc,
-3 canal), `radiological_gradings.csv` (IVD label 1 = L5-S1). The params that made them are in `phantom.json`.
-"""
