@@ -496,7 +496,7 @@ def _draw_vertebrae(ctx, z: int, img: np.ndarray, msk: np.ndarray) -> None:
         _paint(img, bb, np.clip(0.5 - d / ctx.px, 0, 1), val)
         msk[bb][d <= 0] = 1
 
-
+# %% ../nbs/11_phantom.ipynb #fb55cb5e
 def _draw_discs(ctx, z: int, img: np.ndarray, msk: np.ndarray, inst: np.ndarray | None) -> None:
     "Discs: annulus with a nucleus whose signal, boundary, texture, cleft and height follow the disc's Pfirrmann grade."
     x, T = ctx.xl[z], ctx.T
