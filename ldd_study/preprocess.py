@@ -345,7 +345,7 @@ def _spine_direction(centroids: np.ndarray, weights: np.ndarray):
 
     return at
 
-
+# %% ../nbs/20_preprocess.ipynb #db90c86d
 def _cut_at_waist(p: np.ndarray, t: np.ndarray, sp, waist: float = 0.35, depth: int = 3) -> list:
     "Split mm points `p` at the thinnest point of their profile along direction `t` when it is a real waist."
     s = p @ t
@@ -364,6 +364,18 @@ def _cut_at_waist(p: np.ndarray, t: np.ndarray, sp, waist: float = 0.35, depth: 
     return [q for side in (p[s < cut], p[s >= cut]) for q in _cut_at_waist(side, t, sp, waist, depth - 1)]
 
 
+def _split_merged(comps: list, cents: np.ndarray, spine, sp, split_factor: float, min_area_mm2: float) -> tuple:
+    "Components cut where they are far taller along the spine than the median one: the parts and each one's component."
+    ext = np.array([np.ptp(p @ spine(c)) + pixel_extent(spine(c), sp) for p, c in zip(comps, cents)])
+    parts, source = [], []
+    for k, (p, c, e) in enumerate(zip(comps, cents, ext)):
+        pieces = _cut_at_waist(p, spine(c), sp) if len(comps) >= 3 and e > split_factor * np.median(ext) else [p]
+        pieces = [q for q in pieces if len(q) * sp[0] * sp[1] >= min_area_mm2] or [p]
+        parts += pieces
+        source += [k] * len(pieces)
+    return parts, source
+
+# %% ../nbs/20_preprocess.ipynb #207dfa56
 def _merge_fragments(parts: list, sp, spine, pitch: float, pitch_fraction: float, gap_fraction: float) -> list:
     "Groups of indices into `parts` ((N, 2) mm point arrays) that belong to one disc."
     order = sorted(range(len(parts)), key=lambda i: -len(parts[i]))
@@ -396,6 +408,60 @@ def _merge_fragments(parts: list, sp, spine, pitch: float, pitch_fraction: float
     return list(groups.values())
 
 
+def _joined(parts: list, source: list, groups: list) -> list[tuple]:
+    "Each group of parts as (mm points, components in it, whether cut out of a larger one), the lowest disc first."
+    owners = {}
+    for gi, g in enumerate(groups):
+        for i in g:
+            owners.setdefault(source[i], set()).add(gi)
+    final = []
+    for gi, g in enumerate(groups):
+        srcs = {source[i] for i in g}
+        final.append((np.concatenate([parts[i] for i in g]), len(srcs), any(len(owners[s]) > 1 for s in srcs)))
+    final.sort(key=lambda f: -f[0][:, 0].mean())  # lowest first: IVD label 1 = L5-S1
+    return final
+
+# %% ../nbs/20_preprocess.ipynb #cf694c2f
+def _components(m: np.ndarray, sp, min_area_mm2: float) -> list[np.ndarray]:
+    "The mm points of each 8-connected component of mask `m` at least `min_area_mm2` large."
+    lab, n = ndi.label(m != 0, structure=np.ones((3, 3)))
+    comps = []
+    for sl, k in zip(ndi.find_objects(lab), range(1, n + 1)):
+        r, c = np.nonzero(lab[sl] == k)
+        if len(r) * sp[0] * sp[1] >= min_area_mm2:
+            comps.append(np.stack([(r + sl[0].start) * sp[0], (c + sl[1].start) * sp[1]], 1).astype(float))
+    return comps
+
+
+def _numbered(final: list[tuple], shape, sp) -> tuple[np.ndarray, list[dict]]:
+    "The level map of the discs `final` (lowest first: k = IVD label k) and each disc's info."
+    labels = np.zeros(shape, np.int32)
+    info = []
+    for ivd, (p, k, split) in enumerate(final, 1):
+        rr, cc = np.rint(p[:, 0] / sp[0]).astype(int), np.rint(p[:, 1] / sp[1]).astype(int)
+        labels[rr, cc] = ivd
+        info.append(
+            dict(
+                ivd_label=ivd,
+                level=level_name(ivd) if ivd < 18 else '',
+                **disc_geometry(rr, cc, sp),
+                n_components=int(k),
+                split=bool(split),
+            )
+        )
+    return labels, info
+
+# %% ../nbs/20_preprocess.ipynb #0726967b
+def _warn_levels(labels: np.ndarray, info: list[dict], vertebra_mask2d, sacrum: dict | None, gap_factor: float) -> None:
+    "Warn (`LevelWarning`) when the sacrum check or the spacing check finds that the levels may be off."
+    problem = sacrum_check(labels, info, vertebra_mask2d, **(sacrum or {}))
+    if problem:
+        warnings.warn(problem, LevelWarning)
+    gap = disc_gap_check(info, gap_factor)
+    if gap:
+        warnings.warn(gap, LevelWarning)
+
+
 def disc_instances(
     disc_mask2d: np.ndarray,
     spacing: Sequence[float] = (1.0, 1.0),
@@ -414,63 +480,67 @@ def disc_instances(
     if m.ndim != 2:
         raise ValueError(f"expected a 2D disc mask, got shape {m.shape}")
     sp = (float(spacing[0]), float(spacing[1]))
-    lab, n = ndi.label(m != 0, structure=np.ones((3, 3)))
-    comps = []
-    for sl, k in zip(ndi.find_objects(lab), range(1, n + 1)):
-        r, c = np.nonzero(lab[sl] == k)
-        if len(r) * sp[0] * sp[1] >= min_disc_area_mm2:
-            comps.append(np.stack([(r + sl[0].start) * sp[0], (c + sl[1].start) * sp[1]], 1).astype(float))
+    comps = _components(m, sp, min_disc_area_mm2)
     if not comps:
         return np.zeros(m.shape, np.int32), []
     cents = np.array([p.mean(0) for p in comps])
     spine = _spine_direction(cents, np.array([len(p) for p in comps], float))
     pitch = _disc_pitch(cents, default_pitch_mm)
-    # 1. cut components far taller along the spine than the median one at their thinnest point
-    ext = np.array([np.ptp(p @ spine(c)) + pixel_extent(spine(c), sp) for p, c in zip(comps, cents)])
-    parts, source = [], []
-    for k, (p, c, e) in enumerate(zip(comps, cents, ext)):
-        pieces = _cut_at_waist(p, spine(c), sp) if len(comps) >= 3 and e > split_factor * np.median(ext) else [p]
-        pieces = [q for q in pieces if len(q) * sp[0] * sp[1] >= min_disc_area_mm2] or [p]
-        parts += pieces
-        source += [k] * len(pieces)
-    # 2. merge fragments of one disc (this also undoes a cut that fell inside one level)
-    groups = _merge_fragments(parts, sp, spine, pitch, merge_pitch_fraction, merge_gap_fraction)
-    owners = {}
-    for gi, g in enumerate(groups):
-        for i in g:
-            owners.setdefault(source[i], set()).add(gi)
-    final = []
-    for gi, g in enumerate(groups):
-        srcs = {source[i] for i in g}
-        final.append((np.concatenate([parts[i] for i in g]), len(srcs), any(len(owners[s]) > 1 for s in srcs)))
-    final.sort(key=lambda f: -f[0][:, 0].mean())  # lowest first: IVD label 1 = L5-S1
-    labels = np.zeros(m.shape, np.int32)
-    info = []
-    for ivd, (p, k, split) in enumerate(final, 1):
-        rr, cc = np.rint(p[:, 0] / sp[0]).astype(int), np.rint(p[:, 1] / sp[1]).astype(int)
-        labels[rr, cc] = ivd
-        info.append(
-            dict(
-                ivd_label=ivd,
-                level=level_name(ivd) if ivd < 18 else '',
-                **disc_geometry(rr, cc, sp),
-                n_components=int(k),
-                split=bool(split),
-            )
-        )
-    problem = sacrum_check(labels, info, vertebra_mask2d, **(sacrum or {}))
-    if problem:
-        warnings.warn(problem, LevelWarning)
-    gap = disc_gap_check(info, level_gap_factor)
-    if gap:
-        warnings.warn(gap, LevelWarning)
+    parts, source = _split_merged(comps, cents, spine, sp, split_factor, min_disc_area_mm2)  # 2. cut merged discs
+    groups = _merge_fragments(parts, sp, spine, pitch, merge_pitch_fraction, merge_gap_fraction)  # 3. join fragments
+    labels, info = _numbered(_joined(parts, source, groups), m.shape, sp)
+    _warn_levels(labels, info, vertebra_mask2d, sacrum, level_gap_factor)
     return labels, info
 
-
+# %% ../nbs/20_preprocess.ipynb #d72ffc88
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     "(start, stop) index pairs of the runs of True in a 1D boolean array."
     d = np.diff(np.r_[0, flags.astype(np.int8), 0])
     return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
+
+
+def _strip_below(labels2d: np.ndarray, d: dict, sp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    "Depth (mm) of every pixel below the lowest disc `d` along its normal, and the strip under its central half."
+    rr, cc = np.nonzero(labels2d == 1)
+    a = np.radians(d['angle'])
+    u = np.array([np.sin(a), np.cos(a)])
+    n = np.array([u[1], -u[0]])
+    c = np.array(d['centroid']) * sp
+    low = ((np.stack([rr, cc], 1) * sp - c) @ n).max()  # the disc's lower edge along its normal
+    gr, gc = np.nonzero(np.ones(labels2d.shape, bool))
+    q = np.stack([gr, gc], 1) * sp - c
+    along, across = q @ n - low, np.abs(q @ u)
+    return along, (along > 0) & (across <= d['length_mm'] / 4)  # straight below the disc's central half
+
+
+def _vertebra_runs(along, strip, vertebra_mask2d, step: float, min_body_mm: float) -> tuple[list, np.ndarray]:
+    "(start, end) depths (mm) of the vertebra runs in the strip, slivers left out, and the strip's pixels per depth."
+    bins = (along[strip] / step).astype(int)
+    tot = np.bincount(bins)
+    vert = np.bincount(bins, weights=(np.asarray(vertebra_mask2d) != 0).ravel()[strip])
+    runs = [(s0 * step, s1 * step) for s0, s1 in _runs(vert >= 0.2 * np.maximum(tot, 1))]  # vertebra along the depth
+    return [r for r in runs if r[1] - r[0] >= min_body_mm], tot  # slivers are not bodies
+
+# %% ../nbs/20_preprocess.ipynb #6749c995
+def _sacrum_verdict(runs: list, tot: np.ndarray, step: float, info: list[dict], block_mm, look_mm, gap_fraction):
+    "Why the vertebra `runs` under the lowest disc betray a missing disc, or None."
+    if not runs or runs[0][0] > look_mm:
+        return None  # nothing labelled below: sacrum unlabelled (SPIDER)
+    (s0, e0), end = (
+        runs[0],
+        (np.flatnonzero(tot >= 0.5 * tot.max()).max() + 1) * step,
+    )  # where the strip leaves the image
+    if e0 - s0 >= block_mm or e0 >= end - step:
+        return None  # one long block: a labelled sacrum
+    gap = runs[1][0] - e0 if len(runs) > 1 else None
+    thin = gap_fraction * float(np.median([i['height_mm'] for i in info]))
+    if gap is not None and gap < thin:
+        return None  # sacral segments with thin gaps between them
+    where = "nothing labelled under it" if gap is None else f"a disc-sized gap ({gap:.0f} mm) under it"
+    return (
+        f"an ordinary vertebra ({e0 - s0:.0f} mm) with {where} lies below the lowest disc: a disc may be missing "
+        "from the mask, so the lowest disc may not be L5-S1"
+    )
 
 
 def sacrum_check(
@@ -488,45 +558,17 @@ def sacrum_check(
     d = next(i for i in info if i['ivd_label'] == 1)
     sp = np.asarray(d['spacing'])
     labels2d = np.asarray(labels2d)
-    rr, cc = np.nonzero(labels2d == 1)
+    rr, _ = np.nonzero(labels2d == 1)
     if (labels2d.shape[0] - 1 - rr.max()) * sp[0] < 2.0:
         return "the lowest disc touches the bottom edge of the image: the sacrum may be outside the field of view"
     if vertebra_mask2d is None:
         return None
-    a = np.radians(d['angle'])
-    u = np.array([np.sin(a), np.cos(a)])
-    n = np.array([u[1], -u[0]])
-    c = np.array(d['centroid']) * sp
-    low = ((np.stack([rr, cc], 1) * sp - c) @ n).max()  # the disc's lower edge along its normal
-    gr, gc = np.nonzero(np.ones(labels2d.shape, bool))
-    q = np.stack([gr, gc], 1) * sp - c
-    along, across = q @ n - low, np.abs(q @ u)
-    strip = (along > 0) & (across <= d['length_mm'] / 4)  # straight below the disc's central half
+    along, strip = _strip_below(labels2d, d, sp)
     if not strip.any():
         return None
     step = float(sp.min())
-    bins = (along[strip] / step).astype(int)
-    tot = np.bincount(bins)
-    vert = np.bincount(bins, weights=(np.asarray(vertebra_mask2d) != 0).ravel()[strip])
-    runs = [(s0 * step, s1 * step) for s0, s1 in _runs(vert >= 0.2 * np.maximum(tot, 1))]  # vertebra along the depth
-    runs = [r for r in runs if r[1] - r[0] >= sacrum_min_body_mm]  # slivers are not bodies
-    if not runs or runs[0][0] > sacrum_look_mm:
-        return None  # nothing labelled below: sacrum unlabelled (SPIDER)
-    (s0, e0), end = (
-        runs[0],
-        (np.flatnonzero(tot >= 0.5 * tot.max()).max() + 1) * step,
-    )  # where the strip leaves the image
-    if e0 - s0 >= sacrum_block_mm or e0 >= end - step:
-        return None  # one long block: a labelled sacrum
-    gap = runs[1][0] - e0 if len(runs) > 1 else None
-    thin = sacrum_gap_fraction * float(np.median([i['height_mm'] for i in info]))
-    if gap is not None and gap < thin:
-        return None  # sacral segments with thin gaps between them
-    where = "nothing labelled under it" if gap is None else f"a disc-sized gap ({gap:.0f} mm) under it"
-    return (
-        f"an ordinary vertebra ({e0 - s0:.0f} mm) with {where} lies below the lowest disc: a disc may be missing "
-        "from the mask, so the lowest disc may not be L5-S1"
-    )
+    runs, tot = _vertebra_runs(along, strip, vertebra_mask2d, step, sacrum_min_body_mm)
+    return _sacrum_verdict(runs, tot, step, info, sacrum_block_mm, sacrum_look_mm, sacrum_gap_fraction)
 
 # %% ../nbs/20_preprocess.ipynb #536d00bc
 def disc_gap_check(info: list[dict], gap_factor: float = PreprocessParams.level_gap_factor) -> str | None:
