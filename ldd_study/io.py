@@ -86,9 +86,10 @@ def dicom_series(folder) -> list[dict]:
 
 
 def _series_name(s: dict) -> str:
+    "How a message names a DICOM series: its description, file count and the end of its UID."
     return f"{s['description'] or 'no description'!r} ({len(s['files'])} files, series UID …{s['uid'][-12:]})"
 
-
+# %% ../nbs/10_io.ipynb #a107e768
 def dicom_series_choice(folder) -> tuple[list[str], list[str]]:
     """Files of the DICOM series to grade in `folder` (the rule above) and a warning naming the others; a `DataError`
     listing them all when none can be chosen."""
@@ -130,15 +131,10 @@ MAX_VOXELS = 2**28  # voxels (times components) an input may declare: more is re
 
 
 def _bytes_per_voxel(r: sitk.ImageFileReader) -> int:
+    "Bytes of one voxel of the image `r` has read the header of."
     return int(
         sitk.GetArrayFromImage(sitk.Image([1] * r.GetDimension(), r.GetPixelID(), r.GetNumberOfComponents())).nbytes
     )
-
-
-def _nifti_offset(head: bytes) -> int:
-    "`vox_offset` of a NIfTI-1 header (its first 348 bytes), in either byte order."
-    order = '<' if struct.unpack('<i', head[:4])[0] == 348 else '>'
-    return int(struct.unpack(order + 'f', head[108:112])[0])
 
 
 def _gzip_length(path: Path) -> int:
@@ -152,7 +148,33 @@ def _gzip_length(path: Path) -> int:
         raise DataError(path, "truncated or corrupt gzip data: its compressed stream ends early") from None
     return n
 
+# %% ../nbs/10_io.ipynb #3e2c5061
+def _nifti_offset(head: bytes) -> int:
+    "`vox_offset` of a NIfTI-1 header (its first 348 bytes), in either byte order."
+    order = '<' if struct.unpack('<i', head[:4])[0] == 348 else '>'
+    return int(struct.unpack(order + 'f', head[108:112])[0])
 
+
+def _nifti_lengths(p: Path, data: int) -> tuple[int, int]:
+    "Bytes a `.nii` file holds, and the bytes its header declares (data offset plus `data` bytes of voxels)."
+    with open(p, 'rb') as f:
+        head = f.read(348)
+    return p.stat().st_size, _nifti_offset(head) + data
+
+
+def _nifti_gz_lengths(p: Path, data: int) -> tuple[int, int]:
+    "Bytes a `.nii.gz` file holds uncompressed, and the bytes its header declares."
+    with open(p, 'rb') as f:
+        f.seek(-4, os.SEEK_END)
+        trailer = struct.unpack('<I', f.read(4))[0]
+    try:
+        with gzip.open(p, 'rb') as f:
+            want = _nifti_offset(f.read(348)) + data
+    except (EOFError, OSError, zlib.error):
+        raise DataError(p, "truncated or corrupt gzip data") from None
+    return trailer if trailer == want % 2**32 else _gzip_length(p), want
+
+# %% ../nbs/10_io.ipynb #e4e2c488
 def _metaimage_header(path: Path) -> tuple[dict, int] | None:
     """The fields of a MetaImage header (`.mha`/`.mhd`) and where its data starts; None where it has no ElementDataFile
     line."""
@@ -166,6 +188,19 @@ def _metaimage_header(path: Path) -> tuple[dict, int] | None:
     }, end
 
 
+def _metaimage_lengths(p: Path, s: str, data: int) -> tuple[int, int] | None:
+    "Bytes of data a MetaImage holds and its header declares; None where its data lie elsewhere or go unstated."
+    if (header := _metaimage_header(p)) is None:
+        return None
+    fields, end = header
+    if s == '.mhd' or fields.get(b'ElementDataFile') != b'LOCAL':
+        return None  # data in another file: its reader checks
+    compressed = fields.get(b'CompressedData', b'False') != b'False'
+    if compressed and b'CompressedDataSize' not in fields:
+        return None
+    return p.stat().st_size - end, int(fields[b'CompressedDataSize']) if compressed else data
+
+# %% ../nbs/10_io.ipynb #151614db
 def check_declared_size(path) -> None:
     """A `DataError` naming `path` when its header declares more than `MAX_VOXELS` voxels, or data its file does not
     hold (or holds more of)."""
@@ -185,31 +220,16 @@ def check_declared_size(path) -> None:
         )
     data, s = voxels // r.GetNumberOfComponents() * _bytes_per_voxel(r), _suffix(p)
     if s in ('.mha', '.mhd'):
-        if (header := _metaimage_header(p)) is None:
-            return
-        fields, end = header
-        if s == '.mhd' or fields.get(b'ElementDataFile') != b'LOCAL':
-            return  # data in another file: its reader checks
-        compressed = fields.get(b'CompressedData', b'False') != b'False'
-        if compressed and b'CompressedDataSize' not in fields:
-            return
-        have, want = p.stat().st_size - end, int(fields[b'CompressedDataSize']) if compressed else data
+        lengths = _metaimage_lengths(p, s, data)
     elif s == '.nii':
-        with open(p, 'rb') as f:
-            head = f.read(348)
-        have, want = p.stat().st_size, _nifti_offset(head) + data
+        lengths = _nifti_lengths(p, data)
     elif s == '.nii.gz':
-        with open(p, 'rb') as f:
-            f.seek(-4, os.SEEK_END)
-            trailer = struct.unpack('<I', f.read(4))[0]
-        try:
-            with gzip.open(p, 'rb') as f:
-                want = _nifti_offset(f.read(348)) + data
-        except (EOFError, OSError, zlib.error):
-            raise DataError(p, "truncated or corrupt gzip data") from None
-        have = trailer if trailer == want % 2**32 else _gzip_length(p)
+        lengths = _nifti_gz_lengths(p, data)
     else:
         return
+    if lengths is None:
+        return
+    have, want = lengths
     if have != want:
         raise DataError(
             p,
@@ -340,11 +360,13 @@ _BLANK = {'patient': 'patient', 'level': 'level', 'pfirrmann': 'Pfirrmann grade'
 
 
 def _find_col(cols, names):
+    "The column of `cols` whose name, stripped and lower-cased, is the first of `names` found; None when none is."
     low = {c.strip().lower(): c for c in cols}
     return next((low[n] for n in names if n in low), None)
 
 
 def _as_label(v) -> int:
+    "The IVD label of a level written as a label (`3`, `3.0`) or a name (`L3-L4`); ValueError when it is neither."
     s = str(v).strip()
     if re.fullmatch(r'\d+(\.0)?', s):
         k = int(float(s))
@@ -352,7 +374,7 @@ def _as_label(v) -> int:
         return k
     return level_label(s)
 
-
+# %% ../nbs/10_io.ipynb #4955b2f5
 GRADE_COLUMNS = ['patient', 'ivd_label', 'level', 'pfirrmann', 'group']  # the grade table's columns, in long form
 
 
@@ -380,7 +402,7 @@ def _grade_table(path: Path) -> tuple[pd.DataFrame | None, dict, list[DataError]
         )
     return raw, found, []
 
-
+# %% ../nbs/10_io.ipynb #b7856211
 def _pfirrmann(g: str) -> int:
     "The Pfirrmann grade 1–5 written as `g` (3, 3.0 and III alike); ValueError when it is none."
     roman = g.upper() in ROMAN
@@ -410,7 +432,7 @@ def _grade_row(path: Path, i: int, r: dict, found: dict, seen: dict) -> tuple:
     seen[(pat, k)] = i
     return (pat, k, level_name(k), gi, GROUPS[pfirrmann_group(gi)])
 
-
+# %% ../nbs/10_io.ipynb #82e6cc40
 def read_grades(path) -> tuple[pd.DataFrame, list[DataError]]:
     "Pfirrmann grades as (patient, ivd_label, level, pfirrmann, group) and the problems found, one per bad row."
     path = Path(path)
@@ -443,6 +465,7 @@ class Cohort:
 
     @property
     def patients(self) -> list[str]:
+        "The cohort's patients in natural order."
         return sorted(set(self.table.patient), key=natural_sort_key)
 
     def __repr__(self):
@@ -456,8 +479,9 @@ def natural_sort_key(s) -> list:
     "Sort key that orders the digit runs of `s` as numbers: patient 2 before patient 10, `2_t2` before `10_t2`."
     return [int(t) if t.isdigit() else t for t in re.split(r'(\d+)', str(s))]
 
-
+# %% ../nbs/10_io.ipynb #e9c46343
 def _header(path) -> sitk.ImageFileReader:
+    "A reader that has read the header of the image at `path`; a `DataError` when it cannot."
     r = sitk.ImageFileReader()
     r.SetFileName(str(path))
     try:
@@ -503,6 +527,7 @@ _2D_SUFFIXES = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.mha', '.nii.
 
 
 def _files(folder: Path, suffixes) -> list[Path]:
+    "The files of `folder` ending in one of `suffixes`, hidden ones left out, in natural order."
     return (
         sorted(
             (p for p in folder.iterdir() if p.is_file() and _suffix(p) in suffixes and not p.name.startswith('.')),
@@ -514,6 +539,7 @@ def _files(folder: Path, suffixes) -> list[Path]:
 
 
 def _mask_for(masks: Path, case: str, suffixes) -> Path:
+    "The mask of series `case` in `masks`: the first name with one of `suffixes` that exists, else the expected one."
     for s in suffixes:
         if (masks / f"{case}{s}").exists():
             return masks / f"{case}{s}"
@@ -531,7 +557,7 @@ def _series_folders(images: Path) -> list[tuple[str, Path]]:
             out += [(p.name, q) for q in subs] if subs else [(p.name, p)]
     return out
 
-
+# %% ../nbs/10_io.ipynb #202a74a1
 def _layout(root: Path, source: str):
     "(patient, image, mask) triples and the grade table of a cohort `source` under `root`."
     images, masks = root / 'images', root / 'masks'
@@ -563,7 +589,7 @@ def _layout(root: Path, source: str):
         return pairs, root / 'grades.csv'
     raise ValueError(f"unknown data source {source!r}: use spider, sample, spider2d, phantom, folder or images2d")
 
-
+# %% ../nbs/10_io.ipynb #226d9289
 def _series_rows(pairs: list, by_patient: dict) -> tuple[list[dict], list[dict], list[DataError]]:
     "Cohort rows of the (patient, image, mask) `pairs` whose grid checks, the refused ones (`left_out`), the problems."
     rows, left_out, problems = [], [], []
@@ -604,7 +630,7 @@ def _graded_not_imaged(gpath: Path, by_patient: dict, imaged: set, series: str |
         )
     return problems
 
-
+# %% ../nbs/10_io.ipynb #56a1b4c6
 def read_cohort(root, source: str = 'sample', series: str | None = None, params: dict | None = None) -> Cohort:
     """The cohort under `root` in layout `source` ('auto': found by `cohort_source`); `series` keeps only series whose
     name matches that regex (e.g. 't2')."""
