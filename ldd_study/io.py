@@ -26,13 +26,13 @@ sitk.ProcessObject.SetGlobalWarningDisplay(False)  # failures surface as DataErr
 
 # %% auto #0
 __all__ = ['IMAGE_SUFFIXES', 'T2_SERIES', 'LUMA', 'MAX_VOXELS', 'GRADE_COLUMNS', 'PIXEL_SPACING_MM', 'MAX_SLICE_SPACING_MM',
-           'GAP_TOLERANCE', 'DISC_BOX_LABELS', 'FINDING_BOX_LABELS', 'SOURCE_COHORT', 'LSMA_COLUMNS', 'case_name',
-           'dicom_series', 'dicom_series_choice', 'dicom_series_files', 'check_declared_size', 'to_grey', 'read_image',
-           'orientation_recorded', 'slice_plane', 'sagittal_array', 'mask_kind', 'semantic_mask', 'disc_levels',
-           'read_grades', 'Cohort', 'natural_sort_key', 'check_grid', 'read_cohort', 'ReadWarning', 'check_spacing',
-           'spacing_recorded', 'check_slice_header', 'dicom_slice_gaps', 'Case', 'read_sagittal', 'load_image',
-           'load_case', 'read_boxes', 'disc_boxes', 'disc_pitch_px', 'l5s1_signs', 'check_levels', 'cohort_source',
-           'cohort_name', 'read_lsma_cohort', 'load_lsma_case', 'box_level_map', 'lsma_subset']
+           'GAP_TOLERANCE', 'DISC_BOX_LABELS', 'FINDING_BOX_LABELS', 'BOX_COLUMNS', 'SOURCE_COHORT', 'LSMA_COLUMNS',
+           'case_name', 'dicom_series', 'dicom_series_choice', 'dicom_series_files', 'check_declared_size', 'to_grey',
+           'read_image', 'orientation_recorded', 'slice_plane', 'sagittal_array', 'mask_kind', 'semantic_mask',
+           'disc_levels', 'read_grades', 'Cohort', 'natural_sort_key', 'check_grid', 'read_cohort', 'ReadWarning',
+           'check_spacing', 'spacing_recorded', 'check_slice_header', 'dicom_slice_gaps', 'Case', 'read_sagittal',
+           'load_image', 'load_case', 'read_boxes', 'disc_boxes', 'disc_pitch_px', 'l5s1_signs', 'check_levels',
+           'cohort_source', 'cohort_name', 'read_lsma_cohort', 'load_lsma_case', 'box_level_map', 'lsma_subset']
 
 # %% ../nbs/10_io.ipynb #7b540674
 IMAGE_SUFFIXES = (
@@ -820,56 +820,60 @@ FINDING_BOX_LABELS = ('SS', 'Spondylolisthesis')  # boxes that mark a finding, n
 _BOX_COLS = ('image', 'label', 'x0', 'y0', 'x1', 'y1')
 
 
-def read_boxes(path) -> tuple[pd.DataFrame, list[DataError]]:
-    "LSMA boxes as (image, label, x0, y0, x1, y1, row) in pixels and the problems found, one per bad row."
-    path = Path(path)
-    cols = [*_BOX_COLS, 'row']
-    empty = pd.DataFrame(columns=cols)
+BOX_COLUMNS = [*_BOX_COLS, 'row']  # the box table's columns: a box in pixels and its row in boxes.csv
+
+
+def _box_table(path: Path) -> tuple[pd.DataFrame | None, dict, list[DataError]]:
+    "The raw box table at `path` and where its columns are; or None and the problem."
     if not path.exists():
-        return empty, [DataError(path, "box table not found")]
+        return None, {}, [DataError(path, "box table not found")]
     try:
         raw = pd.read_csv(path, dtype=str, skipinitialspace=True)
     except Exception as e:
-        return empty, [DataError(path, f"cannot be read as a CSV table: {e}")]
+        return None, {}, [DataError(path, f"cannot be read as a CSV table: {e}")]
     found = {k: _find_col(raw.columns, (k,)) for k in _BOX_COLS}
     if None in found.values():
         miss = [k for k, v in found.items() if v is None]
-        return empty, [
-            DataError(path, f"missing column(s) {miss}; expected {', '.join(_BOX_COLS)}; found {list(raw.columns)}")
-        ]
-    rows, problems = [], []
+        why = f"missing column(s) {miss}; expected {', '.join(_BOX_COLS)}; found {list(raw.columns)}"
+        return None, found, [DataError(path, why)]
+    return raw, found, []
+
+# %% ../nbs/10_io.ipynb #2226aca8
+def _box_row(path: Path, i: int, r: dict, found: dict) -> tuple:
+    "Row `i` of the box table as (image, label, x0, y0, x1, y1, row); a DataError naming what is wrong."
+    img, lab = (str(r[found[k]]).strip() for k in ('image', 'label'))
+    if lab not in DISC_BOX_LABELS + FINDING_BOX_LABELS:
+        raise DataError(
+            path,
+            f"row {i}: unknown box label {lab!r} (expected one of {', '.join(DISC_BOX_LABELS + FINDING_BOX_LABELS)})",
+        )
+    try:
+        x0, y0, x1, y1 = (float(r[found[k]]) for k in ('x0', 'y0', 'x1', 'y1'))
+    except (TypeError, ValueError):
+        coordinates = [r[found[k]] for k in ('x0', 'y0', 'x1', 'y1')]
+        raise DataError(path, f"row {i}: box coordinates {coordinates} are not all numbers") from None
+    if not np.isfinite([x0, y0, x1, y1]).all() or x1 <= x0 or y1 <= y0:
+        raise DataError(path, f"row {i}: empty box ({x0:g}, {y0:g}, {x1:g}, {y1:g}): x1 > x0 and y1 > y0 are needed")
+    return (img, lab, x0, y0, x1, y1, i)
+
+
+def read_boxes(path) -> tuple[pd.DataFrame, list[DataError]]:
+    "LSMA boxes as (image, label, x0, y0, x1, y1, row) in pixels and the problems found, one per bad row."
+    path = Path(path)
+    raw, found, problems = _box_table(path)
+    if raw is None:
+        return pd.DataFrame(columns=BOX_COLUMNS), problems
+    rows = []
     for i, r in enumerate(raw.itertuples(index=False), start=2):
-        r = dict(zip(raw.columns, r))
-        img, lab = (str(r[found[k]]).strip() for k in ('image', 'label'))
-        if lab not in DISC_BOX_LABELS + FINDING_BOX_LABELS:
-            problems.append(
-                DataError(
-                    path,
-                    f"row {i}: unknown box label {lab!r} (expected one of "
-                    f"{', '.join(DISC_BOX_LABELS + FINDING_BOX_LABELS)})",
-                )
-            )
-            continue
         try:
-            x0, y0, x1, y1 = (float(r[found[k]]) for k in ('x0', 'y0', 'x1', 'y1'))
-        except (TypeError, ValueError):
-            problems.append(
-                DataError(
-                    path,
-                    f"row {i}: box coordinates {[r[found[k]] for k in ('x0', 'y0', 'x1', 'y1')]} are not all numbers",
-                )
-            )
-            continue
-        if not np.isfinite([x0, y0, x1, y1]).all() or x1 <= x0 or y1 <= y0:
-            problems.append(
-                DataError(path, f"row {i}: empty box ({x0:g}, {y0:g}, {x1:g}, {y1:g}): x1 > x0 and y1 > y0 are needed")
-            )
-            continue
-        rows.append((img, lab, x0, y0, x1, y1, i))
-    return pd.DataFrame(rows, columns=cols), problems
+            rows.append(_box_row(path, i, dict(zip(raw.columns, r)), found))
+        except DataError as e:
+            problems.append(e)
+    return pd.DataFrame(rows, columns=BOX_COLUMNS), problems
 
 # %% ../nbs/10_io.ipynb #lsma0004
 def _union(a: dict, b: dict) -> dict:
+    "The box holding boxes `a` and `b`, with the labels and box-table rows of both."
     return dict(
         x0=min(a['x0'], b['x0']),
         y0=min(a['y0'], b['y0']),
@@ -884,7 +888,7 @@ def _row_overlap(a: dict, b: dict) -> float:
     "Rows two boxes share, as a fraction of the shorter box's height."
     return max(0.0, min(a['y1'], b['y1']) - max(a['y0'], b['y0'])) / min(a['y1'] - a['y0'], b['y1'] - b['y0'])
 
-
+# %% ../nbs/10_io.ipynb #0d1e8fec
 def disc_boxes(boxes: pd.DataFrame, shape, path='boxes.csv', merge_row_overlap: float = 0.5) -> list[dict]:
     """Disc boxes of one image: checked inside `shape` (rows, cols), merged where they share rows, numbered from the
     bottom (IVD label 1 = lowest)."""
@@ -915,6 +919,7 @@ def disc_boxes(boxes: pd.DataFrame, shape, path='boxes.csv', merge_row_overlap: 
 
 # %% ../nbs/10_io.ipynb #lsma0007
 def _centre(d: dict) -> np.ndarray:
+    "Centre (row, col) of box `d`."
     return np.array([(d['y0'] + d['y1']) / 2, (d['x0'] + d['x1']) / 2])
 
 
@@ -939,34 +944,40 @@ def l5s1_signs(discs: list[dict], shape, ref: float, flat_hw=0.65, step_pitch=0.
         + [f"it lies {bottom:.1f} pitches above the image bottom (> {bottom_pitch})"] * int(bottom > bottom_pitch)
     )
 
-
-def check_levels(
-    discs: list[dict], findings: list[dict], shape, labels=(1, 2, 3), **kw
-) -> tuple[dict[int, str], list[str]]:
-    """Refused IVD labels {label: reason} of every disc box numbered from the bottom (`disc_boxes`), and warnings;
-    `labels` are the graded ones."""
-    o = {**section_defaults('data')['boxes'], **kw}
-    refused, warnings = {}, []
-    every = sorted({d['ivd_label'] for d in discs} | set(labels))
-    if len(discs) < max(labels) + 1:
-        return {
-            label: f"{len(discs)} disc boxes: too few to check the numbering from the bottom" for label in every
-        }, warnings
-    ref = disc_pitch_px(discs)
-    c = np.array([_centre(d) for d in discs])
-    for k in range(len(discs) - 1):  # a missing or doubled box shifts every label above it
+# %% ../nbs/10_io.ipynb #8f7baf18
+def _spacing_refused(c: np.ndarray, ref: float, every: list, gap_pitch: float, close_pitch: float) -> dict[int, str]:
+    "Labels refused above two consecutive box centres `c` too far apart (a box missing) or too close (boxed twice)."
+    refused = {}
+    for k in range(len(c) - 1):  # a missing or doubled box shifts every label above it
         g = float(np.hypot(*(c[k + 1] - c[k]))) / ref
-        if g >= o['gap_pitch'] or g < o['close_pitch']:
+        if g >= gap_pitch or g < close_pitch:
             why = (
                 f"gap of {g:.2f} disc pitches between the boxes numbered {level_name(k + 1)} and "
                 f"{level_name(k + 2)}: a disc box is missing"
-                if g >= o['gap_pitch']
+                if g >= gap_pitch
                 else f"the boxes numbered {level_name(k + 1)} and {level_name(k + 2)} are only {g:.2f} disc "
                 f"pitches apart"
             )
             for label in every:
                 if label >= k + 2:
                     refused.setdefault(label, why + "; the labels above are not assigned")
+    return refused
+
+# %% ../nbs/10_io.ipynb #21c303ec
+def check_levels(
+    discs: list[dict], findings: list[dict], shape, labels=(1, 2, 3), **kw
+) -> tuple[dict[int, str], list[str]]:
+    """Refused IVD labels {label: reason} of every disc box numbered from the bottom (`disc_boxes`), and warnings;
+    `labels` are the graded ones."""
+    o = {**section_defaults('data')['boxes'], **kw}
+    warnings = []
+    every = sorted({d['ivd_label'] for d in discs} | set(labels))
+    if len(discs) < max(labels) + 1:
+        return {
+            label: f"{len(discs)} disc boxes: too few to check the numbering from the bottom" for label in every
+        }, warnings
+    ref = disc_pitch_px(discs)
+    refused = _spacing_refused(np.array([_centre(d) for d in discs]), ref, every, o['gap_pitch'], o['close_pitch'])
     low = discs[0]
     below = [f for f in findings if (f['y0'] + f['y1']) / 2 > low['y1']]
     if below:
@@ -1009,7 +1020,7 @@ def cohort_name(source: str, root) -> str:
     "The name a cohort is reported under: SPIDER or LSMA for their layouts, else its folder's name (`phantom`)."
     return SOURCE_COHORT.get(cohort_source(root, source), Path(root).name)
 
-
+# %% ../nbs/10_io.ipynb #17982f50
 def _image_facts(path: Path) -> tuple[tuple, int, str, tuple]:
     "Size, components, pixel type and spacing of an image file, from its header."
     r = _header(path)
@@ -1047,7 +1058,7 @@ def _image_table(root: Path) -> tuple[pd.DataFrame, list[DataError]]:
         {'image': raw[ci].str.strip(), 'patient': raw[cp].str.strip(), 'row': range(2, len(raw) + 2)}
     ), []
 
-
+# %% ../nbs/10_io.ipynb #f01e308e
 def _box_settings(params: dict | None) -> tuple[dict, float]:
     "The `data.boxes` thresholds and the `data.pixel_spacing_mm` of `params` (the schema's defaults under them)."
     data = params_section('data', section_defaults('data'), params)
@@ -1092,7 +1103,7 @@ def _boxes_of_unlisted(bpath: Path, bimg: dict, listed: set, series: str | None)
         if n not in listed and not series
     ]
 
-
+# %% ../nbs/10_io.ipynb #afc13ded
 def _checked_png(img: Path, where: str) -> tuple[tuple, tuple]:
     "Size and spacing of one LSMA image, refused (DataError) unless it is there and an 8-bit greyscale 2D PNG."
     if not img.exists():
@@ -1126,22 +1137,9 @@ def _image_discs(b: pd.DataFrame | None, shape, image: str, where: str, graded, 
     )
     return discs, refused, warns
 
-
-LSMA_COLUMNS = [
-    'patient',
-    'series',
-    'image',
-    'mask',
-    'size',
-    'spacing',
-    'grades',
-    'discs',
-    'refused',
-    'warnings',
-    'pitch_px',
-    'boxes',
-    'merged',
-]  # the LSMA cohort table's columns
+# %% ../nbs/10_io.ipynb #4311f9ec
+# the LSMA cohort table's columns
+LSMA_COLUMNS = 'patient series image mask size spacing grades discs refused warnings pitch_px boxes merged'.split()
 
 
 def _lsma_row(r, root: Path, by_patient: dict, bimg: dict, paths: tuple[Path, Path], boxes: dict, s: float) -> dict:
@@ -1174,7 +1172,7 @@ def _lsma_row(r, root: Path, by_patient: dict, bimg: dict, paths: tuple[Path, Pa
         merged=int(b.label.isin(DISC_BOX_LABELS).sum() - len(discs)),
     )
 
-
+# %% ../nbs/10_io.ipynb #6362ff02
 def read_lsma_cohort(root, series: str | None = None, params: dict | None = None) -> Cohort:
     """The LSMA cohort under `root`: PNGs, `images.csv`, `gradings.csv`, `boxes.csv`; every problem listed, each naming
     its file and row."""
