@@ -1073,7 +1073,7 @@ def _unlisted_images(root: Path, listed: set, series: str | None) -> list[DataEr
         if p.name not in listed and (root / 'images.csv').exists() and not series
     ]
 
-
+# %% ../nbs/10_io.ipynb #627dc64b
 def _graded_without_image(gpath: Path, grades: pd.DataFrame, imaged: set) -> list[DataError]:
     "A problem for each graded patient no image can be matched to, naming the grade table's rows."
     problems = []
