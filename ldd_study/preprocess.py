@@ -103,7 +103,7 @@ def _body_mask(img01: np.ndarray, erode_px: int) -> np.ndarray:
         b = lab == 1 + int(np.argmax(ndi.sum(b, lab, range(1, n + 1))))
     return ndi.binary_erosion(b, iterations=erode_px, border_value=0) if erode_px > 0 else b
 
-
+# %% ../nbs/20_preprocess.ipynb #5cc515fd
 MAX_UPSAMPLE = 4.0  # the 1 mm grid of `canal_continuity` has at most this many times the input's rows and columns
 
 
@@ -205,48 +205,16 @@ class ResizeTransform:
     def forward(self, arr: np.ndarray, order: int = 1, antialias: bool = True) -> np.ndarray:
         "`arr` (…, rows, cols) on the input grid, resized and zero-padded onto the `size` × `size` output grid."
         arr = _check_grid(arr, self.in_shape, 'input')
-        (sr, sc), (r0, c0), (hr, wr) = self.scale, self.offset, self.resized
-
-        def one(a):
-            a = a.astype(np.float32) if order > 0 else a
-            if order > 0 and antialias and min(sr, sc) < 1:
-                a = ndi.gaussian_filter(a, [max(0.0, (1 / s - 1) / 2) for s in (sr, sc)])
-            out = np.zeros((self.size, self.size), a.dtype)
-            out[r0 : r0 + hr, c0 : c0 + wr] = ndi.affine_transform(
-                a,
-                [1 / sr, 1 / sc],
-                offset=[0.5 / sr - 0.5, 0.5 / sc - 0.5],
-                output_shape=(hr, wr),
-                order=order,
-                mode='nearest',
-                prefilter=order > 1,
-            )
-            return out
-
-        return _per_channel(one, arr)
+        return _per_channel(lambda a: _onto_output(self, a, order, antialias), arr)
 
     def inverse(self, arr: np.ndarray, order: int = 0) -> np.ndarray:
         "`arr` (…, size, size) on the output grid mapped back onto the input grid (nearest neighbour by default)."
         arr = _check_grid(arr, (self.size, self.size), 'output')
-        (sr, sc), (r0, c0), (hr, wr) = self.scale, self.offset, self.resized
+        return _per_channel(lambda a: _onto_input(self, a, order), arr)
 
-        def one(a):
-            a = a[r0 : r0 + hr, c0 : c0 + wr]
-            a = a.astype(np.float32) if order > 0 else a
-            return ndi.affine_transform(
-                a,
-                [sr, sc],
-                offset=[0.5 * sr - 0.5, 0.5 * sc - 0.5],
-                output_shape=self.in_shape,
-                order=order,
-                mode='nearest',
-                prefilter=order > 1,
-            )
-
-        return _per_channel(one, arr)
-
-
+# %% ../nbs/20_preprocess.ipynb #b92d902b
 def _check_grid(arr, shape, name) -> np.ndarray:
+    "`arr` as an array, checked to lie on the transform's `name` grid of `shape`."
     arr = np.asarray(arr)
     if arr.ndim < 2 or tuple(arr.shape[-2:]) != tuple(shape):
         raise ValueError(f"array of shape {arr.shape} is not on the transform's {name} grid {tuple(shape)}")
@@ -262,6 +230,41 @@ def _per_channel(f, arr: np.ndarray) -> np.ndarray:
     return out.reshape(arr.shape[:-2] + out.shape[-2:])
 
 
+def _onto_output(t: ResizeTransform, a: np.ndarray, order: int, antialias: bool) -> np.ndarray:
+    "One 2D image on `t`'s input grid, resized and zero-padded onto its output grid."
+    (sr, sc), (r0, c0), (hr, wr) = t.scale, t.offset, t.resized
+    a = a.astype(np.float32) if order > 0 else a
+    if order > 0 and antialias and min(sr, sc) < 1:
+        a = ndi.gaussian_filter(a, [max(0.0, (1 / s - 1) / 2) for s in (sr, sc)])
+    out = np.zeros((t.size, t.size), a.dtype)
+    out[r0 : r0 + hr, c0 : c0 + wr] = ndi.affine_transform(
+        a,
+        [1 / sr, 1 / sc],
+        offset=[0.5 / sr - 0.5, 0.5 / sc - 0.5],
+        output_shape=(hr, wr),
+        order=order,
+        mode='nearest',
+        prefilter=order > 1,
+    )
+    return out
+
+
+def _onto_input(t: ResizeTransform, a: np.ndarray, order: int) -> np.ndarray:
+    "One 2D image on `t`'s output grid, mapped back onto its input grid."
+    (sr, sc), (r0, c0), (hr, wr) = t.scale, t.offset, t.resized
+    a = a[r0 : r0 + hr, c0 : c0 + wr]
+    a = a.astype(np.float32) if order > 0 else a
+    return ndi.affine_transform(
+        a,
+        [sr, sc],
+        offset=[0.5 * sr - 0.5, 0.5 * sc - 0.5],
+        output_shape=t.in_shape,
+        order=order,
+        mode='nearest',
+        prefilter=order > 1,
+    )
+
+# %% ../nbs/20_preprocess.ipynb #1a5d6993
 def resize_pad(
     img: np.ndarray, size: int = 512, order: int = 1, antialias: bool = True
 ) -> tuple[np.ndarray, ResizeTransform]:
@@ -407,7 +410,7 @@ def _merge_fragments(parts: list, sp, spine, pitch: float, pitch_fraction: float
         groups.setdefault(find(i), []).append(i)
     return list(groups.values())
 
-
+# %% ../nbs/20_preprocess.ipynb #a8aee8fa
 def _joined(parts: list, source: list, groups: list) -> list[tuple]:
     "Each group of parts as (mm points, components in it, whether cut out of a larger one), the lowest disc first."
     owners = {}
@@ -542,7 +545,7 @@ def _sacrum_verdict(runs: list, tot: np.ndarray, step: float, info: list[dict], 
         "from the mask, so the lowest disc may not be L5-S1"
     )
 
-
+# %% ../nbs/20_preprocess.ipynb #c7de885a
 def sacrum_check(
     labels2d: np.ndarray,
     info: list[dict],
@@ -589,6 +592,33 @@ def disc_gap_check(info: list[dict], gap_factor: float = PreprocessParams.level_
     )
 
 # %% ../nbs/20_preprocess.ipynb #6ae503be
+def _crop_points(info: dict, sp: np.ndarray, h: int, w: int, context: float) -> np.ndarray:
+    "Where each of the (h, w) crop pixels lies on the image (rows, cols in pixels): disc centred, long axis horizontal."
+    width_mm = context * info['length_mm']
+    height_mm = width_mm * h / w
+    a = np.radians(info['angle'])
+    u = np.array([np.sin(a), np.cos(a)])
+    n = np.array([u[1], -u[0]])  # (row, col) in mm
+    y = ((np.arange(h) + 0.5) / h - 0.5) * height_mm  # along the normal: superior → inferior
+    x = ((np.arange(w) + 0.5) / w - 0.5) * width_mm  # along the long axis: anterior → posterior
+    pts = np.array(info['centroid']) * sp + y[:, None, None] * n + x[None, :, None] * u  # (h, w, 2) mm
+    return pts / sp  # (h, w, 2) pixels
+
+
+def _sampled(chans: list[np.ndarray], rc: np.ndarray) -> np.ndarray:
+    "The channels `chans` sampled (linear) at the pixel points `rc` (h, w, 2), in one `map_coordinates` call."
+    h, w = rc.shape[:2]
+    stack = np.stack(chans)  # (C, rows, cols)
+    coords = np.stack(
+        [
+            np.broadcast_to(np.arange(len(chans))[:, None, None], (len(chans), h, w)),
+            np.broadcast_to(rc[..., 0], (len(chans), h, w)),
+            np.broadcast_to(rc[..., 1], (len(chans), h, w)),
+        ]
+    )
+    return ndi.map_coordinates(stack, coords, order=1, mode='constant', cval=0.0)  # (C, h, w)
+
+# %% ../nbs/20_preprocess.ipynb #d018d74e
 def disc_crop(
     img2d: np.ndarray,
     disc_mask2d: np.ndarray,
@@ -610,29 +640,11 @@ def disc_crop(
     if any(a.shape != img2d.shape for a in chans):
         raise ValueError("neighbouring slices differ in shape from the mid slice")
     chans.append((labels == info['ivd_label']).astype(np.float32))
-    h, w = int(size[0]), int(size[1])
-    width_mm = context * info['length_mm']
-    height_mm = width_mm * h / w
-    a = np.radians(info['angle'])
-    u = np.array([np.sin(a), np.cos(a)])
-    n = np.array([u[1], -u[0]])  # (row, col) in mm
-    y = ((np.arange(h) + 0.5) / h - 0.5) * height_mm  # along the normal: superior → inferior
-    x = ((np.arange(w) + 0.5) / w - 0.5) * width_mm  # along the long axis: anterior → posterior
-    pts = np.array(info['centroid']) * sp + y[:, None, None] * n + x[None, :, None] * u  # (h, w, 2) mm
-    rc = pts / sp  # (h, w, 2) pixels
-    stack = np.stack(chans)  # (C, rows, cols)
-    coords = np.stack(
-        [
-            np.broadcast_to(np.arange(len(chans))[:, None, None], (len(chans), h, w)),
-            np.broadcast_to(rc[..., 0], (len(chans), h, w)),
-            np.broadcast_to(rc[..., 1], (len(chans), h, w)),
-        ]
-    )
-    out = ndi.map_coordinates(stack, coords, order=1, mode='constant', cval=0.0)  # (C, h, w)
+    out = _sampled(chans, _crop_points(info, sp, int(size[0]), int(size[1]), context))
     out[-1] = out[-1] >= 0.5
     return out.astype(np.float32)
 
-
+# %% ../nbs/20_preprocess.ipynb #df9ae739
 def disc_crops(
     vol: np.ndarray,
     slice_index: int,
