@@ -402,6 +402,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'ldd_study.prepare.read_series': ('prepare.html#read_series', 'ldd_study/prepare.py'),
                                    'ldd_study.prepare.read_table': ('prepare.html#read_table', 'ldd_study/prepare.py'),
                                    'ldd_study.prepare.remove_stale': ('prepare.html#remove_stale', 'ldd_study/prepare.py'),
+                                   'ldd_study.prepare.require_folders': ('prepare.html#require_folders', 'ldd_study/prepare.py'),
                                    'ldd_study.prepare.slab_range': ('prepare.html#slab_range', 'ldd_study/prepare.py'),
                                    'ldd_study.prepare.slice_axis': ('prepare.html#slice_axis', 'ldd_study/prepare.py'),
                                    'ldd_study.prepare.space_slab': ('prepare.html#space_slab', 'ldd_study/prepare.py'),

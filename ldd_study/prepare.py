@@ -23,14 +23,14 @@ __all__ = ['WINDOW_PERCENTILES', 'SLAB_SLICES', 'SPIDER_NAME', 'SPIDER_SEQUENCES
            'SLAB_COLUMNS', 'LSMA_PQR_IMAGE', 'LSMA_PQR_SIZE', 'LSMA_PQR_SPACING_MM', 'LSMA_PQR_LEVELS',
            'LSMA_PQR_CLASSES', 'LSMA_PQR_CLASSES_ALL_VIEWS', 'PATIENT_SPELLINGS', 'HEIGHT_COLUMNS', 'MIN_DISC_MM2',
            'NORMAL_IVD_CLS', 'BOX_COLUMNS', 'HEIGHT_MEASURES', 'read_table', 'find_columns', 'patient_id', 'left_out',
-           'to_uint8', 'as_uint8', 'slice_axis', 'numbered_centroids', 'anatomy_axes', 'read_series', 'header_slices',
-           'orient_by_header', 'orient_by_anatomy', 'orient_spider', 'slab_range', 'space_slab', 'tse_slice',
-           'spider_series', 'spider_tables', 'spider_candidates', 'choose_series', 'write_image', 'prepare_each',
-           'remove_stale', 'write_space_series', 'write_tse_series', 'finish_spider', 'spider_cohort', 'prepare_spider',
-           'other_spelling', 'lsma_pqr_mask', 'lsma_pqr_images', 'published_file', 'lsma_rows', 'read_pfirrmann',
-           'endplate_points', 'read_ivd_heights', 'read_class_png', 'lsma_semantic', 'disc_components', 'disc_box',
-           'mask_disc_heights', 'compare_ivd_heights', 'lsma_pqr_slice', 'write_lsma_slice', 'finish_lsma',
-           'prepare_lsma_pqr', 'prepare_left_out', 'format_prepare']
+           'require_folders', 'to_uint8', 'as_uint8', 'slice_axis', 'numbered_centroids', 'anatomy_axes', 'read_series',
+           'header_slices', 'orient_by_header', 'orient_by_anatomy', 'orient_spider', 'slab_range', 'space_slab',
+           'tse_slice', 'spider_series', 'spider_tables', 'spider_candidates', 'choose_series', 'write_image',
+           'prepare_each', 'remove_stale', 'write_space_series', 'write_tse_series', 'finish_spider', 'spider_cohort',
+           'prepare_spider', 'other_spelling', 'lsma_pqr_mask', 'lsma_pqr_images', 'published_file', 'lsma_rows',
+           'read_pfirrmann', 'endplate_points', 'read_ivd_heights', 'read_class_png', 'lsma_semantic',
+           'disc_components', 'disc_box', 'mask_disc_heights', 'compare_ivd_heights', 'lsma_pqr_slice',
+           'write_lsma_slice', 'finish_lsma', 'prepare_lsma_pqr', 'prepare_left_out', 'format_prepare']
 
 # %% ../nbs/12_prepare.ipynb #bed1a0c7
 def read_table(path, what: str) -> pd.DataFrame:
@@ -45,6 +45,7 @@ def read_table(path, what: str) -> pd.DataFrame:
 
 
 def _key(name) -> str:
+    "A column name reduced to lower-case letters and digits, to compare spellings."
     return re.sub(r'[^a-z0-9]', '', str(name).lower())
 
 
@@ -68,6 +69,13 @@ def patient_id(value) -> str:
 def left_out(patient: str, series: str, e: DataError) -> dict:
     "A patient or series that could not be prepared: which one, the file at fault and why."
     return dict(patient=patient, series=series, file=e.path, problem=e.problem)
+
+
+def require_folders(folders, why: str) -> None:
+    "A `DataError` naming the first of `folders` that is not a folder: `folder not found: {why}`."
+    for f in folders:
+        if not Path(f).is_dir():
+            raise DataError(f, f"folder not found: {why}")
 
 # %% ../nbs/12_prepare.ipynb #3ee17356
 WINDOW_PERCENTILES = (0.5, 99.5)  # a rendered image: linear between these percentiles of its voxels above the minimum
@@ -231,13 +239,11 @@ GRADING_COLUMNS = {
 def spider_series(src) -> tuple[pd.DataFrame, list[dict]]:
     "Every image of a SPIDER download as (patient, sequence, series, image, mask); `left_out` rows of other .mha names."
     src = Path(src)
-    for f in (src, src / 'images', src / 'masks'):
-        if not f.is_dir():
-            raise DataError(
-                f,
-                "folder not found: a SPIDER download holds images/ and masks/ (images.zip, masks.zip) "
-                "beside overview.csv and radiological_gradings.csv",
-            )
+    require_folders(
+        (src, src / 'images', src / 'masks'),
+        "a SPIDER download holds images/ and masks/ (images.zip, masks.zip) beside overview.csv and "
+        "radiological_gradings.csv",
+    )
     rows, odd = [], []
     for p in sorted((src / 'images').iterdir(), key=lambda p: natural_sort_key(p.name)):
         m = SPIDER_NAME.fullmatch(p.name)
@@ -395,17 +401,14 @@ def lsma_pqr_mask(masks: Path, name: str) -> Path:
     other = masks / other_spelling(name)
     return other if other.exists() and not (masks / name).exists() else masks / name
 
-
+# %% ../nbs/12_prepare.ipynb #ce64b297
 def lsma_pqr_images(src) -> tuple[pd.DataFrame, list[str]]:
     "The sagittal T2 slices of an LSMA-PQR download as (patient, slice, series, image, mask, number); duplicates noted."
     src = Path(src)
-    for f in (src, src / 'images_png', src / 'masks_indexed'):
-        if not f.is_dir():
-            raise DataError(
-                f,
-                "folder not found: an LSMA-PQR download holds images_png/ and masks_indexed/ "
-                "beside PfirrmannGrade.csv and IVDHeights.csv",
-            )
+    require_folders(
+        (src, src / 'images_png', src / 'masks_indexed'),
+        "an LSMA-PQR download holds images_png/ and masks_indexed/ beside PfirrmannGrade.csv and IVDHeights.csv",
+    )
     found, notes = {}, []
 
     def sag_first(p):
@@ -635,7 +638,7 @@ def finish_lsma(root: Path, done: list, grades: pd.DataFrame, heights: pd.DataFr
         heights=check,
     )
 
-
+# %% ../nbs/12_prepare.ipynb #34093527
 def prepare_lsma_pqr(src, out, progress: bool = True) -> dict:
     "Write OUT/lsma_t2 from the LSMA-PQR download in `src`: what was written, left out, and the heights check."
     src, out = Path(src), Path(out)
