@@ -59,7 +59,7 @@ def find_columns(table: pd.DataFrame, path, wanted: dict) -> dict:
         raise DataError(path, f"missing column(s) {', '.join(missing)}; found {cols}")
     return found
 
-
+# %% ../nbs/12_prepare.ipynb #c4d23e0f
 def patient_id(value) -> str:
     "A patient number as the cohorts write it: leading zeros dropped ('0007' → '7'); another id stripped."
     s = str(value).strip()

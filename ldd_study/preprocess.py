@@ -229,7 +229,7 @@ def _per_channel(f, arr: np.ndarray) -> np.ndarray:
     out = np.stack([f(a) for a in flat])
     return out.reshape(arr.shape[:-2] + out.shape[-2:])
 
-
+# %% ../nbs/20_preprocess.ipynb #614de3c9
 def _onto_output(t: ResizeTransform, a: np.ndarray, order: int, antialias: bool) -> np.ndarray:
     "One 2D image on `t`'s input grid, resized and zero-padded onto its output grid."
     (sr, sc), (r0, c0), (hr, wr) = t.scale, t.offset, t.resized
