@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 from .core import EXIT_INTERNAL, EXIT_PIPE, EXIT_REFUSED, EXIT_USAGE, DataError, internal_error, level_name
 from .core import load_params, GROUPS, pfirrmann_group, silence_stdout
 from .io import cohort_source, read_cohort, read_lsma_cohort, load_case, natural_sort_key
+from .params import section
 
 
 def slice_discs(case, params: dict | None = None) -> tuple[int, dict[int, int], list[str]]:
@@ -480,7 +481,7 @@ def add_prepare_parser(sub) -> argparse.ArgumentParser:
 # %% ../nbs/70_cli.ipynb #lsma0001
 def inspect_boxes(root, params: dict | None = None) -> dict:
     "Counts of what the disc-box (LSMA) cohort under `root` holds, and every graded disc left out with its reason."
-    c = read_lsma_cohort(root, params=params)
+    c = read_lsma_cohort(root, data=section(params, 'data'))
     t = c.table
     out = dict(
         root=str(c.root),

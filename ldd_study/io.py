@@ -14,10 +14,11 @@ import warnings
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 import numpy as np
 import pandas as pd
 import SimpleITK as sitk
-from .core import DataError, SPINE, level_label, level_name, params_section, pfirrmann_group, GROUPS, ROMAN
+from .core import DataError, SPINE, level_label, level_name, pfirrmann_group, GROUPS, ROMAN
 from .core import BACKGROUND, CANAL, DISC, SPIDER_CANAL, SPIDER_DISC_BASE, VERTEBRA
 from .core import SEMANTIC  # noqa: F401 (io.SEMANTIC, as before)
 from .params import section_defaults
@@ -631,13 +632,13 @@ def _graded_not_imaged(gpath: Path, by_patient: dict, imaged: set, series: str |
     return problems
 
 # %% ../nbs/10_io.ipynb #56a1b4c6
-def read_cohort(root, source: str = 'sample', series: str | None = None, params: dict | None = None) -> Cohort:
+def read_cohort(root, source: str = 'sample', series: str | None = None, data: Mapping | None = None) -> Cohort:
     """The cohort under `root` in layout `source` ('auto': found by `cohort_source`); `series` keeps only series whose
-    name matches that regex (e.g. 't2')."""
+    name matches that regex (e.g. 't2'); `data`: params' `data` section (the LSMA layout's settings)."""
     if source == 'auto':
         source = cohort_source(root, source)  # (its cell is below, with the LSMA layout)
     if source == 'lsma':
-        return read_lsma_cohort(root, series, params)  # disc boxes, no masks: the LSMA cells below
+        return read_lsma_cohort(root, series, data)  # disc boxes, no masks: the LSMA cells below
     root = Path(root)
     if not root.is_dir():
         raise DataError(root, "cohort folder not found")
@@ -1059,10 +1060,10 @@ def _image_table(root: Path) -> tuple[pd.DataFrame, list[DataError]]:
     ), []
 
 # %% ../nbs/10_io.ipynb #f01e308e
-def _box_settings(params: dict | None) -> tuple[dict, float]:
-    "The `data.boxes` thresholds and the `data.pixel_spacing_mm` of `params` (the schema's defaults under them)."
-    data = params_section('data', section_defaults('data'), params)
-    return {**section_defaults('data')['boxes'], **(data.get('boxes') or {})}, float(data['pixel_spacing_mm'])
+def _box_settings(data: Mapping | None) -> tuple[dict, float]:
+    "The `boxes` thresholds and the `pixel_spacing_mm` of params' `data` section (over the schema's defaults)."
+    data = {**section_defaults('data'), **(data or {})}
+    return {**section_defaults('data')['boxes'], **(data['boxes'] or {})}, float(data['pixel_spacing_mm'])
 
 
 def _unlisted_images(root: Path, listed: set, series: str | None) -> list[DataError]:
@@ -1173,13 +1174,13 @@ def _lsma_row(r, root: Path, by_patient: dict, bimg: dict, paths: tuple[Path, Pa
     )
 
 # %% ../nbs/10_io.ipynb #6362ff02
-def read_lsma_cohort(root, series: str | None = None, params: dict | None = None) -> Cohort:
+def read_lsma_cohort(root, series: str | None = None, data: Mapping | None = None) -> Cohort:
     """The LSMA cohort under `root`: PNGs, `images.csv`, `gradings.csv`, `boxes.csv`; every problem listed, each naming
     its file and row."""
     root = Path(root)
     if not root.is_dir():
         raise DataError(root, "cohort folder not found")
-    boxes_settings, s = _box_settings(params)
+    boxes_settings, s = _box_settings(data)
     images, problems = _image_table(root)
     if series:
         images = images[[bool(re.search(series, case_name(Path(n)))) for n in images.image]]
