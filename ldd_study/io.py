@@ -476,7 +476,7 @@ class Cohort:
         )
 
 
-def natural_sort_key(s) -> list:
+def natural_sort_key(s: object) -> list:
     "Sort key that orders the digit runs of `s` as numbers: patient 2 before patient 10, `2_t2` before `10_t2`."
     return [int(t) if t.isdigit() else t for t in re.split(r'(\d+)', str(s))]
 
@@ -1123,7 +1123,9 @@ def _checked_png(img: Path, where: str) -> tuple[tuple, tuple]:
     return size, sp_file
 
 
-def _image_discs(b: pd.DataFrame | None, shape, image: str, where: str, graded, bpath: Path, boxes: dict):
+def _image_discs(
+    b: pd.DataFrame | None, shape: tuple, image: str, where: str, graded: tuple, bpath: Path, boxes: dict
+) -> tuple[list[dict], dict, list[str]]:
     "Disc boxes of one image to levels: (discs, refused, warnings); a DataError where the image has no disc box."
     if b is None or not b.label.isin(DISC_BOX_LABELS).any():
         raise DataError(bpath, f"no disc box for image {image} ({where})")
@@ -1143,7 +1145,9 @@ def _image_discs(b: pd.DataFrame | None, shape, image: str, where: str, graded, 
 LSMA_COLUMNS = 'patient series image mask size spacing grades discs refused warnings pitch_px boxes merged'.split()
 
 
-def _lsma_row(r, root: Path, by_patient: dict, bimg: dict, paths: tuple[Path, Path], boxes: dict, s: float) -> dict:
+def _lsma_row(
+    r: tuple, root: Path, by_patient: dict, bimg: dict, paths: tuple[Path, Path], boxes: dict, s: float
+) -> dict:
     "The cohort row of one `images.csv` row `r`; a DataError where its image, grades or disc boxes are unusable."
     gpath, bpath = paths
     img = root / 'images' / r.image

@@ -145,7 +145,9 @@ def _add_block(chain: dict, kind: str, name: str, a: float, h: float, beta: floa
     chain['pos'], chain['phi'] = c + h * _n(phi + beta / 2), phi + beta
 
 # %% ../nbs/11_phantom.ipynb #eec23de9
-def _disc_block(ivd: int, a: float, s: float, lord: float, grades: Mapping[int, int], rng, min_h: float) -> dict:
+def _disc_block(
+    ivd: int, a: float, s: float, lord: float, grades: Mapping[int, int], rng: np.random.Generator, min_h: float
+) -> dict:
     "The block of disc `ivd` below a vertebra of unscaled half-depth `a`: its size, wedge, grade and bulge."
     names = list(VERTEBRAE)
     H, w = DISCS[ivd]
@@ -160,7 +162,9 @@ def _disc_block(ivd: int, a: float, s: float, lord: float, grades: Mapping[int, 
     )
 
 
-def _spine_chain(grades: Mapping[int, int], rng, s: float, lord: float, phi: float, min_h: float) -> list[dict]:
+def _spine_chain(
+    grades: Mapping[int, int], rng: np.random.Generator, s: float, lord: float, phi: float, min_h: float
+) -> list[dict]:
     "The blocks T11, T11-T12, …, L5, L5-S1, S1 … S4, the chain starting at the origin with axis angle `phi`."
     chain = dict(blocks=[], pos=np.zeros(2), phi=phi)
     for i, v in enumerate(VERTEBRAE):
@@ -174,7 +178,7 @@ def _spine_chain(grades: Mapping[int, int], rng, s: float, lord: float, phi: flo
     return chain['blocks']
 
 # %% ../nbs/11_phantom.ipynb #ca40ccfe
-def _place_spine(blocks: list[dict], rng, cfg: Mapping) -> None:
+def _place_spine(blocks: list[dict], rng: np.random.Generator, cfg: Mapping) -> None:
     "Shift `blocks` so the midpoint of the L1-L2 and L5-S1 discs lies at a jittered point near the image centre."
     rows, cols = cfg['shape']
     sr, sc = cfg['spacing_mm'][:2]
@@ -303,13 +307,17 @@ def _curvilinear(ss: np.ndarray, P: np.ndarray, N: np.ndarray, grid: dict) -> tu
     return xc, idx, dict(hx=hx, band=band, s_pix=ss[idx], t_pix=t_pix)
 
 
-def _canal_frame(ss: np.ndarray, sb: np.ndarray, blocks: list[dict], idx, s_pix, depth: float, gap: float) -> dict:
+def _canal_frame(
+    ss: np.ndarray, sb: np.ndarray, blocks: list[dict], idx: np.ndarray, s_pix: np.ndarray, depth: float, gap: float
+) -> dict:
     "Canal centre `tc_pix` and posterior body border `a_pix` at each pixel near the spine."
     tc = np.interp(ss, sb, [b['a'] for b in blocks]) + gap + depth / 2  # canal centre, from the posterior body borders
     return dict(tc_pix=tc[idx], a_pix=np.interp(s_pix, sb, [b['a'] for b in blocks]), depth=depth, gap=gap)
 
 # %% ../nbs/11_phantom.ipynb #024109a4
-def _body_outline(rng: np.random.Generator, P: np.ndarray, xc, hx, Y: np.ndarray, sacrum_row: float, s: float) -> dict:
+def _body_outline(
+    rng: np.random.Generator, P: np.ndarray, xc: np.ndarray, hx: np.ndarray, Y: np.ndarray, sacrum_row: float, s: float
+) -> dict:
     "Membership `fat_m` of subcutaneous fat and `air_m` of air behind the back: a skin line straighter than the spine."
     lin = np.polyval(np.polyfit(P[:, 1], P[:, 0], 1), Y[:, 0])
     skin = 0.5 * (xc + lin) - xc + rng.uniform(75, 95) * s + np.maximum(0, Y[:, 0] - sacrum_row) * 0.4
@@ -359,7 +367,9 @@ def _bowel_loops(rng: np.random.Generator, grid: dict, fat: float) -> list[tuple
     ]
 
 
-def _background(rng: np.random.Generator, grid: dict, T: dict, coarse: np.ndarray, hx: np.ndarray):
+def _background(
+    rng: np.random.Generator, grid: dict, T: dict, coarse: np.ndarray, hx: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     "The slab's background (abdomen with bowel loops in front, muscle behind) and the muscle side's membership."
     Y, X = grid['Y'], grid['X']
     blobs = _bowel_loops(rng, grid, T['fat'])
@@ -716,7 +726,7 @@ def _overview_row(name: str, discs_in_view: int, graded: int, cfg: Mapping) -> d
     )
 
 
-def _write_patient(root: Path, pid, grades: pd.DataFrame, cfg: Mapping) -> tuple[dict, dict]:
+def _write_patient(root: Path, pid: int, grades: pd.DataFrame, cfg: Mapping) -> tuple[dict, dict]:
     "Draw patient `pid` with its `grades` rows, write its image and mask; its `overview.csv` and `slabs.csv` rows."
     vol, mask, inst = phantom_patient(
         pid,

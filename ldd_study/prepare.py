@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import Sequence
 import numpy as np
 import pandas as pd
 import SimpleITK as sitk
@@ -71,7 +72,7 @@ def left_out(patient: str, series: str, e: DataError) -> dict:
     return dict(patient=patient, series=series, file=e.path, problem=e.problem)
 
 
-def require_folders(folders, why: str) -> None:
+def require_folders(folders: Sequence, why: str) -> None:
     "A `DataError` naming the first of `folders` that is not a folder: `folder not found: {why}`."
     for f in folders:
         if not Path(f).is_dir():

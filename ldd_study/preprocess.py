@@ -7,7 +7,7 @@ disc-aligned crops."""
 from __future__ import annotations
 import warnings
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 import numpy as np
 from scipy import ndimage as ndi
 from .core import level_name
@@ -367,7 +367,9 @@ def _cut_at_waist(p: np.ndarray, t: np.ndarray, sp, waist: float = 0.35, depth: 
     return [q for side in (p[s < cut], p[s >= cut]) for q in _cut_at_waist(side, t, sp, waist, depth - 1)]
 
 
-def _split_merged(comps: list, cents: np.ndarray, spine, sp, split_factor: float, min_area_mm2: float) -> tuple:
+def _split_merged(
+    comps: list, cents: np.ndarray, spine: Callable, sp: tuple, split_factor: float, min_area_mm2: float
+) -> tuple:
     "Components cut where they are far taller along the spine than the median one: the parts and each one's component."
     ext = np.array([np.ptp(p @ spine(c)) + pixel_extent(spine(c), sp) for p, c in zip(comps, cents)])
     parts, source = [], []
@@ -425,7 +427,7 @@ def _joined(parts: list, source: list, groups: list) -> list[tuple]:
     return final
 
 # %% ../nbs/20_preprocess.ipynb #cf694c2f
-def _components(m: np.ndarray, sp, min_area_mm2: float) -> list[np.ndarray]:
+def _components(m: np.ndarray, sp: tuple, min_area_mm2: float) -> list[np.ndarray]:
     "The mm points of each 8-connected component of mask `m` at least `min_area_mm2` large."
     lab, n = ndi.label(m != 0, structure=np.ones((3, 3)))
     comps = []
@@ -436,7 +438,7 @@ def _components(m: np.ndarray, sp, min_area_mm2: float) -> list[np.ndarray]:
     return comps
 
 
-def _numbered(final: list[tuple], shape, sp) -> tuple[np.ndarray, list[dict]]:
+def _numbered(final: list[tuple], shape: tuple, sp: tuple) -> tuple[np.ndarray, list[dict]]:
     "The level map of the discs `final` (lowest first: k = IVD label k) and each disc's info."
     labels = np.zeros(shape, np.int32)
     info = []
@@ -455,7 +457,9 @@ def _numbered(final: list[tuple], shape, sp) -> tuple[np.ndarray, list[dict]]:
     return labels, info
 
 # %% ../nbs/20_preprocess.ipynb #0726967b
-def _warn_levels(labels: np.ndarray, info: list[dict], vertebra_mask2d, sacrum: dict | None, gap_factor: float) -> None:
+def _warn_levels(
+    labels: np.ndarray, info: list[dict], vertebra_mask2d: np.ndarray | None, sacrum: dict | None, gap_factor: float
+) -> None:
     "Warn (`LevelWarning`) when the sacrum check or the spacing check finds that the levels may be off."
     problem = sacrum_check(labels, info, vertebra_mask2d, **(sacrum or {}))
     if problem:
@@ -516,7 +520,9 @@ def _strip_below(labels2d: np.ndarray, d: dict, sp: np.ndarray) -> tuple[np.ndar
     return along, (along > 0) & (across <= d['length_mm'] / 4)  # straight below the disc's central half
 
 
-def _vertebra_runs(along, strip, vertebra_mask2d, step: float, min_body_mm: float) -> tuple[list, np.ndarray]:
+def _vertebra_runs(
+    along: np.ndarray, strip: np.ndarray, vertebra_mask2d: np.ndarray, step: float, min_body_mm: float
+) -> tuple[list, np.ndarray]:
     "(start, end) depths (mm) of the vertebra runs in the strip, slivers left out, and the strip's pixels per depth."
     bins = (along[strip] / step).astype(int)
     tot = np.bincount(bins)
@@ -525,7 +531,9 @@ def _vertebra_runs(along, strip, vertebra_mask2d, step: float, min_body_mm: floa
     return [r for r in runs if r[1] - r[0] >= min_body_mm], tot  # slivers are not bodies
 
 # %% ../nbs/20_preprocess.ipynb #6749c995
-def _sacrum_verdict(runs: list, tot: np.ndarray, step: float, info: list[dict], block_mm, look_mm, gap_fraction):
+def _sacrum_verdict(
+    runs: list, tot: np.ndarray, step: float, info: list[dict], block_mm: float, look_mm: float, gap_fraction: float
+) -> str | None:
     "Why the vertebra `runs` under the lowest disc betray a missing disc, or None."
     if not runs or runs[0][0] > look_mm:
         return None  # nothing labelled below: sacrum unlabelled (SPIDER)
