@@ -14,8 +14,8 @@ import numpy as np
 from tqdm.auto import tqdm
 from .core import EXIT_INTERNAL, EXIT_PIPE, EXIT_REFUSED, EXIT_USAGE, DataError, internal_error, level_name
 from .core import load_params, GROUPS, pfirrmann_group, silence_stdout
-from .params import parsed_section
-from .io import cohort_source, read_cohort, read_lsma_cohort, load_case, _natural
+from .params import parsed_section, section
+from .io import cohort_source, read_cohort, read_lsma_cohort, load_case, natural_sort_key
 
 
 def slice_discs(case, params: dict | None = None) -> tuple[int, dict[int, int], list[str]]:
@@ -151,7 +151,7 @@ def inspect_cohort(root, source: str = 'sample', params: dict | None = None, pro
     out['matched_discs'] = len(matched)
     out['unmatched'] = [
         dict(patient=p, ivd_label=label, reason='; '.join(why[(p, label)]) or NO_IMAGE)
-        for p, label in sorted(graded, key=lambda k: (_natural(k[0]), k[1]))
+        for p, label in sorted(graded, key=lambda k: (natural_sort_key(k[0]), k[1]))
         if (p, label) not in matched
     ]
     return {**out, **grade_counts(c.grades.pfirrmann, Counter(graded[k] for k in matched))}
@@ -486,7 +486,7 @@ def add_prepare_parser(sub) -> argparse.ArgumentParser:
 # %% ../nbs/70_cli.ipynb #lsma0001
 def inspect_boxes(root, params: dict | None = None) -> dict:
     "Counts of what the disc-box (LSMA) cohort under `root` holds, and every graded disc left out with its reason."
-    c = read_lsma_cohort(root, params=params)
+    c = read_lsma_cohort(root, data=section(params, 'data'))
     t = c.table
     out = dict(
         root=str(c.root),

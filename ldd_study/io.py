@@ -14,10 +14,11 @@ import warnings
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 import numpy as np
 import pandas as pd
 import SimpleITK as sitk
-from .core import DataError, SPINE, level_label, level_name, params_section, pfirrmann_group, GROUPS, ROMAN
+from .core import DataError, SPINE, level_label, level_name, pfirrmann_group, GROUPS, ROMAN
 from .core import BACKGROUND, CANAL, DISC, SPIDER_CANAL, SPIDER_DISC_BASE, VERTEBRA
 from .core import SEMANTIC  # noqa: F401 (io.SEMANTIC, as before)
 from .params import section_defaults
@@ -25,14 +26,15 @@ from .params import section_defaults
 sitk.ProcessObject.SetGlobalWarningDisplay(False)  # failures surface as DataError, not as ITK's console noise
 
 # %% auto #0
-__all__ = ['IMAGE_SUFFIXES', 'T2_SERIES', 'LUMA', 'MAX_VOXELS', 'PIXEL_SPACING_MM', 'MAX_SLICE_SPACING_MM',
-           'GAP_TOLERANCE', 'DISC_BOX_LABELS', 'FINDING_BOX_LABELS', 'SOURCE_COHORT', 'case_name', 'dicom_series',
-           'dicom_series_choice', 'dicom_series_files', 'check_declared_size', 'to_grey', 'read_image',
-           'orientation_recorded', 'slice_plane', 'sagittal_array', 'mask_kind', 'semantic_mask', 'disc_levels',
-           'read_grades', 'Cohort', 'check_grid', 'read_cohort', 'ReadWarning', 'check_spacing', 'spacing_recorded',
-           'check_slice_header', 'dicom_slice_gaps', 'Case', 'read_sagittal', 'load_image', 'load_case', 'read_boxes',
-           'disc_boxes', 'disc_pitch_px', 'l5s1_signs', 'check_levels', 'cohort_source', 'cohort_name',
-           'read_lsma_cohort', 'load_lsma_case', 'box_level_map', 'lsma_subset']
+__all__ = ['IMAGE_SUFFIXES', 'T2_SERIES', 'LUMA', 'MAX_VOXELS', 'GRADE_COLUMNS', 'PIXEL_SPACING_MM',
+           'MAX_SLICE_SPACING_MM', 'GAP_TOLERANCE', 'DISC_BOX_LABELS', 'FINDING_BOX_LABELS', 'BOX_COLUMNS',
+           'SOURCE_COHORT', 'LSMA_COLUMNS', 'case_name', 'dicom_series', 'dicom_series_choice', 'dicom_series_files',
+           'check_declared_size', 'to_grey', 'read_image', 'orientation_recorded', 'slice_plane', 'sagittal_array',
+           'mask_kind', 'semantic_mask', 'disc_levels', 'read_grades', 'Cohort', 'natural_sort_key', 'check_grid',
+           'read_cohort', 'ReadWarning', 'check_spacing', 'spacing_recorded', 'check_slice_header', 'dicom_slice_gaps',
+           'Case', 'read_sagittal', 'load_image', 'load_case', 'read_boxes', 'disc_boxes', 'disc_pitch_px',
+           'l5s1_signs', 'check_levels', 'cohort_source', 'cohort_name', 'read_lsma_cohort', 'load_lsma_case',
+           'box_level_map', 'lsma_subset']
 
 # %% ../nbs/10_io.ipynb #7b540674
 IMAGE_SUFFIXES = (
@@ -86,9 +88,10 @@ def dicom_series(folder) -> list[dict]:
 
 
 def _series_name(s: dict) -> str:
+    "How a message names a DICOM series: its description, file count and the end of its UID."
     return f"{s['description'] or 'no description'!r} ({len(s['files'])} files, series UID …{s['uid'][-12:]})"
 
-
+# %% ../nbs/10_io.ipynb #a107e768
 def dicom_series_choice(folder) -> tuple[list[str], list[str]]:
     """Files of the DICOM series to grade in `folder` (the rule above) and a warning naming the others; a `DataError`
     listing them all when none can be chosen."""
@@ -130,15 +133,10 @@ MAX_VOXELS = 2**28  # voxels (times components) an input may declare: more is re
 
 
 def _bytes_per_voxel(r: sitk.ImageFileReader) -> int:
+    "Bytes of one voxel of the image `r` has read the header of."
     return int(
         sitk.GetArrayFromImage(sitk.Image([1] * r.GetDimension(), r.GetPixelID(), r.GetNumberOfComponents())).nbytes
     )
-
-
-def _nifti_offset(head: bytes) -> int:
-    "`vox_offset` of a NIfTI-1 header (its first 348 bytes), in either byte order."
-    order = '<' if struct.unpack('<i', head[:4])[0] == 348 else '>'
-    return int(struct.unpack(order + 'f', head[108:112])[0])
 
 
 def _gzip_length(path: Path) -> int:
@@ -152,7 +150,33 @@ def _gzip_length(path: Path) -> int:
         raise DataError(path, "truncated or corrupt gzip data: its compressed stream ends early") from None
     return n
 
+# %% ../nbs/10_io.ipynb #3e2c5061
+def _nifti_offset(head: bytes) -> int:
+    "`vox_offset` of a NIfTI-1 header (its first 348 bytes), in either byte order."
+    order = '<' if struct.unpack('<i', head[:4])[0] == 348 else '>'
+    return int(struct.unpack(order + 'f', head[108:112])[0])
 
+
+def _nifti_lengths(p: Path, data: int) -> tuple[int, int]:
+    "Bytes a `.nii` file holds, and the bytes its header declares (data offset plus `data` bytes of voxels)."
+    with open(p, 'rb') as f:
+        head = f.read(348)
+    return p.stat().st_size, _nifti_offset(head) + data
+
+
+def _nifti_gz_lengths(p: Path, data: int) -> tuple[int, int]:
+    "Bytes a `.nii.gz` file holds uncompressed, and the bytes its header declares."
+    with open(p, 'rb') as f:
+        f.seek(-4, os.SEEK_END)
+        trailer = struct.unpack('<I', f.read(4))[0]
+    try:
+        with gzip.open(p, 'rb') as f:
+            want = _nifti_offset(f.read(348)) + data
+    except (EOFError, OSError, zlib.error):
+        raise DataError(p, "truncated or corrupt gzip data") from None
+    return trailer if trailer == want % 2**32 else _gzip_length(p), want
+
+# %% ../nbs/10_io.ipynb #e4e2c488
 def _metaimage_header(path: Path) -> tuple[dict, int] | None:
     """The fields of a MetaImage header (`.mha`/`.mhd`) and where its data starts; None where it has no ElementDataFile
     line."""
@@ -166,6 +190,19 @@ def _metaimage_header(path: Path) -> tuple[dict, int] | None:
     }, end
 
 
+def _metaimage_lengths(p: Path, s: str, data: int) -> tuple[int, int] | None:
+    "Bytes of data a MetaImage holds and its header declares; None where its data lie elsewhere or go unstated."
+    if (header := _metaimage_header(p)) is None:
+        return None
+    fields, end = header
+    if s == '.mhd' or fields.get(b'ElementDataFile') != b'LOCAL':
+        return None  # data in another file: its reader checks
+    compressed = fields.get(b'CompressedData', b'False') != b'False'
+    if compressed and b'CompressedDataSize' not in fields:
+        return None
+    return p.stat().st_size - end, int(fields[b'CompressedDataSize']) if compressed else data
+
+# %% ../nbs/10_io.ipynb #151614db
 def check_declared_size(path) -> None:
     """A `DataError` naming `path` when its header declares more than `MAX_VOXELS` voxels, or data its file does not
     hold (or holds more of)."""
@@ -185,31 +222,16 @@ def check_declared_size(path) -> None:
         )
     data, s = voxels // r.GetNumberOfComponents() * _bytes_per_voxel(r), _suffix(p)
     if s in ('.mha', '.mhd'):
-        if (header := _metaimage_header(p)) is None:
-            return
-        fields, end = header
-        if s == '.mhd' or fields.get(b'ElementDataFile') != b'LOCAL':
-            return  # data in another file: its reader checks
-        compressed = fields.get(b'CompressedData', b'False') != b'False'
-        if compressed and b'CompressedDataSize' not in fields:
-            return
-        have, want = p.stat().st_size - end, int(fields[b'CompressedDataSize']) if compressed else data
+        lengths = _metaimage_lengths(p, s, data)
     elif s == '.nii':
-        with open(p, 'rb') as f:
-            head = f.read(348)
-        have, want = p.stat().st_size, _nifti_offset(head) + data
+        lengths = _nifti_lengths(p, data)
     elif s == '.nii.gz':
-        with open(p, 'rb') as f:
-            f.seek(-4, os.SEEK_END)
-            trailer = struct.unpack('<I', f.read(4))[0]
-        try:
-            with gzip.open(p, 'rb') as f:
-                want = _nifti_offset(f.read(348)) + data
-        except (EOFError, OSError, zlib.error):
-            raise DataError(p, "truncated or corrupt gzip data") from None
-        have = trailer if trailer == want % 2**32 else _gzip_length(p)
+        lengths = _nifti_gz_lengths(p, data)
     else:
         return
+    if lengths is None:
+        return
+    have, want = lengths
     if have != want:
         raise DataError(
             p,
@@ -340,11 +362,13 @@ _BLANK = {'patient': 'patient', 'level': 'level', 'pfirrmann': 'Pfirrmann grade'
 
 
 def _find_col(cols, names):
+    "The column of `cols` whose name, stripped and lower-cased, is the first of `names` found; None when none is."
     low = {c.strip().lower(): c for c in cols}
     return next((low[n] for n in names if n in low), None)
 
 
 def _as_label(v) -> int:
+    "The IVD label of a level written as a label (`3`, `3.0`) or a name (`L3-L4`); ValueError when it is neither."
     s = str(v).strip()
     if re.fullmatch(r'\d+(\.0)?', s):
         k = int(float(s))
@@ -352,61 +376,80 @@ def _as_label(v) -> int:
         return k
     return level_label(s)
 
+# %% ../nbs/10_io.ipynb #4955b2f5
+GRADE_COLUMNS = ['patient', 'ivd_label', 'level', 'pfirrmann', 'group']  # the grade table's columns, in long form
 
-def read_grades(path) -> tuple[pd.DataFrame, list[DataError]]:
-    "Pfirrmann grades as (patient, ivd_label, level, pfirrmann, group) and the problems found, one per bad row."
-    path = Path(path)
-    cols = ['patient', 'ivd_label', 'level', 'pfirrmann', 'group']
-    empty = pd.DataFrame(columns=cols)
+
+def _grade_table(path: Path) -> tuple[pd.DataFrame | None, dict, list[DataError]]:
+    "The raw grade table at `path` and where its patient, level and grade columns are; or None and the problem."
     if not path.exists():
-        return empty, [DataError(path, "grade table not found")]
+        return None, {}, [DataError(path, "grade table not found")]
     try:
         raw = pd.read_csv(path, dtype=str, skipinitialspace=True)
     except Exception as e:
-        return empty, [DataError(path, f"cannot be read as a CSV table: {e}")]
+        return None, {}, [DataError(path, f"cannot be read as a CSV table: {e}")]
     found = {k: _find_col(raw.columns, v) for k, v in _COLS.items()}
     if None in found.values():
         miss = [k for k, v in found.items() if v is None]
-        return empty, [
-            DataError(
-                path,
-                f"missing column(s) {miss}; expected patient, level (or 'IVD label'), pfirrmann; found "
-                f"{list(raw.columns)}",
-            )
-        ]
-    rows, problems, seen = [], [], {}
+        return (
+            None,
+            found,
+            [
+                DataError(
+                    path,
+                    f"missing column(s) {miss}; expected patient, level (or 'IVD label'), pfirrmann; found "
+                    f"{list(raw.columns)}",
+                )
+            ],
+        )
+    return raw, found, []
+
+# %% ../nbs/10_io.ipynb #b7856211
+def _pfirrmann(g: str) -> int:
+    "The Pfirrmann grade 1–5 written as `g` (3, 3.0 and III alike); ValueError when it is none."
+    roman = g.upper() in ROMAN
+    gi = ROMAN.index(g.upper()) + 1 if roman else int(float(g))
+    if not roman and gi != float(g):
+        raise ValueError
+    pfirrmann_group(gi)
+    return gi
+
+
+def _grade_row(path: Path, i: int, r: dict, found: dict, seen: dict) -> tuple:
+    "Row `i` of the grade table as (patient, ivd_label, level, pfirrmann, group); a DataError naming what is wrong."
+    blank = [w for k, w in _BLANK.items() if pd.isna(r[found[k]]) or not str(r[found[k]]).strip()]
+    if blank:  # pandas reads a blank cell as NaN: never patient "nan"
+        raise DataError(path, f"row {i}: {' and '.join(blank)} {'is' if len(blank) == 1 else 'are'} empty")
+    pat, lev, g = (str(r[found[k]]).strip() for k in ('patient', 'level', 'pfirrmann'))
+    try:
+        k = _as_label(lev)
+    except ValueError:
+        raise DataError(path, f"row {i}: unknown disc level {lev!r}") from None
+    try:
+        gi = _pfirrmann(g)
+    except ValueError:
+        raise DataError(path, f"row {i}: Pfirrmann grade {g!r} is outside 1–5") from None
+    if (pat, k) in seen:
+        raise DataError(path, f"row {i}: duplicate of row {seen[(pat, k)]} (patient {pat}, {level_name(k)})")
+    seen[(pat, k)] = i
+    return (pat, k, level_name(k), gi, GROUPS[pfirrmann_group(gi)])
+
+# %% ../nbs/10_io.ipynb #82e6cc40
+def read_grades(path) -> tuple[pd.DataFrame, list[DataError]]:
+    "Pfirrmann grades as (patient, ivd_label, level, pfirrmann, group) and the problems found, one per bad row."
+    path = Path(path)
+    raw, found, problems = _grade_table(path)
+    if raw is None:
+        return pd.DataFrame(columns=GRADE_COLUMNS), problems
+    rows, seen = [], {}
     for i, r in enumerate(raw.itertuples(index=False), start=2):
-        r = dict(zip(raw.columns, r))
-        blank = [w for k, w in _BLANK.items() if pd.isna(r[found[k]]) or not str(r[found[k]]).strip()]
-        if blank:  # pandas reads a blank cell as NaN: never patient "nan"
-            problems.append(
-                DataError(path, f"row {i}: {' and '.join(blank)} {'is' if len(blank) == 1 else 'are'} empty")
-            )
-            continue
-        pat, lev, g = (str(r[found[k]]).strip() for k in ('patient', 'level', 'pfirrmann'))
         try:
-            k = _as_label(lev)
-        except ValueError:
-            problems.append(DataError(path, f"row {i}: unknown disc level {lev!r}"))
-            continue
-        try:
-            roman = g.upper() in ROMAN
-            gi = ROMAN.index(g.upper()) + 1 if roman else int(float(g))  # 3, 3.0 and III alike
-            if not roman and gi != float(g):
-                raise ValueError
-            pfirrmann_group(gi)
-        except ValueError:
-            problems.append(DataError(path, f"row {i}: Pfirrmann grade {g!r} is outside 1–5"))
-            continue
-        key = (pat, k)
-        if key in seen:
-            problems.append(DataError(path, f"row {i}: duplicate of row {seen[key]} (patient {pat}, {level_name(k)})"))
-            continue
-        seen[key] = i
-        rows.append((pat, k, level_name(k), gi, GROUPS[pfirrmann_group(gi)]))
+            rows.append(_grade_row(path, i, dict(zip(raw.columns, r)), found, seen))
+        except DataError as e:
+            problems.append(e)
     if raw.empty:
         problems.append(DataError(path, "holds no grade: a header and no rows"))
-    return pd.DataFrame(rows, columns=cols), problems
+    return pd.DataFrame(rows, columns=GRADE_COLUMNS), problems
 
 # %% ../nbs/10_io.ipynb #0c0b1e1f
 @dataclass
@@ -424,7 +467,8 @@ class Cohort:
 
     @property
     def patients(self) -> list[str]:
-        return sorted(set(self.table.patient), key=_natural)
+        "The cohort's patients in natural order."
+        return sorted(set(self.table.patient), key=natural_sort_key)
 
     def __repr__(self):
         return (
@@ -433,11 +477,13 @@ class Cohort:
         )
 
 
-def _natural(s):
+def natural_sort_key(s: object) -> list:
+    "Sort key that orders the digit runs of `s` as numbers: patient 2 before patient 10, `2_t2` before `10_t2`."
     return [int(t) if t.isdigit() else t for t in re.split(r'(\d+)', str(s))]
 
-
+# %% ../nbs/10_io.ipynb #e9c46343
 def _header(path) -> sitk.ImageFileReader:
+    "A reader that has read the header of the image at `path`; a `DataError` when it cannot."
     r = sitk.ImageFileReader()
     r.SetFileName(str(path))
     try:
@@ -483,10 +529,11 @@ _2D_SUFFIXES = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.mha', '.nii.
 
 
 def _files(folder: Path, suffixes) -> list[Path]:
+    "The files of `folder` ending in one of `suffixes`, hidden ones left out, in natural order."
     return (
         sorted(
             (p for p in folder.iterdir() if p.is_file() and _suffix(p) in suffixes and not p.name.startswith('.')),
-            key=lambda p: _natural(p.name),
+            key=lambda p: natural_sort_key(p.name),
         )
         if folder.is_dir()
         else []
@@ -494,6 +541,7 @@ def _files(folder: Path, suffixes) -> list[Path]:
 
 
 def _mask_for(masks: Path, case: str, suffixes) -> Path:
+    "The mask of series `case` in `masks`: the first name with one of `suffixes` that exists, else the expected one."
     for s in suffixes:
         if (masks / f"{case}{s}").exists():
             return masks / f"{case}{s}"
@@ -503,7 +551,7 @@ def _mask_for(masks: Path, case: str, suffixes) -> Path:
 def _series_folders(images: Path) -> list[tuple[str, Path]]:
     "(patient, image) pairs of a folder layout: DICOM series folders images/<patient>[/<series>] and volume files."
     out = []
-    for p in sorted(images.iterdir(), key=lambda p: _natural(p.name)) if images.is_dir() else []:
+    for p in sorted(images.iterdir(), key=lambda p: natural_sort_key(p.name)) if images.is_dir() else []:
         if p.is_file() and _suffix(p) in _VOLUME_SUFFIXES:
             out.append((case_name(p).split('_')[0], p))
         elif p.is_dir():
@@ -511,7 +559,7 @@ def _series_folders(images: Path) -> list[tuple[str, Path]]:
             out += [(p.name, q) for q in subs] if subs else [(p.name, p)]
     return out
 
-
+# %% ../nbs/10_io.ipynb #202a74a1
 def _layout(root: Path, source: str):
     "(patient, image, mask) triples and the grade table of a cohort `source` under `root`."
     images, masks = root / 'images', root / 'masks'
@@ -543,25 +591,10 @@ def _layout(root: Path, source: str):
         return pairs, root / 'grades.csv'
     raise ValueError(f"unknown data source {source!r}: use spider, sample, spider2d, phantom, folder or images2d")
 
-
-def read_cohort(root, source: str = 'sample', series: str | None = None, params: dict | None = None) -> Cohort:
-    """The cohort under `root` in layout `source` ('auto': found by `cohort_source`); `series` keeps only series whose
-    name matches that regex (e.g. 't2')."""
-    if source == 'auto':
-        source = cohort_source(root, source)  # (its cell is below, with the LSMA layout)
-    if source == 'lsma':
-        return read_lsma_cohort(root, series, params)  # disc boxes, no masks: the LSMA cells below
-    root = Path(root)
-    if not root.is_dir():
-        raise DataError(root, "cohort folder not found")
-    pairs, gpath = _layout(root, source)
-    if series:
-        pairs = [t for t in pairs if re.search(series, case_name(t[1]))]
-    problems = [] if pairs else [DataError(root / 'images', "no images found")]
-    grades, gprobs = read_grades(gpath)
-    problems += gprobs
-    by_patient = {p: dict(zip(d.ivd_label, d.pfirrmann)) for p, d in grades.groupby('patient')}
-    rows, left_out, imaged = [], [], {pat for pat, _, _ in pairs}
+# %% ../nbs/10_io.ipynb #226d9289
+def _series_rows(pairs: list, by_patient: dict) -> tuple[list[dict], list[dict], list[DataError]]:
+    "Cohort rows of the (patient, image, mask) `pairs` whose grid checks, the refused ones (`left_out`), the problems."
+    rows, left_out, problems = [], [], []
     for pat, img, msk in pairs:
         try:
             size, spacing = check_grid(img, msk) if msk is not None else check_slice_header(img)
@@ -582,9 +615,13 @@ def read_cohort(root, source: str = 'sample', series: str | None = None, params:
                 grades=by_patient.get(pat, {}),
             )
         )
-    for pat in sorted(
-        set(by_patient) - imaged, key=_natural
-    ):  # graded, but no image to grade: said, never dropped quietly
+    return rows, left_out, problems
+
+
+def _graded_not_imaged(gpath: Path, by_patient: dict, imaged: set, series: str | None) -> list[DataError]:
+    "A problem for each patient graded but with no image to grade: said, never dropped quietly."
+    problems = []
+    for pat in sorted(set(by_patient) - imaged, key=natural_sort_key):
         n = len(by_patient[pat])
         problems.append(
             DataError(
@@ -593,6 +630,29 @@ def read_cohort(root, source: str = 'sample', series: str | None = None, params:
                 + (f" of a series matching {series!r}" if series else ''),
             )
         )
+    return problems
+
+# %% ../nbs/10_io.ipynb #56a1b4c6
+def read_cohort(root, source: str = 'sample', series: str | None = None, data: Mapping | None = None) -> Cohort:
+    """The cohort under `root` in layout `source` ('auto': found by `cohort_source`); `series` keeps only series whose
+    name matches that regex (e.g. 't2'); `data`: params' `data` section (the LSMA layout's settings)."""
+    if source == 'auto':
+        source = cohort_source(root, source)  # (its cell is below, with the LSMA layout)
+    if source == 'lsma':
+        return read_lsma_cohort(root, series, data)  # disc boxes, no masks: the LSMA cells below
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(root, "cohort folder not found")
+    pairs, gpath = _layout(root, source)
+    if series:
+        pairs = [t for t in pairs if re.search(series, case_name(t[1]))]
+    problems = [] if pairs else [DataError(root / 'images', "no images found")]
+    grades, gprobs = read_grades(gpath)
+    problems += gprobs
+    by_patient = {p: dict(zip(d.ivd_label, d.pfirrmann)) for p, d in grades.groupby('patient')}
+    rows, left_out, row_problems = _series_rows(pairs, by_patient)
+    problems += row_problems
+    problems += _graded_not_imaged(gpath, by_patient, {pat for pat, _, _ in pairs}, series)
     table = pd.DataFrame(rows, columns=['patient', 'series', 'image', 'mask', 'size', 'spacing', 'grades'])
     return Cohort(root, source, table, grades, problems, left_out)
 
@@ -762,56 +822,60 @@ FINDING_BOX_LABELS = ('SS', 'Spondylolisthesis')  # boxes that mark a finding, n
 _BOX_COLS = ('image', 'label', 'x0', 'y0', 'x1', 'y1')
 
 
-def read_boxes(path) -> tuple[pd.DataFrame, list[DataError]]:
-    "LSMA boxes as (image, label, x0, y0, x1, y1, row) in pixels and the problems found, one per bad row."
-    path = Path(path)
-    cols = [*_BOX_COLS, 'row']
-    empty = pd.DataFrame(columns=cols)
+BOX_COLUMNS = [*_BOX_COLS, 'row']  # the box table's columns: a box in pixels and its row in boxes.csv
+
+
+def _box_table(path: Path) -> tuple[pd.DataFrame | None, dict, list[DataError]]:
+    "The raw box table at `path` and where its columns are; or None and the problem."
     if not path.exists():
-        return empty, [DataError(path, "box table not found")]
+        return None, {}, [DataError(path, "box table not found")]
     try:
         raw = pd.read_csv(path, dtype=str, skipinitialspace=True)
     except Exception as e:
-        return empty, [DataError(path, f"cannot be read as a CSV table: {e}")]
+        return None, {}, [DataError(path, f"cannot be read as a CSV table: {e}")]
     found = {k: _find_col(raw.columns, (k,)) for k in _BOX_COLS}
     if None in found.values():
         miss = [k for k, v in found.items() if v is None]
-        return empty, [
-            DataError(path, f"missing column(s) {miss}; expected {', '.join(_BOX_COLS)}; found {list(raw.columns)}")
-        ]
-    rows, problems = [], []
+        why = f"missing column(s) {miss}; expected {', '.join(_BOX_COLS)}; found {list(raw.columns)}"
+        return None, found, [DataError(path, why)]
+    return raw, found, []
+
+# %% ../nbs/10_io.ipynb #2226aca8
+def _box_row(path: Path, i: int, r: dict, found: dict) -> tuple:
+    "Row `i` of the box table as (image, label, x0, y0, x1, y1, row); a DataError naming what is wrong."
+    img, lab = (str(r[found[k]]).strip() for k in ('image', 'label'))
+    if lab not in DISC_BOX_LABELS + FINDING_BOX_LABELS:
+        raise DataError(
+            path,
+            f"row {i}: unknown box label {lab!r} (expected one of {', '.join(DISC_BOX_LABELS + FINDING_BOX_LABELS)})",
+        )
+    try:
+        x0, y0, x1, y1 = (float(r[found[k]]) for k in ('x0', 'y0', 'x1', 'y1'))
+    except (TypeError, ValueError):
+        coordinates = [r[found[k]] for k in ('x0', 'y0', 'x1', 'y1')]
+        raise DataError(path, f"row {i}: box coordinates {coordinates} are not all numbers") from None
+    if not np.isfinite([x0, y0, x1, y1]).all() or x1 <= x0 or y1 <= y0:
+        raise DataError(path, f"row {i}: empty box ({x0:g}, {y0:g}, {x1:g}, {y1:g}): x1 > x0 and y1 > y0 are needed")
+    return (img, lab, x0, y0, x1, y1, i)
+
+
+def read_boxes(path) -> tuple[pd.DataFrame, list[DataError]]:
+    "LSMA boxes as (image, label, x0, y0, x1, y1, row) in pixels and the problems found, one per bad row."
+    path = Path(path)
+    raw, found, problems = _box_table(path)
+    if raw is None:
+        return pd.DataFrame(columns=BOX_COLUMNS), problems
+    rows = []
     for i, r in enumerate(raw.itertuples(index=False), start=2):
-        r = dict(zip(raw.columns, r))
-        img, lab = (str(r[found[k]]).strip() for k in ('image', 'label'))
-        if lab not in DISC_BOX_LABELS + FINDING_BOX_LABELS:
-            problems.append(
-                DataError(
-                    path,
-                    f"row {i}: unknown box label {lab!r} (expected one of "
-                    f"{', '.join(DISC_BOX_LABELS + FINDING_BOX_LABELS)})",
-                )
-            )
-            continue
         try:
-            x0, y0, x1, y1 = (float(r[found[k]]) for k in ('x0', 'y0', 'x1', 'y1'))
-        except (TypeError, ValueError):
-            problems.append(
-                DataError(
-                    path,
-                    f"row {i}: box coordinates {[r[found[k]] for k in ('x0', 'y0', 'x1', 'y1')]} are not all numbers",
-                )
-            )
-            continue
-        if not np.isfinite([x0, y0, x1, y1]).all() or x1 <= x0 or y1 <= y0:
-            problems.append(
-                DataError(path, f"row {i}: empty box ({x0:g}, {y0:g}, {x1:g}, {y1:g}): x1 > x0 and y1 > y0 are needed")
-            )
-            continue
-        rows.append((img, lab, x0, y0, x1, y1, i))
-    return pd.DataFrame(rows, columns=cols), problems
+            rows.append(_box_row(path, i, dict(zip(raw.columns, r)), found))
+        except DataError as e:
+            problems.append(e)
+    return pd.DataFrame(rows, columns=BOX_COLUMNS), problems
 
 # %% ../nbs/10_io.ipynb #lsma0004
 def _union(a: dict, b: dict) -> dict:
+    "The box holding boxes `a` and `b`, with the labels and box-table rows of both."
     return dict(
         x0=min(a['x0'], b['x0']),
         y0=min(a['y0'], b['y0']),
@@ -826,7 +890,7 @@ def _row_overlap(a: dict, b: dict) -> float:
     "Rows two boxes share, as a fraction of the shorter box's height."
     return max(0.0, min(a['y1'], b['y1']) - max(a['y0'], b['y0'])) / min(a['y1'] - a['y0'], b['y1'] - b['y0'])
 
-
+# %% ../nbs/10_io.ipynb #0d1e8fec
 def disc_boxes(boxes: pd.DataFrame, shape, path='boxes.csv', merge_row_overlap: float = 0.5) -> list[dict]:
     """Disc boxes of one image: checked inside `shape` (rows, cols), merged where they share rows, numbered from the
     bottom (IVD label 1 = lowest)."""
@@ -857,6 +921,7 @@ def disc_boxes(boxes: pd.DataFrame, shape, path='boxes.csv', merge_row_overlap: 
 
 # %% ../nbs/10_io.ipynb #lsma0007
 def _centre(d: dict) -> np.ndarray:
+    "Centre (row, col) of box `d`."
     return np.array([(d['y0'] + d['y1']) / 2, (d['x0'] + d['x1']) / 2])
 
 
@@ -881,34 +946,40 @@ def l5s1_signs(discs: list[dict], shape, ref: float, flat_hw=0.65, step_pitch=0.
         + [f"it lies {bottom:.1f} pitches above the image bottom (> {bottom_pitch})"] * int(bottom > bottom_pitch)
     )
 
-
-def check_levels(
-    discs: list[dict], findings: list[dict], shape, labels=(1, 2, 3), **kw
-) -> tuple[dict[int, str], list[str]]:
-    """Refused IVD labels {label: reason} of every disc box numbered from the bottom (`disc_boxes`), and warnings;
-    `labels` are the graded ones."""
-    o = {**section_defaults('data')['boxes'], **kw}
-    refused, warnings = {}, []
-    every = sorted({d['ivd_label'] for d in discs} | set(labels))
-    if len(discs) < max(labels) + 1:
-        return {
-            label: f"{len(discs)} disc boxes: too few to check the numbering from the bottom" for label in every
-        }, warnings
-    ref = disc_pitch_px(discs)
-    c = np.array([_centre(d) for d in discs])
-    for k in range(len(discs) - 1):  # a missing or doubled box shifts every label above it
+# %% ../nbs/10_io.ipynb #8f7baf18
+def _spacing_refused(c: np.ndarray, ref: float, every: list, gap_pitch: float, close_pitch: float) -> dict[int, str]:
+    "Labels refused above two consecutive box centres `c` too far apart (a box missing) or too close (boxed twice)."
+    refused = {}
+    for k in range(len(c) - 1):  # a missing or doubled box shifts every label above it
         g = float(np.hypot(*(c[k + 1] - c[k]))) / ref
-        if g >= o['gap_pitch'] or g < o['close_pitch']:
+        if g >= gap_pitch or g < close_pitch:
             why = (
                 f"gap of {g:.2f} disc pitches between the boxes numbered {level_name(k + 1)} and "
                 f"{level_name(k + 2)}: a disc box is missing"
-                if g >= o['gap_pitch']
+                if g >= gap_pitch
                 else f"the boxes numbered {level_name(k + 1)} and {level_name(k + 2)} are only {g:.2f} disc "
                 f"pitches apart"
             )
             for label in every:
                 if label >= k + 2:
                     refused.setdefault(label, why + "; the labels above are not assigned")
+    return refused
+
+# %% ../nbs/10_io.ipynb #21c303ec
+def check_levels(
+    discs: list[dict], findings: list[dict], shape, labels=(1, 2, 3), **kw
+) -> tuple[dict[int, str], list[str]]:
+    """Refused IVD labels {label: reason} of every disc box numbered from the bottom (`disc_boxes`), and warnings;
+    `labels` are the graded ones."""
+    o = {**section_defaults('data')['boxes'], **kw}
+    warnings = []
+    every = sorted({d['ivd_label'] for d in discs} | set(labels))
+    if len(discs) < max(labels) + 1:
+        return {
+            label: f"{len(discs)} disc boxes: too few to check the numbering from the bottom" for label in every
+        }, warnings
+    ref = disc_pitch_px(discs)
+    refused = _spacing_refused(np.array([_centre(d) for d in discs]), ref, every, o['gap_pitch'], o['close_pitch'])
     low = discs[0]
     below = [f for f in findings if (f['y0'] + f['y1']) / 2 > low['y1']]
     if below:
@@ -951,7 +1022,7 @@ def cohort_name(source: str, root) -> str:
     "The name a cohort is reported under: SPIDER or LSMA for their layouts, else its folder's name (`phantom`)."
     return SOURCE_COHORT.get(cohort_source(root, source), Path(root).name)
 
-
+# %% ../nbs/10_io.ipynb #17982f50
 def _image_facts(path: Path) -> tuple[tuple, int, str, tuple]:
     "Size, components, pixel type and spacing of an image file, from its header."
     r = _header(path)
@@ -989,36 +1060,27 @@ def _image_table(root: Path) -> tuple[pd.DataFrame, list[DataError]]:
         {'image': raw[ci].str.strip(), 'patient': raw[cp].str.strip(), 'row': range(2, len(raw) + 2)}
     ), []
 
+# %% ../nbs/10_io.ipynb #f01e308e
+def _box_settings(data: Mapping | None) -> tuple[dict, float]:
+    "The `boxes` thresholds and the `pixel_spacing_mm` of params' `data` section (over the schema's defaults)."
+    data = {**section_defaults('data'), **(data or {})}
+    return {**section_defaults('data')['boxes'], **(data['boxes'] or {})}, float(data['pixel_spacing_mm'])
 
-def read_lsma_cohort(root, series: str | None = None, params: dict | None = None) -> Cohort:
-    """The LSMA cohort under `root`: PNGs, `images.csv`, `gradings.csv`, `boxes.csv`; every problem listed, each naming
-    its file and row."""
-    root = Path(root)
-    if not root.is_dir():
-        raise DataError(root, "cohort folder not found")
-    data = params_section('data', section_defaults('data'), params)
-    bopt = {**section_defaults('data')['boxes'], **(data.get('boxes') or {})}
-    s = float(data['pixel_spacing_mm'])
-    images, problems = _image_table(root)
-    if series:
-        images = images[[bool(re.search(series, case_name(Path(n)))) for n in images.image]]
-    if images.empty:
-        problems.append(DataError(root / 'images', "no images found"))
-    listed = set(images.image)
-    problems += [
+
+def _unlisted_images(root: Path, listed: set, series: str | None) -> list[DataError]:
+    "A problem for each PNG under images/ that `images.csv` does not list."
+    return [
         DataError(p, "not listed in images.csv: left out")
         for p in _files(root / 'images', _2D_SUFFIXES)
         if p.name not in listed and (root / 'images.csv').exists() and not series
     ]
-    gpath, bpath = root / 'gradings.csv', root / 'boxes.csv'
-    grades, gp = read_grades(gpath)
-    problems += gp
-    boxes, bp = read_boxes(bpath)
-    problems += bp
-    by_patient = {p: dict(zip(d.ivd_label, d.pfirrmann)) for p, d in grades.groupby('patient')}
-    imaged = set(images.patient)
+
+# %% ../nbs/10_io.ipynb #627dc64b
+def _graded_without_image(gpath: Path, grades: pd.DataFrame, imaged: set) -> list[DataError]:
+    "A problem for each graded patient no image can be matched to, naming the grade table's rows."
+    problems = []
     graw = pd.read_csv(gpath, dtype=str) if (set(grades.patient) - imaged) else None
-    for p in sorted(set(grades.patient) - imaged, key=_natural):  # grades no image can be matched to
+    for p in sorted(set(grades.patient) - imaged, key=natural_sort_key):
         rows = [i for i, v in enumerate(graw[_find_col(graw.columns, _COLS['patient'])].str.strip(), start=2) if v == p]
         problems.append(
             DataError(
@@ -1027,8 +1089,12 @@ def read_lsma_cohort(root, series: str | None = None, params: dict | None = None
                 f"has no image",
             )
         )
-    bimg = dict(tuple(boxes.groupby('image'))) if len(boxes) else {}
-    problems += [
+    return problems
+
+
+def _boxes_of_unlisted(bpath: Path, bimg: dict, listed: set, series: str | None) -> list[DataError]:
+    "A problem for each image that has boxes but is not in `images.csv`."
+    return [
         DataError(
             bpath,
             f"row{'s' if len(g) > 1 else ''} "
@@ -1038,88 +1104,113 @@ def read_lsma_cohort(root, series: str | None = None, params: dict | None = None
         for n, g in bimg.items()
         if n not in listed and not series
     ]
+
+# %% ../nbs/10_io.ipynb #afc13ded
+def _checked_png(img: Path, where: str) -> tuple[tuple, tuple]:
+    "Size and spacing of one LSMA image, refused (DataError) unless it is there and an 8-bit greyscale 2D PNG."
+    if not img.exists():
+        raise DataError(img, f"file not found ({where})")
+    size, comps, ptype, sp_file = _image_facts(img)
+    if comps != 1:
+        raise DataError(
+            img,
+            f"{'RGB' if comps == 3 else f'{comps}-component'} image ({where}): the LSMA layout holds "
+            f"8-bit greyscale PNGs",
+        )
+    if ptype != '8-bit unsigned integer':
+        raise DataError(img, f"{ptype} pixels ({where}): the LSMA layout holds 8-bit greyscale PNGs")
+    if len(size) != 2:
+        raise DataError(img, f"{len(size)}D image ({where}): one 2D sagittal slice is expected")
+    return size, sp_file
+
+
+def _image_discs(
+    b: pd.DataFrame | None, shape: tuple, image: str, where: str, graded: tuple, bpath: Path, boxes: dict
+) -> tuple[list[dict], dict, list[str]]:
+    "Disc boxes of one image to levels: (discs, refused, warnings); a DataError where the image has no disc box."
+    if b is None or not b.label.isin(DISC_BOX_LABELS).any():
+        raise DataError(bpath, f"no disc box for image {image} ({where})")
+    discs = disc_boxes(b, shape, bpath, boxes['merge_row_overlap'])
+    findings = [
+        dict(x0=f.x0, y0=f.y0, x1=f.x1, y1=f.y1, labels=[f.label], rows=[int(f.row)])
+        for f in b.itertuples(index=False)
+        if f.label in FINDING_BOX_LABELS
+    ]
+    refused, warns = check_levels(
+        discs, findings, shape, graded, **{k: v for k, v in boxes.items() if k != 'merge_row_overlap'}
+    )
+    return discs, refused, warns
+
+# %% ../nbs/10_io.ipynb #4311f9ec
+# the LSMA cohort table's columns
+LSMA_COLUMNS = 'patient series image mask size spacing grades discs refused warnings pitch_px boxes merged'.split()
+
+
+def _lsma_row(
+    r: tuple, root: Path, by_patient: dict, bimg: dict, paths: tuple[Path, Path], boxes: dict, s: float
+) -> dict:
+    "The cohort row of one `images.csv` row `r`; a DataError where its image, grades or disc boxes are unusable."
+    gpath, bpath = paths
+    img = root / 'images' / r.image
+    where = f"images.csv row {r.row}" if r.row else "images/"
+    size, sp_file = _checked_png(img, where)
+    if r.patient not in by_patient:
+        raise DataError(gpath, f"no grade for patient {r.patient} (image {r.image}, {where})")
+    b = bimg.get(r.image)
+    shape = (size[1], size[0])
+    discs, refused, warns = _image_discs(b, shape, r.image, where, tuple(sorted(by_patient[r.patient])), bpath, boxes)
+    for d in discs:
+        d['refused'] = refused.get(d['ivd_label'], '')
+    sp = (s, s, 1.0) if np.allclose(sp_file, 1.0) else (float(sp_file[1]), float(sp_file[0]), 1.0)  # a PNG records none
+    return dict(
+        patient=r.patient,
+        series=case_name(img),
+        image=str(img),
+        mask='',
+        size=tuple(size),
+        spacing=sp,
+        grades=by_patient[r.patient],
+        discs=discs,
+        refused=refused,
+        warnings=warns,
+        pitch_px=disc_pitch_px(discs),
+        boxes=int(len(b)),
+        merged=int(b.label.isin(DISC_BOX_LABELS).sum() - len(discs)),
+    )
+
+# %% ../nbs/10_io.ipynb #6362ff02
+def read_lsma_cohort(root, series: str | None = None, data: Mapping | None = None) -> Cohort:
+    """The LSMA cohort under `root`: PNGs, `images.csv`, `gradings.csv`, `boxes.csv`; every problem listed, each naming
+    its file and row."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(root, "cohort folder not found")
+    boxes_settings, s = _box_settings(data)
+    images, problems = _image_table(root)
+    if series:
+        images = images[[bool(re.search(series, case_name(Path(n)))) for n in images.image]]
+    if images.empty:
+        problems.append(DataError(root / 'images', "no images found"))
+    listed = set(images.image)
+    problems += _unlisted_images(root, listed, series)
+    gpath, bpath = root / 'gradings.csv', root / 'boxes.csv'
+    grades, gp = read_grades(gpath)
+    problems += gp
+    boxes, bp = read_boxes(bpath)
+    problems += bp
+    by_patient = {p: dict(zip(d.ivd_label, d.pfirrmann)) for p, d in grades.groupby('patient')}
+    problems += _graded_without_image(gpath, grades, set(images.patient))
+    bimg = dict(tuple(boxes.groupby('image'))) if len(boxes) else {}
+    problems += _boxes_of_unlisted(bpath, bimg, listed, series)
     rows, left_out = [], []
     for r in images.itertuples(index=False):
-        img = root / 'images' / r.image
-        where = f"images.csv row {r.row}" if r.row else "images/"
         try:
-            if not img.exists():
-                raise DataError(img, f"file not found ({where})")
-            size, comps, ptype, sp_file = _image_facts(img)
-            if comps != 1:
-                raise DataError(
-                    img,
-                    f"{'RGB' if comps == 3 else f'{comps}-component'} image ({where}): the LSMA layout holds "
-                    f"8-bit greyscale PNGs",
-                )
-            if ptype != '8-bit unsigned integer':
-                raise DataError(img, f"{ptype} pixels ({where}): the LSMA layout holds 8-bit greyscale PNGs")
-            if len(size) != 2:
-                raise DataError(img, f"{len(size)}D image ({where}): one 2D sagittal slice is expected")
-            if r.patient not in by_patient:
-                raise DataError(gpath, f"no grade for patient {r.patient} (image {r.image}, {where})")
-            b = bimg.get(r.image)
-            if b is None or not b.label.isin(DISC_BOX_LABELS).any():
-                raise DataError(bpath, f"no disc box for image {r.image} ({where})")
-            shape = (size[1], size[0])
-            discs = disc_boxes(b, shape, bpath, bopt['merge_row_overlap'])
-            findings = [
-                dict(x0=f.x0, y0=f.y0, x1=f.x1, y1=f.y1, labels=[f.label], rows=[int(f.row)])
-                for f in b.itertuples(index=False)
-                if f.label in FINDING_BOX_LABELS
-            ]
-            refused, warns = check_levels(
-                discs,
-                findings,
-                shape,
-                tuple(sorted(by_patient[r.patient])),
-                **{k: v for k, v in bopt.items() if k != 'merge_row_overlap'},
-            )
+            rows.append(_lsma_row(r, root, by_patient, bimg, (gpath, bpath), boxes_settings, s))
         except DataError as e:
             problems.append(e)
+            img = root / 'images' / r.image
             left_out.append(dict(patient=r.patient, series=case_name(img), image=str(img), mask='', problem=e.problem))
-            continue
-        for d in discs:
-            d['refused'] = refused.get(d['ivd_label'], '')
-        sp = (
-            (s, s, 1.0) if np.allclose(sp_file, 1.0) else (float(sp_file[1]), float(sp_file[0]), 1.0)
-        )  # a PNG records none: 1 x 1
-        rows.append(
-            dict(
-                patient=r.patient,
-                series=case_name(img),
-                image=str(img),
-                mask='',
-                size=tuple(size),
-                spacing=sp,
-                grades=by_patient[r.patient],
-                discs=discs,
-                refused=refused,
-                warnings=warns,
-                pitch_px=disc_pitch_px(discs),
-                boxes=int(len(b)),
-                merged=int(b.label.isin(DISC_BOX_LABELS).sum() - len(discs)),
-            )
-        )
-    table = pd.DataFrame(
-        rows,
-        columns=[
-            'patient',
-            'series',
-            'image',
-            'mask',
-            'size',
-            'spacing',
-            'grades',
-            'discs',
-            'refused',
-            'warnings',
-            'pitch_px',
-            'boxes',
-            'merged',
-        ],
-    )
-    return Cohort(root, 'lsma', table, grades, problems, left_out)
+    return Cohort(root, 'lsma', pd.DataFrame(rows, columns=LSMA_COLUMNS), grades, problems, left_out)
 
 # %% ../nbs/10_io.ipynb #lsma0011
 def load_lsma_case(row) -> Case:

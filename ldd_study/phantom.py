@@ -128,66 +128,76 @@ BULGE_MM = (0.0, 0.0, 0.5, 1.5, 2.5)  # posterior bulge by grade I..V
 
 
 def _n(phi):
+    "Axis direction (superior → inferior) of axis angle `phi`."
     return np.array([np.sin(phi), np.cos(phi)])
 
 
 def _t(phi):
+    "Posterior normal of axis angle `phi`."
     return np.array([np.cos(phi), -np.sin(phi)])
 
+# %% ../nbs/11_phantom.ipynb #c3e01f27
+def _add_block(chain: dict, kind: str, name: str, a: float, h: float, beta: float, **kw) -> None:
+    "Append a block of half-depth `a`, half-height `h` and wedge `beta` where `chain` ends; turn its axis by `beta`."
+    pos, phi = chain['pos'], chain['phi']
+    c = pos + h * _n(phi + beta / 2)
+    chain['blocks'].append(dict(kind=kind, name=name, c=c, phi=phi + beta / 2, beta=beta, a=a, h=h, **kw))
+    chain['pos'], chain['phi'] = c + h * _n(phi + beta / 2), phi + beta
 
-def phantom_anatomy(grades: Mapping[int, int], rng: np.random.Generator, cfg: Mapping) -> dict:
-    "One patient's spine as a chain of vertebra, disc and sacrum blocks in image millimetres, drawn from `rng`."
+# %% ../nbs/11_phantom.ipynb #eec23de9
+def _disc_block(
+    ivd: int, a: float, s: float, lord: float, grades: Mapping[int, int], rng: np.random.Generator, min_h: float
+) -> dict:
+    "The block of disc `ivd` below a vertebra of unscaled half-depth `a`: its size, wedge, grade and bulge."
+    names = list(VERTEBRAE)
+    H, w = DISCS[ivd]
+    g = int(grades[ivd]) if ivd in grades else int(rng.choice([1, 2], p=[0.4, 0.6]))
+    H = max(H * s * PFIRRMANN_LOOK[g]['height'] * rng.uniform(0.92, 1.08), min_h)
+    ad = 0.5 * (a + VERTEBRAE[names[min(8 - ivd, len(names) - 1)]][0]) * s
+    bmax = 2 * np.arctan(max(H - min_h, 0) / (2 * ad))  # a collapsed disc loses its lordosis
+    beta = float(np.clip(np.deg2rad(w * lord), -bmax, bmax))
+    bulge = BULGE_MM[g - 1] * s * rng.uniform(0.5, 1.5)
+    return dict(
+        kind='disc', name=level_name(ivd), a=ad, h=H / 2, beta=beta, ivd=ivd, grade=g, graded=ivd in grades, bulge=bulge
+    )
+
+
+def _spine_chain(
+    grades: Mapping[int, int], rng: np.random.Generator, s: float, lord: float, phi: float, min_h: float
+) -> list[dict]:
+    "The blocks T11, T11-T12, …, L5, L5-S1, S1 … S4, the chain starting at the origin with axis angle `phi`."
+    chain = dict(blocks=[], pos=np.zeros(2), phi=phi)
+    for i, v in enumerate(VERTEBRAE):
+        a, h, w = VERTEBRAE[v]
+        vertebra = (a * s * rng.uniform(0.95, 1.05), h * s * rng.uniform(0.95, 1.05))
+        _add_block(chain, 'vertebra', v, *vertebra, np.deg2rad(w * (lord if w > 0 else 1)))
+        _add_block(chain, **_disc_block(7 - i, a, s, lord, grades, rng, min_h))
+    l5 = chain['blocks'][-2]
+    for name, fa, fh, w in SACRUM:
+        _add_block(chain, 'sacrum', name, l5['a'] * fa, l5['h'] * fh, np.deg2rad(w))
+    return chain['blocks']
+
+# %% ../nbs/11_phantom.ipynb #ca40ccfe
+def _place_spine(blocks: list[dict], rng: np.random.Generator, cfg: Mapping) -> None:
+    "Shift `blocks` so the midpoint of the L1-L2 and L5-S1 discs lies at a jittered point near the image centre."
     rows, cols = cfg['shape']
     sr, sc = cfg['spacing_mm'][:2]
-    s = rng.uniform(*cfg['scale'])
-    lord = rng.uniform(*cfg['lordosis'])
-    rot = np.deg2rad(rng.uniform(-1, 1) * cfg['rotation_deg'])
-    phi = np.deg2rad(-18.0 * lord) + rot  # axis angle at the top of T11: the thoracolumbar spine leans forward
-    blocks, pos, min_h = [], np.zeros(2), max(3.0, 2.4 * max(sr, sc))
-
-    def add(kind, name, a, h, beta, **kw):
-        nonlocal pos, phi
-        c = pos + h * _n(phi + beta / 2)
-        blocks.append(dict(kind=kind, name=name, c=c, phi=phi + beta / 2, beta=beta, a=a, h=h, **kw))
-        pos, phi = c + h * _n(phi + beta / 2), phi + beta
-
-    names = list(VERTEBRAE)
-    for i, v in enumerate(names):
-        a, h, w = VERTEBRAE[v]
-        add(
-            'vertebra',
-            v,
-            a * s * rng.uniform(0.95, 1.05),
-            h * s * rng.uniform(0.95, 1.05),
-            np.deg2rad(w * (lord if w > 0 else 1)),
-        )
-        ivd = 7 - i
-        H, w = DISCS[ivd]
-        g = int(grades[ivd]) if ivd in grades else int(rng.choice([1, 2], p=[0.4, 0.6]))
-        H = max(H * s * PFIRRMANN_LOOK[g]['height'] * rng.uniform(0.92, 1.08), min_h)
-        ad = 0.5 * (a + VERTEBRAE[names[min(i + 1, len(names) - 1)]][0]) * s
-        bmax = 2 * np.arctan(max(H - min_h, 0) / (2 * ad))  # a collapsed disc loses its lordosis
-        beta = float(np.clip(np.deg2rad(w * lord), -bmax, bmax))
-        add(
-            'disc',
-            level_name(ivd),
-            ad,
-            H / 2,
-            beta,
-            ivd=ivd,
-            grade=g,
-            graded=ivd in grades,
-            bulge=BULGE_MM[g - 1] * s * rng.uniform(0.5, 1.5),
-        )
-    l5 = blocks[-2]
-    for name, fa, fh, w in SACRUM:
-        add('sacrum', name, l5['a'] * fa, l5['h'] * fh, np.deg2rad(w))
-    # place the lumbar spine: midpoint of the L1-L2 and L5-S1 discs at a jittered point near the image centre
     d = {b.get('ivd'): b['c'] for b in blocks if b['kind'] == 'disc'}
     target = np.array([cols * sc * 0.50, rows * sr * 0.48]) + rng.uniform(-1, 1, 2) * cfg['shift_mm']
     shift = target - 0.5 * (d[5] + d[1])
     for b in blocks:
         b['c'] = b['c'] + shift
+
+
+def phantom_anatomy(grades: Mapping[int, int], rng: np.random.Generator, cfg: Mapping) -> dict:
+    "One patient's spine as a chain of vertebra, disc and sacrum blocks in image millimetres, drawn from `rng`."
+    sr, sc = cfg['spacing_mm'][:2]
+    s = rng.uniform(*cfg['scale'])
+    lord = rng.uniform(*cfg['lordosis'])
+    rot = np.deg2rad(rng.uniform(-1, 1) * cfg['rotation_deg'])
+    phi = np.deg2rad(-18.0 * lord) + rot  # axis angle at the top of T11: the thoracolumbar spine leans forward
+    blocks = _spine_chain(grades, rng, s, lord, phi, max(3.0, 2.4 * max(sr, sc)))
+    _place_spine(blocks, rng, cfg)
     return dict(blocks=blocks, scale=s, lordosis=lord, rotation_deg=float(np.rad2deg(rot)))
 
 # %% ../nbs/11_phantom.ipynb #33e10956
@@ -213,7 +223,7 @@ def _block_dist(
     d = ((au**p + av**p) ** (1 / p) - 1) * np.where(au > av, a, hu)
     return d, u, v, hu
 
-
+# %% ../nbs/11_phantom.ipynb #4a2c4eea
 def lateral_factor(x: float, W: float, p: float = 2.0) -> float:
     "Sagittal depth factor of a structure of lateral half-width `W` cut at lateral offset `x` mm."
     return float(max(0.0, 1 - abs(x / W) ** p) ** (1 / p))
@@ -236,25 +246,35 @@ def _smooth_noise(rng: np.random.Generator, shape: tuple, sigma) -> np.ndarray:
     z = ndimage.gaussian_filter(rng.standard_normal(shape).astype(np.float32), sigma, mode='wrap')
     return z / (z.std() + 1e-6)
 
-# %% ../nbs/11_phantom.ipynb #240b2d1b
-def _patient_context(grades: Mapping[int, int], rng: np.random.Generator, cfg: Mapping) -> SimpleNamespace:
-    "Everything of one patient that does not change from slice to slice."
+# %% ../nbs/11_phantom.ipynb #0abaf21a
+def _image_grid(cfg: Mapping) -> dict:
+    "The slab's size and spacing, and the millimetre coordinates `Y` (rows) and `X` (columns) of its pixels."
     rows, cols = cfg['shape']
-    sr, sc, sz = cfg['spacing_mm']
-    S = int(cfg['slices'])
-    an = phantom_anatomy(grades, rng, cfg)
-    blocks, s = an['blocks'], an['scale']
+    sr, sc, _ = cfg['spacing_mm']
     Y, X = np.mgrid[0:rows, 0:cols].astype(np.float32)
     Y *= sr
     X *= sc
-    xl = (np.arange(S) - S // 2) * sz + rng.uniform(-0.2, 0.2) * sz  # lateral offset of each slice (mm)
+    return dict(rows=rows, cols=cols, sr=sr, sc=sc, px=0.5 * (sr + sc), S=int(cfg['slices']), Y=Y, X=X)
+
+
+def _tissue_signals(rng: np.random.Generator) -> dict:
+    "One patient's T2 signal of each tissue: `TISSUE` times a patient factor and a factor per tissue."
     k = rng.uniform(0.9, 1.1)
     T = {key: val * k * rng.uniform(0.9, 1.1) for key, val in TISSUE.items()}
     T['csf'] = min(T['csf'], 240.0)
-    fine = _smooth_noise(rng, (S, rows, cols), (0.6, 1.0, 1.0))  # marrow, disc, fat texture (3D)
-    coarse = _smooth_noise(rng, (rows // 4 + 1, cols // 4 + 1), 2.5)  # soft-tissue shading (2D)
+    return T
+
+
+def _textures(rng: np.random.Generator, S: int, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
+    "The fine 3D texture (marrow, disc, fat) and the coarse 2D shading (soft tissue) of one slab."
+    fine = _smooth_noise(rng, (S, rows, cols), (0.6, 1.0, 1.0))
+    coarse = _smooth_noise(rng, (rows // 4 + 1, cols // 4 + 1), 2.5)
     coarse = ndimage.zoom(coarse, (rows / coarse.shape[0], cols / coarse.shape[1]), order=1)[:rows, :cols]
-    # smooth spine centre curve through the block centres: arc length ss, points P, posterior normals N
+    return fine, coarse
+
+# %% ../nbs/11_phantom.ipynb #7e6538aa
+def _spine_curve(blocks: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    "The spine's smooth centre curve: arc length `ss`, its points, posterior normals and each block's arc length."
     top, bot = blocks[0], blocks[-1]
     C = np.vstack(
         [
@@ -272,47 +292,92 @@ def _patient_context(grades: Mapping[int, int], rng: np.random.Generator, cfg: M
     D /= np.linalg.norm(D, axis=1, keepdims=True)
     N = np.stack([D[:, 1], -D[:, 0]], 1)
     sb = np.array([ss[np.argmin(np.linalg.norm(P - b['c'], axis=1))] for b in blocks])  # arc length of each block
-    depth = rng.uniform(11, 15) * s  # dural sac AP depth
-    gap = 1.5  # posterior longitudinal ligament, epidural space
-    tc = np.interp(ss, sb, [b['a'] for b in blocks]) + gap + depth / 2  # canal centre, from the posterior body borders
-    # curvilinear coordinates of pixels near the spine
+    return ss, P, N, sb
+
+
+def _curvilinear(ss: np.ndarray, P: np.ndarray, N: np.ndarray, grid: dict) -> tuple[np.ndarray, np.ndarray, dict]:
+    """The curve column `xc` of each row, the nearest curve point of each pixel near the spine, and those pixels'
+    distance `hx` from the curve, `band`, arc length `s_pix` and posterior offset `t_pix`."""
+    Y, X = grid['Y'], grid['X']
     xc = np.interp(Y[:, 0], P[:, 1], P[:, 0])  # curve column at each row
     hx = X - xc[:, None]  # horizontal distance from the curve
     band = np.abs(hx) < 70
     _, idx = cKDTree(P).query(np.stack([X[band], Y[band]], 1))
-    s_pix = ss[idx]
     t_pix = ((np.stack([X[band], Y[band]], 1) - P[idx]) * N[idx]).sum(1)
-    names = [b['name'] for b in blocks]
-    sac = blocks[names.index('S1')]['c'][1]
-    # back: skin line straighter than the spine, further back over the buttocks
+    return xc, idx, dict(hx=hx, band=band, s_pix=ss[idx], t_pix=t_pix)
+
+
+def _canal_frame(
+    ss: np.ndarray, sb: np.ndarray, blocks: list[dict], idx: np.ndarray, s_pix: np.ndarray, depth: float, gap: float
+) -> dict:
+    "Canal centre `tc_pix` and posterior body border `a_pix` at each pixel near the spine."
+    tc = np.interp(ss, sb, [b['a'] for b in blocks]) + gap + depth / 2  # canal centre, from the posterior body borders
+    return dict(tc_pix=tc[idx], a_pix=np.interp(s_pix, sb, [b['a'] for b in blocks]), depth=depth, gap=gap)
+
+# %% ../nbs/11_phantom.ipynb #024109a4
+def _body_outline(
+    rng: np.random.Generator, P: np.ndarray, xc: np.ndarray, hx: np.ndarray, Y: np.ndarray, sacrum_row: float, s: float
+) -> dict:
+    "Membership `fat_m` of subcutaneous fat and `air_m` of air behind the back: a skin line straighter than the spine."
     lin = np.polyval(np.polyfit(P[:, 1], P[:, 0], 1), Y[:, 0])
-    skin = 0.5 * (xc + lin) - xc + rng.uniform(75, 95) * s + np.maximum(0, Y[:, 0] - sac) * 0.4
+    skin = 0.5 * (xc + lin) - xc + rng.uniform(75, 95) * s + np.maximum(0, Y[:, 0] - sacrum_row) * 0.4
     fat = rng.uniform(6, 22) * s
-    yy, xx = Y / (rows * sr) - 0.5, X / (cols * sc) - 0.5
-    bc = rng.normal(0, cfg['bias'] / 2, 5)
-    bias = np.exp(
+    return dict(fat_m=np.clip((hx - (skin[:, None] - fat)) / 2, 0, 1), air_m=np.clip((hx - skin[:, None]) / 1.5, 0, 1))
+
+
+def _bias_field(rng: np.random.Generator, grid: dict, strength: float) -> np.ndarray:
+    "Smooth multiplicative bias field of strength `strength`, dimmer anteriorly (a posterior coil)."
+    yy, xx = grid['Y'] / (grid['rows'] * grid['sr']) - 0.5, grid['X'] / (grid['cols'] * grid['sc']) - 0.5
+    bc = rng.normal(0, strength / 2, 5)
+    return np.exp(
         bc[0] * yy
         + bc[1] * xx
         + bc[2] * xx * yy
         + bc[3] * yy**2
         + bc[4] * xx**2
-        + 2.5 * cfg['bias'] * np.minimum(xx + 0.1, 0.15)
+        + 2.5 * strength * np.minimum(xx + 0.1, 0.15)
     )  # posterior coil: dimmer anteriorly
-    blobs = [
+
+
+def _cord_and_aorta(rng: np.random.Generator, blocks: list[dict], sb: np.ndarray, s: float) -> dict:
+    "Arc lengths of the conus, the end of the dural sac and the aortic bifurcation; the aorta's offset and radius."
+    names = [b['name'] for b in blocks]
+    return dict(
+        s_conus=sb[names.index('L1-L2')] + rng.uniform(-8, 8),
+        s_end=sb[names.index('S2')] + 0.5 * blocks[names.index('S2')]['h'],
+        s_aorta=sb[names.index('L4')],
+        x_aorta=rng.uniform(-12, 4),
+        r_aorta=rng.uniform(7, 10) * s,
+    )
+
+# %% ../nbs/11_phantom.ipynb #14e5e2af
+def _bowel_loops(rng: np.random.Generator, grid: dict, fat: float) -> list[tuple]:
+    "Four to eight bowel loops in front: centre (mm), radii, angle and signal of each."
+    rows, cols, sr, sc = grid['rows'], grid['cols'], grid['sr'], grid['sc']
+    return [
         (
             rng.uniform(0, cols * sc * 0.35),
             rng.uniform(0, rows * sr),
             rng.uniform(6, 20),
             rng.uniform(5, 14),
             rng.uniform(0, np.pi),
-            rng.choice([0.02, 0.2, 0.35, 0.6]) * T['fat'],
+            rng.choice([0.02, 0.2, 0.35, 0.6]) * fat,
         )
         for _ in range(rng.integers(4, 9))
     ]
+
+
+def _background(
+    rng: np.random.Generator, grid: dict, T: dict, coarse: np.ndarray, hx: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    "The slab's background (abdomen with bowel loops in front, muscle behind) and the muscle side's membership."
+    Y, X = grid['Y'], grid['X']
+    blobs = _bowel_loops(rng, grid, T['fat'])
     ant = np.clip(-(hx + 25) / 15, 0, 1)  # abdomen in front, muscle behind
     back = T['abdomen'] * (1 + 0.4 * coarse) * ant + T['muscle'] * (1 + 0.12 * coarse) * (1 - ant)
+    where = SimpleNamespace(rows=grid['rows'], cols=grid['cols'], sr=grid['sr'], sc=grid['sc'])
     for bx, by, ra, rb, ang, val in blobs:  # bowel loops
-        bb = _bbox((bx, by), max(ra, rb) + 3, SimpleNamespace(rows=rows, cols=cols, sr=sr, sc=sc))
+        bb = _bbox((bx, by), max(ra, rb) + 3, where)
         if bb is None:
             continue
         du = (X[bb] - bx) * np.cos(ang) + (Y[bb] - by) * np.sin(ang)
@@ -323,39 +388,41 @@ def _patient_context(grades: Mapping[int, int], rng: np.random.Generator, cfg: M
             np.clip(1.5 - 1.5 * np.sqrt((du / ra) ** 2 + (dv / rb) ** 2), 0, 1) * (hx[bb] < -45),
             val * (1 + 0.2 * coarse[bb]),
         )
+    return back, 1 - ant
+
+# %% ../nbs/11_phantom.ipynb #c83e3427
+def _patient_context(grades: Mapping[int, int], rng: np.random.Generator, cfg: Mapping) -> SimpleNamespace:
+    "Everything of one patient that does not change from slice to slice, drawn from `rng` in a fixed order."
+    grid = _image_grid(cfg)
+    S, sz = grid['S'], cfg['spacing_mm'][2]
+    an = phantom_anatomy(grades, rng, cfg)
+    blocks, s = an['blocks'], an['scale']
+    xl = (np.arange(S) - S // 2) * sz + rng.uniform(-0.2, 0.2) * sz  # lateral offset of each slice (mm)
+    T = _tissue_signals(rng)
+    fine, coarse = _textures(rng, S, grid['rows'], grid['cols'])
+    ss, P, N, sb = _spine_curve(blocks)
+    depth = rng.uniform(11, 15) * s  # dural sac AP depth
+    xc, idx, near = _curvilinear(ss, P, N, grid)
+    canal = _canal_frame(ss, sb, blocks, idx, near['s_pix'], depth, 1.5)  # gap: ligament and epidural space
+    sacrum_row = blocks[[b['name'] for b in blocks].index('S1')]['c'][1]
+    outline = _body_outline(rng, P, xc, near['hx'], grid['Y'], sacrum_row, s)
+    bias = _bias_field(rng, grid, cfg['bias'])
+    back, muscle = _background(rng, grid, T, coarse, near['hx'])
     return SimpleNamespace(
-        rows=rows,
-        cols=cols,
-        sr=sr,
-        sc=sc,
-        px=0.5 * (sr + sc),
-        S=S,
+        **grid,
         blocks=blocks,
         s=s,
-        Y=Y,
-        X=X,
         xl=xl,
         T=T,
         fine=fine,
         coarse=coarse,
-        hx=hx,
-        band=band,
-        s_pix=s_pix,
-        t_pix=t_pix,
-        tc_pix=tc[idx],
-        a_pix=np.interp(s_pix, sb, [b['a'] for b in blocks]),
-        depth=depth,
-        gap=gap,
-        s_conus=sb[names.index('L1-L2')] + rng.uniform(-8, 8),
-        s_end=sb[names.index('S2')] + 0.5 * blocks[names.index('S2')]['h'],
-        s_aorta=sb[names.index('L4')],
-        x_aorta=rng.uniform(-12, 4),
-        r_aorta=rng.uniform(7, 10) * s,
-        fat_m=np.clip((hx - (skin[:, None] - fat)) / 2, 0, 1),
-        air_m=np.clip((hx - skin[:, None]) / 1.5, 0, 1),
+        **near,
+        **canal,
+        **_cord_and_aorta(rng, blocks, sb, s),
+        **outline,
         bias=bias,
         back=back,
-        muscle=1 - ant,
+        muscle=muscle,
         anatomy=an,
         noise=rng.uniform(*cfg['noise_sigma']),
     )
@@ -394,7 +461,7 @@ def _draw_spinous(ctx, z: int, img: np.ndarray, msk: np.ndarray) -> None:
         _paint(img, bb, np.clip(0.5 - d / ctx.px, 0, 1), val)
         msk[bb][d <= 0] = 1
 
-
+# %% ../nbs/11_phantom.ipynb #54a4faac
 def _draw_canal(ctx, z: int, img: np.ndarray, msk: np.ndarray) -> None:
     "Dural sac with CSF, conus and cauda equina (canal label); aorta in front of the bodies."
     x, T, sp, tp = ctx.xl[z], ctx.T, ctx.s_pix, ctx.t_pix
@@ -419,7 +486,7 @@ def _draw_canal(ctx, z: int, img: np.ndarray, msk: np.ndarray) -> None:
         sm[dc <= 0] = 3
     img[ctx.band], msk[ctx.band] = sub, sm
 
-
+# %% ../nbs/11_phantom.ipynb #51f6a71c
 def _draw_vertebrae(ctx, z: int, img: np.ndarray, msk: np.ndarray) -> None:
     "Vertebral bodies and sacral segments: textured marrow inside a dark cortical rim, concave endplates."
     for b in ctx.blocks:
@@ -439,7 +506,7 @@ def _draw_vertebrae(ctx, z: int, img: np.ndarray, msk: np.ndarray) -> None:
         _paint(img, bb, np.clip(0.5 - d / ctx.px, 0, 1), val)
         msk[bb][d <= 0] = 1
 
-
+# %% ../nbs/11_phantom.ipynb #fb55cb5e
 def _draw_discs(ctx, z: int, img: np.ndarray, msk: np.ndarray, inst: np.ndarray | None) -> None:
     "Discs: annulus with a nucleus whose signal, boundary, texture, cleft and height follow the disc's Pfirrmann grade."
     x, T = ctx.xl[z], ctx.T
@@ -610,6 +677,16 @@ def _meta(cfg: Mapping, n: int) -> dict:
     )
 
 
+_README = """# Synthetic phantom cohort (NOT clinical data)
+
+Written by `ldd_study.phantom` (generator version {version}, seed {seed}): {n} synthetic patients, sagittal T2-like
+lumbar slabs whose five lumbar discs look like their Pfirrmann grade. Results on these data test the software; they
+say nothing about patients. Same layout as the SPIDER sample: `images/<pid>_t2_phantom.mha` (uint8, numpy axes slice,
+row superior->inferior, col anterior->posterior), `masks/<pid>_t2_phantom.mha` (0 background, 1 vertebra, 2 disc,
+3 canal), `radiological_gradings.csv` (IVD label 1 = L5-S1). The params that made them are in `phantom.json`.
+"""
+
+# %% ../nbs/11_phantom.ipynb #5b847f48
 def _is_current(root: Path, meta: dict) -> bool:
     "True when `root` holds a complete cohort written with the same params and generator version."
     try:
@@ -623,6 +700,50 @@ def _is_current(root: Path, meta: dict) -> bool:
     return all(p.exists() for p in need)
 
 
+def _remove_stale_series(root: Path, n: int) -> None:
+    "Remove the image and mask series of patients beyond `n` (left by a larger, older cohort)."
+    for d in ('images', 'masks'):
+        for p in (root / d).glob('*_t2_phantom.mha'):
+            if not (p.name.split('_')[0].isdigit() and 1 <= int(p.name.split('_')[0]) <= n):
+                p.unlink()
+
+# %% ../nbs/11_phantom.ipynb #2d6e6873
+def _overview_row(name: str, discs_in_view: int, graded: int, cfg: Mapping) -> dict:
+    "The `overview.csv` row of one series: what is in view, the grid, and that it is synthetic."
+    return dict(
+        new_file_name=name,
+        num_discs=discs_in_view,
+        num_graded_discs=graded,
+        subset='phantom',
+        synthetic=True,
+        Manufacturer='synthetic (ldd_study.phantom)',
+        SeriesDescription='T2 phantom (synthetic, not clinical)',
+        PixelSpacing=str(cfg['spacing_mm'][:2]),
+        SliceThickness=cfg['spacing_mm'][2],
+        SpacingBetweenSlices=cfg['spacing_mm'][2],
+        seed=cfg['seed'],
+        version=PHANTOM_VERSION,
+    )
+
+
+def _write_patient(root: Path, pid: int, grades: pd.DataFrame, cfg: Mapping) -> tuple[dict, dict]:
+    "Draw patient `pid` with its `grades` rows, write its image and mask; its `overview.csv` and `slabs.csv` rows."
+    vol, mask, inst = phantom_patient(
+        pid,
+        dict(zip(grades['IVD label'], grades['Pfirrman grade'])),
+        np.random.default_rng([int(cfg['seed']), int(pid)]),
+        cfg,
+        instances=True,
+    )
+    name = f"{pid}_t2_phantom"
+    _write_mha(root / 'images' / f"{name}.mha", vol, cfg['spacing_mm'])
+    _write_mha(root / 'masks' / f"{name}.mha", mask, cfg['spacing_mm'])
+    z = cfg['slices'] // 2
+    rows, cols = cfg['shape']
+    slab = dict(patient=pid, series=name, first_slice=0, n_slices=cfg['slices'], rows=rows, cols=cols, mid_slice=z)
+    return _overview_row(name, len(np.unique(inst[z][inst[z] > 0])), len(grades), cfg), slab
+
+# %% ../nbs/11_phantom.ipynb #f29fdd01
 def write_phantom_cohort(root, params: Mapping | None = None, n_patients: int | None = None) -> Path:
     """Write the synthetic cohort under `root` in the SPIDER-sample layout (skipped when already there with the same
     params)."""
@@ -638,61 +759,13 @@ def write_phantom_cohort(root, params: Mapping | None = None, n_patients: int | 
     grades = phantom_grades(n, cfg['grade_counts'], cfg['seed'])
     over, slabs = [], []
     for pid, g in grades.groupby('Patient', sort=True):
-        vol, mask, inst = phantom_patient(
-            pid,
-            dict(zip(g['IVD label'], g['Pfirrman grade'])),
-            np.random.default_rng([int(cfg['seed']), int(pid)]),
-            cfg,
-            instances=True,
-        )
-        name = f"{pid}_t2_phantom"
-        _write_mha(root / 'images' / f"{name}.mha", vol, cfg['spacing_mm'])
-        _write_mha(root / 'masks' / f"{name}.mha", mask, cfg['spacing_mm'])
-        z = cfg['slices'] // 2
-        over.append(
-            dict(
-                new_file_name=name,
-                num_discs=len(np.unique(inst[z][inst[z] > 0])),
-                num_graded_discs=len(g),
-                subset='phantom',
-                synthetic=True,
-                Manufacturer='synthetic (ldd_study.phantom)',
-                SeriesDescription='T2 phantom (synthetic, not clinical)',
-                PixelSpacing=str(cfg['spacing_mm'][:2]),
-                SliceThickness=cfg['spacing_mm'][2],
-                SpacingBetweenSlices=cfg['spacing_mm'][2],
-                seed=cfg['seed'],
-                version=PHANTOM_VERSION,
-            )
-        )
-        slabs.append(
-            dict(
-                patient=pid,
-                series=name,
-                first_slice=0,
-                n_slices=cfg['slices'],
-                rows=cfg['shape'][0],
-                cols=cfg['shape'][1],
-                mid_slice=z,
-            )
-        )
-    for d in ('images', 'masks'):  # series left by a larger, older cohort
-        for p in (root / d).glob('*_t2_phantom.mha'):
-            if not (p.name.split('_')[0].isdigit() and 1 <= int(p.name.split('_')[0]) <= n):
-                p.unlink()
+        row, slab = _write_patient(root, pid, g, cfg)
+        over.append(row)
+        slabs.append(slab)
+    _remove_stale_series(root, n)
     write_csv(root / 'radiological_gradings.csv', grades)
     write_csv(root / 'overview.csv', pd.DataFrame(over))
     write_csv(root / 'slabs.csv', pd.DataFrame(slabs))
     atomic_write(root / 'README.md', lambda p: p.write_text(_README.format(n=n, **meta)))
     write_json(root / 'phantom.json', meta)
     return root
-
-
-_README = """# Synthetic phantom cohort (NOT clinical data)
-
-Written by `ldd_study.phantom` (generator version {version}, seed {seed}): {n} synthetic patients, sagittal T2-like
-lumbar slabs whose five lumbar discs look like their Pfirrmann grade. Results on these data test the software; they
-say nothing about patients. Same layout as the SPIDER sample: `images/<pid>_t2_phantom.mha` (uint8, numpy axes slice,
-row superior->inferior, col anterior->posterior), `masks/<pid>_t2_phantom.mha` (0 background, 1 vertebra, 2 disc,
-3 canal), `radiological_gradings.csv` (IVD label 1 = L5-S1). The params that made them are in `phantom.json`.
-"""

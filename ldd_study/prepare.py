@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import Sequence
 import numpy as np
 import pandas as pd
 import SimpleITK as sitk
@@ -14,7 +15,7 @@ from PIL import Image
 from scipy import ndimage as ndi
 from tqdm.auto import tqdm
 from .core import DataError, atomic_write, level_name, write_csv
-from .io import _natural, orientation_recorded, read_image, sagittal_array, semantic_mask
+from .io import natural_sort_key, orientation_recorded, read_image, sagittal_array, semantic_mask
 from .measures import disc_frame, disc_heights
 from .preprocess import mid_sagittal_index, window_image
 
@@ -23,13 +24,13 @@ __all__ = ['WINDOW_PERCENTILES', 'SLAB_SLICES', 'SPIDER_NAME', 'SPIDER_SEQUENCES
            'GRADING_COLUMNS', 'SLAB_COLUMNS', 'LSMA_PQR_IMAGE', 'LSMA_PQR_SIZE', 'LSMA_PQR_SPACING_MM',
            'LSMA_PQR_LEVELS', 'LSMA_PQR_CLASSES', 'LSMA_PQR_CLASSES_ALL_VIEWS', 'PATIENT_SPELLINGS', 'HEIGHT_COLUMNS',
            'MIN_DISC_MM2', 'NORMAL_IVD_CLS', 'BOX_COLUMNS', 'HEIGHT_MEASURES', 'read_table', 'find_columns',
-           'patient_id', 'left_out', 'to_uint8', 'as_uint8', 'slice_axis', 'numbered_centroids', 'anatomy_axes',
-           'read_series', 'header_slices', 'orient_by_header', 'orient_by_anatomy', 'orient_spider', 'slab_range',
-           'space_slab', 'tse_slice', 'spider_series', 'spider_tables', 'spider_candidates', 'choose_series',
-           'write_image', 'prepare_each', 'remove_stale', 'write_space_series', 'write_tse_series', 'finish_spider',
-           'spider_cohort', 'prepare_spider', 'other_spelling', 'lsma_pqr_mask', 'lsma_pqr_images', 'published_file',
-           'lsma_rows', 'read_pfirrmann', 'endplate_points', 'read_ivd_heights', 'read_class_png', 'lsma_semantic',
-           'disc_components', 'disc_box', 'mask_disc_heights', 'compare_ivd_heights', 'lsma_pqr_slice',
+           'patient_id', 'left_out', 'require_folders', 'to_uint8', 'as_uint8', 'slice_axis', 'numbered_centroids',
+           'anatomy_axes', 'read_series', 'header_slices', 'orient_by_header', 'orient_by_anatomy', 'orient_spider',
+           'slab_range', 'space_slab', 'tse_slice', 'spider_series', 'spider_tables', 'spider_candidates',
+           'choose_series', 'write_image', 'prepare_each', 'remove_stale', 'write_space_series', 'write_tse_series',
+           'finish_spider', 'spider_cohort', 'prepare_spider', 'other_spelling', 'lsma_pqr_mask', 'lsma_pqr_images',
+           'published_file', 'lsma_rows', 'read_pfirrmann', 'endplate_points', 'read_ivd_heights', 'read_class_png',
+           'lsma_semantic', 'disc_components', 'disc_box', 'mask_disc_heights', 'compare_ivd_heights', 'lsma_pqr_slice',
            'write_lsma_slice', 'finish_lsma', 'prepare_lsma_pqr', 'prepare_left_out', 'format_prepare']
 
 # %% ../nbs/12_prepare.ipynb #bed1a0c7
@@ -45,6 +46,7 @@ def read_table(path, what: str) -> pd.DataFrame:
 
 
 def _key(name) -> str:
+    "A column name reduced to lower-case letters and digits, to compare spellings."
     return re.sub(r'[^a-z0-9]', '', str(name).lower())
 
 
@@ -58,7 +60,7 @@ def find_columns(table: pd.DataFrame, path, wanted: dict) -> dict:
         raise DataError(path, f"missing column(s) {', '.join(missing)}; found {cols}")
     return found
 
-
+# %% ../nbs/12_prepare.ipynb #c4d23e0f
 def patient_id(value) -> str:
     "A patient number as the cohorts write it: leading zeros dropped ('0007' → '7'); another id stripped."
     s = str(value).strip()
@@ -68,6 +70,13 @@ def patient_id(value) -> str:
 def left_out(patient: str, series: str, e: DataError) -> dict:
     "A patient or series that could not be prepared: which one, the file at fault and why."
     return dict(patient=patient, series=series, file=e.path, problem=e.problem)
+
+
+def require_folders(folders: Sequence, why: str) -> None:
+    "A `DataError` naming the first of `folders` that is not a folder: `folder not found: {why}`."
+    for f in folders:
+        if not Path(f).is_dir():
+            raise DataError(f, f"folder not found: {why}")
 
 # %% ../nbs/12_prepare.ipynb #3ee17356
 WINDOW_PERCENTILES = (0.5, 99.5)  # a rendered image: linear between these percentiles of its voxels above the minimum
@@ -231,15 +240,13 @@ GRADING_COLUMNS = {
 def spider_series(src) -> tuple[pd.DataFrame, list[dict]]:
     "Every image of a SPIDER download as (patient, sequence, series, image, mask); `left_out` rows of other .mha names."
     src = Path(src)
-    for f in (src, src / 'images', src / 'masks'):
-        if not f.is_dir():
-            raise DataError(
-                f,
-                "folder not found: a SPIDER download holds images/ and masks/ (images.zip, masks.zip) "
-                "beside overview.csv and radiological_gradings.csv",
-            )
+    require_folders(
+        (src, src / 'images', src / 'masks'),
+        "a SPIDER download holds images/ and masks/ (images.zip, masks.zip) beside overview.csv and "
+        "radiological_gradings.csv",
+    )
     rows, odd = [], []
-    for p in sorted((src / 'images').iterdir(), key=lambda p: _natural(p.name)):
+    for p in sorted((src / 'images').iterdir(), key=lambda p: natural_sort_key(p.name)):
         m = SPIDER_NAME.fullmatch(p.name)
         if m is None and p.suffix.lower() == '.mha':
             odd.append(left_out('', p.stem, DataError(p, "not named <id>_t1|t2|t2_SPACE.mha: not read")))
@@ -395,21 +402,18 @@ def lsma_pqr_mask(masks: Path, name: str) -> Path:
     other = masks / other_spelling(name)
     return other if other.exists() and not (masks / name).exists() else masks / name
 
-
+# %% ../nbs/12_prepare.ipynb #ce64b297
 def lsma_pqr_images(src) -> tuple[pd.DataFrame, list[str]]:
     "The sagittal T2 slices of an LSMA-PQR download as (patient, slice, series, image, mask, number); duplicates noted."
     src = Path(src)
-    for f in (src, src / 'images_png', src / 'masks_indexed'):
-        if not f.is_dir():
-            raise DataError(
-                f,
-                "folder not found: an LSMA-PQR download holds images_png/ and masks_indexed/ "
-                "beside PfirrmannGrade.csv and IVDHeights.csv",
-            )
+    require_folders(
+        (src, src / 'images_png', src / 'masks_indexed'),
+        "an LSMA-PQR download holds images_png/ and masks_indexed/ beside PfirrmannGrade.csv and IVDHeights.csv",
+    )
     found, notes = {}, []
 
     def sag_first(p):
-        return (not p.name.lower().startswith('sag_'), _natural(p.name))
+        return (not p.name.lower().startswith('sag_'), natural_sort_key(p.name))
 
     files = sorted((src / 'images_png').iterdir(), key=sag_first)
     for p in files:
@@ -419,7 +423,7 @@ def lsma_pqr_images(src) -> tuple[pd.DataFrame, list[str]]:
             notes.append(f"{p.name} is the same slice as {found[key].name}: written once")
         elif key:
             found[key] = p
-    keys = sorted(found, key=lambda k: (_natural(k[0]), k[1]))
+    keys = sorted(found, key=lambda k: (natural_sort_key(k[0]), k[1]))
     rows = [
         dict(
             patient=k[0],
@@ -635,7 +639,7 @@ def finish_lsma(root: Path, done: list, grades: pd.DataFrame, heights: pd.DataFr
         heights=check,
     )
 
-
+# %% ../nbs/12_prepare.ipynb #34093527
 def prepare_lsma_pqr(src, out, progress: bool = True) -> dict:
     "Write OUT/lsma_t2 from the LSMA-PQR download in `src`: what was written, left out, and the heights check."
     src, out = Path(src), Path(out)
@@ -645,7 +649,7 @@ def prepare_lsma_pqr(src, out, progress: bool = True) -> dict:
     heights = read_ivd_heights(published_file(src, ('IVDHeights.csv', 'IVDHeights_Corrected.csv')))
     root, graded = out / 'lsma_t2', set(grades.patient)
     done, left = prepare_each(images, lambda r: write_lsma_slice(r, root, graded, gpath), root.name, progress)
-    for p in sorted(graded - set(images.patient), key=_natural):
+    for p in sorted(graded - set(images.patient), key=natural_sort_key):
         why = f"patient {p} is graded but has no sagittal T2 slice in images_png/"
         left.append(left_out(p, '', DataError(gpath, why)))
     cohort = finish_lsma(root, done, grades, heights, left)

@@ -7,7 +7,7 @@ disc-aligned crops."""
 from __future__ import annotations
 import warnings
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 import numpy as np
 from scipy import ndimage as ndi
 from .core import level_name
@@ -103,7 +103,7 @@ def _body_mask(img01: np.ndarray, erode_px: int) -> np.ndarray:
         b = lab == 1 + int(np.argmax(ndi.sum(b, lab, range(1, n + 1))))
     return ndi.binary_erosion(b, iterations=erode_px, border_value=0) if erode_px > 0 else b
 
-
+# %% ../nbs/20_preprocess.ipynb #5cc515fd
 MAX_UPSAMPLE = 4.0  # the 1 mm grid of `canal_continuity` has at most this many times the input's rows and columns
 
 
@@ -205,48 +205,16 @@ class ResizeTransform:
     def forward(self, arr: np.ndarray, order: int = 1, antialias: bool = True) -> np.ndarray:
         "`arr` (…, rows, cols) on the input grid, resized and zero-padded onto the `size` × `size` output grid."
         arr = _check_grid(arr, self.in_shape, 'input')
-        (sr, sc), (r0, c0), (hr, wr) = self.scale, self.offset, self.resized
-
-        def one(a):
-            a = a.astype(np.float32) if order > 0 else a
-            if order > 0 and antialias and min(sr, sc) < 1:
-                a = ndi.gaussian_filter(a, [max(0.0, (1 / s - 1) / 2) for s in (sr, sc)])
-            out = np.zeros((self.size, self.size), a.dtype)
-            out[r0 : r0 + hr, c0 : c0 + wr] = ndi.affine_transform(
-                a,
-                [1 / sr, 1 / sc],
-                offset=[0.5 / sr - 0.5, 0.5 / sc - 0.5],
-                output_shape=(hr, wr),
-                order=order,
-                mode='nearest',
-                prefilter=order > 1,
-            )
-            return out
-
-        return _per_channel(one, arr)
+        return _per_channel(lambda a: _onto_output(self, a, order, antialias), arr)
 
     def inverse(self, arr: np.ndarray, order: int = 0) -> np.ndarray:
         "`arr` (…, size, size) on the output grid mapped back onto the input grid (nearest neighbour by default)."
         arr = _check_grid(arr, (self.size, self.size), 'output')
-        (sr, sc), (r0, c0), (hr, wr) = self.scale, self.offset, self.resized
+        return _per_channel(lambda a: _onto_input(self, a, order), arr)
 
-        def one(a):
-            a = a[r0 : r0 + hr, c0 : c0 + wr]
-            a = a.astype(np.float32) if order > 0 else a
-            return ndi.affine_transform(
-                a,
-                [sr, sc],
-                offset=[0.5 * sr - 0.5, 0.5 * sc - 0.5],
-                output_shape=self.in_shape,
-                order=order,
-                mode='nearest',
-                prefilter=order > 1,
-            )
-
-        return _per_channel(one, arr)
-
-
+# %% ../nbs/20_preprocess.ipynb #b92d902b
 def _check_grid(arr, shape, name) -> np.ndarray:
+    "`arr` as an array, checked to lie on the transform's `name` grid of `shape`."
     arr = np.asarray(arr)
     if arr.ndim < 2 or tuple(arr.shape[-2:]) != tuple(shape):
         raise ValueError(f"array of shape {arr.shape} is not on the transform's {name} grid {tuple(shape)}")
@@ -261,7 +229,42 @@ def _per_channel(f, arr: np.ndarray) -> np.ndarray:
     out = np.stack([f(a) for a in flat])
     return out.reshape(arr.shape[:-2] + out.shape[-2:])
 
+# %% ../nbs/20_preprocess.ipynb #614de3c9
+def _onto_output(t: ResizeTransform, a: np.ndarray, order: int, antialias: bool) -> np.ndarray:
+    "One 2D image on `t`'s input grid, resized and zero-padded onto its output grid."
+    (sr, sc), (r0, c0), (hr, wr) = t.scale, t.offset, t.resized
+    a = a.astype(np.float32) if order > 0 else a
+    if order > 0 and antialias and min(sr, sc) < 1:
+        a = ndi.gaussian_filter(a, [max(0.0, (1 / s - 1) / 2) for s in (sr, sc)])
+    out = np.zeros((t.size, t.size), a.dtype)
+    out[r0 : r0 + hr, c0 : c0 + wr] = ndi.affine_transform(
+        a,
+        [1 / sr, 1 / sc],
+        offset=[0.5 / sr - 0.5, 0.5 / sc - 0.5],
+        output_shape=(hr, wr),
+        order=order,
+        mode='nearest',
+        prefilter=order > 1,
+    )
+    return out
 
+
+def _onto_input(t: ResizeTransform, a: np.ndarray, order: int) -> np.ndarray:
+    "One 2D image on `t`'s output grid, mapped back onto its input grid."
+    (sr, sc), (r0, c0), (hr, wr) = t.scale, t.offset, t.resized
+    a = a[r0 : r0 + hr, c0 : c0 + wr]
+    a = a.astype(np.float32) if order > 0 else a
+    return ndi.affine_transform(
+        a,
+        [sr, sc],
+        offset=[0.5 * sr - 0.5, 0.5 * sc - 0.5],
+        output_shape=t.in_shape,
+        order=order,
+        mode='nearest',
+        prefilter=order > 1,
+    )
+
+# %% ../nbs/20_preprocess.ipynb #1a5d6993
 def resize_pad(
     img: np.ndarray, size: int = 512, order: int = 1, antialias: bool = True
 ) -> tuple[np.ndarray, ResizeTransform]:
@@ -345,7 +348,7 @@ def _spine_direction(centroids: np.ndarray, weights: np.ndarray):
 
     return at
 
-
+# %% ../nbs/20_preprocess.ipynb #db90c86d
 def _cut_at_waist(p: np.ndarray, t: np.ndarray, sp, waist: float = 0.35, depth: int = 3) -> list:
     "Split mm points `p` at the thinnest point of their profile along direction `t` when it is a real waist."
     s = p @ t
@@ -364,6 +367,20 @@ def _cut_at_waist(p: np.ndarray, t: np.ndarray, sp, waist: float = 0.35, depth: 
     return [q for side in (p[s < cut], p[s >= cut]) for q in _cut_at_waist(side, t, sp, waist, depth - 1)]
 
 
+def _split_merged(
+    comps: list, cents: np.ndarray, spine: Callable, sp: tuple, split_factor: float, min_area_mm2: float
+) -> tuple:
+    "Components cut where they are far taller along the spine than the median one: the parts and each one's component."
+    ext = np.array([np.ptp(p @ spine(c)) + pixel_extent(spine(c), sp) for p, c in zip(comps, cents)])
+    parts, source = [], []
+    for k, (p, c, e) in enumerate(zip(comps, cents, ext)):
+        pieces = _cut_at_waist(p, spine(c), sp) if len(comps) >= 3 and e > split_factor * np.median(ext) else [p]
+        pieces = [q for q in pieces if len(q) * sp[0] * sp[1] >= min_area_mm2] or [p]
+        parts += pieces
+        source += [k] * len(pieces)
+    return parts, source
+
+# %% ../nbs/20_preprocess.ipynb #207dfa56
 def _merge_fragments(parts: list, sp, spine, pitch: float, pitch_fraction: float, gap_fraction: float) -> list:
     "Groups of indices into `parts` ((N, 2) mm point arrays) that belong to one disc."
     order = sorted(range(len(parts)), key=lambda i: -len(parts[i]))
@@ -395,6 +412,62 @@ def _merge_fragments(parts: list, sp, spine, pitch: float, pitch_fraction: float
         groups.setdefault(find(i), []).append(i)
     return list(groups.values())
 
+# %% ../nbs/20_preprocess.ipynb #a8aee8fa
+def _joined(parts: list, source: list, groups: list) -> list[tuple]:
+    "Each group of parts as (mm points, components in it, whether cut out of a larger one), the lowest disc first."
+    owners = {}
+    for gi, g in enumerate(groups):
+        for i in g:
+            owners.setdefault(source[i], set()).add(gi)
+    final = []
+    for gi, g in enumerate(groups):
+        srcs = {source[i] for i in g}
+        final.append((np.concatenate([parts[i] for i in g]), len(srcs), any(len(owners[s]) > 1 for s in srcs)))
+    final.sort(key=lambda f: -f[0][:, 0].mean())  # lowest first: IVD label 1 = L5-S1
+    return final
+
+# %% ../nbs/20_preprocess.ipynb #cf694c2f
+def _components(m: np.ndarray, sp: tuple, min_area_mm2: float) -> list[np.ndarray]:
+    "The mm points of each 8-connected component of mask `m` at least `min_area_mm2` large."
+    lab, n = ndi.label(m != 0, structure=np.ones((3, 3)))
+    comps = []
+    for sl, k in zip(ndi.find_objects(lab), range(1, n + 1)):
+        r, c = np.nonzero(lab[sl] == k)
+        if len(r) * sp[0] * sp[1] >= min_area_mm2:
+            comps.append(np.stack([(r + sl[0].start) * sp[0], (c + sl[1].start) * sp[1]], 1).astype(float))
+    return comps
+
+
+def _numbered(final: list[tuple], shape: tuple, sp: tuple) -> tuple[np.ndarray, list[dict]]:
+    "The level map of the discs `final` (lowest first: k = IVD label k) and each disc's info."
+    labels = np.zeros(shape, np.int32)
+    info = []
+    for ivd, (p, k, split) in enumerate(final, 1):
+        rr, cc = np.rint(p[:, 0] / sp[0]).astype(int), np.rint(p[:, 1] / sp[1]).astype(int)
+        labels[rr, cc] = ivd
+        info.append(
+            dict(
+                ivd_label=ivd,
+                level=level_name(ivd) if ivd < 18 else '',
+                **disc_geometry(rr, cc, sp),
+                n_components=int(k),
+                split=bool(split),
+            )
+        )
+    return labels, info
+
+# %% ../nbs/20_preprocess.ipynb #0726967b
+def _warn_levels(
+    labels: np.ndarray, info: list[dict], vertebra_mask2d: np.ndarray | None, sacrum: dict | None, gap_factor: float
+) -> None:
+    "Warn (`LevelWarning`) when the sacrum check or the spacing check finds that the levels may be off."
+    problem = sacrum_check(labels, info, vertebra_mask2d, **(sacrum or {}))
+    if problem:
+        warnings.warn(problem, LevelWarning)
+    gap = disc_gap_check(info, gap_factor)
+    if gap:
+        warnings.warn(gap, LevelWarning)
+
 
 def disc_instances(
     disc_mask2d: np.ndarray,
@@ -414,65 +487,73 @@ def disc_instances(
     if m.ndim != 2:
         raise ValueError(f"expected a 2D disc mask, got shape {m.shape}")
     sp = (float(spacing[0]), float(spacing[1]))
-    lab, n = ndi.label(m != 0, structure=np.ones((3, 3)))
-    comps = []
-    for sl, k in zip(ndi.find_objects(lab), range(1, n + 1)):
-        r, c = np.nonzero(lab[sl] == k)
-        if len(r) * sp[0] * sp[1] >= min_disc_area_mm2:
-            comps.append(np.stack([(r + sl[0].start) * sp[0], (c + sl[1].start) * sp[1]], 1).astype(float))
+    comps = _components(m, sp, min_disc_area_mm2)
     if not comps:
         return np.zeros(m.shape, np.int32), []
     cents = np.array([p.mean(0) for p in comps])
     spine = _spine_direction(cents, np.array([len(p) for p in comps], float))
     pitch = _disc_pitch(cents, default_pitch_mm)
-    # 1. cut components far taller along the spine than the median one at their thinnest point
-    ext = np.array([np.ptp(p @ spine(c)) + pixel_extent(spine(c), sp) for p, c in zip(comps, cents)])
-    parts, source = [], []
-    for k, (p, c, e) in enumerate(zip(comps, cents, ext)):
-        pieces = _cut_at_waist(p, spine(c), sp) if len(comps) >= 3 and e > split_factor * np.median(ext) else [p]
-        pieces = [q for q in pieces if len(q) * sp[0] * sp[1] >= min_disc_area_mm2] or [p]
-        parts += pieces
-        source += [k] * len(pieces)
-    # 2. merge fragments of one disc (this also undoes a cut that fell inside one level)
-    groups = _merge_fragments(parts, sp, spine, pitch, merge_pitch_fraction, merge_gap_fraction)
-    owners = {}
-    for gi, g in enumerate(groups):
-        for i in g:
-            owners.setdefault(source[i], set()).add(gi)
-    final = []
-    for gi, g in enumerate(groups):
-        srcs = {source[i] for i in g}
-        final.append((np.concatenate([parts[i] for i in g]), len(srcs), any(len(owners[s]) > 1 for s in srcs)))
-    final.sort(key=lambda f: -f[0][:, 0].mean())  # lowest first: IVD label 1 = L5-S1
-    labels = np.zeros(m.shape, np.int32)
-    info = []
-    for ivd, (p, k, split) in enumerate(final, 1):
-        rr, cc = np.rint(p[:, 0] / sp[0]).astype(int), np.rint(p[:, 1] / sp[1]).astype(int)
-        labels[rr, cc] = ivd
-        info.append(
-            dict(
-                ivd_label=ivd,
-                level=level_name(ivd) if ivd < 18 else '',
-                **disc_geometry(rr, cc, sp),
-                n_components=int(k),
-                split=bool(split),
-            )
-        )
-    problem = sacrum_check(labels, info, vertebra_mask2d, **(sacrum or {}))
-    if problem:
-        warnings.warn(problem, LevelWarning)
-    gap = disc_gap_check(info, level_gap_factor)
-    if gap:
-        warnings.warn(gap, LevelWarning)
+    parts, source = _split_merged(comps, cents, spine, sp, split_factor, min_disc_area_mm2)  # 2. cut merged discs
+    groups = _merge_fragments(parts, sp, spine, pitch, merge_pitch_fraction, merge_gap_fraction)  # 3. join fragments
+    labels, info = _numbered(_joined(parts, source, groups), m.shape, sp)
+    _warn_levels(labels, info, vertebra_mask2d, sacrum, level_gap_factor)
     return labels, info
 
-
+# %% ../nbs/20_preprocess.ipynb #d72ffc88
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     "(start, stop) index pairs of the runs of True in a 1D boolean array."
     d = np.diff(np.r_[0, flags.astype(np.int8), 0])
     return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
 
 
+def _strip_below(labels2d: np.ndarray, d: dict, sp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    "Depth (mm) of every pixel below the lowest disc `d` along its normal, and the strip under its central half."
+    rr, cc = np.nonzero(labels2d == 1)
+    a = np.radians(d['angle'])
+    u = np.array([np.sin(a), np.cos(a)])
+    n = np.array([u[1], -u[0]])
+    c = np.array(d['centroid']) * sp
+    low = ((np.stack([rr, cc], 1) * sp - c) @ n).max()  # the disc's lower edge along its normal
+    gr, gc = np.nonzero(np.ones(labels2d.shape, bool))
+    q = np.stack([gr, gc], 1) * sp - c
+    along, across = q @ n - low, np.abs(q @ u)
+    return along, (along > 0) & (across <= d['length_mm'] / 4)  # straight below the disc's central half
+
+
+def _vertebra_runs(
+    along: np.ndarray, strip: np.ndarray, vertebra_mask2d: np.ndarray, step: float, min_body_mm: float
+) -> tuple[list, np.ndarray]:
+    "(start, end) depths (mm) of the vertebra runs in the strip, slivers left out, and the strip's pixels per depth."
+    bins = (along[strip] / step).astype(int)
+    tot = np.bincount(bins)
+    vert = np.bincount(bins, weights=(np.asarray(vertebra_mask2d) != 0).ravel()[strip])
+    runs = [(s0 * step, s1 * step) for s0, s1 in _runs(vert >= 0.2 * np.maximum(tot, 1))]  # vertebra along the depth
+    return [r for r in runs if r[1] - r[0] >= min_body_mm], tot  # slivers are not bodies
+
+# %% ../nbs/20_preprocess.ipynb #6749c995
+def _sacrum_verdict(
+    runs: list, tot: np.ndarray, step: float, info: list[dict], block_mm: float, look_mm: float, gap_fraction: float
+) -> str | None:
+    "Why the vertebra `runs` under the lowest disc betray a missing disc, or None."
+    if not runs or runs[0][0] > look_mm:
+        return None  # nothing labelled below: sacrum unlabelled (SPIDER)
+    (s0, e0), end = (
+        runs[0],
+        (np.flatnonzero(tot >= 0.5 * tot.max()).max() + 1) * step,
+    )  # where the strip leaves the image
+    if e0 - s0 >= block_mm or e0 >= end - step:
+        return None  # one long block: a labelled sacrum
+    gap = runs[1][0] - e0 if len(runs) > 1 else None
+    thin = gap_fraction * float(np.median([i['height_mm'] for i in info]))
+    if gap is not None and gap < thin:
+        return None  # sacral segments with thin gaps between them
+    where = "nothing labelled under it" if gap is None else f"a disc-sized gap ({gap:.0f} mm) under it"
+    return (
+        f"an ordinary vertebra ({e0 - s0:.0f} mm) with {where} lies below the lowest disc: a disc may be missing "
+        "from the mask, so the lowest disc may not be L5-S1"
+    )
+
+# %% ../nbs/20_preprocess.ipynb #c7de885a
 def sacrum_check(
     labels2d: np.ndarray,
     info: list[dict],
@@ -488,45 +569,17 @@ def sacrum_check(
     d = next(i for i in info if i['ivd_label'] == 1)
     sp = np.asarray(d['spacing'])
     labels2d = np.asarray(labels2d)
-    rr, cc = np.nonzero(labels2d == 1)
+    rr, _ = np.nonzero(labels2d == 1)
     if (labels2d.shape[0] - 1 - rr.max()) * sp[0] < 2.0:
         return "the lowest disc touches the bottom edge of the image: the sacrum may be outside the field of view"
     if vertebra_mask2d is None:
         return None
-    a = np.radians(d['angle'])
-    u = np.array([np.sin(a), np.cos(a)])
-    n = np.array([u[1], -u[0]])
-    c = np.array(d['centroid']) * sp
-    low = ((np.stack([rr, cc], 1) * sp - c) @ n).max()  # the disc's lower edge along its normal
-    gr, gc = np.nonzero(np.ones(labels2d.shape, bool))
-    q = np.stack([gr, gc], 1) * sp - c
-    along, across = q @ n - low, np.abs(q @ u)
-    strip = (along > 0) & (across <= d['length_mm'] / 4)  # straight below the disc's central half
+    along, strip = _strip_below(labels2d, d, sp)
     if not strip.any():
         return None
     step = float(sp.min())
-    bins = (along[strip] / step).astype(int)
-    tot = np.bincount(bins)
-    vert = np.bincount(bins, weights=(np.asarray(vertebra_mask2d) != 0).ravel()[strip])
-    runs = [(s0 * step, s1 * step) for s0, s1 in _runs(vert >= 0.2 * np.maximum(tot, 1))]  # vertebra along the depth
-    runs = [r for r in runs if r[1] - r[0] >= sacrum_min_body_mm]  # slivers are not bodies
-    if not runs or runs[0][0] > sacrum_look_mm:
-        return None  # nothing labelled below: sacrum unlabelled (SPIDER)
-    (s0, e0), end = (
-        runs[0],
-        (np.flatnonzero(tot >= 0.5 * tot.max()).max() + 1) * step,
-    )  # where the strip leaves the image
-    if e0 - s0 >= sacrum_block_mm or e0 >= end - step:
-        return None  # one long block: a labelled sacrum
-    gap = runs[1][0] - e0 if len(runs) > 1 else None
-    thin = sacrum_gap_fraction * float(np.median([i['height_mm'] for i in info]))
-    if gap is not None and gap < thin:
-        return None  # sacral segments with thin gaps between them
-    where = "nothing labelled under it" if gap is None else f"a disc-sized gap ({gap:.0f} mm) under it"
-    return (
-        f"an ordinary vertebra ({e0 - s0:.0f} mm) with {where} lies below the lowest disc: a disc may be missing "
-        "from the mask, so the lowest disc may not be L5-S1"
-    )
+    runs, tot = _vertebra_runs(along, strip, vertebra_mask2d, step, sacrum_min_body_mm)
+    return _sacrum_verdict(runs, tot, step, info, sacrum_block_mm, sacrum_look_mm, sacrum_gap_fraction)
 
 # %% ../nbs/20_preprocess.ipynb #536d00bc
 def disc_gap_check(info: list[dict], gap_factor: float = PreprocessParams.level_gap_factor) -> str | None:
@@ -547,6 +600,33 @@ def disc_gap_check(info: list[dict], gap_factor: float = PreprocessParams.level_
     )
 
 # %% ../nbs/20_preprocess.ipynb #6ae503be
+def _crop_points(info: dict, sp: np.ndarray, h: int, w: int, context: float) -> np.ndarray:
+    "Where each of the (h, w) crop pixels lies on the image (rows, cols in pixels): disc centred, long axis horizontal."
+    width_mm = context * info['length_mm']
+    height_mm = width_mm * h / w
+    a = np.radians(info['angle'])
+    u = np.array([np.sin(a), np.cos(a)])
+    n = np.array([u[1], -u[0]])  # (row, col) in mm
+    y = ((np.arange(h) + 0.5) / h - 0.5) * height_mm  # along the normal: superior → inferior
+    x = ((np.arange(w) + 0.5) / w - 0.5) * width_mm  # along the long axis: anterior → posterior
+    pts = np.array(info['centroid']) * sp + y[:, None, None] * n + x[None, :, None] * u  # (h, w, 2) mm
+    return pts / sp  # (h, w, 2) pixels
+
+
+def _sampled(chans: list[np.ndarray], rc: np.ndarray) -> np.ndarray:
+    "The channels `chans` sampled (linear) at the pixel points `rc` (h, w, 2), in one `map_coordinates` call."
+    h, w = rc.shape[:2]
+    stack = np.stack(chans)  # (C, rows, cols)
+    coords = np.stack(
+        [
+            np.broadcast_to(np.arange(len(chans))[:, None, None], (len(chans), h, w)),
+            np.broadcast_to(rc[..., 0], (len(chans), h, w)),
+            np.broadcast_to(rc[..., 1], (len(chans), h, w)),
+        ]
+    )
+    return ndi.map_coordinates(stack, coords, order=1, mode='constant', cval=0.0)  # (C, h, w)
+
+# %% ../nbs/20_preprocess.ipynb #d018d74e
 def disc_crop(
     img2d: np.ndarray,
     disc_mask2d: np.ndarray,
@@ -568,29 +648,11 @@ def disc_crop(
     if any(a.shape != img2d.shape for a in chans):
         raise ValueError("neighbouring slices differ in shape from the mid slice")
     chans.append((labels == info['ivd_label']).astype(np.float32))
-    h, w = int(size[0]), int(size[1])
-    width_mm = context * info['length_mm']
-    height_mm = width_mm * h / w
-    a = np.radians(info['angle'])
-    u = np.array([np.sin(a), np.cos(a)])
-    n = np.array([u[1], -u[0]])  # (row, col) in mm
-    y = ((np.arange(h) + 0.5) / h - 0.5) * height_mm  # along the normal: superior → inferior
-    x = ((np.arange(w) + 0.5) / w - 0.5) * width_mm  # along the long axis: anterior → posterior
-    pts = np.array(info['centroid']) * sp + y[:, None, None] * n + x[None, :, None] * u  # (h, w, 2) mm
-    rc = pts / sp  # (h, w, 2) pixels
-    stack = np.stack(chans)  # (C, rows, cols)
-    coords = np.stack(
-        [
-            np.broadcast_to(np.arange(len(chans))[:, None, None], (len(chans), h, w)),
-            np.broadcast_to(rc[..., 0], (len(chans), h, w)),
-            np.broadcast_to(rc[..., 1], (len(chans), h, w)),
-        ]
-    )
-    out = ndi.map_coordinates(stack, coords, order=1, mode='constant', cval=0.0)  # (C, h, w)
+    out = _sampled(chans, _crop_points(info, sp, int(size[0]), int(size[1]), context))
     out[-1] = out[-1] >= 0.5
     return out.astype(np.float32)
 
-
+# %% ../nbs/20_preprocess.ipynb #df9ae739
 def disc_crops(
     vol: np.ndarray,
     slice_index: int,

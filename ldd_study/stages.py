@@ -81,7 +81,7 @@ __all__ = ['DISC_REFERENCE', 'SEG_COLUMNS', 'PREDICTION_COLUMNS', 'STAGES', 'TRA
 # %% ../nbs/50_stages.ipynb #3087bdff
 def stage_phantom(params: dict, work='.') -> Path:
     "Write the phantom cohort to data/phantom."
-    return write_phantom_cohort(_p(work, 'data', 'phantom'), params)
+    return write_phantom_cohort(_p(work, 'data', 'phantom'), section(params, 'phantom'))
 
 # %% ../nbs/50_stages.ipynb #bdc758a0
 def cohort_note(problems: list, left_out: list, unmatched: int = 0, where='results/cohort.json', first: int = 3) -> str:
@@ -178,7 +178,7 @@ def stage_cohort(params: dict, work='.') -> dict:
     X, Y, XT, YT, TC, manual = [], [], [], [], [], {}
     for name, root, source in cohorts:
         tag = (lambda s, n=name: f"{n}-{s}") if many else str  # patients and series of two cohorts can share a name
-        c = read_cohort(root, source, d.get('series'), params)
+        c = read_cohort(root, source, d.get('series'), section(params, 'data'))
         ref = DISC_REFERENCE.get(source, 'mask')
         boxes = ref == 'boxes'
         table = c.table
