@@ -17,7 +17,7 @@ from .train import active_profile
 # %% auto #0
 __all__ = ['set_names', 'patient_split', 'patient_folds', 'fold_split', 'test_rows', 'transfer_runs', 'same_samples']
 
-# %% ../nbs/51_splits.ipynb #2114c116
+# %% ../nbs/51_splits.ipynb #8a612850
 def _tertiles(m: pd.Series) -> pd.Series:
     "Tertile (0, 1, 2) of each value of `m`, ties broken by order."
     return pd.Series(pd.qcut(m.rank(method='first'), q=min(3, len(m)), labels=False), index=m.index)
@@ -32,7 +32,7 @@ def _strata(discs: pd.DataFrame) -> pd.Series:
     coh = discs.groupby('patient').cohort.first()
     return pd.concat([_tertiles(m[coh == c]).map(lambda t, c=c: f"{c}:{t}") for c in sorted(coh.unique())]).loc[m.index]
 
-
+# %% ../nbs/51_splits.ipynb #e416029c
 def set_names(n: int, fractions) -> list[str]:
     "'train' / 'tune' / 'test' for `n` items in order, cut by the cumulative `fractions` (rounded to the nearest item)."
     cuts = np.round(np.cumsum(fractions) / np.sum(fractions) * n).astype(int)
@@ -63,7 +63,7 @@ def patient_folds(discs: pd.DataFrame, folds: int = 5, seed: int = 0) -> dict:
         parts = KFold(n, shuffle=True, random_state=seed).split(pats)
     return {p: f for f, (_, te) in enumerate(parts) for p in pats[te]}
 
-# %% ../nbs/51_splits.ipynb #7bf4a23e
+# %% ../nbs/51_splits.ipynb #012849bc
 def fold_split(split: pd.DataFrame, fold: int, folds: int) -> pd.DataFrame:
     """The split of one cross-validation fold: `fold` is test, the next fold tunes, the rest train (patients and discs
     alike)."""
@@ -78,7 +78,7 @@ def test_rows(fold_work, table: str) -> pd.DataFrame:
     rows = pd.read_csv(Path(fold_work) / 'results' / table, dtype={'patient': str})
     return rows[rows.set == 'test']
 
-# %% ../nbs/51_splits.ipynb #51c34703
+# %% ../nbs/51_splits.ipynb #2dfd30ad
 def transfer_runs(cv: dict, names: list) -> list[tuple[str, list]]:
     """(row name, cohorts trained on) of each transfer grader the `cv` section asks for: `one` (each cohort alone) or
     `leave_out` (all but each of `cv.transfer_cohorts`, default all)."""
