@@ -46,8 +46,9 @@ __all__ = ['DISC_COLUMNS', 'STAGES', 'TRAIN_STAGES', 'CV_STAGES', 'FOLD_INPUTS',
            'stage_cohort', 'stage_split', 'stage_train_seg', 'stage_eval_seg', 'stage_crops', 'stage_train_cls',
            'stage_eval_cls', 'stage_report', 'run_stage', 'run_stages', 'run_fold', 'stage_cv']
 
-# %% ../nbs/50_stages.ipynb #58f04181
+# %% ../nbs/50_stages.ipynb #0d87cf57
 def _p(work, *parts) -> Path:
+    "The path `parts` under the project folder `work`."
     return Path(work).joinpath(*parts)
 
 
