@@ -45,7 +45,7 @@ def unet_levels(auto: np.ndarray, info: list[dict], labels) -> tuple[pd.DataFram
         doubt,
     )
 
-# %% ../nbs/54_evaluation.ipynb #19a1b554
+# %% ../nbs/54_evaluation.ipynb #419a5226
 def seg_summary(seg: pd.DataFrame) -> dict:
     """The figures of metrics/seg.json of segmentation rows `seg`, by set: Dice and IoU of the masked discs, box hits of
     the box discs (`boxes_<set>`), discs found at their level with no reference (`unet_only_<set>`)."""
@@ -80,7 +80,7 @@ def seg_summary(seg: pd.DataFrame) -> dict:
     )
     return summ
 
-# %% ../nbs/54_evaluation.ipynb #58bfa5e4
+# %% ../nbs/54_evaluation.ipynb #e3f85223
 def disc_means(t: pd.DataFrame, *probs: np.ndarray):
     """Crop rows reduced to one per (series, disc, crop kind), its first row, with each of `probs` averaged over the
     disc's slices."""
@@ -107,7 +107,7 @@ PREDICTION_COLUMNS = [
     'cohort',
 ]
 
-# %% ../nbs/54_evaluation.ipynb #1c2c7490
+# %% ../nbs/54_evaluation.ipynb #29a8bcda
 def _not_found_rows(t: pd.DataFrame, d: pd.DataFrame, manual_series: set) -> list[pd.DataFrame]:
     "A not-found row for each graded disc of `d` a crop kind lacks among the crops `t` (manual: of `manual_series`)."
     missing = []
@@ -150,7 +150,7 @@ def prediction_rows(
     pred['grade_pred'] = pred.grade_pred.astype('Int64')
     return pred.sort_values(['crop', 'set', 'patient', 'ivd_label'])[PREDICTION_COLUMNS]
 
-# %% ../nbs/54_evaluation.ipynb #01ce1ff5
+# %% ../nbs/54_evaluation.ipynb #94e042a5
 def group_accuracy(g: pd.DataFrame) -> dict:
     """Discs, found, 3-group accuracy (a disc not found counts wrong), and QWK and balanced accuracy of the found, of
     prediction rows `g`."""
@@ -180,7 +180,7 @@ def grading_summary(pred: pd.DataFrame, every: pd.DataFrame, answer: str) -> dic
     }
     return out
 
-# %% ../nbs/54_evaluation.ipynb #5457a159
+# %% ../nbs/54_evaluation.ipynb #2f54a0a1
 def lumbar_accuracy(pred: pd.DataFrame) -> float:
     "3-group accuracy of the automatic crops' rows of `pred` on the lumbar discs (a disc not found counts wrong)."
     auto = pred[(pred.crop == 'auto') & pred.ivd_label.isin(LUMBAR_LABELS)]

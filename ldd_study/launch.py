@@ -18,7 +18,7 @@ from .core import DataError
 # %% auto #0
 __all__ = ['PARAMS_ENV', 'train_processes', 'torchrun_command', 'launch_stage', 'in_process_group']
 
-# %% ../nbs/52_launch.ipynb #bb84d742
+# %% ../nbs/52_launch.ipynb #9a502501
 PARAMS_ENV = 'LDD_STAGE_PARAMS'
 
 
@@ -45,7 +45,7 @@ def torchrun_command(name: str, devices: int, nodes: int = 1, env=None) -> list[
         ]
     return cmd + ['--no-python', str(Path(sys.executable).parent / 'ldd-study'), 'stage', name]
 
-# %% ../nbs/52_launch.ipynb #ae79a971
+# %% ../nbs/52_launch.ipynb #71707fb1
 def launch_stage(name: str, params: dict, work='.'):
     """Run training stage `name` under torchrun in the processes `train.devices` / `train.nodes` ask for, params passed
     in a file."""

@@ -165,7 +165,7 @@ def _graded_rows(cohort: str, patient: str, series: str, grades: dict, found: se
         for label, g in grades.items()
     ]
 
-# %% ../nbs/50_stages.ipynb #2450a489
+# %% ../nbs/50_stages.ipynb #48396c7f
 def _unmatched_rows(patient: str, series: str, grades: dict, found: set, why: dict, k: int) -> list[dict]:
     "The graded discs of a case its reference lacks on chosen slice `k`, each with why (the reader's, else a guess)."
     return [
@@ -194,7 +194,7 @@ def _add_case(read: _CohortRead, cohort: str, tag, row, read_case: tuple, refere
     if reference != 'none':  # no reference: the U-Net's discs, in eval_seg
         read.unmatched += _unmatched_rows(patient, series, row['grades'], found, why, k)
 
-# %% ../nbs/50_stages.ipynb #ce543a75
+# %% ../nbs/50_stages.ipynb #55ac339f
 def _cohort_entry(name: str, root: Path, source: str, reference: str, data: dict, work) -> dict:
     "cohort.json's entry of cohort `name`: source, folder, reference and what the `data` section's `cohorts` adds."
     extra = (data['cohorts'] or {}).get(name) or {}
@@ -234,7 +234,7 @@ def _read_study_cohort(read: _CohortRead, name: str, root: Path, source: str, ma
     read.cohorts[name] = _cohort_entry(name, root, source, reference, data, work)
     read.cohorts[name]['series'] = len(read.cases) - n0
 
-# %% ../nbs/50_stages.ipynb #69ff0b0e
+# %% ../nbs/50_stages.ipynb #24b78585
 DISC_COLUMNS = ['cohort', 'patient', 'series', 'ivd_label', 'level', 'pfirrmann', 'group', 'manual_found']
 
 
@@ -267,7 +267,7 @@ def _grade_counts(discs: pd.DataFrame) -> dict:
     "Pfirrmann grade → number of graded discs, in grade order."
     return {int(k): int(n) for k, n in discs.pfirrmann.value_counts().sort_index().items()}
 
-# %% ../nbs/50_stages.ipynb #13635360
+# %% ../nbs/50_stages.ipynb #25b9f4f8
 def _cohort_summary(read: _CohortRead, discs: pd.DataFrame, data: dict, profile, work) -> dict:
     "results/cohort.json: the run's source and counts, the profile, the problems, each cohort's entry and counts."
     summary = dict(
@@ -296,7 +296,7 @@ def _cohort_summary(read: _CohortRead, discs: pd.DataFrame, data: dict, profile,
         summary['unmatched'] = read.unmatched  # only then: a clean cohort's file stays as it was
     return summary
 
-# %% ../nbs/50_stages.ipynb #d96a2fb8
+# %% ../nbs/50_stages.ipynb #ce597c5a
 def stage_cohort(params: dict, work='.') -> dict:
     """Read the cohort(s), choose slices, cache U-Net inputs, manual (or box) instances and the graded discs; problems
     on stderr too."""
@@ -318,7 +318,7 @@ def stage_cohort(params: dict, work='.') -> dict:
         print(note, file=sys.stderr)
     return summary
 
-# %% ../nbs/50_stages.ipynb #9c7458d7
+# %% ../nbs/50_stages.ipynb #b0266195
 def _grading_sets(method: str, patient_sets: pd.Series, fractions, seed: int) -> np.ndarray:
     "The grading set of each disc: its patient's (`patient`, `kfold`), or, by `paper`, the discs cut at random."
     if method == 'paper':  # the paper: discs at random, 300 / 72 / 94 of 466
@@ -353,7 +353,7 @@ def stage_split(params: dict, work='.') -> pd.DataFrame:
     )
     return out
 
-# %% ../nbs/50_stages.ipynb #cfa35e35
+# %% ../nbs/50_stages.ipynb #5916298a
 def stage_train_seg(params: dict, work='.') -> list:
     "Train the U-Net; model and curve to models/unet.pt and results/train_seg.csv."
     z = np.load(_p(work, 'cache', 'cohort.npz'))
@@ -377,7 +377,7 @@ def stage_train_seg(params: dict, work='.') -> list:
         write_csv(_p(work, 'results', 'train_seg.csv'), pd.DataFrame(hist))
     return hist
 
-# %% ../nbs/50_stages.ipynb #638954c3
+# %% ../nbs/50_stages.ipynb #79575d09
 def _graded_labels(work) -> dict:
     "Series → the labels of its graded discs, sorted."
     return read_table(work, 'discs.csv').groupby('series').ivd_label.apply(sorted).to_dict()
@@ -404,7 +404,7 @@ def _seg_rows(d: pd.DataFrame, c: pd.Series, reference: str, seg_set: str, doubt
     d['note'] = doubt or ''
     return d
 
-# %% ../nbs/50_stages.ipynb #f71b7d51
+# %% ../nbs/50_stages.ipynb #fa352baf
 def _segment_cases(model, images: np.ndarray, cases: pd.DataFrame, manual, graded: dict, sets: dict, params: dict):
     "Predict and score every case's slice: the SEG_COLUMNS rows, the level maps by series, the refused numberings."
     rows, auto, refused, reference = [], {}, [], disc_reference(cases)
@@ -438,7 +438,7 @@ def stage_eval_seg(params: dict, work='.') -> dict:
     write_json(_p(work, 'metrics', 'seg.json'), summ)
     return summ
 
-# %% ../nbs/50_stages.ipynb #9f0e7440
+# %% ../nbs/50_stages.ipynb #c36efde4
 def _fig2_cases(z, cases, sets, man, auto, params, work, n=None):
     "Mid slice, manual and automatic disc labels of a few test patients, for the report's Fig. 2."
     n = n or int(section(params, 'report')['fig2_patients'])
@@ -455,7 +455,7 @@ def _fig2_cases(z, cases, sets, man, auto, params, work, n=None):
         arrs[f'auto_{j}'] = auto[c.series]
     save_npz(_p(work, 'results', 'fig2_cases.npz'), patients=np.array([cases.iloc[i].patient for i in pick]), **arrs)
 
-# %% ../nbs/50_stages.ipynb #f00d0af4
+# %% ../nbs/50_stages.ipynb #494664c6
 def _disc_pairs(reference: str, auto: np.ndarray, manual: np.ndarray) -> dict:
     """Graded disc label → the predicted disc cropped for it: the U-Net's own numbering on a slice with no reference,
     else the predicted disc overlapping its manual outline most."""
@@ -473,7 +473,7 @@ def _crop_row(c: pd.Series, label: int, kind: str, offset: int, index: int, meas
     "The crops.csv row of one crop: case, disc, crop kind, slice offset, its index in crops.npz, and its measures."
     return dict(patient=c.patient, series=c.series, ivd_label=label, crop=kind, offset=offset, index=index, **measures)
 
-# %% ../nbs/50_stages.ipynb #41fabfe6
+# %% ../nbs/50_stages.ipynb #9b2f165a
 def _case_crops(c: pd.Series, graded: pd.DataFrame, masks: dict, neighbours: int, params: dict, first: int):
     """The crops of case `c`'s graded discs from each of `masks` (crop kind → disc instances), on its graded slice and
     `neighbours` slices either side, and their rows (indices from `first`)."""
@@ -495,7 +495,7 @@ def _case_crops(c: pd.Series, graded: pd.DataFrame, masks: dict, neighbours: int
                     X.append(crops[src])
     return X, rows
 
-# %% ../nbs/50_stages.ipynb #eab088d9
+# %% ../nbs/50_stages.ipynb #c16105b7
 def stage_crops(params: dict, work='.') -> pd.DataFrame:
     """Crops of every graded disc from predicted and manual masks, on the graded slice and its neighbours:
     cache/crops.npz and cache/crops.csv."""
@@ -518,7 +518,7 @@ def stage_crops(params: dict, work='.') -> pd.DataFrame:
     write_csv(_p(work, 'cache', 'crops.csv'), tab)
     return tab
 
-# %% ../nbs/50_stages.ipynb #b282f0e8
+# %% ../nbs/50_stages.ipynb #3b5d0b83
 def _training_rows(t: pd.DataFrame, sets, how: str) -> pd.DataFrame:
     "Crop rows used to train or tune: automatic crops, with manual ones for discs the U-Net missed when `how` is auto."
     t = t[t.set.isin(sets)]
@@ -556,7 +556,7 @@ def stage_train_cls(params: dict, work='.') -> list:
         )
     return hist
 
-# %% ../nbs/50_stages.ipynb #b05a59c5
+# %% ../nbs/50_stages.ipynb #d2cb3fc6
 def stage_eval_cls(params: dict, work='.') -> dict:
     """Grade every disc from its automatic (and, with masks, manual) crops: results/predictions.csv (the answer params
     choose), results/answers.csv (every answer, automatic crops) and metrics/cls.json."""
@@ -589,7 +589,7 @@ def stage_eval_cls(params: dict, work='.') -> dict:
     write_json(_p(work, 'metrics', 'cls.json'), out)
     return out
 
-# %% ../nbs/50_stages.ipynb #1c84763c
+# %% ../nbs/50_stages.ipynb #fb27007a
 def stage_report(params: dict, work='.') -> list:
     "Render the report notebooks into reports/."
     return render_reports(
@@ -609,7 +609,7 @@ STAGES = dict(
     report=stage_report,
 )
 
-# %% ../nbs/50_stages.ipynb #a35a8cdb
+# %% ../nbs/50_stages.ipynb #05306b0f
 TRAIN_STAGES = ('train_seg', 'train_cls')
 
 
@@ -649,7 +649,7 @@ def run_stages(names=None):
         if int(os.environ.get('RANK', 0)) == 0:  # under torchrun: one line, not one per rank
             print(f"stage {n}: done in {time.time() - t0:.1f} s", file=sys.stderr)
 
-# %% ../nbs/50_stages.ipynb #58d85e8d
+# %% ../nbs/50_stages.ipynb #89551fe3
 CV_STAGES = ('train_seg', 'eval_seg', 'crops', 'train_cls', 'eval_cls')
 FOLD_INPUTS = ('cohort.npz', 'manual_discs.npz', 'cases.csv', 'discs.csv')  # what a fold's CV_STAGES read from cache/
 CROP_INPUTS = ('crops.npz', 'crops.csv', 'discs.csv', 'cases.csv')  # ... and what a grader's train_cls, eval_cls read
@@ -675,7 +675,7 @@ def run_fold(params: dict, cache, fold_work, split: pd.DataFrame, stages, inputs
         STAGES[name](params, fold_work)
     return Path(fold_work)
 
-# %% ../nbs/50_stages.ipynb #7fe3edf4
+# %% ../nbs/50_stages.ipynb #09c86cd9
 def _transfer_predictions(params: dict, fw: Path, tw: Path, name, discs: pd.DataFrame) -> pd.DataFrame:
     """The test predictions of fold folder `fw` by a grader trained (in `tw`) on the training discs of cohort `name` (or
     of a list of cohorts) only, on its crops."""
@@ -705,7 +705,7 @@ def _cv_fold(params: dict, work, split: pd.DataFrame, fold: int, folds: int, dis
         )
     return pred, seg, answers, trans
 
-# %% ../nbs/50_stages.ipynb #46220eaa
+# %% ../nbs/50_stages.ipynb #269a5635
 def _write_cv_tables(work, pred: pd.DataFrame, seg: pd.DataFrame, answers: pd.DataFrame, transfer: list):
     "Write the cross-validation tables of results/; `transfer` (a list of tables) may be empty."
     write_csv(_p(work, 'results', 'cv_predictions.csv'), pred)
@@ -740,7 +740,7 @@ def _cv_metrics(pred: pd.DataFrame, seg: pd.DataFrame, answers: pd.DataFrame, fo
     }
     return out
 
-# %% ../nbs/50_stages.ipynb #7cae73a8
+# %% ../nbs/50_stages.ipynb #4f670351
 def stage_cv(params: dict, work='.') -> dict:
     "Patient-grouped k-fold cross-validation of the whole automatic path: results/cv_predictions.csv, cv_seg_discs.csv."
     if not section(params, 'cv')['run']:  # off: empty tables, so the report says no CV was run
