@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from .core import GROUPS, atomic_write, level_name, write_json
 from .stats import PROBA_COLUMNS, synthetic_predictions
-from .stages import PREDICTION_COLUMNS
+from .evaluation import PREDICTION_COLUMNS
 
 # %% auto #0
 __all__ = ['demo_results']

@@ -71,7 +71,8 @@ def with_overrides(params: dict, sets: list) -> dict:
 
 
 def run_seg(params, out: Path, folds):
-    from ldd_study.stages import FOLD_INPUTS, STAGES, fold_split, run_fold, test_rows
+    from ldd_study.stages import FOLD_INPUTS, STAGES, run_fold
+    from ldd_study.splits import fold_split, test_rows
 
     coh = out / 'cohort'
     (coh / 'cache').mkdir(parents=True, exist_ok=True)
@@ -101,7 +102,8 @@ def run_seg(params, out: Path, folds):
 def fold_members(params, w: Path) -> pd.DataFrame:
     "Test predictions of fold folder `w` from the mean of graders each trained without one of its training folds."
     from ldd_study.core import GROUPS
-    from ldd_study.stages import CROP_INPUTS, run_fold, test_rows
+    from ldd_study.stages import CROP_INPUTS, run_fold
+    from ldd_study.splits import test_rows
     from ldd_study.stats import PROBA_COLUMNS
 
     split = pd.read_csv(w / 'cache' / 'split.csv', dtype={'patient': str})
@@ -120,7 +122,9 @@ def fold_members(params, w: Path) -> pd.DataFrame:
 def run_cls(params, out: Path, folds, tta: bool, ensemble: bool = False):
     from sklearn.metrics import cohen_kappa_score
     from ldd_study.core import GROUPS, LUMBAR_LABELS
-    from ldd_study.stages import labelled_crops, run_fold, test_rows
+    from ldd_study.stages import run_fold
+    from ldd_study.splits import test_rows
+    from ldd_study.study_data import labelled_crops
     from ldd_study.models import load_model
     from ldd_study.train import predict_cls
 

@@ -47,7 +47,7 @@ def cmd_seg(params):
     """Median per-disc Dice of each test-time variant and threshold, and of the manual masks taken to the U-Net's grid
     and back."""
     from ldd_study.core import LUMBAR_LABELS
-    from ldd_study.stages import segmentation_sets
+    from ldd_study.study_data import segmentation_sets
     from ldd_study.models import load_model
     from ldd_study.discs import predicted_discs
     from ldd_study.params import parsed_section
@@ -105,7 +105,9 @@ def cmd_cls(params):
     """3-group exact accuracy when each fold's grader averages its discs over 0-2 neighbouring slices, with and without
     the mirror image."""
     from ldd_study.core import GROUPS, LUMBAR_LABELS
-    from ldd_study.stages import STAGES, labelled_crops, discs_with_sets, disc_means
+    from ldd_study.stages import STAGES
+    from ldd_study.study_data import labelled_crops, discs_with_sets
+    from ldd_study.evaluation import disc_means
     from ldd_study.models import load_model
     from ldd_study.train import predict_cls
 
