@@ -20,7 +20,7 @@ from .core import DataError, atomic_write, level_name
 __all__ = ['PATIENT_STUDY', 'REFERENCE', 'GEOMETRY', 'CARRIED', 'REQUIRED', 'seg_problems', 'source_reference', 'slice_labels',
            'source_labels', 'level_code', 'algorithm', 'disc_segment', 'disc_segmentation', 'write_disc_seg']
 
-# %% ../nbs/67_dicom_seg.ipynb #35d69c2d
+# %% ../nbs/67_dicom_seg.ipynb #401f3f73
 PATIENT_STUDY = (
     'PatientName',
     'PatientID',
@@ -45,7 +45,7 @@ GEOMETRY = (
 )
 CARRIED = PATIENT_STUDY + REFERENCE + GEOMETRY + ('SpecificCharacterSet',)
 
-# %% ../nbs/67_dicom_seg.ipynb #12e72f2f
+# %% ../nbs/67_dicom_seg.ipynb #97104743
 REQUIRED = (
     'SOPClassUID',
     'SOPInstanceUID',
@@ -65,7 +65,7 @@ def seg_problems(ds: Dataset) -> list[str]:
     missing = [k for k in REQUIRED if k not in ds or ds[k].value in (None, '', b'')]
     return [f"the source has no {', '.join(missing)}, which a DICOM SEG needs to reference it"] if missing else []
 
-# %% ../nbs/67_dicom_seg.ipynb #9f31a704
+# %% ../nbs/67_dicom_seg.ipynb #16aba9a2
 def source_reference(ds: Dataset) -> Dataset:
     "A copy of `ds` reduced to the `CARRIED` attributes (no pixel data), with its file meta."
     out = Dataset()

@@ -714,7 +714,7 @@ def check_case_target(out, case: str):
             "exists and was not written by ldd-study predict: it is left as it is; move it or choose another --out",
         )
 
-# %% ../nbs/65_predict.ipynb #5e20a2a0e21149b5b06860e930401eb5
+# %% ../nbs/65_predict.ipynb #2d19b8f8
 def _pid_alive(pid: int) -> bool:
     "Whether process `pid` of this machine is running."
     try:
@@ -737,7 +737,7 @@ def _remove_own_files(folder: Path):
     except OSError:
         pass  # something else is in it: leave it
 
-
+# %% ../nbs/65_predict.ipynb #e5cbd76a
 def _stale(p: Path, owner: str) -> bool:
     "Whether `p` is a temporary case folder of `owner` whose process has ended (not a finished case of such a name)."
     m = _TMP.match(p.name)
