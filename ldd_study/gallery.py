@@ -188,7 +188,7 @@ def demo_grades(case: str, grades, confidences, image: np.ndarray, labels: np.nd
     measured = disc_measures(image, labels, spacing[:2]).round(predict.MEASURE_DECIMALS)
     return g.merge(measured, on='ivd_label', how='left')
 
-# %% ../nbs/66_gallery.ipynb #8a65eabff63a45729fe45fb5ade58bdc
+# %% ../nbs/66_gallery.ipynb #912a8b1c
 def _demo_report(case: str, g: pd.DataFrame, k: int, slices: int, warnings) -> dict:
     "report.json of a demo case: slice `k` of `slices` chosen by the image-only rule, model `demo`, a note saying so."
     return dict(
@@ -206,7 +206,7 @@ def _demo_report(case: str, g: pd.DataFrame, k: int, slices: int, warnings) -> d
         notes=[DEMO_NOTE],
     )
 
-
+# %% ../nbs/66_gallery.ipynb #2e6aa055
 def demo_case(out, case: str, grades, confidences, warnings=(), seed: int = 0, slices: int = 7) -> Path:
     """Write a SYNTHETIC predict case folder `out/<case>/` (grades.csv, discs.mha, overlay.png, report.json) for tests
     and demos."""
