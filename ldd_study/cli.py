@@ -302,7 +302,7 @@ def add_stage_parser(sub) -> argparse.ArgumentParser:
     p.set_defaults(fn=lambda a: __import__('ldd_study.stages', fromlist=['run_stages']).run_stages(a.names) or 0)
     return p
 
-# %% ../nbs/70_cli.ipynb #285c18c6
+# %% ../nbs/70_cli.ipynb #e4c6d4d6
 def add_release_parser(sub) -> argparse.ArgumentParser:
     "Add the `release` subcommand to the `ldd-study` subparsers `sub`."
     p = sub.add_parser(
@@ -328,7 +328,7 @@ def add_release_parser(sub) -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_release)
     return p
 
-# %% ../nbs/70_cli.ipynb #1f301470
+# %% ../nbs/70_cli.ipynb #550d9b81
 def add_validate_parser(sub) -> argparse.ArgumentParser:
     "Add the `validate` subcommand to the `ldd-study` subparsers `sub`."
     p = sub.add_parser(
@@ -386,7 +386,7 @@ def main(argv=None) -> int:
         print(f"ldd-study: {internal_error(e)[0]}", file=sys.stderr)
         return EXIT_INTERNAL
 
-# %% ../nbs/70_cli.ipynb #9af0262e
+# %% ../nbs/70_cli.ipynb #ad1a1b47
 def _slice_arg(v: str):
     "`--slice` value: auto, image or a non-negative slice index."
     if v in ('auto', 'image'):
@@ -417,7 +417,7 @@ def _count_arg(what: str, least: int, note: str = ''):
 
 _threads_arg = _count_arg('threads', 0, ' (all cores)')  # `--threads`: 0 (torch's default) or a positive count
 
-# %% ../nbs/70_cli.ipynb #70bc10b5
+# %% ../nbs/70_cli.ipynb #d6e58645
 def _shard_arg(v: str) -> tuple[int, int]:
     "`--shard` value `i/n` (1 ≤ i ≤ n) as (i, n)."
     m = re.fullmatch(r'\s*(\d+)\s*/\s*(\d+)\s*', v)
@@ -456,7 +456,7 @@ def _add_predict_speed(p: argparse.ArgumentParser):
     )
     p.add_argument('--quiet', action='store_true', help='no progress bar and no line per case')
 
-# %% ../nbs/70_cli.ipynb #b957a536
+# %% ../nbs/70_cli.ipynb #6a0557fa
 def add_predict_parser(sub) -> argparse.ArgumentParser:
     "Add the `predict` subcommand to the `ldd-study` subparsers `sub`."
     p = sub.add_parser(
@@ -492,7 +492,7 @@ def add_predict_parser(sub) -> argparse.ArgumentParser:
     p.set_defaults(fn=_run_predict)
     return p
 
-# %% ../nbs/70_cli.ipynb #4cdbb766
+# %% ../nbs/70_cli.ipynb #58cc6028
 def _run_predict(a) -> int:
     "Run `predict.cmd_predict` (imported only now: torch and MONAI cost seconds at start-up); rebuild DIR's gallery."
     from ldd_study.predict import cmd_predict, is_predict_case

@@ -160,8 +160,7 @@ def _demo_probs(grade: int, conf: float) -> list[float]:
 
 # %% ../nbs/66_gallery.ipynb #504fb2a444614c0babb325280ed9130a
 def _demo_slice(grades, seed: int) -> tuple[np.ndarray, np.ndarray, list[float]]:
-    """A phantom slice drawn with the Pfirrmann `grades` (L5-S1 up), its level map of those discs only, and its spacing
-    (row, col, slice) mm."""
+    "A phantom slice drawn with the Pfirrmann `grades` (L5-S1 up), its level map of those discs, its spacing (mm)."
     cfg = phantom_config({'phantom': {'slices': 1}})
     full = list(grades) + [1] * (len(LUMBAR_LABELS) - len(grades))  # the phantom draws 5 discs: unfound ones dropped
     vol, _, inst = phantom_patient(seed + 1, full, np.random.default_rng(seed), cfg, instances=True)
@@ -188,7 +187,7 @@ def demo_grades(case: str, grades, confidences, image: np.ndarray, labels: np.nd
     measured = disc_measures(image, labels, spacing[:2]).round(predict.MEASURE_DECIMALS)
     return g.merge(measured, on='ivd_label', how='left')
 
-# %% ../nbs/66_gallery.ipynb #912a8b1c
+# %% ../nbs/66_gallery.ipynb #12525552
 def _demo_report(case: str, g: pd.DataFrame, k: int, slices: int, warnings) -> dict:
     "report.json of a demo case: slice `k` of `slices` chosen by the image-only rule, model `demo`, a note saying so."
     return dict(
@@ -206,7 +205,7 @@ def _demo_report(case: str, g: pd.DataFrame, k: int, slices: int, warnings) -> d
         notes=[DEMO_NOTE],
     )
 
-# %% ../nbs/66_gallery.ipynb #2e6aa055
+# %% ../nbs/66_gallery.ipynb #19f1d8c8
 def demo_case(out, case: str, grades, confidences, warnings=(), seed: int = 0, slices: int = 7) -> Path:
     """Write a SYNTHETIC predict case folder `out/<case>/` (grades.csv, discs.mha, overlay.png, report.json) for tests
     and demos."""

@@ -303,8 +303,7 @@ MEASURE_DECIMALS = 3  # the measures as written (mm and ratios: 0.001 is far bel
 
 # %% ../nbs/65_predict.ipynb #504fb2a444614c0babb325280ed9130a
 def _auto_choice(predictor: Predictor, scan: Scan, win: np.ndarray, settings: PredictParams) -> tuple:
-    """`--slice auto`: sagittal index of the slice with most disc area, the slices searched with their areas, warnings,
-    and its U-Net probabilities."""
+    "`--slice auto`: the slice with most disc area, the slices searched with their areas, warnings, its probabilities."
     n, warns = scan.slices, []
     ks = slice_candidates(n, settings.max_slices)
     j, areas, proba = auto_slice(predictor, win, ks, scan.spacing, int(settings.batch))
@@ -362,8 +361,7 @@ def _choose_slice(predictor: Predictor, scan: Scan, win: np.ndarray, how, settin
 
 # %% ../nbs/65_predict.ipynb #8a65eabff63a45729fe45fb5ade58bdc
 def _discs_found(predictor: Predictor, scan: Scan, win: np.ndarray, k: int, si: int, given: bool, proba) -> tuple:
-    """The U-Net's disc level map and geometry on sagittal slice `k` (`si` in the input's order); a `DataError` when it
-    finds no disc, or more than a spine has."""
+    "The U-Net's disc level map and geometry on slice `k`; a `DataError` naming slice `si` when none or too many."
     x, tf = seg_input(win, k, predictor.image_size)
     labels, info = predicted_discs(
         predictor.unet, x, tf, scan.spacing, predictor.seg_params, proba=proba
@@ -380,8 +378,7 @@ def _discs_found(predictor: Predictor, scan: Scan, win: np.ndarray, k: int, si: 
 
 # %% ../nbs/65_predict.ipynb #4dd4641cc4064e0191573fe9c69df29b
 def disc_probabilities(predictor: Predictor, scan: Scan, win: np.ndarray, k: int, labels, batch: int) -> tuple:
-    """IVD labels of the discs of `labels` on slice `k`, and the grader's group and grade probabilities of each
-    (averaged over the neighbouring slices it reads)."""
+    "IVD labels of the discs on slice `k`, and the grader's group and grade probabilities of each, neighbours averaged."
     cp = predictor.cls_params
     if cp.get('preprocess', {}).get('window_percentiles') != predictor.seg_params.get('preprocess', {}).get(
         'window_percentiles'
@@ -407,8 +404,7 @@ def answered(predictor: Predictor, ivd: list, pg: np.ndarray, pk: np.ndarray, me
 
 # %% ../nbs/65_predict.ipynb #379cbbc1e968416e875cc15c1202d7eb
 def grades_table(case: str, ivd: list, pg: np.ndarray, pk: np.ndarray, measures: pd.DataFrame, graded: bool):
-    """grades.csv of one case: each disc's level, group, group probabilities and Pfirrmann grade (empty unless
-    `graded`), then its measures."""
+    "grades.csv of one case: level, group and its probabilities, Pfirrmann grade (empty unless `graded`), measures."
     grades = pd.DataFrame(
         dict(
             case=case,
@@ -427,8 +423,7 @@ def grades_table(case: str, ivd: list, pg: np.ndarray, pk: np.ndarray, measures:
 
 # %% ../nbs/65_predict.ipynb #916684f9a58a4a2aa5f864670399430d
 def scan_warnings(predictor: Predictor, scan: Scan, ivd: list, info: list, si: int) -> list[str]:
-    """What a reader should check on a graded scan: lumbar discs not found on slice `si`, doubtful levels, the reader's
-    doubts, a phantom-trained model, one slice for a grader that reads neighbours."""
+    "What a reader should check: lumbar discs missing on slice `si`, doubtful levels, the reader's doubts, the model."
     warns = []
     lumbar = [label for label in ivd if label in LUMBAR_LABELS]
     if len(lumbar) < len(LUMBAR_LABELS):
@@ -453,9 +448,10 @@ def scan_notes(scan: Scan) -> list[str]:
     return []
 
 # %% ../nbs/65_predict.ipynb #33b0902fd34d4ace834912fa1002cf8e
-def predict_scan(predictor: Predictor, scan: Scan, slice='image', settings: PredictParams = PredictParams()):
-    """Find and grade the discs of `scan` on the slice chosen by `slice` ('auto', 'image' or an index along its own
-    slice axis): a `Prediction`."""
+def predict_scan(
+    predictor: Predictor, scan: Scan, slice='image', settings: PredictParams = PredictParams()
+) -> Prediction:
+    "Find and grade the discs of `scan` on the slice chosen by `slice`: auto, image, or an index along its own axis."
     t0 = time.perf_counter()
     win = windowed(scan.image, predictor.seg_params)
     k, choice, searched, warns, proba = _choose_slice(predictor, scan, win, slice, settings)

@@ -244,7 +244,7 @@ def build_release(params: dict, work, out=RELEASE_DIR, command: str = 'make rele
     atomic_write(out / 'MODEL_CARD.md', lambda t: t.write_text(model_card(info)))
     return info
 
-# %% ../nbs/75_release.ipynb #dfbb99cb
+# %% ../nbs/75_release.ipynb #83cf9293
 VALIDATE_STAGES = ('cohort', 'split', 'eval_seg', 'crops', 'eval_cls')
 
 
@@ -265,7 +265,7 @@ def validation_notebook() -> Path:
     "The validation report's notebook (nbs/validate/validation.ipynb of the project)."
     return project_root() / 'nbs' / 'validate' / 'validation.ipynb'
 
-# %% ../nbs/75_release.ipynb #ac28e8ac
+# %% ../nbs/75_release.ipynb #e0143fda
 def validate(root, source: str = 'auto', model_dir=None, out='validation', progress: bool = True) -> list[Path]:
     """Grade the labelled cohort under `root` with the frozen models of `model_dir` (default: the release ones); results
     and report into `out`."""
