@@ -21,7 +21,7 @@ __all__ = ['PATIENT_STUDY', 'REFERENCE', 'GEOMETRY', 'CARRIED', 'REQUIRED', 'seg
            'slice_labels', 'source_labels', 'level_code', 'algorithm', 'disc_segment', 'disc_segmentation',
            'write_disc_seg']
 
-# %% ../nbs/67_dicom_seg.ipynb #6823ce8c
+# %% ../nbs/67_dicom_seg.ipynb #401f3f73
 PATIENT_STUDY = (
     'PatientName',
     'PatientID',
@@ -45,6 +45,8 @@ GEOMETRY = (
     'SpacingBetweenSlices',
 )
 CARRIED = PATIENT_STUDY + REFERENCE + GEOMETRY + ('SpecificCharacterSet',)
+
+# %% ../nbs/67_dicom_seg.ipynb #97104743
 REQUIRED = (
     'SOPClassUID',
     'SOPInstanceUID',
@@ -64,7 +66,7 @@ def seg_problems(ds: Dataset) -> list[str]:
     missing = [k for k in REQUIRED if k not in ds or ds[k].value in (None, '', b'')]
     return [f"the source has no {', '.join(missing)}, which a DICOM SEG needs to reference it"] if missing else []
 
-
+# %% ../nbs/67_dicom_seg.ipynb #16aba9a2
 def source_reference(ds: Dataset) -> Dataset:
     "A copy of `ds` reduced to the `CARRIED` attributes (no pixel data), with its file meta."
     out = Dataset()

@@ -17,9 +17,9 @@ import pandas as pd
 import SimpleITK as sitk
 import ldd_study
 from . import predict
-from .core import GROUPS, LUMBAR_LABELS, atomic_write, level_name, params_section, pfirrmann_group
+from .core import GROUPS, LUMBAR_LABELS, atomic_write, level_name, pfirrmann_group
 from .core import spreadsheet_safe, write_json
-from .params import section_defaults
+from .params import PredictParams
 from .core import ROMAN
 from .phantom import phantom_config, phantom_patient
 from .stats import PROBA_COLUMNS
@@ -32,17 +32,11 @@ except ImportError:
 
 # %% auto #0
 __all__ = ['FLAGS', 'SUMMARY_COLUMNS', 'SUMMARY_KEY', 'GALLERY_FILES', 'DEMO_CASES', 'DEMO_NOTE', 'GENERATOR',
-           'GALLERY_MEASURES', 'gallery_params', 'missing_levels', 'case_flags', 'gallery_cases', 'gallery_rows',
+           'GALLERY_MEASURES', 'missing_levels', 'case_flags', 'gallery_cases', 'gallery_rows', 'demo_grades',
            'demo_case', 'demo_cases', 'gallery_html', 'is_gallery_file', 'write_summary', 'write_gallery']
 
-# %% ../nbs/66_gallery.ipynb #3f6903af
+# %% ../nbs/66_gallery.ipynb #7fb27b941602401d91542211134fc71a
 FLAGS = ('low confidence', 'missing level', 'warning')
-
-
-def gallery_params(params: dict | None = None) -> dict:
-    """The gallery's settings: the `predict` section of `params` (default: the project's params.yaml) over
-    the schema's defaults."""
-    return params_section('predict', section_defaults('predict'), params)
 
 
 def missing_levels(ivd_labels) -> list[str]:
@@ -65,7 +59,7 @@ def case_flags(grades: pd.DataFrame, warnings=(), low_confidence: float = 0.6) -
         flags=[f for f, on in zip(FLAGS, (low, missing, warnings)) if on],
     )
 
-# %% ../nbs/66_gallery.ipynb #9b97f14a
+# %% ../nbs/66_gallery.ipynb #9a63283cbaf04dbcab1f6479b197f3a8
 SUMMARY_COLUMNS = [
     *predict.GRADE_COLUMNS,
     'confidence',
@@ -94,32 +88,32 @@ def _read_grades(folder: Path) -> pd.DataFrame:
             g[c] = np.nan  # a case folder written without measures: its discs show none
     return g[predict.PREDICT_COLUMNS]
 
+# %% ../nbs/66_gallery.ipynb #8edb47106e1a46a883d545849b8ab81b
+def _case_of_folder(folder: Path, low_confidence: float) -> dict:
+    "{case, report, grades, flags} of one predict case folder."
+    rep = json.loads((folder / 'report.json').read_text(encoding='utf-8'))
+    warns = [str(w) for w in rep.get('warnings') or []]
+    try:
+        g = _read_grades(folder)
+    except (OSError, ValueError, TypeError) as e:
+        g = pd.DataFrame({c: pd.Series(dtype=float if c.startswith('p_') else object) for c in predict.PREDICT_COLUMNS})
+        warns.append(f"grades.csv cannot be read ({type(e).__name__}): run predict on this case again")
+    g['case'] = folder.name
+    return dict(case=folder.name, report=rep, grades=g, flags=case_flags(g, warns, low_confidence))
 
-def gallery_cases(out, params: dict | None = None) -> list[dict]:
+
+def gallery_cases(out, low_confidence: float = PredictParams.gallery_low_confidence) -> list[dict]:
     "Every predict case folder in `out`, in name order: {case, report, grades, flags}."
-    low = float(gallery_params(params)['gallery_low_confidence'])
-    cases = []
-    for folder in sorted(Path(out).iterdir(), key=lambda p: p.name):
-        if not predict.is_predict_case(folder):
-            continue
-        rep = json.loads((folder / 'report.json').read_text(encoding='utf-8'))
-        warns = [str(w) for w in rep.get('warnings') or []]
-        try:
-            g = _read_grades(folder)
-        except (OSError, ValueError, TypeError) as e:
-            g = pd.DataFrame(
-                {c: pd.Series(dtype=float if c.startswith('p_') else object) for c in predict.PREDICT_COLUMNS}
-            )
-            warns.append(f"grades.csv cannot be read ({type(e).__name__}): run predict on this case again")
-        g['case'] = folder.name
-        cases.append(dict(case=folder.name, report=rep, grades=g, flags=case_flags(g, warns, low)))
-    return cases
+    folders = sorted(Path(out).iterdir(), key=lambda p: p.name)
+    return [_case_of_folder(f, float(low_confidence)) for f in folders if predict.is_predict_case(f)]
 
-
-def gallery_rows(out, params: dict | None = None, cases: list | None = None) -> pd.DataFrame:
+# %% ../nbs/66_gallery.ipynb #8763a12b2bbd4a93a75aff182afb95dc
+def gallery_rows(
+    out, low_confidence: float = PredictParams.gallery_low_confidence, cases: list | None = None
+) -> pd.DataFrame:
     "The summary table: one row per disc of every case in `out` (or of `cases`), `SUMMARY_COLUMNS`."
-    cases = gallery_cases(out, params) if cases is None else cases
-    low = float(gallery_params(params)['gallery_low_confidence'])
+    cases = gallery_cases(out, low_confidence) if cases is None else cases
+    low = float(low_confidence)
     parts = []
     for c in cases:
         g, f, rep = c['grades'].copy(), c['flags'], c['report']
@@ -135,7 +129,7 @@ def gallery_rows(out, params: dict | None = None, cases: list | None = None) -> 
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
     return pd.concat(parts, ignore_index=True)
 
-# %% ../nbs/66_gallery.ipynb #0c156c49
+# %% ../nbs/66_gallery.ipynb #7cdc8c89c7104fffa095e18ddfef8986
 DEMO_CASES = {  # case: (Pfirrmann grade of each lumbar disc from L5-S1 up, confidence of each, warnings)
     'patient-01': ([2, 2, 1, 1, 1], [0.92, 0.88, 0.95, 0.97, 0.96], []),
     'patient-02': ([4, 3, 3, 2, 2], [0.81, 0.72, 0.77, 0.9, 0.93], []),
@@ -164,16 +158,18 @@ def _demo_probs(grade: int, conf: float) -> list[float]:
         p[j] = (1 - conf) * w
     return p.round(4).tolist()
 
-
-def demo_case(out, case: str, grades, confidences, warnings=(), seed: int = 0, slices: int = 7) -> Path:
-    """Write a SYNTHETIC predict case folder `out/<case>/` (grades.csv, discs.mha, overlay.png, report.json) for tests
-    and demos."""
+# %% ../nbs/66_gallery.ipynb #504fb2a444614c0babb325280ed9130a
+def _demo_slice(grades, seed: int) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    "A phantom slice drawn with the Pfirrmann `grades` (L5-S1 up), its level map of those discs, its spacing (mm)."
     cfg = phantom_config({'phantom': {'slices': 1}})
-    full = list(grades) + [1] * (
-        len(LUMBAR_LABELS) - len(grades)
-    )  # the phantom draws 5 discs: unfound ones are dropped
+    full = list(grades) + [1] * (len(LUMBAR_LABELS) - len(grades))  # the phantom draws 5 discs: unfound ones dropped
     vol, _, inst = phantom_patient(seed + 1, full, np.random.default_rng(seed), cfg, instances=True)
     labels = np.where(np.isin(inst[0], range(1, len(grades) + 1)), inst[0], 0).astype(np.uint8)
+    return vol[0], labels, [float(v) for v in cfg['spacing_mm']]
+
+
+def demo_grades(case: str, grades, confidences, image: np.ndarray, labels: np.ndarray, spacing) -> pd.DataFrame:
+    "grades.csv of a demo case: made-up probabilities of the Pfirrmann `grades`, then the discs' measures."
     ivd = list(range(1, len(grades) + 1))
     ps = [_demo_probs(g, c) for g, c in zip(grades, confidences)]
     g = pd.DataFrame(
@@ -188,10 +184,33 @@ def demo_case(out, case: str, grades, confidences, warnings=(), seed: int = 0, s
             pfirrmann=list(grades),
         )
     )
-    sp = [float(v) for v in cfg['spacing_mm']]
-    g = g.merge(
-        disc_measures(vol[0], labels, sp[:2]).round(predict.MEASURE_DECIMALS), on='ivd_label', how='left'
-    )  # measured
+    measured = disc_measures(image, labels, spacing[:2]).round(predict.MEASURE_DECIMALS)
+    return g.merge(measured, on='ivd_label', how='left')
+
+# %% ../nbs/66_gallery.ipynb #12525552
+def _demo_report(case: str, g: pd.DataFrame, k: int, slices: int, warnings) -> dict:
+    "report.json of a demo case: slice `k` of `slices` chosen by the image-only rule, model `demo`, a note saying so."
+    return dict(
+        case=case,
+        input=f'{case}.mha',
+        slice_index=k,
+        slices=slices,
+        slice_choice='image',
+        discs=len(g),
+        levels=g.level.tolist(),
+        model_version='demo',
+        model=dict(package_version=ldd_study.__version__, version='demo'),
+        timings_s={},
+        warnings=list(warnings),
+        notes=[DEMO_NOTE],
+    )
+
+# %% ../nbs/66_gallery.ipynb #19f1d8c8
+def demo_case(out, case: str, grades, confidences, warnings=(), seed: int = 0, slices: int = 7) -> Path:
+    """Write a SYNTHETIC predict case folder `out/<case>/` (grades.csv, discs.mha, overlay.png, report.json) for tests
+    and demos."""
+    image, labels, sp = _demo_slice(grades, seed)
+    g = demo_grades(case, grades, confidences, image, labels, sp)
     d = Path(out) / case
     d.mkdir(parents=True, exist_ok=True)
     atomic_write(d / 'grades.csv', lambda p: spreadsheet_safe(g).to_csv(p, index=False))
@@ -200,26 +219,10 @@ def demo_case(out, case: str, grades, confidences, warnings=(), seed: int = 0, s
     atomic_write(d / 'discs.mha', lambda p: sitk.WriteImage(im, str(p), True))
     k = slices // 2 if not any('edge slice 0' in w for w in warnings) else 0
     img = predict.overlay_image(
-        vol[0] / 255.0, labels, g, sp[:2], f"{case}: slice {k} (image), {len(g)} discs, model demo"
+        image / 255.0, labels, g, sp[:2], f"{case}: slice {k} (image), {len(g)} discs, model demo"
     )
     atomic_write(d / 'overlay.png', lambda p: predict.save_overlay(img, p))
-    write_json(
-        d / 'report.json',
-        dict(
-            case=case,
-            input=f'{case}.mha',
-            slice_index=k,
-            slices=slices,
-            slice_choice='image',
-            discs=len(g),
-            levels=g.level.tolist(),
-            model_version='demo',
-            model=dict(package_version=ldd_study.__version__, version='demo'),
-            timings_s={},
-            warnings=list(warnings),
-            notes=[DEMO_NOTE],
-        ),
-    )
+    write_json(d / 'report.json', _demo_report(case, g, k, slices, warnings))
     return d
 
 
@@ -227,14 +230,15 @@ def demo_cases(out, cases: dict | None = None) -> list[Path]:
     "Write the SYNTHETIC `DEMO_CASES` (or `cases`) into `out`; their folders."
     return [demo_case(out, c, g, p, w, seed=i) for i, (c, (g, p, w)) in enumerate((cases or DEMO_CASES).items())]
 
-# %% ../nbs/66_gallery.ipynb #c3c38136
+# %% ../nbs/66_gallery.ipynb #c3933fab20d04ec698c2621248eb3be0
 GENERATOR = (
     'ldd-study predict gallery'  # in the page's <meta name="generator">: how a later run knows the file as its own
 )
 _FLAG_KEY = {f: f.replace(' ', '-') for f in FLAGS}
 _esc = html.escape
 
-_CSS = """
+# the page, its header and controls, the grid of cards
+_CSS_PAGE = """
 :root { --mild: %(mild)s; --moderate: %(moderate)s; --serious: %(serious)s; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
@@ -248,7 +252,9 @@ header a { color: #9ecbff; }
 .controls label { display: flex; gap: 6px; align-items: center; }
 .controls select, .controls input { font: inherit; padding: 3px 6px; border-radius: 5px; border: 1px solid #8a93a6; }
 #shown { margin-left: auto; color: #c5cad6; }
-main { display: grid; grid-template-columns: repeat(auto-fill, minmax(440px, 1fr)); gap: 18px; padding: 18px 20px; }
+main { display: grid; grid-template-columns: repeat(auto-fill, minmax(440px, 1fr)); gap: 18px; padding: 18px 20px; }"""
+# a card: its border, header, badges, overlay
+_CSS_CARD = """
 .card { background: #fff; border-radius: 10px; border-top: 6px solid #8a93a6; box-shadow: 0 1px 4px rgba(0,0,0,.12);
         display: flex; flex-direction: column; overflow: hidden; }
 .card[hidden] { display: none; }
@@ -261,7 +267,11 @@ main { display: grid; grid-template-columns: repeat(auto-fill, minmax(440px, 1fr
          color: #6b4e00; border: 1px solid #e6c65c; }
 .ok { font-size: 12.5px; color: #2f6b3a; }
 .shot { display: block; background: #000; }
-.shot img { display: block; width: 100%%; height: auto; }
+.shot img { display: block; width: 100%%; height: auto; }"""
+
+# %% ../nbs/66_gallery.ipynb #4dd4641cc4064e0191573fe9c69df29b
+# a card's table of discs, its notes, the footer
+_CSS_TABLE = """
 table { border-collapse: collapse; width: 100%%; font-size: 14px; }
 th { text-align: left; font-size: 12px; font-weight: 600; color: #5b6475; padding: 6px 8px;
      border-bottom: 1px solid #d5d9e2;
@@ -287,8 +297,12 @@ td.p { font-variant-numeric: tabular-nums; color: #3a4252; } td.p.top { font-wei
 .files { margin-top: 6px; color: #5b6475; } .files a { color: #2357a8; margin-right: 10px; }
 footer { padding: 6px 20px 24px; color: #5b6475; font-size: 13px; }
 .empty { padding: 30px; color: #5b6475; }
-"""  # % predict.GROUP_COLOURS, when a page is made (predict may still be loading when this module is)
+"""
+_CSS = (
+    _CSS_PAGE + _CSS_CARD + _CSS_TABLE
+)  # % predict.GROUP_COLOURS, when a page is made (predict may still be loading when this module is)
 
+# %% ../nbs/66_gallery.ipynb #cb1e1581032b452c9409d6c6813c49d1
 _JS = """
 (function () {
   var main = document.querySelector('main'), cards = Array.prototype.slice.call(document.querySelectorAll('.card'));
@@ -329,7 +343,7 @@ _JS = """
 })();
 """
 
-
+# %% ../nbs/66_gallery.ipynb #277c27b1587741f2af2001be3712ef0d
 def _href(case: str, name: str) -> str:
     "Relative URL of file `name` in case folder `case`, escaped for an attribute."
     return _esc(f"{quote(case)}/{quote(name)}")
@@ -350,7 +364,7 @@ def _measure(v) -> str:
     "A measure as a card shows it: two decimals, or a dash where it could not be taken."
     return f'{float(v):.2f}' if pd.notna(v) else '–'
 
-
+# %% ../nbs/66_gallery.ipynb #916684f9a58a4a2aa5f864670399430d
 def _disc_row(r, low: float) -> str:
     """One disc's table row: level and its measures, group, Pfirrmann grade, and each group's probability in a cell
     tinted by it."""
@@ -378,7 +392,7 @@ def _disc_row(r, low: float) -> str:
         f'grade">{grade}</span>{mark}</td>{cells}</tr>'
     )
 
-
+# %% ../nbs/66_gallery.ipynb #f6fa52606d8c4a75a9b52967216f8f3f
 def _badges(f: dict) -> str:
     "The flag badges of a case's header."
     out = []
@@ -391,19 +405,41 @@ def _badges(f: dict) -> str:
     return ''.join(f'<span class="badge">{_esc(b)}</span>' for b in out) or '<span class="ok">no flag</span>'
 
 
-def _card(c: dict, order: int, low: float) -> str:
-    "The card of one case."
-    case, g, f, rep = c['case'], c['grades'], c['flags'], c['report']
+def _groups_of(g: pd.DataFrame) -> tuple[list[str], int]:
+    "The groups graded in a case, in `GROUPS` order, and the index of the worst (-1: none)."
     groups = [x for x in GROUPS if x in set(g.group)]
-    worst = max((GROUPS.index(x) for x in groups), default=-1)
+    return groups, max((GROUPS.index(x) for x in groups), default=-1)
+
+
+def _card_data(c: dict, order: int) -> str:
+    "The card's `data-` attributes: name, groups, flags, worst group, number of flags, least confidence, order."
+    g, f = c['grades'], c['flags']
+    groups, worst = _groups_of(g)
     conf = g[list(PROBA_COLUMNS)].max(axis=1)
-    rows = ''.join(_disc_row(r, low) for r in g.sort_values('ivd_label', ascending=False).itertuples())
-    worst_chip = f'<span class="grp {GROUPS[worst]}">worst: {GROUPS[worst]}</span>' if worst >= 0 else ''
-    meta = (
+    attrs = dict(
+        case=c['case'],
+        groups=' '.join(groups),
+        flags=' '.join(_FLAG_KEY[x] for x in f['flags']),
+        worst=worst,
+        nflags=len(f['flags']),
+        minconf=f"{conf.min():.4f}" if len(g) else '1',
+        order=order,
+    )
+    return ' '.join(f'data-{k}="{_esc(str(v))}"' for k, v in attrs.items())
+
+# %% ../nbs/66_gallery.ipynb #cdf66aed5cc84ca1b48e60bad68798a8
+def _card_meta(rep: dict, n_discs: int) -> str:
+    "The card's line under its name: slice graded, how it was chosen, number of discs, model version."
+    return (
         f"slice {_esc(str(rep.get('slice_index', '?')))} of {_esc(str(rep.get('slices', '?')))} "
-        f"({_esc(str(rep.get('slice_choice', '?')))}) · {len(g)} discs · model "
+        f"({_esc(str(rep.get('slice_choice', '?')))}) · {n_discs} discs · model "
         f"{_esc(str(rep.get('model_version', '?')))}"
     )
+
+
+def _card_notes(c: dict) -> str:
+    "The card's foot: its warnings, its notes, and links to its files (discs.mha where the folder holds it)."
+    case, f, rep = c['case'], c['flags'], c['report']
     lists = ''.join(
         f'<ul class="{k}">' + ''.join(f'<li>{_esc(str(x))}</li>' for x in xs) + '</ul>'
         for k, xs in (('warn', f['warnings']), ('note', rep.get('notes') or []))
@@ -414,30 +450,31 @@ def _card(c: dict, order: int, low: float) -> str:
         for n in ('grades.csv', 'report.json', 'overlay.png', 'discs.mha')
         if n != 'discs.mha' or 'discs.mha' in c.get('files', ('discs.mha',))
     )
-    attrs = dict(
-        case=case,
-        groups=' '.join(groups),
-        flags=' '.join(_FLAG_KEY[x] for x in f['flags']),
-        worst=worst,
-        nflags=len(f['flags']),
-        minconf=f"{conf.min():.4f}" if len(g) else '1',
-        order=order,
-    )
-    data = ' '.join(f'data-{k}="{_esc(str(v))}"' for k, v in attrs.items())
+    return f'<div class="notes">{lists}<div class="files">files: {files}</div></div>'
+
+# %% ../nbs/66_gallery.ipynb #3f9bc0b9dd2c44919cc8dcca39b469f8
+def _card(c: dict, order: int, low: float) -> str:
+    "The card of one case."
+    case, g, f = c['case'], c['grades'], c['flags']
+    _, worst = _groups_of(g)
+    rows = ''.join(_disc_row(r, low) for r in g.sort_values('ivd_label', ascending=False).itertuples())
+    worst_chip = f'<span class="grp {GROUPS[worst]}">worst: {GROUPS[worst]}</span>' if worst >= 0 else ''
     return (
-        f'<article class="card worst-{GROUPS[worst] if worst >= 0 else "none"}" {data}>'
-        f'<div class="head"><h2>{_esc(case)}</h2>{worst_chip}{_badges(f)}<div class="meta">{meta}</div></div>'
+        f'<article class="card worst-{GROUPS[worst] if worst >= 0 else "none"}" {_card_data(c, order)}>'
+        f'<div class="head"><h2>{_esc(case)}</h2>{worst_chip}{_badges(f)}'
+        f'<div class="meta">{_card_meta(c["report"], len(g))}</div></div>'
         f'<a class="shot" href="{_href(case, "overlay.png")}" title="open the overlay at full size">'
         f'<img src="{_href(case, "overlay.png")}" alt="{_esc(case)}: the graded slice with its discs outlined"></a>'
         f'<div class="tbl"><table><thead><tr><th rowspan="2">level</th><th rowspan="2">group, Pfirrmann</th>'
         f'<th colspan="3" class="pall">probability of each group</th></tr>'
         f'<tr><th class="p">mild</th><th class="p">moderate</th><th class="p">serious</th></tr></thead>'
         f'<tbody>{rows}</tbody></table></div>'
-        f'<div class="notes">{lists}<div class="files">files: {files}</div></div></article>'
+        f'{_card_notes(c)}</article>'
     )
 
-
+# %% ../nbs/66_gallery.ipynb #5b09d5ef5b5e4bb6ab9b829b10b6a29f
 def _select(id_: str, label: str, options) -> str:
+    "A labelled drop-down of (value, text) `options`."
     return (
         f'<label for="{id_}">{_esc(label)}<select id="{id_}">'
         + ''.join(f'<option value="{_esc(v)}">{_esc(t)}</option>' for v, t in options)
@@ -445,39 +482,32 @@ def _select(id_: str, label: str, options) -> str:
     )
 
 
-def gallery_html(cases: list[dict], params: dict | None = None) -> str:
+def _controls(n_cases: int) -> str:
+    "The page's controls: a group, a flag and an order to choose, a search by name, and how many cases are shown."
+    flags = [('all', 'all cases'), ('any', 'flagged'), *((_FLAG_KEY[f], f) for f in FLAGS), ('none', 'not flagged')]
+    orders = [
+        ('name', 'case name'),
+        ('worst', 'worst group first'),
+        ('flags', 'most flags first'),
+        ('confidence', 'least confident first'),
+    ]
+    return ''.join(
+        [
+            _select('grade', 'Cases with a disc graded', [('all', 'any group'), *((g, g) for g in GROUPS)]),
+            _select('flag', 'Flag', flags),
+            _select('sort', 'Sort by', orders),
+            '<label for="find">Find<input id="find" type="search" placeholder="case name"></label>',
+            f'<span id="shown">{n_cases} of {n_cases} cases shown</span>',
+        ]
+    )
+
+# %% ../nbs/66_gallery.ipynb #1944c39560714e6e80c856f20744a8e5
+def gallery_html(cases: list[dict], low_confidence: float = PredictParams.gallery_low_confidence) -> str:
     "The whole page for `cases` (from `gallery_cases`): offline, images by relative path, every text escaped."
-    low = float(gallery_params(params)['gallery_low_confidence'])
+    low = float(low_confidence)
     n_discs = sum(len(c['grades']) for c in cases)
     models = sorted({str(c['report'].get('model_version')) for c in cases})
     flagged = sum(bool(c['flags']['flags']) for c in cases)
-    controls = ''.join(
-        [
-            _select('grade', 'Cases with a disc graded', [('all', 'any group'), *((g, g) for g in GROUPS)]),
-            _select(
-                'flag',
-                'Flag',
-                [
-                    ('all', 'all cases'),
-                    ('any', 'flagged'),
-                    *((_FLAG_KEY[f], f) for f in FLAGS),
-                    ('none', 'not flagged'),
-                ],
-            ),
-            _select(
-                'sort',
-                'Sort by',
-                [
-                    ('name', 'case name'),
-                    ('worst', 'worst group first'),
-                    ('flags', 'most flags first'),
-                    ('confidence', 'least confident first'),
-                ],
-            ),
-            '<label for="find">Find<input id="find" type="search" placeholder="case name"></label>',
-            f'<span id="shown">{len(cases)} of {len(cases)} cases shown</span>',
-        ]
-    )
     cards = ''.join(_card(c, i, low) for i, c in enumerate(cases)) or '<p class="empty">No case in this folder yet.</p>'
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -487,14 +517,14 @@ def gallery_html(cases: list[dict], params: dict | None = None) -> str:
 <header><h1>Lumbar disc grades: {len(cases)} cases, {n_discs} discs</h1>
 <div class="sub">{flagged} flagged for a check (a disc below {low:.2f} confidence, a missing level, or a warning) ·
 model {_esc(', '.join(models)) or '–'} · <a href="summary.csv">summary.csv</a> (one row per disc)</div>
-<div class="controls">{controls}</div></header>
+<div class="controls">{_controls(len(cases))}</div></header>
 <main>{cards}</main>
 <footer>Written by ldd-study {_esc(ldd_study.__version__)} predict. Groups: mild = Pfirrmann I–II, moderate = III,
 serious = IV–V. Each grade is a model's output to be checked against the image, not a diagnosis.</footer>
 <script>{_JS}</script></body></html>
 """
 
-# %% ../nbs/66_gallery.ipynb #c7d35d91
+# %% ../nbs/66_gallery.ipynb #f61877af4e7f4313ad8234302950b331
 def is_gallery_file(path) -> bool:
     "Whether `path` is free for the gallery: absent, or a plain file this module wrote (`index.html` or `summary.csv`)."
     p = Path(path)
@@ -525,19 +555,19 @@ def _locked(folder: Path):
     finally:
         os.close(fd)  # closing releases the lock
 
-
-def write_summary(out, params: dict | None = None, cases: list | None = None) -> Path:
-    "Write `out/summary.csv`: one row per disc of every case in `out`."
-    rows = gallery_rows(out, params, cases)
+# %% ../nbs/66_gallery.ipynb #76127f4a2f6a44fba749ea7800e59d51
+def write_summary(out, low_confidence: float = PredictParams.gallery_low_confidence, cases: list | None = None) -> Path:
+    "Write `out/summary.csv`: one row per disc of every case in `out` (or of `cases`)."
+    rows = gallery_rows(out, low_confidence, cases)
     return atomic_write(Path(out) / 'summary.csv', lambda p: spreadsheet_safe(rows).to_csv(p, index=False))
 
 
-def write_gallery(out, params: dict | None = None) -> list[Path]:
+def write_gallery(out, low_confidence: float = PredictParams.gallery_low_confidence) -> list[Path]:
     """Rebuild `out/index.html` and `out/summary.csv` from every case folder in `out`; the paths written (not a foreign
     file)."""
     out, written = Path(out), []
     with _locked(out):
-        cases = gallery_cases(out, params)
+        cases = gallery_cases(out, low_confidence)
         for c in cases:
             c['files'] = tuple(p.name for p in (out / c['case']).iterdir())
         for name in GALLERY_FILES:
@@ -549,8 +579,8 @@ def write_gallery(out, params: dict | None = None) -> list[Path]:
                     file=sys.stderr,
                 )
             elif name == 'index.html':
-                page = gallery_html(cases, params)
+                page = gallery_html(cases, low_confidence)
                 written.append(atomic_write(out / name, lambda p: p.write_text(page, encoding='utf-8')))
             else:
-                written.append(write_summary(out, params, cases))
+                written.append(write_summary(out, low_confidence, cases))
     return written

@@ -25,13 +25,13 @@ import SimpleITK as sitk
 from scipy import ndimage as ndi
 from tqdm.auto import tqdm
 from .core import EXIT_GRADED, path_within, EXIT_INTERNAL, EXIT_REFUSED, internal_error, DataError, GROUPS
-from .core import LUMBAR_LABELS, SPINE, atomic_write, write_json, load_params, params_section, project_root
+from .core import LUMBAR_LABELS, SPINE, atomic_write, write_json, load_params, project_root
 from .core import level_name, silence_stdout, spreadsheet_safe
 import ldd_study
 from .core import SEMANTIC
 from .io import Case, case_name, read_sagittal, orientation_recorded, dicom_series_files
 from .core import ROMAN, grade_within_group
-from .params import PredictParams, parse_section, parsed_section, section_defaults
+from .params import PredictParams, parse_params, parsed_section
 from .preprocess import mid_sagittal_index
 from .unet import UNet2D, seg_class_names
 from .train import active_profile, predict_cls, predict_seg_proba
@@ -45,22 +45,34 @@ from .release import RELEASE_DIR, file_sha256, release_version
 # %% auto #0
 __all__ = ['GRADE_COLUMNS', 'PHANTOM_MODEL', 'PREDICT_COLUMNS', 'MEASURE_DECIMALS', 'GROUP_COLOURS', 'FILL_ALPHA',
            'NAME_ALPHA', 'TITLE_BAND_PX', 'CASE_FILES', 'GALLERY_FILES', 'ERROR_LOG', 'OWN_FILES', 'TEMP_CASE_CHARS',
-           'predict_params', 'Predictor', 'default_model_dir', 'load_predictor', 'Scan', 'read_scan',
+           'project_params', 'predict_params', 'Predictor', 'default_model_dir', 'load_predictor', 'Scan', 'read_scan',
            'input_slice_index', 'sagittal_slice_index', 'input_slices', 'slice_candidates', 'mid_classes', 'auto_slice',
-           'Prediction', 'predict_scan', 'slice_image', 'slice_geometry', 'overlay_image', 'save_overlay',
-           'case_report', 'process_owner', 'is_predict_case', 'clean_stale_temporaries', 'check_case_target',
-           'write_case', 'InternalError', 'check_out', 'predict_paths', 'echo_line', 'distinct_inputs', 'shard_paths',
+           'Prediction', 'disc_probabilities', 'answered', 'grades_table', 'scan_warnings', 'scan_notes',
+           'predict_scan', 'slice_image', 'slice_geometry', 'disc_name', 'overlay_image', 'save_overlay', 'case_report',
+           'process_owner', 'is_predict_case', 'check_case_target', 'clean_stale_temporaries', 'write_case',
+           'InternalError', 'check_out', 'predict_paths', 'echo_line', 'distinct_inputs', 'shard_paths',
            'predict_overlapped', 'cmd_predict']
 
-# %% ../nbs/65_predict.ipynb #c63c78b0
-def predict_params(params: dict | None = None) -> dict:
-    """The `predict` section of `params` (default: the project's params.yaml, if any) over the schema's defaults; a
-    `DataError` names an unknown key or a wrong type."""
-    settings = params_section('predict', section_defaults('predict'), params)
-    parse_section(PredictParams, settings, 'predict.')
-    return settings
+# %% ../nbs/65_predict.ipynb #7fb27b941602401d91542211134fc71a
+def project_params() -> dict:
+    "The project's params.yaml as read, or {} outside a project folder (then the schema's defaults apply)."
+    try:
+        return load_params()
+    except FileNotFoundError:
+        return {}
 
-# %% ../nbs/65_predict.ipynb #5d031f7e
+
+def predict_params(params: dict | None = None) -> PredictParams:
+    """The `predict` section of `params` (default: the project's params.yaml, if any), parsed; a `DataError` names an
+    unknown key or a wrong type anywhere in `params`."""
+    return parse_params(project_params() if params is None else params).predict
+
+# %% ../nbs/65_predict.ipynb #9a63283cbaf04dbcab1f6479b197f3a8
+def _profile(params: dict) -> dict:
+    "The training profile saved in a model's params (not today's `$LDD_PROFILE`)."
+    return active_profile(params, params.get('profile'))
+
+# %% ../nbs/65_predict.ipynb #8dd0d8092fe74a7c96281538738b07e2
 @dataclass
 class Predictor:
     "The trained U-Net and grader, the params each was trained with, and what `report.json` says about them."
@@ -70,14 +82,11 @@ class Predictor:
     seg_params: dict
     cls_params: dict
     info: dict = field(default_factory=dict)
-    measures: dict | None = (
-        None  # the measures model (`measures.json`, nbs/46_measures) beside the grader, where there is one
-    )
+    measures: dict | None = None  # the measures model (`measures.json`, nbs/46_measures) beside the grader, if any
 
     @property
     def answer(self) -> str:
-        """What a disc's grade is (`classifier.answer` of the grader's params): the CNN's, the measures model's, or
-        their mix."""
+        "What a disc's grade is (the grader's `classifier.answer`): the CNN's, the measures model's, or their mix."
         a = self.cls_params.get('classifier', {}).get('answer', 'grader')
         return a if self.measures is not None else 'grader'
 
@@ -101,12 +110,7 @@ class Predictor:
         "Whether the grader's Pfirrmann head was trained (else `pfirrmann` is left empty)."
         return float(self.cls_params.get('classifier', {}).get('grade_loss_weight', 1.0)) > 0
 
-
-def _profile(params: dict) -> dict:
-    "The training profile saved in a model's params (not today's `$LDD_PROFILE`)."
-    return active_profile(params, params.get('profile'))
-
-# %% ../nbs/65_predict.ipynb #84c5fdbc
+# %% ../nbs/65_predict.ipynb #8edb47106e1a46a883d545849b8ab81b
 def _model_info(path: Path, model, params: dict) -> dict:
     "File, package version, training profile and SHA-256 (12 hex digits) of a saved model (read once, by `load_model`)."
     return dict(
@@ -127,7 +131,31 @@ def default_model_dir() -> Path:
     except FileNotFoundError:
         return Path('models')
 
+# %% ../nbs/65_predict.ipynb #7623eae2785240b9bd12b16a66d81610
+def _measures_model(path: Path) -> dict:
+    "The measures model saved as JSON beside the grader, checked: a `DataError` naming the file when it is not one."
+    try:
+        m = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise DataError(path, f"not a measures model: {e}") from None
+    if not isinstance(m, dict) or not {'features', 'median', 'mean', 'scale', 'group', 'grade'} <= set(m):
+        raise DataError(path, "not a measures model: it lacks features, median, mean, scale, group or grade")
+    return m
 
+
+def _measures_beside(d: Path, cls_params: dict) -> dict | None:
+    "The measures model in folder `d`, if any; a `DataError` when the grader answers with it and it is missing."
+    if (d / 'measures.json').exists():
+        return _measures_model(d / 'measures.json')
+    if cls_params.get('classifier', {}).get('answer', 'grader') != 'grader':
+        raise DataError(
+            d / 'measures.json',
+            f"the grader answers with the disc measures (classifier.answer: {cls_params['classifier']['answer']}), "
+            f"but its measures model is missing",
+        )
+    return None
+
+# %% ../nbs/65_predict.ipynb #938c804e27f84196a10c8828c723f798
 def load_predictor(model_dir=None) -> Predictor:
     """The U-Net (`unet.pt`) and grader (`grader.pt`) saved by the pipeline in `model_dir` (default: the project's
     models/)."""
@@ -141,13 +169,7 @@ def load_predictor(model_dir=None) -> Predictor:
     info = dict(
         dir=d.resolve().name, unet=_model_info(d / 'unet.pt', unet, sp), grader=_model_info(d / 'grader.pt', grader, cp)
     )
-    measures = _measures_model(d / 'measures.json') if (d / 'measures.json').exists() else None
-    if measures is None and cp.get('classifier', {}).get('answer', 'grader') != 'grader':
-        raise DataError(
-            d / 'measures.json',
-            f"the grader answers with the disc measures (classifier.answer: {cp['classifier']['answer']}), "
-            f"but its measures model is missing",
-        )
+    measures = _measures_beside(d, cp)
     if measures is not None:
         info['measures'] = dict(file='measures.json', sha256=file_sha256(d / 'measures.json'))
     info['version'] = release_version(
@@ -159,17 +181,6 @@ def load_predictor(model_dir=None) -> Predictor:
             file='MODEL_CARD.md', version=card.get('version'), matches=card.get('version') == info['version']
         )
     return Predictor(unet, grader, sp, cp, info, measures)
-
-
-def _measures_model(path: Path) -> dict:
-    "The measures model saved as JSON beside the grader, checked: a `DataError` naming the file when it is not one."
-    try:
-        m = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise DataError(path, f"not a measures model: {e}") from None
-    if not isinstance(m, dict) or not {'features', 'median', 'mean', 'scale', 'group', 'grade'} <= set(m):
-        raise DataError(path, "not a measures model: it lacks features, median, mean, scale, group or grade")
-    return m
 
 # %% ../nbs/65_predict.ipynb #a44a701b
 @dataclass
@@ -290,108 +301,115 @@ PHANTOM_MODEL = (
 PREDICT_COLUMNS = GRADE_COLUMNS + MEASURE_COLUMNS  # grades.csv: the contract's columns, then each disc's measures
 MEASURE_DECIMALS = 3  # the measures as written (mm and ratios: 0.001 is far below a pixel)
 
-# %% ../nbs/65_predict.ipynb #213ff1eb
-def _choose_slice(
-    predictor: Predictor, scan: Scan, win: np.ndarray, how, params: dict
-) -> tuple[int, str, list, list, np.ndarray | None]:
+# %% ../nbs/65_predict.ipynb #504fb2a444614c0babb325280ed9130a
+def _auto_choice(predictor: Predictor, scan: Scan, win: np.ndarray, settings: PredictParams) -> tuple:
+    "`--slice auto`: the slice with most disc area, the slices searched with their areas, warnings, its probabilities."
+    n, warns = scan.slices, []
+    ks = slice_candidates(n, settings.max_slices)
+    j, areas, proba = auto_slice(predictor, win, ks, scan.spacing, int(settings.batch))
+    searched = [
+        dict(
+            slice_index=input_slice_index(scan.original, scan.reference, k),
+            **{f'{n}_area_mm2': round(float(a[i]), 1) for n, a in areas.items()},
+        )
+        for i, k in enumerate(ks)
+    ]
+    span = f"{min(s['slice_index'] for s in searched)}–{max(s['slice_index'] for s in searched)}"
+    if j < 0:
+        raise DataError(
+            scan.path, f"no disc found: the U-Net found no disc on any of the slices searched ({span} of {n})"
+        )
+    if len(ks) > 1 and j in (0, len(ks) - 1):
+        warns.append(
+            f"the chosen slice is at the edge of the slices searched ({span} of {n}): the spine's midline "
+            f"may lie outside them; choose a slice with --slice N"
+        )
+    return ks[j], searched, warns, proba[j]
+
+# %% ../nbs/65_predict.ipynb #b43b363d81ae4b689946ece5c682cd59
+def _image_choice(predictor: Predictor, scan: Scan, win: np.ndarray) -> tuple[int, list]:
+    "`--slice image`: sagittal index of the image-only rule's slice, and a warning when it is an edge slice."
+    n, warns = scan.slices, []
+    seg_preprocess = parsed_section(predictor.seg_params, 'preprocess')
+    k = int(mid_slice(Case('', scan.case, scan.image, None, scan.spacing), seg_preprocess, windowed=win))
+    if k in (0, n - 1):
+        warns.append(
+            f"the image-only rule chose the edge slice "
+            f"{input_slice_index(scan.original, scan.reference, k)} of {n}: "
+            "the spine's midline may lie outside the slab; check the overlay, or try --slice auto or --slice N"
+        )
+    return k, warns
+
+
+def _choose_slice(predictor: Predictor, scan: Scan, win: np.ndarray, how, settings: PredictParams) -> tuple:
     """Sagittal index of the slice to grade, how it was chosen, the slices searched with their disc area, warnings, and
     its U-Net probabilities if already computed."""
-    n, warns = scan.slices, []
+    n = scan.slices
     if n == 1:
         if how not in ('auto', 'image') and int(how) != 0:
             raise DataError(scan.path, f"--slice {how}: this image has a single slice (index 0)")
-        return 0, 'single', [], warns, None
+        return 0, 'single', [], [], None
     if how == 'auto':
-        ks = slice_candidates(n, params['max_slices'])
-        j, areas, proba = auto_slice(predictor, win, ks, scan.spacing, int(params['batch']))
-        searched = [
-            dict(
-                slice_index=input_slice_index(scan.original, scan.reference, k),
-                **{f'{n}_area_mm2': round(float(a[i]), 1) for n, a in areas.items()},
-            )
-            for i, k in enumerate(ks)
-        ]
-        span = f"{min(s['slice_index'] for s in searched)}–{max(s['slice_index'] for s in searched)}"
-        if j < 0:
-            raise DataError(
-                scan.path, f"no disc found: the U-Net found no disc on any of the slices searched ({span} of {n})"
-            )
-        if len(ks) > 1 and j in (0, len(ks) - 1):
-            warns.append(
-                f"the chosen slice is at the edge of the slices searched ({span} of {n}): the spine's midline "
-                f"may lie outside them; choose a slice with --slice N"
-            )
-        return ks[j], 'auto', searched, warns, proba[j]
+        k, searched, warns, proba = _auto_choice(predictor, scan, win, settings)
+        return k, 'auto', searched, warns, proba
     if how == 'image':
-        k = int(
-            mid_slice(
-                Case('', scan.case, scan.image, None, scan.spacing),
-                parsed_section(predictor.seg_params, 'preprocess'),
-                windowed=win,
-            )
-        )
-        if k in (0, n - 1):
-            warns.append(
-                f"the image-only rule chose the edge slice "
-                f"{input_slice_index(scan.original, scan.reference, k)} of {n}: "
-                "the spine's midline may lie outside the slab; check the overlay, or try --slice auto or --slice N"
-            )
+        k, warns = _image_choice(predictor, scan, win)
         return k, 'image', [], warns, None
     m = input_slices(scan)
     if not 0 <= int(how) < m:
         raise DataError(scan.path, f"--slice {how} is outside its {m} slices (0–{m - 1})")
-    return sagittal_slice_index(scan.original, scan.reference, int(how)), 'given', [], warns, None
+    return sagittal_slice_index(scan.original, scan.reference, int(how)), 'given', [], [], None
 
-# %% ../nbs/65_predict.ipynb #cc4605ae
-def predict_scan(predictor: Predictor, scan: Scan, slice='image', params: dict | None = None) -> Prediction:
-    """Find and grade the discs of `scan` on the slice chosen by `slice` ('auto', 'image' or an index along its own
-    slice axis)."""
-    pp = predict_params(params)
-    t0 = time.perf_counter()
-    sp, cp = predictor.seg_params, predictor.cls_params
-    win = windowed(scan.image, parsed_section(sp, 'preprocess'))
-    k, choice, searched, warns, proba = _choose_slice(predictor, scan, win, slice, pp)
-    si = input_slice_index(scan.original, scan.reference, k)
+# %% ../nbs/65_predict.ipynb #8a65eabff63a45729fe45fb5ade58bdc
+def _discs_found(predictor: Predictor, scan: Scan, win: np.ndarray, k: int, si: int, given: bool, proba) -> tuple:
+    "The U-Net's disc level map and geometry on slice `k`; a `DataError` naming slice `si` when none or too many."
     x, tf = seg_input(win, k, predictor.image_size)
-    seen = win[k]
     labels, info = predicted_discs(
-        predictor.unet, x, tf, scan.spacing, parsed_section(sp, 'preprocess'), proba=proba
+        predictor.unet, x, tf, scan.spacing, parsed_section(predictor.seg_params, 'preprocess'), proba=proba
     )  # auto: the search's own probabilities
     if not info:
-        raise DataError(scan.path, f"no disc found on slice {si}" + (" (the slice given)" if choice == 'given' else ''))
+        raise DataError(scan.path, f"no disc found on slice {si}" + (" (the slice given)" if given else ''))
     if len(info) >= len(SPINE):
         raise DataError(
             scan.path,
             f"the U-Net found {len(info)} disc-like regions on slice {si}, more than a spine has discs: "
             "is this a sagittal T2 scan of the lumbar spine?",
         )
-    t1 = time.perf_counter()
-    if cp.get('preprocess', {}).get('window_percentiles') != sp.get('preprocess', {}).get('window_percentiles'):
+    return labels, info
+
+# %% ../nbs/65_predict.ipynb #4dd4641cc4064e0191573fe9c69df29b
+def disc_probabilities(predictor: Predictor, scan: Scan, win: np.ndarray, k: int, labels, batch: int) -> tuple:
+    "IVD labels of the discs on slice `k`, and the grader's group and grade probabilities of each, neighbours averaged."
+    cp = predictor.cls_params
+    if cp.get('preprocess', {}).get('window_percentiles') != predictor.seg_params.get('preprocess', {}).get(
+        'window_percentiles'
+    ):
         win = windowed(scan.image, parsed_section(cp, 'preprocess'))  # the grader was trained on another window
-    ks = [
-        j
-        for _, j in neighbour_slices(
-            k,
-            int(cp.get('classifier', {}).get('test_slices', 0)),
-            len(win),
-            parsed_section(cp, 'preprocess').crop_neighbour_step,
-        )
-    ]
+    step = parsed_section(cp, 'preprocess').crop_neighbour_step
+    ks = [j for _, j in neighbour_slices(k, int(cp.get('classifier', {}).get('test_slices', 0)), len(win), step)]
     crops = [
         disc_crops_of(win, j, labels, scan.spacing, cp, crop_size=predictor.crop_size) for j in ks
-    ]  # the chosen slice's discs on
-    ivd = sorted(crops[0])  # it and on the neighbours the grader averages over
-    probs = [predict_cls(predictor.grader, np.stack([c[label] for label in ivd]), int(pp['batch'])) for c in crops]
+    ]  # the chosen slice's discs on it and on the neighbours the grader averages over
+    ivd = sorted(crops[0])
+    probs = [predict_cls(predictor.grader, np.stack([c[label] for label in ivd]), batch) for c in crops]
     pg, pk = (np.mean([p[i] for p in probs], 0) for i in (0, 1))
-    measures = disc_measures(scan.image[k], labels, scan.spacing[:2])  # raw signal, not windowed
-    if predictor.answer != 'grader':  # the disc measures answer too (classifier.answer), as in eval_cls
-        mp = measures_probabilities(predictor.measures, measures.set_index('ivd_label').loc[ivd].reset_index())
-        pg, pk = answer_probabilities((pg, pk), mp, float(cp['classifier'].get('measures_weight', 0.5)))[
-            predictor.answer
-        ]
+    return ivd, pg, pk
+
+# %% ../nbs/65_predict.ipynb #3ed186c9a28b402fb0bc4494df01f08d
+def answered(predictor: Predictor, ivd: list, pg: np.ndarray, pk: np.ndarray, measures: pd.DataFrame) -> tuple:
+    "Group and grade probabilities of the grader's answer: the CNN's `pg`, `pk`, or mixed with the measures model's."
+    if predictor.answer == 'grader':
+        return pg, pk
+    mp = measures_probabilities(predictor.measures, measures.set_index('ivd_label').loc[ivd].reset_index())
+    weight = float(predictor.cls_params['classifier'].get('measures_weight', 0.5))
+    return answer_probabilities((pg, pk), mp, weight)[predictor.answer]
+
+# %% ../nbs/65_predict.ipynb #379cbbc1e968416e875cc15c1202d7eb
+def grades_table(case: str, ivd: list, pg: np.ndarray, pk: np.ndarray, measures: pd.DataFrame, graded: bool):
+    "grades.csv of one case: level, group and its probabilities, Pfirrmann grade (empty unless `graded`), measures."
     grades = pd.DataFrame(
         dict(
-            case=scan.case,
+            case=case,
             ivd_label=ivd,
             level=[level_name(label) for label in ivd],
             group=[GROUPS[i] for i in pg.argmax(1)],
@@ -402,39 +420,55 @@ def predict_scan(predictor: Predictor, scan: Scan, slice='image', params: dict |
         columns=GRADE_COLUMNS[:-1],
     )
     one = grade_within_group(pk, pg.argmax(1))  # one answer: the grade lies within the group shown
-    grades['pfirrmann'] = pd.array(one if predictor.grades_predicted else [None] * len(ivd), dtype='Int64')
-    grades = grades.merge(measures.round(MEASURE_DECIMALS), on='ivd_label', how='left')
-    t2 = time.perf_counter()
+    grades['pfirrmann'] = pd.array(one if graded else [None] * len(ivd), dtype='Int64')
+    return grades.merge(measures.round(MEASURE_DECIMALS), on='ivd_label', how='left')[PREDICT_COLUMNS]
+
+# %% ../nbs/65_predict.ipynb #916684f9a58a4a2aa5f864670399430d
+def scan_warnings(predictor: Predictor, scan: Scan, ivd: list, info: list, si: int) -> list[str]:
+    "What a reader should check: lumbar discs missing on slice `si`, doubtful levels, the reader's doubts, the model."
+    warns = []
     lumbar = [label for label in ivd if label in LUMBAR_LABELS]
     if len(lumbar) < len(LUMBAR_LABELS):
         warns.append(f"{len(lumbar)} of the 5 lumbar discs found on slice {si}")
-    warns += sorted({d['warning'] for d in info if d.get('warning')}) + list(
-        scan.warnings
-    )  # and the reader's: spacing, DICOM gaps
+    warns += sorted({d['warning'] for d in info if d.get('warning')}) + list(scan.warnings)  # the reader's too
     if (sign := upside_down_sign(info)) is not None:
         warns.append(sign)
     if predictor.trained_on_phantom:
         warns.append(PHANTOM_MODEL)
-    notes = []
+    if scan.slices == 1 and int(predictor.cls_params.get('classifier', {}).get('in_channels', 2)) == 4:
+        warns.append("the grader reads neighbouring slices; this input has one slice, which stands in for them")
+    return warns
+
+
+def scan_notes(scan: Scan) -> list[str]:
+    "Facts of the input that need no action: an image that records no orientation."
     if scan.original.GetDimension() == 2 or not orientation_recorded(scan.original):
-        notes.append(
+        return [
             "the file records no orientation: rows are taken as superior→inferior and columns as "
             "anterior→posterior (a flipped image would be numbered wrongly)"
-        )
-    if scan.slices == 1 and int(cp.get('classifier', {}).get('in_channels', 2)) == 4:
-        warns.append("the grader reads neighbouring slices; this input has one slice, which stands in for them")
+        ]
+    return []
+
+# %% ../nbs/65_predict.ipynb #33b0902fd34d4ace834912fa1002cf8e
+def predict_scan(
+    predictor: Predictor, scan: Scan, slice='image', settings: PredictParams = PredictParams()
+) -> Prediction:
+    "Find and grade the discs of `scan` on the slice chosen by `slice`: auto, image, or an index along its own axis."
+    t0 = time.perf_counter()
+    win = windowed(scan.image, parsed_section(predictor.seg_params, 'preprocess'))
+    k, choice, searched, warns, proba = _choose_slice(predictor, scan, win, slice, settings)
+    si = input_slice_index(scan.original, scan.reference, k)
+    labels, info = _discs_found(predictor, scan, win, k, si, choice == 'given', proba)
+    t1 = time.perf_counter()
+    ivd, pg, pk = disc_probabilities(predictor, scan, win, k, labels, int(settings.batch))
+    measures = disc_measures(scan.image[k], labels, scan.spacing[:2])  # raw signal, not windowed
+    pg, pk = answered(predictor, ivd, pg, pk, measures)
+    grades = grades_table(scan.case, ivd, pg, pk, measures, predictor.grades_predicted)
+    t2 = time.perf_counter()
+    warns += scan_warnings(predictor, scan, ivd, info, si)
+    timings = dict(segment_s=round(t1 - t0, 4), grade_s=round(t2 - t1, 4))
     return Prediction(
-        k,
-        si,
-        choice,
-        labels.astype(np.uint8),
-        seen,
-        info,
-        grades[PREDICT_COLUMNS],
-        searched,
-        warns,
-        dict(segment_s=round(t1 - t0, 4), grade_s=round(t2 - t1, 4)),
-        notes,
+        k, si, choice, labels.astype(np.uint8), win[k], info, grades, searched, warns, timings, scan_notes(scan)
     )
 
 # %% ../nbs/65_predict.ipynb #725f70d5
@@ -458,7 +492,7 @@ def slice_geometry(reference: sitk.Image, k: int) -> dict:
         spacing_mm=[round(v, 6) for v in reference.GetSpacing()[:2]],
     )
 
-# %% ../nbs/65_predict.ipynb #f79a7525
+# %% ../nbs/65_predict.ipynb #f6fa52606d8c4a75a9b52967216f8f3f
 FILL_ALPHA = 0.4  # opacity of a disc's fill in its group's colour
 NAME_ALPHA = 0.85  # opacity of the box behind a disc's name
 TITLE_BAND_PX = 35  # height of the black band above the slice that holds the title
@@ -473,6 +507,80 @@ def _font(size_px: int):
     return ImageFont.truetype(font_manager.findfont('DejaVu Sans'), size_px)
 
 
+def _rgb(hex_colour: str) -> tuple:
+    "RGB in [0, 1] of a '#rrggbb' colour."
+    return tuple(int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+
+# %% ../nbs/65_predict.ipynb #28d3efd5258a48a79c179ea5c6759f01
+def _disc_colours(labels2d: np.ndarray, by_label: dict) -> tuple[dict, np.ndarray]:
+    "Box (row, col slices) of each graded disc of `labels2d`, and a table label -> its group's colour (RGB in [0, 1])."
+    boxes = ndi.find_objects(np.clip(labels2d, 0, None).astype(np.intp))  # (row, col) slices of each label's box
+    box = {label: boxes[label - 1] for label in by_label if 0 < label <= len(boxes) and boxes[label - 1] is not None}
+    lut = np.zeros((len(boxes) + 1, 3), np.float32)  # label -> its group's colour
+    for label in box:
+        lut[label] = _rgb(GROUP_COLOURS[by_label[label].group])
+    return box, lut
+
+
+def _outline(lab: np.ndarray) -> np.ndarray:
+    "Pixels of the label map `lab` beside another label."
+    edge = np.zeros(lab.shape, bool)
+    edge[1:] |= lab[1:] != lab[:-1]
+    edge[:-1] |= lab[:-1] != lab[1:]
+    edge[:, 1:] |= lab[:, 1:] != lab[:, :-1]
+    edge[:, :-1] |= lab[:, :-1] != lab[:, 1:]
+    return edge
+
+
+def _filled_slice(image2d: np.ndarray, labels2d: np.ndarray, box: dict, lut: np.ndarray, size: tuple) -> np.ndarray:
+    "RGB pixels of the slice with its graded discs filled, scaled to `size` (width, height), each disc outlined."
+    from PIL import Image
+
+    drawn = np.isin(labels2d, list(box))
+    shown = np.where(drawn, labels2d, 0)  # the graded discs' labels, 0 elsewhere
+    a = (FILL_ALPHA * drawn)[..., None]
+    colour = lut[shown]  # (H, W, 1), (H, W, 3)
+    rgb = np.clip(np.asarray(image2d, np.float32), 0, 1)[..., None] * (1 - a) + colour * a
+    slice_img = Image.fromarray((rgb * 255 + 0.5).astype(np.uint8)).resize(size, Image.BILINEAR)
+    lab = np.asarray(Image.fromarray(shown.astype(np.int32)).resize(size, Image.NEAREST))
+    px = np.asarray(slice_img).copy()
+    on = _outline(lab) & (lab > 0)
+    px[on] = (lut[lab[on]] * 255 + 0.5).astype(np.uint8)
+    return px
+
+# %% ../nbs/65_predict.ipynb #5b09d5ef5b5e4bb6ab9b829b10b6a29f
+def disc_name(r) -> str:
+    "A disc's name on the overlay: level, group, that group's probability, and the Pfirrmann grade where there is one."
+    p = getattr(r, f'p_{r.group}')
+    grade = f", {ROMAN[int(r.pfirrmann) - 1]}" if pd.notna(r.pfirrmann) else ''
+    return f"{r.level} {r.group} {p:.2f}{grade}"
+
+
+def _name_box(draw, x: float, y: float, text: str, colour: str, left: bool, font, width_px: int):
+    "Draw `text` in a rounded box of `colour`, ending at (x, y) when `left` else starting there, inside the image."
+    anchor = 'rm' if left else 'lm'
+    x0, y0, x1, y1 = draw.textbbox((x, y), text, font=font, anchor=anchor)
+    dx = max(0, 4 - x0) - max(0, x1 - (width_px - 4))  # kept inside the image (over the disc if need be)
+    x, x0, x1 = x + dx, x0 + dx, x1 + dx
+    fill = (*(int(v * 255 + 0.5) for v in _rgb(colour)), int(NAME_ALPHA * 255))
+    draw.rounded_rectangle((x0 - 3, y0 - 2, x1 + 3, y1 + 2), radius=3, fill=fill)
+    draw.text((x, y), text, font=font, anchor=anchor, fill='white')
+
+
+def _name_discs(draw, labels2d: np.ndarray, box: dict, by_label: dict, size: tuple):
+    "Name each disc of `box` beside it on the overlay of `size` (width, height of the slice's part)."
+    (H, W), (Wo, Ho) = labels2d.shape, size
+    sx, sy = Wo / W, Ho / H
+    font = _font(max(11, Wo // 40))  # 16 px names on the 640 px overlay: legible at half size
+    left = all(b[1].start > 0.3 * W for b in box.values())  # room for the names on the anterior (left) side
+    for label, (rs, cs) in box.items():
+        r = by_label[label]
+        rows = rs.start + np.nonzero(labels2d[rs, cs] == label)[0]
+        x = (cs.start - 0.02 * W if left else cs.stop - 1 + 0.02 * W) * sx
+        y = TITLE_BAND_PX + (rows.mean() + 0.5) * sy
+        _name_box(draw, x, y, disc_name(r), GROUP_COLOURS[r.group], left, font, Wo)
+
+# %% ../nbs/65_predict.ipynb #1944c39560714e6e80c856f20744a8e5
 def overlay_image(
     image2d: np.ndarray,
     labels2d: np.ndarray,
@@ -490,49 +598,11 @@ def overlay_image(
     Wo = int(width_px)
     Ho = max(1, int(round(Wo * H * float(spacing[0]) / (W * float(spacing[1])))))  # true aspect
     by_label = {int(r.ivd_label): r for r in grades.itertuples()}
-    boxes = ndi.find_objects(np.clip(labels2d, 0, None).astype(np.intp))  # (row, col) slices of each label's box
-    box = {label: boxes[label - 1] for label in by_label if 0 < label <= len(boxes) and boxes[label - 1] is not None}
-    lut = np.zeros((len(boxes) + 1, 3), np.float32)  # label -> its group's colour
-    for label in box:
-        lut[label] = _rgb(GROUP_COLOURS[by_label[label].group])
-    drawn = np.isin(labels2d, list(box))
-    shown = np.where(drawn, labels2d, 0)  # the graded discs' labels, 0 elsewhere
-    a = (FILL_ALPHA * drawn)[..., None]
-    colour = lut[shown]  # (H, W, 1), (H, W, 3)
-    rgb = np.clip(np.asarray(image2d, np.float32), 0, 1)[..., None] * (1 - a) + colour * a
-    slice_img = Image.fromarray((rgb * 255 + 0.5).astype(np.uint8)).resize((Wo, Ho), Image.BILINEAR)
-    lab = np.asarray(Image.fromarray(shown.astype(np.int32)).resize((Wo, Ho), Image.NEAREST))
-    edge = np.zeros(lab.shape, bool)  # outline: a disc pixel beside another label
-    edge[1:] |= lab[1:] != lab[:-1]
-    edge[:-1] |= lab[:-1] != lab[1:]
-    edge[:, 1:] |= lab[:, 1:] != lab[:, :-1]
-    edge[:, :-1] |= lab[:, :-1] != lab[:, 1:]
-    px = np.asarray(slice_img).copy()
-    on = edge & (lab > 0)
-    px[on] = (lut[lab[on]] * 255 + 0.5).astype(np.uint8)
+    box, lut = _disc_colours(labels2d, by_label)
     out = Image.new('RGB', (Wo, Ho + TITLE_BAND_PX))
-    out.paste(Image.fromarray(px), (0, TITLE_BAND_PX))
+    out.paste(Image.fromarray(_filled_slice(image2d, labels2d, box, lut, (Wo, Ho))), (0, TITLE_BAND_PX))
     draw = ImageDraw.Draw(out, 'RGBA')
-    sx, sy = Wo / W, Ho / H
-    font = _font(max(11, Wo // 40))  # 16 px names on the 640 px overlay: legible at half size
-    left = all(b[1].start > 0.3 * W for b in box.values())  # room for the names on the anterior (left) side
-    for label, (rs, cs) in box.items():
-        r = by_label[label]
-        p = getattr(r, f'p_{r.group}')
-        grade = f", {ROMAN[int(r.pfirrmann) - 1]}" if pd.notna(r.pfirrmann) else ''
-        rows = rs.start + np.nonzero(labels2d[rs, cs] == label)[0]
-        x = (cs.start - 0.02 * W if left else cs.stop - 1 + 0.02 * W) * sx
-        y = TITLE_BAND_PX + (rows.mean() + 0.5) * sy
-        text, anchor = f"{r.level} {r.group} {p:.2f}{grade}", 'rm' if left else 'lm'
-        x0, y0, x1, y1 = draw.textbbox((x, y), text, font=font, anchor=anchor)
-        dx = max(0, 4 - x0) - max(0, x1 - (Wo - 4))  # kept inside the image (over the disc if need be)
-        x, x0, x1 = x + dx, x0 + dx, x1 + dx
-        draw.rounded_rectangle(
-            (x0 - 3, y0 - 2, x1 + 3, y1 + 2),
-            radius=3,
-            fill=(*(int(v * 255 + 0.5) for v in _rgb(GROUP_COLOURS[r.group])), int(NAME_ALPHA * 255)),
-        )
-        draw.text((x, y), text, font=font, anchor=anchor, fill='white')
+    _name_discs(draw, labels2d, box, by_label, (Wo, Ho))
     draw.text((0.01 * Wo, TITLE_BAND_PX / 2), title, font=_font(12), anchor='lm', fill='white')
     return out
 
@@ -542,16 +612,24 @@ def save_overlay(image, path):
     size)."""
     image.save(path, format='png', compress_level=1)
 
-
-def _rgb(hex_colour: str) -> tuple:
-    return tuple(int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
-
-# %% ../nbs/65_predict.ipynb #cede032b
+# %% ../nbs/65_predict.ipynb #d6ca27006b894b04b6fc8b79396e2797
 def _abspath(p) -> Path:
     "`p` made absolute and normalised ('.' and 'a/b/..' named as the folder they are), symlinks kept as named."
     return Path(os.path.abspath(p))
 
 
+def _dicom_source(scan: Scan, pred: Prediction) -> dict:
+    "The DICOM file of the chosen slice of a series folder: its name and Instance Number."
+    f = dicom_series_files(scan.path)[pred.slice_index]
+    r = sitk.ImageFileReader()
+    r.SetFileName(f)
+    r.ReadImageInformation()
+    return dict(
+        file=Path(f).name,
+        instance_number=r.GetMetaData('0020|0013').strip() if r.HasMetaDataKey('0020|0013') else None,
+    )
+
+# %% ../nbs/65_predict.ipynb #84d5ab97d17b4c38ab41a2b065bbd0c0
 def case_report(scan: Scan, pred: Prediction, predictor: Predictor) -> dict:
     "What report.json holds for one case: no absolute path, the input by its name only."
     rep = dict(
@@ -577,17 +655,10 @@ def case_report(scan: Scan, pred: Prediction, predictor: Predictor) -> dict:
         notes=pred.notes,
     )
     if scan.path.is_dir():  # a DICOM series: the chosen slice's file too
-        f = dicom_series_files(scan.path)[pred.slice_index]
-        r = sitk.ImageFileReader()
-        r.SetFileName(f)
-        r.ReadImageInformation()
-        rep['dicom'] = dict(
-            file=Path(f).name,
-            instance_number=r.GetMetaData('0020|0013').strip() if r.HasMetaDataKey('0020|0013') else None,
-        )
+        rep['dicom'] = _dicom_source(scan, pred)
     return rep
 
-# %% ../nbs/65_predict.ipynb #8316a849
+# %% ../nbs/65_predict.ipynb #35ffc1ce1c7b4df9ace1bc936b8b1dc2
 CASE_FILES = (
     'discs.mha',
     'grades.csv',
@@ -615,7 +686,7 @@ def process_owner() -> str:
             pass  # not Linux: the host name alone
     return hashlib.sha1('|'.join(parts).encode()).hexdigest()[:8]
 
-
+# %% ../nbs/65_predict.ipynb #015066fb96f841e5be1e03a9eaadc3b6
 def is_predict_case(folder) -> bool:
     """Whether `folder` is a case folder that predict wrote: its files (and any hidden ones: .DS_Store), a report.json
     naming the case."""
@@ -632,7 +703,18 @@ def is_predict_case(folder) -> bool:
     return isinstance(rep, dict) and rep.get('case') == folder.name and 'model_version' in rep
 
 
+def check_case_target(out, case: str):
+    "Raise a `DataError` when `out/<case>` exists and is not a case folder predict wrote."
+    final = Path(out) / case
+    if (final.exists() or final.is_symlink()) and not is_predict_case(final):
+        raise DataError(
+            final,
+            "exists and was not written by ldd-study predict: it is left as it is; move it or choose another --out",
+        )
+
+# %% ../nbs/65_predict.ipynb #2d19b8f8
 def _pid_alive(pid: int) -> bool:
+    "Whether process `pid` of this machine is running."
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -653,27 +735,32 @@ def _remove_own_files(folder: Path):
     except OSError:
         pass  # something else is in it: leave it
 
+# %% ../nbs/65_predict.ipynb #e5cbd76a
+def _stale(p: Path, owner: str) -> bool:
+    "Whether `p` is a temporary case folder of `owner` whose process has ended (not a finished case of such a name)."
+    m = _TMP.match(p.name)
+    return bool(
+        m
+        and m['owner'] == owner
+        and p.is_dir()
+        and not p.is_symlink()
+        and not _pid_alive(int(m['pid']))
+        and not is_predict_case(p)
+    )
+
 
 def clean_stale_temporaries(out) -> list[str]:
     """Remove the temporary case folders in `out` of predict runs of this machine and PID namespace whose process has
-    ended;
-    their names. Another machine's (or container's) are left alone, and so is a finished case folder of such a name."""
+    ended; their names. Another machine's (or container's) are left alone, and so is a finished case folder of such a
+    name."""
     gone, owner = [], process_owner()
     for p in Path(out).iterdir():
-        m = _TMP.match(p.name)
-        if (
-            m
-            and m['owner'] == owner
-            and p.is_dir()
-            and not p.is_symlink()
-            and not _pid_alive(int(m['pid']))
-            and not is_predict_case(p)
-        ):
+        if _stale(p, owner):
             _remove_own_files(p)
             gone.append(p.name)
     return gone
 
-
+# %% ../nbs/65_predict.ipynb #27531e93873647d9a5bf1112f2051a59
 def _temp_case_dir(out: Path, case: str) -> Path:
     "A new hidden folder in `out` for writing `case`, named with this process id, with the usual mode."
     tmp = Path(
@@ -683,16 +770,6 @@ def _temp_case_dir(out: Path, case: str) -> Path:
     os.umask(um)
     os.chmod(tmp, 0o777 & ~um)  # mkdtemp makes 0700
     return tmp
-
-
-def check_case_target(out, case: str):
-    "Raise a `DataError` when `out/<case>` exists and is not a case folder predict wrote."
-    final = Path(out) / case
-    if (final.exists() or final.is_symlink()) and not is_predict_case(final):
-        raise DataError(
-            final,
-            "exists and was not written by ldd-study predict: it is left as it is; move it or choose another --out",
-        )
 
 
 def _replace_dir(tmp: Path, final: Path):
@@ -709,10 +786,11 @@ def _replace_dir(tmp: Path, final: Path):
     if old is not None:
         _remove_own_files(old)
 
-# %% ../nbs/65_predict.ipynb #ea53cc85
-def write_case(out, scan: Scan, pred: Prediction, predictor: Predictor, params: dict | None = None) -> Path:
+# %% ../nbs/65_predict.ipynb #94ae71b6e24e4355a139fb9fe2e09b64
+def write_case(
+    out, scan: Scan, pred: Prediction, predictor: Predictor, overlay_width_px: int = PredictParams.overlay_width_px
+) -> Path:
     "Write grades.csv, discs.mha, overlay.png and report.json of one scan into `out/<case>/`: all of them or none."
-    pp = predict_params(params)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     check_case_target(out, scan.case)  # before any work: a foreign folder is refused
@@ -737,7 +815,7 @@ def write_case(out, scan: Scan, pred: Prediction, predictor: Predictor, params: 
             f"{scan.case}: slice {pred.slice_index} ({pred.choice}), {len(pred.grades)} discs, model "
             f"{predictor.info.get('version', '?')}"
         )
-        img = overlay_image(pred.image, pred.labels, pred.grades, scan.spacing, title, int(pp['overlay_width_px']))
+        img = overlay_image(pred.image, pred.labels, pred.grades, scan.spacing, title, int(overlay_width_px))
         atomic_write(tmp / 'overlay.png', lambda p: save_overlay(img, p))
         pred.timings['write_s'] = round(time.perf_counter() - t0, 4)
         pred.timings['total_s'] = round(sum(v for k, v in pred.timings.items() if k != 'total_s'), 4)
@@ -756,7 +834,7 @@ def _summary(case: str, pred: Prediction) -> str:
         f"  ({len(pred.warnings)} warnings)" if pred.warnings else ''
     )
 
-# %% ../nbs/65_predict.ipynb #130b6d4f
+# %% ../nbs/65_predict.ipynb #9141936c6c8a4c478a75aea4ff665469
 class InternalError(DataError):
     "An error nobody foresaw while grading one input (a bug, not a bad input): its traceback is in `log`."
 
@@ -765,7 +843,7 @@ class InternalError(DataError):
         msg, self.log = internal_error(exc, log, f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {path}\n")
         super().__init__(path, msg)
 
-
+# %% ../nbs/65_predict.ipynb #b427a666a1b549ef9b573d6f946bfc3b
 def check_out(out, inputs) -> Path:
     """The output folder `out`, created; a `DataError` naming it when it is a file, cannot be made, or is, holds or lies
     in an input."""
@@ -798,13 +876,13 @@ def check_out(out, inputs) -> Path:
         raise DataError(out, f"--out cannot be written: {e.strerror or e}") from None
     return o  # resolved: 'o/missing/..' is o
 
-# %% ../nbs/65_predict.ipynb #60960296
+# %% ../nbs/65_predict.ipynb #0310869696a145bf841235dd6c036af8
 def predict_paths(
     paths,
     out,
     predictor: Predictor,
     slice='image',
-    params: dict | None = None,
+    settings: PredictParams = PredictParams(),
     progress: bool | None = None,
     echo: bool = True,
     workers: int = 1,
@@ -821,7 +899,7 @@ def predict_paths(
         disable=(len(paths) < 2) if progress is None else not progress,
     )
     if workers > 1:  # reading and writing overlapped with the networks (Many scans at once): the same files
-        return predict_overlapped(paths, out, predictor, slice, params, bar, echo, workers)
+        return predict_overlapped(paths, out, predictor, slice, settings, bar, echo, workers)
     written, problems, seen = [], [], {}
     for path in bar:
         t0 = time.perf_counter()
@@ -829,9 +907,9 @@ def predict_paths(
             case = _case_of(path, seen, out)
             scan = read_scan(path)
             t_read = time.perf_counter() - t0
-            pred = predict_scan(predictor, scan, slice, params)
+            pred = predict_scan(predictor, scan, slice, settings)
             pred.timings = {'read_s': round(t_read, 4), **pred.timings}
-            written.append(write_case(out, scan, pred, predictor, params))
+            written.append(write_case(out, scan, pred, predictor, settings.overlay_width_px))
             seen[case] = path
             if echo:
                 echo_line(_summary(case, pred))
@@ -840,7 +918,7 @@ def predict_paths(
             tqdm.write(f"ldd-study predict: {problems[-1]}", file=sys.stderr)
     return written, problems
 
-
+# %% ../nbs/65_predict.ipynb #7c10029e1707434ab3fe295caea7d13f
 def echo_line(text: str):
     """Print one graded case's line on stdout; once its reader has gone (`predict … | head`), the rest are graded
     quietly."""
@@ -862,7 +940,7 @@ def distinct_inputs(paths) -> list[Path]:
         out.append(p)
     return out
 
-
+# %% ../nbs/65_predict.ipynb #f94f5a17fa734d288763e7d9a3758173
 def _case_of(path, seen: dict, out: Path) -> str:
     """The case name of input `path`; a `DataError` when it names nothing, is taken by an earlier input, or `out/<case>`
     is foreign."""
@@ -891,19 +969,53 @@ def shard_paths(paths, i: int, n: int) -> list:
     mine = {c for j, c in enumerate(sorted(set(names))) if j % n == i - 1}
     return [p for p, c in zip(paths, names) if c in mine]
 
-# %% ../nbs/65_predict.ipynb #3993a4de
+# %% ../nbs/65_predict.ipynb #421b839107204e409e0496d3d944026c
 def _timed_read(path) -> tuple[Scan, float]:
+    "The scan at `path` and the seconds reading it took."
     t0 = time.perf_counter()
     scan = read_scan(path)
     return scan, time.perf_counter() - t0
 
 
+def _settle(pending: deque, written: list, problems: list, out: Path, bar, echo: bool, wait: bool):
+    "Record the cases at the head of `pending` whose writing is over (all of them when `wait`), in input order."
+    while pending and (wait or not isinstance(pending[0][3], Future) or pending[0][3].done()):
+        path, case, pred, res = pending.popleft()
+        bar.update()
+        if isinstance(res, Future):
+            try:
+                written.append(res.result())
+            except Exception as e:
+                res = _problem(path, e, out)
+            else:
+                if echo:
+                    echo_line(_summary(case, pred))
+                continue
+        problems.append(res)
+        tqdm.write(f"ldd-study predict: {res}", file=sys.stderr)
+
+# %% ../nbs/65_predict.ipynb #40c1800d1c114147a536b8aa907907c7
+def _grade_and_hand_on(path, read: Future, seen: dict, out: Path, predictor: Predictor, slice, settings, writer):
+    "(path, case, prediction, the writer's future) of one input whose reading is `read`; its problem for a future."
+    case, pred = None, None
+    try:
+        case = _case_of(path, seen, out)
+        scan, t_read = read.result()
+        pred = predict_scan(predictor, scan, slice, settings)
+        pred.timings = {'read_s': round(t_read, 4), **pred.timings}
+        job = writer.submit(write_case, out, scan, pred, predictor, settings.overlay_width_px)
+        seen[case] = path
+        return path, case, pred, job
+    except Exception as e:
+        return path, case, pred, _problem(path, e, out)
+
+# %% ../nbs/65_predict.ipynb #9082857fd66e4025bba99b1a80c5d976
 def predict_overlapped(
     paths,
     out: Path,
     predictor: Predictor,
     slice='image',
-    params: dict | None = None,
+    settings: PredictParams = PredictParams(),
     bar=None,
     echo: bool = True,
     workers: int = 2,
@@ -912,57 +1024,26 @@ def predict_overlapped(
     results."""
     written, problems, seen, pending = [], [], {}, deque()  # pending: (path, case, pred, write future or problem)
     bar = tqdm(total=len(paths), disable=True) if bar is None else bar
-
-    def settle(wait: bool):
-        "Record the cases at the head of `pending` whose writing is over (all of them when `wait`), in input order."
-        while pending and (wait or not isinstance(pending[0][3], Future) or pending[0][3].done()):
-            path, case, pred, res = pending.popleft()
-            bar.update()
-            if isinstance(res, Future):
-                try:
-                    written.append(res.result())
-                except Exception as e:
-                    res = _problem(path, e, out)
-                else:
-                    if echo:
-                        echo_line(_summary(case, pred))
-                    continue
-            problems.append(res)
-            tqdm.write(f"ldd-study predict: {res}", file=sys.stderr)
-
     with (
         ThreadPoolExecutor(max(1, workers - 1), thread_name_prefix='ldd-read') as readers,
         ThreadPoolExecutor(1, thread_name_prefix='ldd-write') as writer,
     ):
         reads = deque(readers.submit(_timed_read, p) for p in paths[:workers])
         for j, path in enumerate(paths):
-            fut = reads.popleft()
+            read = reads.popleft()
             if j + workers < len(paths):
                 reads.append(readers.submit(_timed_read, paths[j + workers]))
-            case, pred = None, None
-            try:
-                case = _case_of(path, seen, out)
-                scan, t_read = fut.result()
-                pred = predict_scan(predictor, scan, slice, params)
-                pred.timings = {'read_s': round(t_read, 4), **pred.timings}
-                pending.append((path, case, pred, writer.submit(write_case, out, scan, pred, predictor, params)))
-                seen[case] = path
-            except Exception as e:
-                pending.append((path, case, pred, _problem(path, e, out)))
-            settle(wait=len(pending) > workers)
-        settle(wait=True)
+            pending.append(_grade_and_hand_on(path, read, seen, out, predictor, slice, settings, writer))
+            _settle(pending, written, problems, out, bar, echo, wait=len(pending) > workers)
+        _settle(pending, written, problems, out, bar, echo, wait=True)
     bar.close()
     return written, problems
 
-# %% ../nbs/65_predict.ipynb #59e10bfa
+# %% ../nbs/65_predict.ipynb #71b4158a9f3d49279f06ec9197b84529
 def cmd_predict(a) -> int:
     "Run `ldd-study predict` for the parsed arguments `a`; the exit status."
-    try:
-        params = load_params()
-    except FileNotFoundError:
-        params = {}
-    pp = predict_params(params)
-    threads = a.threads if a.threads is not None else int(pp['threads'])
+    settings = predict_params()  # the edge: params.yaml parsed once (the schema's defaults outside a project)
+    threads = a.threads if a.threads is not None else int(settings.threads)
     if threads > 0:
         import torch
 
@@ -974,8 +1055,8 @@ def cmd_predict(a) -> int:
         inputs,
         a.out,
         predictor,
-        a.slice if a.slice is not None else pp['slice'],
-        params,
+        a.slice if a.slice is not None else settings.slice,
+        settings,
         progress=None if not a.quiet else False,
         echo=not a.quiet,
         workers=getattr(a, 'workers', None) or 1,

@@ -52,7 +52,7 @@ def release_params(params: dict) -> dict:
     p['cv'] = {**p['cv'], 'run': False}
     return p
 
-# %% ../nbs/75_release.ipynb #04c9d92f
+# %% ../nbs/75_release.ipynb #7fb27b941602401d91542211134fc71a
 def file_sha256(path) -> str:
     "SHA-256 of a file, the first 12 hex digits (as `predict` reports them)."
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
@@ -63,7 +63,7 @@ def release_version(hashes: dict) -> str:
     `predict.load_predictor` reports."""
     return hashlib.sha256(''.join(hashes[f] for f in RELEASE_FILES if f in hashes).encode()).hexdigest()[:12]
 
-
+# %% ../nbs/75_release.ipynb #8dd0d8092fe74a7c96281538738b07e2
 def git_commit(root) -> str:
     "The commit of `root` (short), with a note when the tree has uncommitted changes; 'unknown' outside git."
     try:
@@ -77,7 +77,7 @@ def git_commit(root) -> str:
     except (OSError, subprocess.CalledProcessError):
         return 'unknown'
 
-
+# %% ../nbs/75_release.ipynb #8edb47106e1a46a883d545849b8ab81b
 def study_figures(report_dir) -> dict:
     """Per cohort (and pooled) the study's CV exact accuracy (3 groups) and 5-grade QWK with intervals, from its tables;
     {} when absent."""
@@ -96,7 +96,7 @@ def study_figures(report_dir) -> dict:
             out[str(c)]['qwk_5_grades'] = str(k.loc[c, 'QWK'])
     return out
 
-# %% ../nbs/75_release.ipynb #9054acf5
+# %% ../nbs/75_release.ipynb #8763a12b2bbd4a93a75aff182afb95dc
 FAILURE_MODES = [
     "**Level shifts.** Levels are counted up from the sacrum. A missed disc (most often a thin, collapsed grade IV–V "
     "disc) or a transitional vertebra renames every disc above it; the gap check warns where it sees a gap, and the "
@@ -111,7 +111,91 @@ FAILURE_MODES = [
     "seen; run `ldd-study validate` on labelled scans of your own site before trusting the grades there.",
 ]
 
+# %% ../nbs/75_release.ipynb #7cdc8c89c7104fffa095e18ddfef8986
+def _card_use(info: dict) -> list[str]:
+    "The card's title and version, what the models do, and their intended use."
+    return [
+        '# Model card: ldd-study release models',
+        '',
+        f"Version **{info['version']}** (the `version` that `ldd-study predict` writes into every `report.json`).",
+        '',
+        '## What they do',
+        'A 2D U-Net finds the intervertebral discs on a sagittal T2 slice and numbers them from the '
+        'sacrum; an attention VGG '
+        '(CNN) and a logistic regression on disc measures (heights, nucleus signal against CSF, '
+        'heterogeneity) grade each '
+        f"disc; the grade shown is `{info['answer']}` (`classifier.answer`): the three Pfirrmann groups "
+        f"(mild I–II, moderate "
+        'III, serious IV–V) and the Pfirrmann grade within the group.',
+        '',
+        '## Intended use',
+        'Research: grading lumbar disc degeneration in cohorts, reproducing and extending the study, '
+        'comparing methods. '
+        '**Not a medical device**, not for diagnosis or treatment decisions about a patient, not '
+        'validated prospectively.',
+        '',
+    ]
 
+# %% ../nbs/75_release.ipynb #938c804e27f84196a10c8828c723f798
+def _card_training(info: dict, rows: list[str], cites: list[str]) -> list[str]:
+    "The card's training data (a table row per cohort in `rows`, then the cohorts' sources `cites`) and how it was run."
+    return [
+        '## Training data',
+        'Every patient of the three shared cohorts (no held-out set: the cross-validation below measured the recipe):',
+        '',
+        '| cohort | site | sequence | patients | graded discs |',
+        '| --- | --- | --- | --- | --- |',
+        *rows,
+        '',
+        *cites,
+        '',
+        '## Training',
+        f"Command: `{info['command']}` at commit `{info['commit']}` (profile `{info['profile']}`, seed "
+        f"{info['seed']}); "
+        'CPU, deterministic: the same command gives the same files (hashes below).',
+        '',
+    ]
+
+# %% ../nbs/75_release.ipynb #b43b363d81ae4b689946ece5c682cd59
+def _card_evaluation(info: dict) -> list[str]:
+    "The card's evaluation: the cross-validated figures of each cohort the release was built with."
+    figs = info.get('cv') or {}
+    ev = (
+        [f"| {n} | {f['discs']} | {f['accuracy_3_groups']} | {f.get('qwk_5_grades', 'n/a')} |" for n, f in figs.items()]
+        if figs
+        else ['| (no cross-validation tables were found when this release was built) | | | |']
+    )
+    return [
+        '## Evaluation (patient-grouped 5-fold cross-validation of the same recipe, `make study`)',
+        'Lumbar discs of held-out patients; a disc not found counts wrong; 95 % patient-bootstrap '
+        'intervals. The released '
+        'models saw all these patients, so a cohort that overlaps the shared ones must be judged by '
+        'these figures, not by '
+        'grading it again.',
+        '',
+        '| cohort | discs | exact accuracy, 3 groups | QWK, 5 grades |',
+        '| --- | --- | --- | --- |',
+        *ev,
+        '',
+    ]
+
+
+def _card_failures_and_files(info: dict) -> list[str]:
+    "The card's known failure modes and its files with their hashes."
+    return [
+        '## Known failure modes',
+        '',
+        *[f"- {m}" for m in FAILURE_MODES],
+        '',
+        '## Files',
+        '',
+        '| file | SHA-256 (first 12 hex digits) |',
+        '| --- | --- |',
+        *[f"| `{f}` | `{h}` |" for f, h in info['files'].items()],
+        '',
+    ]
+
+# %% ../nbs/75_release.ipynb #4dd4641cc4064e0191573fe9c69df29b
 def model_card(info: dict) -> str:
     "MODEL_CARD.md of a release from its `release.json` facts."
     from ldd_study.report import COHORT_SOURCES
@@ -120,72 +204,9 @@ def model_card(info: dict) -> str:
         f"| {n} | {c.get('site', '')} | {c.get('sequence', '')} | {c['patients']} | {c['graded_discs']} |"
         for n, c in info['trained_on'].items()
     ]
-    figs = info.get('cv') or {}
-    ev = (
-        [f"| {n} | {f['discs']} | {f['accuracy_3_groups']} | {f.get('qwk_5_grades', 'n/a')} |" for n, f in figs.items()]
-        if figs
-        else ['| (no cross-validation tables were found when this release was built) | | | |']
-    )
     cites = [f"- {COHORT_SOURCES[n]}" for n in info['trained_on'] if n in COHORT_SOURCES]
-    return '\n'.join(
-        [
-            '# Model card: ldd-study release models',
-            '',
-            f"Version **{info['version']}** (the `version` that `ldd-study predict` writes into every `report.json`).",
-            '',
-            '## What they do',
-            'A 2D U-Net finds the intervertebral discs on a sagittal T2 slice and numbers them from the '
-            'sacrum; an attention VGG '
-            '(CNN) and a logistic regression on disc measures (heights, nucleus signal against CSF, '
-            'heterogeneity) grade each '
-            f"disc; the grade shown is `{info['answer']}` (`classifier.answer`): the three Pfirrmann groups "
-            f"(mild I–II, moderate "
-            'III, serious IV–V) and the Pfirrmann grade within the group.',
-            '',
-            '## Intended use',
-            'Research: grading lumbar disc degeneration in cohorts, reproducing and extending the study, '
-            'comparing methods. '
-            '**Not a medical device**, not for diagnosis or treatment decisions about a patient, not '
-            'validated prospectively.',
-            '',
-            '## Training data',
-            'Every patient of the three shared cohorts (no held-out set: the cross-validation below measured '
-            'the recipe):',
-            '',
-            '| cohort | site | sequence | patients | graded discs |',
-            '| --- | --- | --- | --- | --- |',
-            *rows,
-            '',
-            *cites,
-            '',
-            '## Training',
-            f"Command: `{info['command']}` at commit `{info['commit']}` (profile `{info['profile']}`, seed "
-            f"{info['seed']}); "
-            'CPU, deterministic: the same command gives the same files (hashes below).',
-            '',
-            '## Evaluation (patient-grouped 5-fold cross-validation of the same recipe, `make study`)',
-            'Lumbar discs of held-out patients; a disc not found counts wrong; 95 % patient-bootstrap '
-            'intervals. The released '
-            'models saw all these patients, so a cohort that overlaps the shared ones must be judged by '
-            'these figures, not by '
-            'grading it again.',
-            '',
-            '| cohort | discs | exact accuracy, 3 groups | QWK, 5 grades |',
-            '| --- | --- | --- | --- |',
-            *ev,
-            '',
-            '## Known failure modes',
-            '',
-            *[f"- {m}" for m in FAILURE_MODES],
-            '',
-            '## Files',
-            '',
-            '| file | SHA-256 (first 12 hex digits) |',
-            '| --- | --- |',
-            *[f"| `{f}` | `{h}` |" for f, h in info['files'].items()],
-            '',
-        ]
-    )
+    parts = [_card_use(info), _card_training(info, rows, cites), _card_evaluation(info), _card_failures_and_files(info)]
+    return '\n'.join(line for part in parts for line in part)
 
 # %% ../nbs/75_release.ipynb #6303ad73
 def build_release(params: dict, work, out=RELEASE_DIR, command: str = 'make release-models', report_dir=None) -> dict:
@@ -223,7 +244,7 @@ def build_release(params: dict, work, out=RELEASE_DIR, command: str = 'make rele
     atomic_write(out / 'MODEL_CARD.md', lambda t: t.write_text(model_card(info)))
     return info
 
-# %% ../nbs/75_release.ipynb #12e9b129
+# %% ../nbs/75_release.ipynb #83cf9293
 VALIDATE_STAGES = ('cohort', 'split', 'eval_seg', 'crops', 'eval_cls')
 
 
@@ -244,7 +265,7 @@ def validation_notebook() -> Path:
     "The validation report's notebook (nbs/validate/validation.ipynb of the project)."
     return project_root() / 'nbs' / 'validate' / 'validation.ipynb'
 
-
+# %% ../nbs/75_release.ipynb #e0143fda
 def validate(root, source: str = 'auto', model_dir=None, out='validation', progress: bool = True) -> list[Path]:
     """Grade the labelled cohort under `root` with the frozen models of `model_dir` (default: the release ones); results
     and report into `out`."""
@@ -256,6 +277,7 @@ def validate(root, source: str = 'auto', model_dir=None, out='validation', progr
     if not Path(root).is_dir():
         raise DataError(root, 'cohort folder not found')
     p = validation_params(model_dir, root, source, progress)
+    parse_params(p)  # the edge: a DataError names a bad key or type of the params the models were trained with
     (out / 'models').mkdir(parents=True, exist_ok=True)
     for f in [*RELEASE_FILES, 'release.json']:
         if (model_dir / f).exists():

@@ -41,7 +41,7 @@ from ldd_study.models import save_model
 from ldd_study.discs import seg_input, windowed
 from ldd_study.params import parsed_section
 from ldd_study.train import cls_setup, seg_setup
-from ldd_study.predict import Predictor, load_predictor, predict_paths
+from ldd_study.predict import Predictor, load_predictor, predict_params, predict_paths
 
 
 class MaskAnswer(torch.nn.Module):
@@ -110,13 +110,15 @@ def throughput(profile='cpu', threads=2, n_cases=30, slice_='image', workers=(1,
         f"sample volumes, "
         f"load average {os.getloadavg()[0]:.1f}"
     )
-    predict_paths(imgs[:1], tmp / 'warmup', bench, slice_, prm, progress=False, echo=False)
+    predict_paths(imgs[:1], tmp / 'warmup', bench, slice_, predict_params(prm), progress=False, echo=False)
     first = None
     for w in workers:
         for r in range(repeats):
             out = tmp / f'out_w{w}_{r}'
             w0, c0 = time.perf_counter(), time.process_time()
-            written, problems = predict_paths(imgs, out, bench, slice_, prm, progress=False, echo=False, workers=w)
+            written, problems = predict_paths(
+                imgs, out, bench, slice_, predict_params(prm), progress=False, echo=False, workers=w
+            )
             wall, cpu = time.perf_counter() - w0, time.process_time() - c0
             same = (
                 ''
@@ -163,13 +165,17 @@ def main(profile='cpu', threads=2, n_cases=3, slice_='auto', image_size=None, fe
         f"{prm['profiles'][profile]['seg']['features']}; crops {pr.crop_size}), --slice {slice_}, load average "
         f"{os.getloadavg()[0]:.1f}; models saved and loaded in {t_load:.2f} s"
     )
-    predict_paths([all_cases[0][0]], tmp / 'warmup', bench, slice_, prm, progress=False, echo=False)  # warm-up
+    predict_paths(
+        [all_cases[0][0]], tmp / 'warmup', bench, slice_, predict_params(prm), progress=False, echo=False
+    )  # warm-up
     print(f"{'case':<28}{'slices':>7}{'wall s':>8}{'cpu/thr s':>10}{'read':>7}{'segment':>9}{'grade':>7}{'write':>7}")
     for name, cases in groups.items():
         walls, cpus = [], []
         for img, _ in cases:
             w0, c0 = time.perf_counter(), time.process_time()
-            written, problems = predict_paths([img], tmp / 'out', bench, slice_, prm, progress=False, echo=False)
+            written, problems = predict_paths(
+                [img], tmp / 'out', bench, slice_, predict_params(prm), progress=False, echo=False
+            )
             walls.append(time.perf_counter() - w0)
             cpus.append((time.process_time() - c0) / threads)
             if problems:
