@@ -39,8 +39,8 @@ __all__ = ['SPINE', 'LUMBAR_LABELS', 'BACKGROUND', 'VERTEBRA', 'DISC', 'CANAL', 
            'SPIDER_CANAL', 'SPIDER_DISC_BASE', 'GROUPS', 'ROMAN', 'GRADES', 'EXIT_GRADED', 'EXIT_REFUSED', 'EXIT_USAGE',
            'EXIT_INTERNAL', 'EXIT_PIPE', 'FORMULA_STARTS', 'level_name', 'level_label', 'pfirrmann_group', 'group_name',
            'grade_within_group', 'DataError', 'silence_stdout', 'internal_error', 'atomic_write', 'write_json',
-           'write_csv', 'spreadsheet_safe', 'path_within', 'project_root', 'load_params', 'params_section',
-           'shared_data', 'sample_root', 'lsma_root']
+           'write_csv', 'spreadsheet_safe', 'path_within', 'project_root', 'load_params', 'shared_data', 'sample_root',
+           'lsma_root']
 
 # %% ../nbs/00_core.ipynb #f48d949b
 BACKGROUND, VERTEBRA, DISC, CANAL = 0, 1, 2, 3
@@ -200,16 +200,6 @@ def load_params(path=None) -> dict:
     path = Path(path) if path else project_root() / 'params.yaml'
     with open(path) as f:
         return yaml.safe_load(f)
-
-# %% ../nbs/00_core.ipynb #d155f4c3
-def params_section(name: str, defaults: dict, params: dict | None = None) -> dict:
-    "Section `name` of `params` (default: the project's params.yaml, if there is one) over `defaults`."
-    if params is None:
-        try:
-            params = load_params()
-        except FileNotFoundError:
-            params = {}
-    return {**defaults, **(params.get(name) or {})}
 
 # %% ../nbs/00_core.ipynb #f51883ef
 def shared_data(name: str, marker: str, env: str) -> Path | None:

@@ -15,8 +15,9 @@ from matplotlib.ticker import MaxNLocator
 from .core import DataError, GROUPS, LUMBAR_LABELS, atomic_write, level_name
 from .metrics import class_names, confusion_matrix, grading_metrics, ovo_scores, per_disc_dice
 from .metrics import reliability_curve
-from .stats import ovo_auc_delong, stats_params, PROBA_COLUMNS
-from .tables import graded_mask, report_params, scheme_columns
+from .params import ReportParams, StatsParams
+from .stats import ovo_auc_delong, PROBA_COLUMNS
+from .tables import graded_mask, scheme_columns
 
 # %% auto #0
 __all__ = ['PAIRS', 'TRAINING_COLUMNS', 'save_figure', 'figure_png', 'show_figure', 'level_colour', 'load_cases',
@@ -24,20 +25,20 @@ __all__ = ['PAIRS', 'TRAINING_COLUMNS', 'save_figure', 'figure_png', 'show_figur
            'fig_calibration', 'read_training_log', 'fig_training_curves']
 
 # %% ../nbs/62_figures.ipynb #33019ce8
-def save_figure(fig: Figure, path, dpi: int | None = None) -> Path:
-    "Write `fig` as a PNG to `path`, atomically (dpi: params.yaml's `report.dpi` unless given)."
-    dpi = int(dpi or report_params()['dpi'])
+def save_figure(fig: Figure, path, dpi: int = ReportParams.dpi) -> Path:
+    "Write `fig` as a PNG of resolution `dpi` (`report.dpi`) to `path`, atomically."
+    dpi = int(dpi)
     return atomic_write(path, lambda p: fig.savefig(p, dpi=dpi, format='png', bbox_inches='tight', facecolor='white'))
 
 
-def figure_png(fig: Figure, dpi: int | None = None) -> bytes:
+def figure_png(fig: Figure, dpi: int = ReportParams.dpi) -> bytes:
     "`fig` as PNG bytes (for showing a figure that is not saved)."
     buf = io.BytesIO()
-    fig.savefig(buf, dpi=int(dpi or report_params()['dpi']), format='png', bbox_inches='tight', facecolor='white')
+    fig.savefig(buf, dpi=int(dpi), format='png', bbox_inches='tight', facecolor='white')
     return buf.getvalue()
 
 
-def show_figure(fig: Figure, path=None, dpi: int | None = None, alt: str | None = None):
+def show_figure(fig: Figure, path=None, dpi: int = ReportParams.dpi, alt: str | None = None):
     """In a notebook: save `fig` to `path` (if given) and show the PNG exactly as written (`alt`: the HTML's alternative
     text)."""
     from IPython.display import Image, display
@@ -132,10 +133,10 @@ def _draw_labels(ax, img: np.ndarray, lab: np.ndarray, fontsize: float = 7.0):
         )
 
 # %% ../nbs/62_figures.ipynb #170b35cf
-def fig_segmentation_examples(npz, n: int | None = None) -> Figure:
+def fig_segmentation_examples(npz, n: int = ReportParams.fig2_patients) -> Figure:
     """Fig. 2: per patient the mid-sagittal slice, the manual and the automatic disc masks, discs named by level (`n`
-    rows: params.yaml's `report.fig2_patients` unless given)."""
-    cases = load_cases(npz)[: int(n or report_params()['fig2_patients'])]
+    rows: `report.fig2_patients`)."""
+    cases = load_cases(npz)[: int(n)]
     if not cases:
         return _message_figure('no cases in fig2_cases.npz')
     H, W = cases[0][1].shape
@@ -179,12 +180,12 @@ def labels_proba(pred: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return d.group_true.map(GROUPS.index).to_numpy(int), d[list(PROBA_COLUMNS)].to_numpy(float)
 
 
-def fig_ovo_roc(pred: pd.DataFrame, title: str | None = None, ci: float | None = None) -> Figure:
-    "Fig. 3: ROC curves of mild/moderate, mild/serious, moderate/serious with AUC and DeLong CI in the legend."
+def fig_ovo_roc(pred: pd.DataFrame, title: str | None = None, ci: float = StatsParams.ci) -> Figure:
+    "Fig. 3: ROC curves of mild/moderate, mild/serious, moderate/serious; AUC and DeLong CI (level `ci`) in the legend."
     from sklearn.metrics import roc_curve, auc as area
 
     y, p = labels_proba(pred)
-    ci = float(ci or stats_params()['ci'])
+    ci = float(ci)
     dl = ovo_auc_delong(y, p, 3, ci) if len(y) else None
     fig = Figure(figsize=(5.0, 4.8), layout='constrained')
     ax = fig.add_subplot()
@@ -262,11 +263,11 @@ def fig_confusion(pred: pd.DataFrame, scheme: str = 'group', title: str | None =
     return fig
 
 # %% ../nbs/62_figures.ipynb #8523a82c
-def fig_calibration(pred: pd.DataFrame, n_bins: int | None = None, title: str | None = None) -> Figure:
+def fig_calibration(pred: pd.DataFrame, n_bins: int = StatsParams.ece_bins, title: str | None = None) -> Figure:
     """Reliability curve (top-label confidence vs accuracy per bin) with a histogram of confidences; ECE and Brier in
     the title."""
     y, p = labels_proba(pred)
-    n_bins = int(n_bins or stats_params()['ece_bins'])
+    n_bins = int(n_bins)
     fig = Figure(figsize=(4.6, 5.4), layout='constrained')
     ax, axh = fig.subplots(2, 1, sharex=True, gridspec_kw=dict(height_ratios=[3, 1]))
     ax.plot([0, 1], [0, 1], ls='--', lw=0.8, c='grey', label='perfect calibration')

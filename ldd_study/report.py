@@ -18,9 +18,8 @@ from pathlib import Path
 import yaml
 from .io import SOURCE_COHORT
 from .core import DataError, atomic_write, load_params, path_within, project_root
-from .train import select_mode
-from .stats import stats_params
-from .tables import is_synthetic, report_params, split_description, study_cohorts_of
+from .params import StatsParams, parsed_section
+from .tables import is_synthetic, split_description, study_cohorts_of
 
 # %% auto #0
 __all__ = ['PROVENANCE_PACKAGES', 'SYNTHETIC_SOURCE', 'COHORT_SOURCES', 'OFFLINE_TEMPLATE', 'data_source_box',
@@ -64,23 +63,19 @@ def data_source_box(cohort: dict, split: bool = True) -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/63_report.ipynb #3560038d
-def interval_note(params: dict | None = None) -> str:
-    "One sentence on how the report's intervals were made (from params' `stats`)."
-    sp = stats_params(params)
+def interval_note(stats: StatsParams) -> str:
+    "One sentence on how the report's intervals were made (from its `stats` section)."
     return (
-        f"Intervals: {round(100 * sp['ci'])} %, patient-clustered bootstrap ({sp['resamples']} resamples of patients, "
-        f"{'BCa' if sp['method'] == 'bca' else 'percentile'}, seed {sp['seed']}); DeLong for the ROC legends."
+        f"Intervals: {round(100 * stats.ci)} %, patient-clustered bootstrap ({stats.resamples} resamples of patients, "
+        f"{'BCa' if stats.method == 'bca' else 'percentile'}, seed {stats.seed}); DeLong for the ROC legends."
     )
 
 # %% ../nbs/63_report.ipynb #7a217e10
-def select_note(params: dict | None, part: str) -> str:
-    """A warning for the tuning rows when `part` ('unet' or 'classifier') trained on the tuning patients (`select:
-    last`); else ''."""
-    try:
-        if select_mode(params or {}, 'seg' if part == 'unet' else 'cls') != 'last':
-            return ''
-    except (KeyError, TypeError, DataError):
-        return ''  # no usable profile in these params: the default, tune
+def select_note(mode: str, part: str) -> str:
+    """A warning for the tuning rows when `part` ('unet' or 'classifier') trained on the tuning patients (`mode`
+    'last'); else ''."""
+    if mode != 'last':
+        return ''
     what = 'U-Net' if part == 'unet' else 'grader'
     return (
         f"**Note:** the {what} trained on the tuning patients too (`select: last`, its last epoch kept), so the "
@@ -370,14 +365,18 @@ def export_html(nb_path, html_path=None, hide_code: bool = True) -> Path:
     return atomic_write(html_path, lambda p: p.write_text(body, encoding='utf-8'))
 
 # %% ../nbs/63_report.ipynb #d7d320bf
-def _data_roots(res: Path, params: dict | None, root) -> list[Path]:
-    """The data folders a report may name: params' `data.root` (relative ones under the project) and the `root` of the
-    results' cohort.json."""
+def _project_params() -> dict:
+    "The project's params.yaml, or {} outside a project folder (the package used as a library)."
     try:
-        prm = params if params is not None else load_params()
+        return load_params()
     except FileNotFoundError:
-        prm = {}
-    out, r = [], (prm.get('data') or {}).get('root')
+        return {}
+
+
+def _data_roots(res: Path, params: dict, root) -> list[Path]:
+    """The data folders a report may name: params' `data.root` where it sets one (relative ones under the project) and
+    the `root` of the results' cohort.json."""
+    out, r = [], (params.get('data') or {}).get('root')
     if r:
         out.append(Path(r) if Path(r).is_absolute() or root is None else Path(root) / r)
     try:
@@ -445,12 +444,15 @@ def render_reports(
     parameters = dict(results_dir=str(res), out_dir=str(out))
     if params is not None:
         parameters['params'] = params
-    hide = bool(report_params(params)['html_hide_code'])
+    settings = params if params is not None else _project_params()
+    hide = bool(parsed_section(settings, 'report').html_hide_code)
     try:
         root = project_root()
     except FileNotFoundError:
         root = None
-    anchors = path_anchors(res, out, *dict.fromkeys(n.parent for n in nbs), *_data_roots(res, params, root), root=root)
+    anchors = path_anchors(
+        res, out, *dict.fromkeys(n.parent for n in nbs), *_data_roots(res, settings, root), root=root
+    )
     out.mkdir(parents=True, exist_ok=True)
     written = []
     bar = tqdm(nbs, desc='reports', unit='notebook', disable=not progress)

@@ -10,36 +10,24 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
-from .core import GRADES, GROUPS, DataError, params_section, pfirrmann_group
-from .params import section_defaults
+from .core import GRADES, GROUPS, DataError, pfirrmann_group
+from .params import StatsParams
 from .metrics import grading_metrics_weighted, ovo_scores, class_names, check_proba, median_iqr, fmt_median_iqr
 from .metrics import fmt_ci, _div
 
 # %% auto #0
-__all__ = ['GRADING_COLUMNS', 'SEGMENTATION_COLUMNS', 'PROBA_COLUMNS', 'TABLE2_TITLES', 'stats_params',
-           'resample_counts', 'patient_codes', 'bootstrap_interval', 'weighted_bootstrap', 'mean_bootstrap',
-           'grading_bootstrap', 'cluster_bootstrap', 'synthetic_predictions', 'delong_auc', 'delong_ci', 'delong_test',
-           'ovo_auc_delong', 'compare_ovo_auc', 'check_predictions', 'load_predictions', 'segmentation_summary',
-           'segmentation_table', 'grading_arrays', 'grading_summary', 'grading_table', 'to_markdown']
+__all__ = ['GRADING_COLUMNS', 'SEGMENTATION_COLUMNS', 'PROBA_COLUMNS', 'TABLE2_TITLES', 'resample_counts',
+           'patient_codes', 'bootstrap_interval', 'weighted_bootstrap', 'mean_bootstrap', 'grading_bootstrap',
+           'cluster_bootstrap', 'synthetic_predictions', 'delong_auc', 'delong_ci', 'delong_test', 'ovo_auc_delong',
+           'compare_ovo_auc', 'check_predictions', 'load_predictions', 'segmentation_summary', 'segmentation_table',
+           'grading_arrays', 'grading_summary', 'grading_table', 'to_markdown']
 
 # %% ../nbs/41_stats.ipynb #08014dd0
-def stats_params(params: dict | None = None) -> dict:
-    "The `stats` section of `params` (default: the project's params.yaml) over the schema's defaults."
-    return params_section('stats', section_defaults('stats'), params)
-
-
-def _opts(resamples=None, ci=None, seed=None, method=None, params=None) -> dict:
-    "Bootstrap options: the arguments given, else params.yaml's."
-    settings = stats_params(params)
-    options = dict(
-        resamples=int(resamples or settings['resamples']),
-        ci=float(ci or settings['ci']),
-        seed=int(settings['seed'] if seed is None else seed),
-        method=method or settings['method'],
-    )
-    if options['method'] not in ('bca', 'percentile'):
-        raise ValueError(f"bootstrap method must be 'bca' or 'percentile', got {options['method']!r}")
-    return options
+def _options(stats: StatsParams) -> dict:
+    "The bootstrap settings of `stats` (resamples, ci, seed, method) as a dict, or a ValueError for an unknown method."
+    if stats.method not in ('bca', 'percentile'):
+        raise ValueError(f"bootstrap method must be 'bca' or 'percentile', got {stats.method!r}")
+    return dict(resamples=int(stats.resamples), ci=float(stats.ci), seed=int(stats.seed), method=stats.method)
 
 # %% ../nbs/41_stats.ipynb #c88068be
 def resample_counts(n_patients: int, resamples: int, seed: int) -> np.ndarray:
@@ -105,15 +93,11 @@ def _summary(names, estimate: dict, boots: np.ndarray, jack, options: dict, n_pa
 def weighted_bootstrap(
     stat: Callable[[np.ndarray], dict],
     patients,
-    resamples: int | None = None,
-    ci: float | None = None,
-    seed: int | None = None,
-    method: str | None = None,
+    stats: StatsParams = StatsParams(),
     block: int = 250,
-    params: dict | None = None,
 ) -> pd.DataFrame:
     "Patient-clustered bootstrap of `stat(weights (B, n)) -> {name: (B,)}`, resampling patients; one row per metric."
-    options = _opts(resamples, ci, seed, method, params)
+    options = _options(stats)
     codes, n_patients = patient_codes(patients)
     estimate = {k: float(np.asarray(v)[0]) for k, v in stat(np.ones((1, len(codes)))).items()}
     names = list(estimate)
@@ -137,7 +121,7 @@ def weighted_bootstrap(
     return _summary(names, estimate, boots, jack, options, n_patients)
 
 # %% ../nbs/41_stats.ipynb #8763a12b2bbd4a93a75aff182afb95dc
-def mean_bootstrap(values: dict, patients, **kw) -> pd.DataFrame:
+def mean_bootstrap(values: dict, patients, stats: StatsParams = StatsParams()) -> pd.DataFrame:
     "Patient bootstrap of the mean of each array in `values` (e.g. {'dice': ..., 'iou': ...}), NaNs left out."
     arrays = {k: np.asarray(v, float) for k, v in values.items()}
 
@@ -148,7 +132,7 @@ def mean_bootstrap(values: dict, patients, **kw) -> pd.DataFrame:
             out[k] = _div(W[:, finite] @ v[finite], W[:, finite].sum(1))
         return out
 
-    return weighted_bootstrap(stat, patients, **kw)
+    return weighted_bootstrap(stat, patients, stats)
 
 
 def grading_bootstrap(
@@ -157,32 +141,25 @@ def grading_bootstrap(
     patients,
     proba=None,
     n_classes: int = 3,
-    ece_bins: int | None = None,
-    params: dict | None = None,
-    **kw,
+    stats: StatsParams = StatsParams(),
 ) -> pd.DataFrame:
-    "Patient bootstrap of every scalar grading metric (`grading_metrics`), vectorised over resamples."
-    bins = int(ece_bins or stats_params(params)['ece_bins'])
+    "Patient bootstrap of every scalar grading metric (`grading_metrics`, ECE over `stats.ece_bins`), vectorised."
 
     def stat(W):
-        return grading_metrics_weighted(y_true, y_pred, W, proba, n_classes, bins)
+        return grading_metrics_weighted(y_true, y_pred, W, proba, n_classes, int(stats.ece_bins))
 
-    return weighted_bootstrap(stat, patients, params=params, **kw)
+    return weighted_bootstrap(stat, patients, stats)
 
 # %% ../nbs/41_stats.ipynb #fbdec552
 def cluster_bootstrap(
     data: pd.DataFrame,
     metric: Callable[[pd.DataFrame], float | dict],
     patient: str = 'patient',
-    resamples: int | None = None,
-    ci: float | None = None,
-    seed: int | None = None,
-    method: str | None = None,
+    stats: StatsParams = StatsParams(),
     name: str = 'metric',
-    params: dict | None = None,
 ) -> pd.DataFrame:
     "Patient-clustered bootstrap of any `metric(frame)`: resample patients, keep all their rows; one row per metric."
-    options = _opts(resamples, ci, seed, method, params)
+    options = _options(stats)
     codes, n_patients = patient_codes(data[patient])
     rows_of_data = np.arange(len(codes))
 
@@ -441,13 +418,13 @@ def _sets(df: pd.DataFrame, sets=None) -> list:
     return list(sets)
 
 
-def segmentation_summary(seg, sets=None, **boot) -> pd.DataFrame:
+def segmentation_summary(seg, sets=None, stats: StatsParams = StatsParams()) -> pd.DataFrame:
     "Per set and metric (dice, iou): discs, patients, median, Q1, Q3, mean and its patient-bootstrap interval."
     df = _table(seg, 'segmentation')
     rows = []
     for set_name in _sets(df, sets):
         discs = df[df['set'] == set_name]
-        means = mean_bootstrap({'dice': discs.dice.values, 'iou': discs.iou.values}, discs.patient.values, **boot)
+        means = mean_bootstrap({'dice': discs.dice.values, 'iou': discs.iou.values}, discs.patient.values, stats)
         for metric in ('dice', 'iou'):
             median, q1, q3 = median_iqr(discs[metric])
             rows.append(
@@ -467,12 +444,10 @@ def segmentation_summary(seg, sets=None, **boot) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 # %% ../nbs/41_stats.ipynb #33b0902fd34d4ace834912fa1002cf8e
-def segmentation_table(
-    seg, sets=None, digits: int = 3, ci: float | None = None, params: dict | None = None, **boot
-) -> pd.DataFrame:
+def segmentation_table(seg, sets=None, digits: int = 3, stats: StatsParams = StatsParams()) -> pd.DataFrame:
     "The paper's Table 1: per set, discs, Dice and IoU as median (Q1, Q3), plus mean [95 % patient-bootstrap CI]."
-    summary = segmentation_summary(seg, sets, ci=ci, params=params, **boot)
-    pct = round(100 * _opts(ci=ci, params=params)['ci'])
+    summary = segmentation_summary(seg, sets, stats)
+    pct = round(100 * _options(stats)['ci'])
     rows = []
     for set_name, of_set in summary.groupby('set', sort=False):
         row = {'set': set_name, 'discs': int(of_set.discs.iloc[0]), 'patients': int(of_set.patients.iloc[0])}
@@ -518,7 +493,7 @@ def grading_arrays(pred, scheme: str = 'group') -> tuple:
     raise ValueError(f"scheme must be 'group' or 'grade', got {scheme!r}")
 
 # %% ../nbs/41_stats.ipynb #3f9bc0b9dd2c44919cc8dcca39b469f8
-def grading_summary(pred, scheme: str = 'group', sets=None, **boot) -> pd.DataFrame:
+def grading_summary(pred, scheme: str = 'group', sets=None, stats: StatsParams = StatsParams()) -> pd.DataFrame:
     """Every scalar grading metric per set with its patient-bootstrap interval: set, metric, estimate, lo, hi, se,
     n_valid."""
     y_true, y_pred, proba, patients, set_of_disc, n_classes = grading_arrays(pred, scheme)
@@ -526,7 +501,7 @@ def grading_summary(pred, scheme: str = 'group', sets=None, **boot) -> pd.DataFr
     for set_name in _sets(pd.DataFrame({'set': set_of_disc}), sets):
         sel = set_of_disc == set_name
         proba_sel = None if proba is None else proba[sel]
-        boot_table = grading_bootstrap(y_true[sel], y_pred[sel], patients[sel], proba_sel, n_classes, **boot)
+        boot_table = grading_bootstrap(y_true[sel], y_pred[sel], patients[sel], proba_sel, n_classes, stats)
         out.append(
             boot_table.reset_index().assign(set=set_name, discs=int(sel.sum()), patients=len(set(patients[sel])))
         )
@@ -548,9 +523,11 @@ TABLE2_TITLES = {
 }
 
 
-def grading_table(pred, scheme: str = 'group', sets=None, digits: int = 3, **boot) -> pd.DataFrame:
+def grading_table(
+    pred, scheme: str = 'group', sets=None, digits: int = 3, stats: StatsParams = StatsParams()
+) -> pd.DataFrame:
     "The paper's Table 2 and more: per set, discs and each headline metric as 'estimate [95 % patient-bootstrap CI]'."
-    summary = grading_summary(pred, scheme, sets, **boot)
+    summary = grading_summary(pred, scheme, sets, stats)
     keys = (
         [k for k in TABLE2_TITLES if k not in ('ece', 'brier')]
         + [k for k in summary.metric.unique() if k.startswith('auc_') and k != 'auc_ovo_macro']

@@ -10,9 +10,9 @@ import json
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .core import DataError, GRADES, GROUPS, LUMBAR_LABELS, ROMAN, atomic_write, level_name, params_section
+from .core import DataError, GRADES, GROUPS, LUMBAR_LABELS, ROMAN, atomic_write, level_name
 from .core import pfirrmann_group
-from .params import section_defaults
+from .params import ReportParams, StatsParams
 from .metrics import fmt_ci
 from .stats import check_predictions, grading_summary, grading_table, mean_bootstrap, segmentation_table
 from .stats import to_markdown, PROBA_COLUMNS
@@ -20,40 +20,35 @@ from .stats import to_markdown, PROBA_COLUMNS
 # %% auto #0
 __all__ = ['SET_ALIASES', 'CROPS', 'PAPER_COLUMNS', 'ACC_ALL', 'ABLATION_METRICS', 'ABLATION_COLUMNS', 'ABLATION_DIFF',
            'PAPER_RESULTS', 'SPLIT_TEXT', 'LEFT_OUT_COLUMNS', 'POOLED', 'ALL_COHORTS', 'POOLED_COHORTS', 'BOX_COLUMNS',
-           'UNET_ONLY_COLUMN', 'CV_SET', 'TEST_SET', 'COUNT_COLUMNS', 'NOT_RECORDED', 'REFERENCE_TEXT', 'report_params',
-           'table_sets', 'headline_set', 'write_table', 'load_cohort_summary', 'read_predictions',
-           'checked_predictions', 'read_cv_table', 'read_cv_predictions', 'mask_rows', 'load_mask_segmentation',
-           'crop_rows', 'graded_discs', 'has_grades', 'scheme_columns', 'graded_mask', 'correct',
-           'grading_report_table', 'ablation_table', 'split_description', 'is_synthetic', 'data_description',
-           'implied_exact_accuracy', 'paper_comparison_table', 'difference_notes', 'left_out_table', 'cv_grading_table',
-           'cv_segmentation_table', 'study_cohorts_of', 'cohort_table', 'by_cohort', 'cohort_grading_table',
-           'box_hit_table', 'answers_table', 'unet_only_table', 'transfer_table', 'held_out_rows', 'headline_rows',
-           'table_parts', 'overview_facts', 'cohort_overview', 'cohort_characteristics']
+           'UNET_ONLY_COLUMN', 'CV_SET', 'TEST_SET', 'COUNT_COLUMNS', 'NOT_RECORDED', 'REFERENCE_TEXT', 'table_sets',
+           'headline_set', 'write_table', 'load_cohort_summary', 'read_predictions', 'checked_predictions',
+           'read_cv_table', 'read_cv_predictions', 'mask_rows', 'load_mask_segmentation', 'crop_rows', 'graded_discs',
+           'has_grades', 'scheme_columns', 'graded_mask', 'correct', 'grading_report_table', 'ablation_table',
+           'split_description', 'is_synthetic', 'data_description', 'implied_exact_accuracy', 'paper_comparison_table',
+           'difference_notes', 'left_out_table', 'cv_grading_table', 'cv_segmentation_table', 'study_cohorts_of',
+           'cohort_table', 'by_cohort', 'cohort_grading_table', 'box_hit_table', 'answers_table', 'unet_only_table',
+           'transfer_table', 'held_out_rows', 'headline_rows', 'table_parts', 'overview_facts', 'cohort_overview',
+           'cohort_characteristics']
 
 # %% ../nbs/60_tables.ipynb #b87cedb8
 SET_ALIASES = {'tune': ('tune', 'tuning'), 'tuning': ('tuning', 'tune'), 'test': ('test',), 'train': ('train',)}
 
 
-def report_params(params: dict | None = None) -> dict:
-    "The `report` section of `params` (default: the project's params.yaml) over the schema's defaults."
-    return params_section('report', section_defaults('report'), params)
-
-
-def table_sets(df: pd.DataFrame, sets=None, params: dict | None = None) -> list:
-    """Sets to tabulate: `sets` (default: params' `report.sets`) that `df` holds, in that order ('tune' also finds
-    'tuning'); else all of its sets."""
+def table_sets(df: pd.DataFrame, sets: list | tuple = ReportParams.sets) -> list:
+    """Sets to tabulate: `sets` (e.g. `report.sets`) that `df` holds, in that order ('tune' also finds 'tuning'); else
+    all of its sets."""
     have = list(dict.fromkeys(df['set'].tolist()))
     out = []
-    for s in sets if sets is not None else report_params(params)['sets']:
+    for s in sets:
         hit = next((a for a in SET_ALIASES.get(s, (s,)) if a in have), None)
         if hit is not None and hit not in out:
             out.append(hit)
     return out or have
 
 
-def headline_set(df: pd.DataFrame, params: dict | None = None) -> str:
-    "The set the figures and the ablation use: params' `report.headline_set` if `df` holds it, else its last set."
-    return table_sets(df, [report_params(params)['headline_set']], params)[-1]
+def headline_set(df: pd.DataFrame, name: str = ReportParams.headline_set) -> str:
+    "The set the figures and the ablation use: `name` (`report.headline_set`) if `df` holds it, else its last set."
+    return table_sets(df, [name])[-1]
 
 # %% ../nbs/60_tables.ipynb #15ece3c5
 def write_table(df: pd.DataFrame, stem, index: bool = True) -> tuple[Path, Path]:
@@ -183,13 +178,12 @@ def crop_rows(pred: pd.DataFrame, crop: str = 'auto') -> pd.DataFrame:
     return pred[pred['crop'] == crop] if 'crop' in pred else pred
 
 
-def graded_discs(pred: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
-    """The discs the grading tables count: the five lumbar ones (IVD labels 1–5, as the paper) unless `report.discs` is
-    `all`."""
-    which = report_params(params)['discs']
-    if which not in ('lumbar', 'all'):
-        raise ValueError(f"report.discs must be lumbar or all, got {which!r}")
-    return pred if which == 'all' else pred[pred['ivd_label'].isin(LUMBAR_LABELS)]
+def graded_discs(pred: pd.DataFrame, discs: str = ReportParams.discs) -> pd.DataFrame:
+    """The discs the grading tables count: the five lumbar ones (IVD labels 1–5, as the paper) unless `discs`
+    (`report.discs`) is `all`."""
+    if discs not in ('lumbar', 'all'):
+        raise ValueError(f"report.discs must be lumbar or all, got {discs!r}")
+    return pred if discs == 'all' else pred[pred['ivd_label'].isin(LUMBAR_LABELS)]
 
 
 def has_grades(pred: pd.DataFrame) -> bool:
@@ -229,10 +223,9 @@ def grading_report_table(
     pred: pd.DataFrame,
     scheme: str = 'group',
     crop: str = 'auto',
-    sets=None,
+    sets: list | tuple = ReportParams.sets,
     digits: int = 3,
-    params: dict | None = None,
-    **boot,
+    stats: StatsParams = StatsParams(),
 ) -> pd.DataFrame:
     """Table 2 (or the 5-grade table) per set: exact accuracy over all discs (not found = wrong), every other metric on
     found discs; 95 % patient-bootstrap CIs."""
@@ -240,14 +233,14 @@ def grading_report_table(
     rows = []
     if scheme == 'grade':
         df = df[df['grade_true'].notna()]  # discs without a reference grade: not in the grade table
-    for s in table_sets(df, sets, params):
+    for s in table_sets(df, sets):
         d = df[df['set'] == s]
         ok = graded_mask(d, scheme)
         r = {'set': s, 'discs': len(d), 'patients': d.patient.nunique(), 'not found': int((~ok).sum())}
-        acc = mean_bootstrap({'acc': correct(d, scheme)}, d.patient.values, params=params, **boot).loc['acc']
+        acc = mean_bootstrap({'acc': correct(d, scheme)}, d.patient.values, stats).loc['acc']
         r[ACC_ALL] = fmt_ci(acc.estimate, acc.lo, acc.hi, digits)
         if ok.any():
-            g = grading_table(d[ok], scheme, digits=digits, params=params, **boot).iloc[0].drop(['discs', 'patients'])
+            g = grading_table(d[ok], scheme, digits=digits, stats=stats).iloc[0].drop(['discs', 'patients'])
             r.update(g.rename({'exact accuracy': 'exact accuracy (found discs)'}).to_dict())
         rows.append(r)
     out = pd.DataFrame(rows).set_index('set')
@@ -271,20 +264,20 @@ ABLATION_COLUMNS = {'auto': 'predicted-mask crops (automatic)', 'manual': 'manua
 ABLATION_DIFF = 'difference (automatic − manual)'
 
 # %% ../nbs/60_tables.ipynb #57a4140c
-def _ablation_column(c: pd.DataFrame, out: pd.DataFrame, col: str, digits: int, params: dict | None, **boot):
+def _ablation_column(c: pd.DataFrame, out: pd.DataFrame, col: str, digits: int, stats: StatsParams):
     "Fill column `col` of ablation table `out` from the rows `c` of one crop: counts, then each metric with its CI."
     out.loc[['discs', 'patients', 'not found'], col] = [len(c), c.patient.nunique(), int((~graded_mask(c)).sum())]
-    a = mean_bootstrap({'a': correct(c)}, c.patient.values, params=params, **boot).loc['a']
+    a = mean_bootstrap({'a': correct(c)}, c.patient.values, stats).loc['a']
     out.loc[ACC_ALL, col] = fmt_ci(a.estimate, a.lo, a.hi, digits)
     f = c[graded_mask(c)]
     if len(f):
-        g = grading_summary(f, 'group', params=params, **boot).set_index('metric')
+        g = grading_summary(f, 'group', stats=stats).set_index('metric')
         for k, t in ABLATION_METRICS.items():
             if k in g.index:
                 out.loc[t, col] = fmt_ci(g.loc[k, 'estimate'], g.loc[k, 'lo'], g.loc[k, 'hi'], digits)
 
 
-def _ablation_difference(d: pd.DataFrame, out: pd.DataFrame, digits: int, params: dict | None, **boot):
+def _ablation_difference(d: pd.DataFrame, out: pd.DataFrame, digits: int, stats: StatsParams):
     "Fill the difference column of `out`: automatic − manual exact accuracy over the discs of `d` in both crops."
     keys = ['patient', 'ivd_label']
     au, ma = crop_rows(d, 'auto'), crop_rows(d, 'manual')
@@ -294,18 +287,18 @@ def _ablation_difference(d: pd.DataFrame, out: pd.DataFrame, digits: int, params
         ma.assign(c=correct(ma))[keys + ['c']], on=keys, suffixes=('_a', '_m')
     )
     if len(m):
-        b = mean_bootstrap({'d': (m.c_a - m.c_m).to_numpy()}, m.patient.values, params=params, **boot).loc['d']
+        b = mean_bootstrap({'d': (m.c_a - m.c_m).to_numpy()}, m.patient.values, stats).loc['d']
         out.loc[ACC_ALL, ABLATION_DIFF] = fmt_ci(b.estimate, b.lo, b.hi, digits)
         out.loc['discs', ABLATION_DIFF] = len(m)
         out.loc['patients', ABLATION_DIFF] = m.patient.nunique()
 
 # %% ../nbs/60_tables.ipynb #8d709e19
 def ablation_table(
-    pred: pd.DataFrame, set_name: str | None = None, digits: int = 3, params: dict | None = None, **boot
+    pred: pd.DataFrame, set_name: str | None = None, digits: int = 3, stats: StatsParams = StatsParams()
 ) -> pd.DataFrame:
-    """Manual-mask vs predicted-mask crops on one set: metrics [95 % patient-bootstrap CI] side by side, and the paired
-    accuracy difference."""
-    s = set_name or headline_set(pred, params)
+    """Manual-mask vs predicted-mask crops on one set (default: the headline set): metrics [95 % patient-bootstrap CI]
+    side by side, and the paired accuracy difference."""
+    s = set_name or headline_set(pred)
     d = pred[pred['set'] == s]
     rows = ['discs', 'patients', 'not found', ACC_ALL, *ABLATION_METRICS.values()]
     out = pd.DataFrame(
@@ -317,8 +310,8 @@ def ablation_table(
     for crop, col in ABLATION_COLUMNS.items():
         c = crop_rows(d, crop)
         if len(c):
-            _ablation_column(c, out, col, digits, params, **boot)
-    _ablation_difference(d, out, digits, params, **boot)
+            _ablation_column(c, out, col, digits, stats)
+    _ablation_difference(d, out, digits, stats)
     return out
 
 # %% ../nbs/60_tables.ipynb #10f5adbe
@@ -604,23 +597,18 @@ def cv_grading_table(
     cv_pred: pd.DataFrame,
     crop: str = 'auto',
     digits: int = 3,
-    params: dict | None = None,
+    stats: StatsParams = StatsParams(),
     scheme: str = 'group',
-    **boot,
 ) -> pd.DataFrame:
     "Table 2 (3 groups, or the 5 grades with `scheme='grade'`) per cross-validation fold and pooled over folds."
     d = _cv_sets(crop_rows(cv_pred, crop))
-    return grading_report_table(
-        d, scheme, crop, sets=list(dict.fromkeys(d['set'])), digits=digits, params=params, **boot
-    )
+    return grading_report_table(d, scheme, crop, sets=list(dict.fromkeys(d['set'])), digits=digits, stats=stats)
 
 
-def cv_segmentation_table(cv_seg: pd.DataFrame, digits: int = 3, params: dict | None = None, **boot) -> pd.DataFrame:
+def cv_segmentation_table(cv_seg: pd.DataFrame, digits: int = 3, stats: StatsParams = StatsParams()) -> pd.DataFrame:
     "Table 1 per cross-validation fold (held-out discs) and pooled over folds."
     d = _cv_sets(cv_seg)
-    return segmentation_table(
-        d.drop(columns='fold'), sets=list(dict.fromkeys(d['set'])), digits=digits, params=params, **boot
-    )
+    return segmentation_table(d.drop(columns='fold'), sets=list(dict.fromkeys(d['set'])), digits=digits, stats=stats)
 
 # %% ../nbs/60_tables.ipynb #4076e3c4
 ALL_COHORTS = 'all cohorts'  # the transfer table's row of the grader trained on every cohort
@@ -670,19 +658,17 @@ def by_cohort(df: pd.DataFrame, pooled: str | None = POOLED_COHORTS) -> pd.DataF
 
 
 def cohort_grading_table(
-    cv_pred: pd.DataFrame, scheme: str = 'group', digits: int = 3, params: dict | None = None, **boot
+    cv_pred: pd.DataFrame, scheme: str = 'group', digits: int = 3, stats: StatsParams = StatsParams()
 ) -> pd.DataFrame:
     "Table 2 (or the 5-grade table) of the cross-validated automatic path per cohort and pooled over cohorts."
     d = by_cohort(crop_rows(cv_pred, 'auto'))
-    return grading_report_table(
-        d, scheme, 'auto', sets=list(dict.fromkeys(d['set'])), digits=digits, params=params, **boot
-    )
+    return grading_report_table(d, scheme, 'auto', sets=list(dict.fromkeys(d['set'])), digits=digits, stats=stats)
 
 # %% ../nbs/60_tables.ipynb #17cc6ae7
 BOX_COLUMNS = {'in_box': 'centre in its box, at its level', 'box_found': 'centre in its box, any level'}
 
 
-def box_hit_table(cv_seg: pd.DataFrame, digits: int = 3, params: dict | None = None, **boot) -> pd.DataFrame:
+def box_hit_table(cv_seg: pd.DataFrame, digits: int = 3, stats: StatsParams = StatsParams()) -> pd.DataFrame:
     """Per box cohort (no masks): discs with a box, and the share whose predicted disc has its centre inside the box, at
     its level and at any, with patient-bootstrap CIs."""
     d = cv_seg[cv_seg['in_box'].notna()] if 'in_box' in cv_seg else cv_seg.iloc[:0]
@@ -690,9 +676,7 @@ def box_hit_table(cv_seg: pd.DataFrame, digits: int = 3, params: dict | None = N
         d = d[d['reference'] == 'boxes']
     rows = []
     for name, g in by_cohort(d, pooled=None).groupby('set', sort=False) if len(d) else []:
-        b = mean_bootstrap(
-            {k: g[k].astype(bool).astype(float).values for k in BOX_COLUMNS}, g.patient.values, params=params, **boot
-        )
+        b = mean_bootstrap({k: g[k].astype(bool).astype(float).values for k in BOX_COLUMNS}, g.patient.values, stats)
         rows.append(
             {
                 'cohort': name,
@@ -704,7 +688,7 @@ def box_hit_table(cv_seg: pd.DataFrame, digits: int = 3, params: dict | None = N
     return pd.DataFrame(rows, columns=['cohort', 'discs', 'patients', *BOX_COLUMNS.values()]).set_index('cohort')
 
 # %% ../nbs/60_tables.ipynb #3e1dea6b
-def answers_table(cv_answers: pd.DataFrame, digits: int = 3, params: dict | None = None, **boot) -> pd.DataFrame:
+def answers_table(cv_answers: pd.DataFrame, digits: int = 3, stats: StatsParams = StatsParams()) -> pd.DataFrame:
     """Each answer of `stage_eval_cls` (rows: the CNN, the measures grader, their mix) on every cohort's held-out
     patients and pooled (columns): 3-group exact accuracy (not found = wrong), moderate recall and 5-grade QWK, with
     patient-bootstrap CIs."""
@@ -713,12 +697,8 @@ def answers_table(cv_answers: pd.DataFrame, digits: int = 3, params: dict | None
     for a, g0 in d0.groupby('answer', sort=False):
         d = by_cohort(g0)
         sets = list(dict.fromkeys(d['set']))
-        g = grading_report_table(d, 'group', 'auto', sets=sets, digits=digits, params=params, **boot)
-        k = (
-            grading_report_table(d, 'grade', 'auto', sets=sets, digits=digits, params=params, **boot)
-            if has_grades(d)
-            else None
-        )
+        g = grading_report_table(d, 'group', 'auto', sets=sets, digits=digits, stats=stats)
+        k = grading_report_table(d, 'grade', 'auto', sets=sets, digits=digits, stats=stats) if has_grades(d) else None
         r = {'answer': a}
         for c in sets:
             h = d[(d['set'] == c) & graded_mask(d)]
@@ -736,15 +716,13 @@ def answers_table(cv_answers: pd.DataFrame, digits: int = 3, params: dict | None
 UNET_ONLY_COLUMN = 'found at its level'
 
 
-def unet_only_table(cv_seg: pd.DataFrame, digits: int = 3, params: dict | None = None, **boot) -> pd.DataFrame:
+def unet_only_table(cv_seg: pd.DataFrame, digits: int = 3, stats: StatsParams = StatsParams()) -> pd.DataFrame:
     """Per cohort with no masks and no boxes: graded discs, and the share the U-Net found at their level (a refused
     numbering counts as not found), with a patient-bootstrap CI."""
     d = cv_seg[cv_seg['reference'] == 'none'] if 'reference' in cv_seg else cv_seg.iloc[:0]
     rows = []
     for name, g in by_cohort(d, pooled=None).groupby('set', sort=False) if len(d) else []:
-        b = mean_bootstrap({'f': (g.auto_label > 0).astype(float).values}, g.patient.values, params=params, **boot).loc[
-            'f'
-        ]
+        b = mean_bootstrap({'f': (g.auto_label > 0).astype(float).values}, g.patient.values, stats).loc['f']
         refused = g[g['note'].fillna('').astype(str) != ''].patient.nunique() if 'note' in g else 0
         rows.append(
             {
@@ -761,7 +739,7 @@ def unet_only_table(cv_seg: pd.DataFrame, digits: int = 3, params: dict | None =
 
 # %% ../nbs/60_tables.ipynb #b97f6cc5
 def transfer_table(
-    cv_pred: pd.DataFrame, cv_transfer: pd.DataFrame, digits: int = 3, params: dict | None = None, **boot
+    cv_pred: pd.DataFrame, cv_transfer: pd.DataFrame, digits: int = 3, stats: StatsParams = StatsParams()
 ) -> pd.DataFrame:
     """Graders trained on one cohort or on both (rows), tested on each cohort's held-out patients (columns): 3-group
     exact accuracy (not found = wrong) and 5-grade QWK, with patient-bootstrap CIs."""
@@ -771,12 +749,8 @@ def transfer_table(
     rows = []
     for tr in [*dict.fromkeys(cv_transfer['trained_on'].astype(str)), ALL_COHORTS]:
         d = runs[runs.trained_on == tr].assign(set=lambda x: x['cohort'].astype(str))
-        g = grading_report_table(d, 'group', 'auto', sets=names, digits=digits, params=params, **boot)
-        k = (
-            grading_report_table(d, 'grade', 'auto', sets=names, digits=digits, params=params, **boot)
-            if has_grades(d)
-            else None
-        )
+        g = grading_report_table(d, 'group', 'auto', sets=names, digits=digits, stats=stats)
+        k = grading_report_table(d, 'grade', 'auto', sets=names, digits=digits, stats=stats) if has_grades(d) else None
         r = {'trained on': tr}
         for c in names:
             r[f'{c}: {ACC_ALL}'] = g.loc[c, ACC_ALL] if c in g.index else 'n/a'

@@ -9,9 +9,11 @@ Usage: python tools/bench_stats.py [--resamples 2000] [--patients 100]
 
 import argparse
 import time
+from dataclasses import replace
 import numpy as np
 from ldd_study.core import GROUPS
 from ldd_study.metrics import grading_metrics, weighted_auc, ovo_scores
+from ldd_study.params import StatsParams
 from ldd_study.stats import (
     synthetic_predictions,
     grading_bootstrap,
@@ -33,8 +35,10 @@ def main(resamples: int = 2000, patients: int = 100, seed: int = 0):
     yt, yp = df.group_true.map(GROUPS.index).values, df.group_pred.map(GROUPS.index).values
     pr = df[list(PROBA_COLUMNS)].values
     print(f"synthetic cohort: {len(df)} discs, {patients} patients (seed {seed})")
+    percentile = StatsParams(resamples=resamples, seed=1, method='percentile')
     for method in ('bca', 'percentile'):
-        res, secs = timed(lambda: grading_bootstrap(yt, yp, df.patient, pr, resamples=resamples, seed=1, method=method))
+        same = replace(percentile, method=method)
+        res, secs = timed(lambda: grading_bootstrap(yt, yp, df.patient, pr, stats=same))
         print(f"fast path, {method:10s}: {resamples} resamples x {len(res)} metrics in {secs:.2f} s")
     slow_n = 100
 
@@ -43,16 +47,14 @@ def main(resamples: int = 2000, patients: int = 100, seed: int = 0):
             d.group_true.map(GROUPS.index).values, d.group_pred.map(GROUPS.index).values, d[list(PROBA_COLUMNS)].values
         )
 
-    _, secs = timed(lambda: cluster_bootstrap(df, metric, resamples=slow_n, seed=1, method='percentile'))
+    _, secs = timed(lambda: cluster_bootstrap(df, metric, stats=replace(percentile, resamples=slow_n)))
     print(f"generic slow path: {slow_n} resamples in {secs:.2f} s (~{secs * resamples / slow_n:.0f} s for {resamples})")
 
     print("\nDeLong SE vs bootstrap SE")
     rng = np.random.default_rng(seed)
     y = np.r_[np.ones(150, bool), np.zeros(150, bool)]
     s = rng.normal(0, 1, 300) + 0.9 * y
-    b = weighted_bootstrap(
-        lambda W: {'auc': weighted_auc(y, s, W)}, np.arange(300), resamples=resamples, seed=1, method='percentile'
-    ).loc['auc']
+    b = weighted_bootstrap(lambda W: {'auc': weighted_auc(y, s, W)}, np.arange(300), percentile).loc['auc']
     d = delong_ci(y, s)
     print(
         f"independent discs (150 + 150): AUC {d['auc']:.3f}, DeLong SE {d['se']:.4f}, disc bootstrap SE {b.se:.4f}, "
@@ -61,15 +63,11 @@ def main(resamples: int = 2000, patients: int = 100, seed: int = 0):
     for a, c in ((0, 1), (0, 2), (1, 2)):
         idx, pos, sc = ovo_scores(yt, pr, a, c)
         pat = df.patient.values[idx]
-        bp = weighted_bootstrap(
-            lambda W: {'auc': weighted_auc(pos, sc, W)}, pat, resamples=resamples, seed=1, method='percentile'
-        ).loc['auc']
+        bp = weighted_bootstrap(lambda W: {'auc': weighted_auc(pos, sc, W)}, pat, percentile).loc['auc']
         bd = weighted_bootstrap(
             lambda W: {'auc': weighted_auc(pos, sc, W)},
             np.arange(len(idx)),
-            resamples=resamples,
-            seed=1,
-            method='percentile',
+            percentile,
         ).loc['auc']
         d = delong_ci(pos, sc)
         print(

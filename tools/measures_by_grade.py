@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 from ldd_study.core import LUMBAR_LABELS, ROMAN, load_params, pfirrmann_group
 from ldd_study.stats import cluster_bootstrap
 from ldd_study.discs import discs_on_slice, mid_slice
-from ldd_study.params import parsed_section
+from ldd_study.params import parse_params, parsed_section
 from ldd_study.io import load_case, read_cohort
 from ldd_study.measures import MEASURE_COLUMNS, MEASURES, disc_measures
 
@@ -116,7 +116,7 @@ def main():
     print(f"wrote {args.png}")
     if args.cv:
         predicted = measures_only_cv(measured)
-        table = cluster_bootstrap(predicted, cv_scores, params=load_params(ROOT / "params.yaml"))
+        table = cluster_bootstrap(predicted, cv_scores, stats=parse_params(load_params(ROOT / "params.yaml")).stats)
         print(f"measures-only grader (logistic regression, patient-grouped 5-fold CV, {len(predicted)} discs):")
         print(table.round(3).to_string())
 

@@ -14,6 +14,7 @@ import argparse
 from pathlib import Path
 import pandas as pd
 from ldd_study.core import GROUPS, LUMBAR_LABELS, load_params, pfirrmann_group
+from ldd_study.params import parse_params
 from ldd_study.stats import cluster_bootstrap
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,10 +36,10 @@ def main():
     args = parser.parse_args()
     table = pd.read_csv(args.predictions, dtype={"patient": str})
     discs = table[(table.crop == "auto") & table.found & table.ivd_label.isin(LUMBAR_LABELS) & table.grade_pred.notna()]
-    params = load_params(ROOT / "params.yaml")
+    stats = parse_params(load_params(ROOT / "params.yaml")).stats
     cohorts = sorted(discs.cohort.dropna().unique()) if "cohort" in discs else []
     for name, part in [*((c, discs[discs.cohort == c]) for c in cohorts), ("pooled", discs)]:
-        summary = cluster_bootstrap(part, answers, params=params)
+        summary = cluster_bootstrap(part, answers, stats=stats)
         print(f"{name}: {len(part)} found lumbar discs, {part.patient.nunique()} patients")
         for metric, row in summary.iterrows():
             print(f"  {metric:36s} {row.estimate:.3f} ({row.lo:.3f}-{row.hi:.3f})")
