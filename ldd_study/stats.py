@@ -528,11 +528,8 @@ def grading_table(
 ) -> pd.DataFrame:
     "The paper's Table 2 and more: per set, discs and each headline metric as 'estimate [95 % patient-bootstrap CI]'."
     summary = grading_summary(pred, scheme, sets, stats)
-    keys = (
-        [k for k in TABLE2_TITLES if k not in ('ece', 'brier')]
-        + [k for k in summary.metric.unique() if k.startswith('auc_') and k != 'auc_ovo_macro']
-        + ['ece', 'brier']
-    )
+    auc_keys = [k for k in summary.metric.unique() if k.startswith('auc_') and k != 'auc_ovo_macro']
+    keys = [k for k in TABLE2_TITLES if k not in ('ece', 'brier')] + auc_keys + ['ece', 'brier']
 
     def title(k):
         return TABLE2_TITLES.get(k) or 'AUC ' + k[4:].replace('_', '/')
