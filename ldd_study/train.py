@@ -33,17 +33,16 @@ from monai.transforms import (
     RandBiasField,
 )
 from monai.losses import DiceCELoss
-from .params import Params, TrainParams, section
+from .params import Params, TrainParams, parse_params, section
 from .core import DataError, atomic_write, write_json, GROUPS, GRADES
 from .unet import UNet2D, seg_class_names
 from .attention_vgg import AttentionVGG, GradingLoss, class_weights, coral_probabilities
 
 # %% auto #0
-__all__ = ['PROFILE_KEYS', 'FIT_FILES', 'active_profile', 'Augment', 'RandPatch', 'Task', 'dice_per_image',
-           'balanced_accuracy', 'seg_task', 'cls_task', 'torch_bytes', 'save_torch', 'temp_pattern',
-           'remove_stale_temps', 'FitConfig', 'distributed', 'dist_info', 'is_main', 'pick_device', 'ArrayDataset',
-           'fit', 'predict_seg_proba', 'predict_seg', 'predict_cls', 'train_config', 'select_mode', 'make_augment',
-           'seg_setup', 'cls_setup']
+__all__ = ['PROFILE_KEYS', 'FIT_FILES', 'active_profile', 'Augment', 'RandPatch', 'Task', 'dice_per_image', 'balanced_accuracy',
+           'seg_task', 'cls_task', 'torch_bytes', 'save_torch', 'temp_pattern', 'remove_stale_temps', 'FitConfig',
+           'distributed', 'dist_info', 'is_main', 'pick_device', 'ArrayDataset', 'fit', 'predict_seg_proba',
+           'predict_seg', 'predict_cls', 'train_config', 'select_mode', 'make_augment', 'seg_setup', 'cls_setup']
 
 # %% ../nbs/32_train.ipynb #7bfc4464
 PROFILE_KEYS = {
@@ -52,11 +51,11 @@ PROFILE_KEYS = {
 }
 
 
-def active_profile(params: dict, name: str | None = None) -> dict:
+def active_profile(params: Params, name: str | None = None) -> dict:
     """The training profile `name` (else `$LDD_PROFILE`, else params' `profile`), checked: {'name', 'seg': {...}, 'cls':
     {...}}; `like: OTHER` takes OTHER's settings under its own."""
-    name = name or os.environ.get('LDD_PROFILE') or params.get('profile')
-    profiles = params.get('profiles') or {}
+    name = name or os.environ.get('LDD_PROFILE') or params.profile
+    profiles = params.profiles
     if name not in profiles:
         raise DataError('params.yaml', f"profile {name!r} is not one of the profiles {sorted(profiles)}")
     prof = copy.deepcopy(profiles[name])
@@ -786,12 +785,10 @@ def train_config(part: dict, train: dict, seed: int) -> dict:
     }
 
 
-def select_mode(params: dict, part: str, profile: str | None = None) -> str:
+def select_mode(params: Params, part: str, profile: str | None = None) -> str:
     "How `part` ('seg' or 'cls') keeps its epoch: the profile's `select`, else `unet.select` / `classifier.select`."
-    mode = (
-        active_profile(params, profile)[part].get('select')
-        or section(params, 'unet' if part == 'seg' else 'classifier')['select']
-    )
+    network = params.unet if part == 'seg' else params.classifier
+    mode = active_profile(params, profile)[part].get('select') or network.select
     if mode not in ('tune', 'last'):
         raise ValueError(f"select must be tune or last, got {mode!r}")
     return mode
@@ -804,8 +801,9 @@ def make_augment(train: dict, part: str = 'cls') -> Augment | None:
 
 # %% ../nbs/32_train.ipynb #53c941bd
 def seg_setup(params: dict, profile: str | None = None) -> tuple[UNet2D, Task, dict]:
-    "U-Net, segmentation task and fit config from params (widths and sizes from the active profile)."
-    u, prof = section(params, 'unet'), active_profile(params, profile)
+    """U-Net, segmentation task and fit config from the params dict (widths and sizes from the active profile); a dict,
+    since a model's saved params rebuild it too and `train.seg_augment: null` turns augmentation off."""
+    u, prof = section(params, 'unet'), active_profile(parse_params(params), profile)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(section(params, 'seed')))
         model = UNet2D(
@@ -824,7 +822,7 @@ def cls_setup(
     params: dict, train_groups=None, train_grades=None, profile: str | None = None
 ) -> tuple[AttentionVGG, Task, dict]:
     "Attention VGG, grading task (class weights from the training labels) and fit config from params."
-    c, prof = section(params, 'classifier'), active_profile(params, profile)
+    c, prof = section(params, 'classifier'), active_profile(parse_params(params), profile)
     loss = c['loss']
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(section(params, 'seed')))

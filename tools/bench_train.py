@@ -21,7 +21,7 @@ import os
 import time
 import torch
 from ldd_study.core import load_params
-from ldd_study.params import section
+from ldd_study.params import parse_params, section
 from ldd_study.train import active_profile, seg_setup, cls_setup, make_augment
 
 
@@ -111,7 +111,7 @@ def main(
         + (f" ({torch.cuda.get_device_name(DEVICE)}, AMP {AMP}, channels-last {CL})" if DEVICE.type == 'cuda' else '')
     )
     for name in profiles:
-        prof = active_profile(prm, name)
+        prof = active_profile(parse_params(prm), name)
         s, c = prof['seg'], prof['cls']
         # segmentation
         model, task, cfg = seg_setup(prm, profile=name)
