@@ -16,8 +16,8 @@ from .preprocess import window_image, resize_pad, mid_sagittal_index, disc_geome
 from .train import predict_seg_proba
 
 # %% auto #0
-__all__ = ['DISC_INSTANCE_KEYS', 'SACRUM_KEYS', 'UPSIDE_DOWN_RHO', 'UPSIDE_DOWN_MIN_DISCS', 'MIN_NUMBERED_DISCS', 'windowed',
-           'seg_input', 'label_info', 'discs_on_slice', 'missing_disc', 'mid_slice', 'clean_disc_mask',
+__all__ = ['DISC_INSTANCE_KEYS', 'SACRUM_KEYS', 'UPSIDE_DOWN_RHO', 'UPSIDE_DOWN_MIN_DISCS', 'MIN_NUMBERED_DISCS',
+           'windowed', 'seg_input', 'label_info', 'discs_on_slice', 'missing_disc', 'mid_slice', 'clean_disc_mask',
            'drop_isolated_blobs', 'predicted_discs', 'upside_down_sign', 'numbering_doubt', 'slice_offsets',
            'neighbour_slices', 'disc_crops_of']
 

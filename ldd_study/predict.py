@@ -43,8 +43,8 @@ from .dicom_seg import write_disc_seg
 from .release import RELEASE_DIR, file_sha256, release_version
 
 # %% auto #0
-__all__ = ['GRADE_COLUMNS', 'PHANTOM_MODEL', 'PREDICT_COLUMNS', 'MEASURE_DECIMALS', 'GROUP_COLOURS', 'FILL_ALPHA', 'NAME_ALPHA',
-           'TITLE_BAND_PX', 'CASE_FILES', 'GALLERY_FILES', 'ERROR_LOG', 'OWN_FILES', 'TEMP_CASE_CHARS',
+__all__ = ['GRADE_COLUMNS', 'PHANTOM_MODEL', 'PREDICT_COLUMNS', 'MEASURE_DECIMALS', 'GROUP_COLOURS', 'FILL_ALPHA',
+           'NAME_ALPHA', 'TITLE_BAND_PX', 'CASE_FILES', 'GALLERY_FILES', 'ERROR_LOG', 'OWN_FILES', 'TEMP_CASE_CHARS',
            'project_params', 'predict_params', 'Predictor', 'default_model_dir', 'load_predictor', 'Scan', 'read_scan',
            'input_slice_index', 'sagittal_slice_index', 'input_slices', 'slice_candidates', 'mid_classes', 'auto_slice',
            'Prediction', 'disc_probabilities', 'answered', 'grades_table', 'scan_warnings', 'scan_notes',

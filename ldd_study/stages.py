@@ -43,9 +43,9 @@ from .evaluation import lumbar_accuracy, prediction_rows, seg_summary, unet_leve
 from .launch import PARAMS_ENV, in_process_group, launch_stage, train_processes
 
 # %% auto #0
-__all__ = ['DISC_COLUMNS', 'STAGES', 'TRAIN_STAGES', 'CV_STAGES', 'FOLD_INPUTS', 'CROP_INPUTS', 'stage_phantom', 'stage_cohort',
-           'stage_split', 'stage_train_seg', 'stage_eval_seg', 'stage_crops', 'stage_train_cls', 'stage_eval_cls',
-           'stage_report', 'run_stage', 'run_stages', 'run_fold', 'stage_cv']
+__all__ = ['DISC_COLUMNS', 'STAGES', 'TRAIN_STAGES', 'CV_STAGES', 'FOLD_INPUTS', 'CROP_INPUTS', 'stage_phantom',
+           'stage_cohort', 'stage_split', 'stage_train_seg', 'stage_eval_seg', 'stage_crops', 'stage_train_cls',
+           'stage_eval_cls', 'stage_report', 'run_stage', 'run_stages', 'run_fold', 'stage_cv']
 
 # %% ../nbs/50_stages.ipynb #0d87cf57
 def _p(work, *parts) -> Path:
@@ -110,7 +110,7 @@ class _CohortRead:
     train_masks: list = field(default_factory=list)
     train_case: list = field(default_factory=list)  # ... and the case of each
 
-
+# %% ../nbs/50_stages.ipynb #bce29268
 def _unet_slices(read: _CohortRead, case, win: np.ndarray, k: int, reference: str):
     "Add the U-Net input and target of chosen slice `k` of `case` to `read`, and a masked case's training slices."
     i, size = len(read.cases), read.size
@@ -428,7 +428,7 @@ def _segment_cases(
         rows.append(_seg_rows(d, c, reference[i], sets.get(c.series, 'train'), doubt))
     return pd.concat(rows, ignore_index=True).reindex(columns=SEG_COLUMNS), auto, refused
 
-
+# %% ../nbs/50_stages.ipynb #b34faa54
 def stage_eval_seg(params: dict, work='.') -> dict:
     """Predict every case's mid slice; per-disc Dice/IoU to results/seg_discs.csv, predicted discs to
     cache/auto_discs.npz."""
@@ -728,7 +728,7 @@ def _transfer_predictions(params: dict, parsed: Params, fw: Path, tw: Path, name
     run_fold(scaled, fw / 'cache', tw, kept, ('train_cls', 'eval_cls'), CROP_INPUTS, link=True)
     return test_rows(tw, 'predictions.csv')
 
-
+# %% ../nbs/50_stages.ipynb #283427a4
 def _cv_fold(
     params: dict, parsed: Params, work, split: pd.DataFrame, fold: int, folds: int, discs: pd.DataFrame, transfers: list
 ):

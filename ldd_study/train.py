@@ -39,10 +39,11 @@ from .unet import UNet2D, seg_class_names
 from .attention_vgg import AttentionVGG, GradingLoss, class_weights, coral_probabilities
 
 # %% auto #0
-__all__ = ['PROFILE_KEYS', 'FIT_FILES', 'active_profile', 'Augment', 'RandPatch', 'Task', 'dice_per_image', 'balanced_accuracy',
-           'seg_task', 'cls_task', 'torch_bytes', 'save_torch', 'temp_pattern', 'remove_stale_temps', 'FitConfig',
-           'distributed', 'dist_info', 'is_main', 'pick_device', 'ArrayDataset', 'fit', 'predict_seg_proba',
-           'predict_seg', 'predict_cls', 'train_config', 'select_mode', 'make_augment', 'seg_setup', 'cls_setup']
+__all__ = ['PROFILE_KEYS', 'FIT_FILES', 'active_profile', 'Augment', 'RandPatch', 'Task', 'dice_per_image',
+           'balanced_accuracy', 'seg_task', 'cls_task', 'torch_bytes', 'save_torch', 'temp_pattern',
+           'remove_stale_temps', 'FitConfig', 'distributed', 'dist_info', 'is_main', 'pick_device', 'ArrayDataset',
+           'fit', 'predict_seg_proba', 'predict_seg', 'predict_cls', 'train_config', 'select_mode', 'make_augment',
+           'seg_setup', 'cls_setup']
 
 # %% ../nbs/32_train.ipynb #7bfc4464
 PROFILE_KEYS = {
