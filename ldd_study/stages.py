@@ -25,7 +25,8 @@ from .io import box_level_map, read_cohort, load_case, load_lsma_case
 from .phantom import write_phantom_cohort
 from .preprocess import resize_pad, resize_transform
 from .unet import seg_targets
-from .train import active_profile, cls_setup, distributed, fit, is_main, predict_cls, seg_setup, select_mode
+from .train import active_profile, cls_setup, distributed, fit, is_main, make_augment, predict_cls, seg_setup
+from .train import select_mode
 from .models import save_model, load_model
 from .metrics import discs_in_boxes, match_discs, per_disc_dice
 from .discs import disc_crops_of, discs_on_slice, label_info, mid_slice, missing_disc, neighbour_slices
@@ -110,7 +111,7 @@ class _CohortRead:
     train_masks: list = field(default_factory=list)
     train_case: list = field(default_factory=list)  # ... and the case of each
 
-# %% ../nbs/50_stages.ipynb #bce29268
+# %% ../nbs/50_stages.ipynb #96d8c1cd
 def _unet_slices(read: _CohortRead, case, win: np.ndarray, k: int, reference: str):
     "Add the U-Net input and target of chosen slice `k` of `case` to `read`, and a masked case's training slices."
     i, size = len(read.cases), read.size
@@ -368,7 +369,7 @@ def stage_train_seg(params: dict, work='.') -> list:
         raise DataError(
             _p(work, 'cache', 'cohort.npz'), 'no training slice with a disc mask: the U-Net has nothing to learn from'
         )
-    model, task, cfg = seg_setup(params)
+    model, task, cfg = seg_setup(parsed, augment=make_augment(section(params, 'train'), 'seg'))
     classes = parsed.unet.classes
     train = (z['train_images'][tr], seg_targets(z['train_masks'][tr], classes))
     tune = (z['images'][tu], seg_targets(z['masks'][tu], classes)) if tu.any() else None
@@ -428,7 +429,7 @@ def _segment_cases(
         rows.append(_seg_rows(d, c, reference[i], sets.get(c.series, 'train'), doubt))
     return pd.concat(rows, ignore_index=True).reindex(columns=SEG_COLUMNS), auto, refused
 
-# %% ../nbs/50_stages.ipynb #b34faa54
+# %% ../nbs/50_stages.ipynb #e2868ff5
 def stage_eval_seg(params: dict, work='.') -> dict:
     """Predict every case's mid slice; per-disc Dice/IoU to results/seg_discs.csv, predicted discs to
     cache/auto_discs.npz."""
@@ -572,7 +573,7 @@ def stage_train_cls(params: dict, work='.') -> list:
     def g(r):
         return (X[r['index'].values], r.group.map(GROUPS.index).values, r.pfirrmann.values - 1)
 
-    model, task, cfg = cls_setup(params, g(tr)[1], g(tr)[2])
+    model, task, cfg = cls_setup(parsed, g(tr)[1], g(tr)[2], augment=make_augment(section(params, 'train')))
     hist = fit(model, g(tr), g(tu) if len(tu) else None, task, cfg, _p(work, 'cache', 'ckpt_cls'))
     if is_main():  # torchrun: rank 0 writes
         save_model(_p(work, 'models', 'grader.pt'), model, params, 'grader')
@@ -728,7 +729,7 @@ def _transfer_predictions(params: dict, parsed: Params, fw: Path, tw: Path, name
     run_fold(scaled, fw / 'cache', tw, kept, ('train_cls', 'eval_cls'), CROP_INPUTS, link=True)
     return test_rows(tw, 'predictions.csv')
 
-# %% ../nbs/50_stages.ipynb #283427a4
+# %% ../nbs/50_stages.ipynb #8e1684e8
 def _cv_fold(
     params: dict, parsed: Params, work, split: pd.DataFrame, fold: int, folds: int, discs: pd.DataFrame, transfers: list
 ):

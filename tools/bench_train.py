@@ -114,7 +114,7 @@ def main(
         prof = active_profile(parse_params(prm), name)
         s, c = prof['seg'], prof['cls']
         # segmentation
-        model, task, cfg = seg_setup(prm, profile=name)
+        model, task, cfg = seg_setup(parse_params(prm), profile=name)
         b = min(cfg['batch'], max_batch)
         size = s['image_size']
         tsize = int(s.get('patch') or size)  # training input: a patch
@@ -131,7 +131,7 @@ def main(
         # grading
         ch = int(prm['classifier'].get('in_channels', 2))
         h, w = c['crop_size']
-        model, task, cfg = cls_setup(prm, profile=name)
+        model, task, cfg = cls_setup(parse_params(prm), profile=name)
         b = min(cfg['batch'], max_batch)
         xc = torch.randn(b, ch, h, w)
         g = torch.arange(b) % 3
