@@ -33,7 +33,7 @@ from monai.transforms import (
     RandBiasField,
 )
 from monai.losses import DiceCELoss
-from .params import Params, TrainParams, parse_params, section
+from .params import Params, TrainParams
 from .core import DataError, atomic_write, write_json, GROUPS, GRADES
 from .unet import UNet2D, seg_class_names
 from .attention_vgg import AttentionVGG, GradingLoss, class_weights, coral_probabilities
