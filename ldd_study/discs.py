@@ -10,10 +10,10 @@ import numpy as np
 from scipy import ndimage as ndi
 from scipy.stats import spearmanr
 from .core import DISC, VERTEBRA
-from .params import PreprocessParams, parsed_section, section
+from .params import PreprocessParams, parsed_section
 from .core import level_name
 from .preprocess import window_image, resize_pad, mid_sagittal_index, disc_geometry, disc_instances, disc_crop
-from .train import active_profile, predict_seg_proba
+from .train import predict_seg_proba
 
 # %% auto #0
 __all__ = ['DISC_INSTANCE_KEYS', 'SACRUM_KEYS', 'UPSIDE_DOWN_RHO', 'UPSIDE_DOWN_MIN_DISCS', 'MIN_NUMBERED_DISCS',
@@ -181,17 +181,17 @@ def neighbour_slices(k: int, n: int, n_slices: int, step: int) -> list[tuple[int
     return [(o, k + o * step) for o in slice_offsets(n) if 0 <= k + o * step < n_slices]
 
 # %% ../nbs/45_discs.ipynb #cbf7ab91
-def disc_crops_of(win: np.ndarray, k: int, labels2d: np.ndarray, spacing, params: dict, crop_size=None) -> dict:
-    "Crops {IVD label: (C, h, w)} of every disc of the level map `labels2d` on slice `k` of the windowed volume."
-    size = tuple(crop_size or active_profile(params)['cls']['crop_size'])
-    preprocess = section(params, 'preprocess')
-    step = int(preprocess['crop_neighbour_step'])
+def disc_crops_of(
+    win: np.ndarray, k: int, labels2d: np.ndarray, spacing, preprocess: PreprocessParams, crop_size, in_channels: int
+) -> dict:
+    """Crops {IVD label: (C, h, w)} of every disc of the level map `labels2d` on slice `k` of the windowed volume, each
+    `crop_size` (the grader's profile's) with the grader's `in_channels` (`classifier.in_channels`)."""
+    size = tuple(crop_size)
+    step = int(preprocess.crop_neighbour_step)
     neighbours = (
-        (win[max(k - step, 0)], win[min(k + step, len(win) - 1)])
-        if int(section(params, 'classifier')['in_channels']) == 4
-        else None
+        (win[max(k - step, 0)], win[min(k + step, len(win) - 1)]) if int(in_channels) == 4 else None
     )  # the slices either side, for a 4-channel grader
-    context = float(preprocess['crop_context'])
+    context = float(preprocess.crop_context)
     return {
         d['ivd_label']: disc_crop(win[k], labels2d, d, size, context, neighbours, tuple(spacing[:2]))
         for d in label_info(labels2d, spacing)

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 import ldd_study
 from .core import DataError
+from .params import parse_params
 from .train import cls_setup, save_torch, seg_setup
 
 # %% auto #0
@@ -33,7 +34,7 @@ def _network(saved: dict) -> nn.Module:
     "The network of a saved model, rebuilt from its params (the profile it was trained with) and kind; its weights."
     prm = saved['params']
     setup = seg_setup if saved['kind'] == 'unet' else cls_setup
-    model = setup(prm, profile=prm.get('profile'))[0]
+    model = setup(parse_params(prm), profile=prm.get('profile'))[0]
     model.load_state_dict(saved['state_dict'])
     return model
 

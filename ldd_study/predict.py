@@ -70,7 +70,8 @@ def predict_params(params: dict | None = None) -> PredictParams:
 # %% ../nbs/65_predict.ipynb #9a63283cbaf04dbcab1f6479b197f3a8
 def _profile(params: dict) -> dict:
     "The training profile saved in a model's params (not today's `$LDD_PROFILE`)."
-    return active_profile(params, params.get('profile'))
+    parsed = parse_params(params)
+    return active_profile(parsed, parsed.profile)
 
 # %% ../nbs/65_predict.ipynb #8dd0d8092fe74a7c96281538738b07e2
 @dataclass
@@ -385,10 +386,12 @@ def disc_probabilities(predictor: Predictor, scan: Scan, win: np.ndarray, k: int
         'window_percentiles'
     ):
         win = windowed(scan.image, parsed_section(cp, 'preprocess'))  # the grader was trained on another window
-    step = parsed_section(cp, 'preprocess').crop_neighbour_step
+    preprocess = parsed_section(cp, 'preprocess')
+    in_channels = parsed_section(cp, 'classifier').in_channels
+    step = preprocess.crop_neighbour_step
     ks = [j for _, j in neighbour_slices(k, int(cp.get('classifier', {}).get('test_slices', 0)), len(win), step)]
     crops = [
-        disc_crops_of(win, j, labels, scan.spacing, cp, crop_size=predictor.crop_size) for j in ks
+        disc_crops_of(win, j, labels, scan.spacing, preprocess, predictor.crop_size, in_channels) for j in ks
     ]  # the chosen slice's discs on it and on the neighbours the grader averages over
     ivd = sorted(crops[0])
     probs = [predict_cls(predictor.grader, np.stack([c[label] for label in ivd]), batch) for c in crops]

@@ -5,14 +5,11 @@ the transfer graders of several cohorts."""
 
 # %% ../nbs/51_splits.ipynb #34bc9faf
 from __future__ import annotations
-import copy
 from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold, KFold
-from .params import section
 from .core import DataError, GROUPS
-from .train import active_profile
 
 # %% auto #0
 __all__ = ['set_names', 'patient_split', 'patient_folds', 'fold_split', 'test_rows', 'transfer_runs', 'same_samples']
@@ -91,13 +88,7 @@ def transfer_runs(cv: dict, names: list) -> list[tuple[str, list]]:
     raise DataError('params.yaml', f"cv.transfer is {mode!r}: expected one, leave_out or false")
 
 
-def same_samples(params: dict, n_all: int, n_one: int) -> dict:
-    """`params` with the grader's epochs scaled so that training on `n_one` discs sees as many crops as on `n_all`, at
-    most `cv.transfer_max_epochs`."""
-    prof = active_profile(params)
-    e = int(prof['cls']['epochs'])
-    cap = int(section(params, 'cv')['transfer_max_epochs'])
-    p = copy.deepcopy(params)
-    cls = p['profiles'][prof['name']].setdefault('cls', {})
-    cls['epochs'] = max(1, min(cap, round(e * n_all / max(n_one, 1))))
-    return p
+def same_samples(epochs: int, n_all: int, n_one: int, max_epochs: int) -> int:
+    """The grader's `epochs` scaled so that training on `n_one` discs sees as many crops as on `n_all`, at most
+    `max_epochs` (`cv.transfer_max_epochs`)."""
+    return max(1, min(int(max_epochs), round(int(epochs) * n_all / max(n_one, 1))))

@@ -5,6 +5,7 @@ train_cls → eval_cls → report."""
 
 # %% ../nbs/50_stages.ipynb #951563eb
 from __future__ import annotations
+import copy
 import json
 import math
 import os
@@ -17,14 +18,15 @@ import numpy as np
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
-from .params import parse_params, parsed_section, section
+from .params import Params, PreprocessParams, parse_params, parsed_section, section
 from .core import DataError, GROUPS, LUMBAR_LABELS, level_name, load_params, pfirrmann_group, write_csv
 from .core import write_json
 from .io import box_level_map, read_cohort, load_case, load_lsma_case
 from .phantom import write_phantom_cohort
 from .preprocess import resize_pad, resize_transform
 from .unet import seg_targets
-from .train import active_profile, cls_setup, distributed, fit, is_main, predict_cls, seg_setup, select_mode
+from .train import active_profile, cls_setup, distributed, fit, is_main, make_augment, predict_cls, seg_setup
+from .train import select_mode
 from .models import save_model, load_model
 from .metrics import discs_in_boxes, match_discs, per_disc_dice
 from .discs import disc_crops_of, discs_on_slice, label_info, mid_slice, missing_disc, neighbour_slices
@@ -51,18 +53,13 @@ def _p(work, *parts) -> Path:
     "The path `parts` under the project folder `work`."
     return Path(work).joinpath(*parts)
 
-
-def _show_progress(params: dict) -> bool:
-    "Whether the stages show tqdm bars: params' `train.progress` (default True), as `fit` does."
-    return bool(section(params, 'train')['progress'])
-
 # %% ../nbs/50_stages.ipynb #9344f57d
 def stage_phantom(params: dict, work='.') -> Path:
     "Write the phantom cohort to data/phantom."
     return write_phantom_cohort(_p(work, 'data', 'phantom'), section(params, 'phantom'))
 
 # %% ../nbs/50_stages.ipynb #b7d71ea6
-def _box_case(row, params: dict):
+def _box_case(row, preprocess: PreprocessParams):
     """An LSMA-layout row: its one slice, its box discs (`io.box_level_map`) as the manual level map, and why a graded
     disc has none."""
     case = load_lsma_case(row)
@@ -70,20 +67,19 @@ def _box_case(row, params: dict):
     return case, 0, lab, label_info(lab, case.spacing), {int(label): why for label, why in row['refused'].items()}
 
 
-def _unet_case(row, params: dict):
+def _unet_case(row, preprocess: PreprocessParams):
     """A row of a cohort without masks or boxes (spider2d): its slice (the only one, or the image's mid slice); its
     discs come from the U-Net in eval_seg."""
     case = load_case(row)
-    k = 0 if len(case.image) == 1 else int(mid_slice(case, parsed_section(params, 'preprocess')))
+    k = 0 if len(case.image) == 1 else int(mid_slice(case, preprocess))
     return case, k, np.zeros(case.image.shape[1:], np.uint8), [], {}
 
 
-def _mask_case(row, params: dict):
+def _mask_case(row, preprocess: PreprocessParams):
     "A row of a masked cohort: its mid slice (from the mask) and the mask's disc instances there."
     case = load_case(row)
     if case.mask is None:
         raise DataError(row['mask'], 'no mask')
-    preprocess = parsed_section(params, 'preprocess')
     k = mid_slice(case, preprocess)
     lab, info = discs_on_slice(case.mask[k], case.spacing, preprocess, None if case.levels is None else case.levels[k])
     return case, k, lab, info, {}
@@ -94,10 +90,13 @@ _CASE_READERS = dict(boxes=_box_case, none=_unet_case, mask=_mask_case)  # refer
 # %% ../nbs/50_stages.ipynb #471a887c
 @dataclass
 class _CohortRead:
-    "What the cohort stage gathers over the cohorts: rows of cases and graded discs, the U-Net's arrays, the problems."
+    """What the cohort stage gathers over the cohorts: rows of cases and graded discs, the U-Net's arrays, the problems;
+    and the settings it reads them with."""
 
     size: int  # the U-Net's grid (the profile's seg.image_size)
     neighbours: int  # training slices either side of the chosen slice (cohort.seg_neighbours)
+    preprocess: PreprocessParams  # windowing, mid slice and disc instances
+    progress: bool  # tqdm bars (train.progress)
     cases: list = field(default_factory=list)
     discs: list = field(default_factory=list)
     unmatched: list = field(default_factory=list)
@@ -112,7 +111,7 @@ class _CohortRead:
     train_masks: list = field(default_factory=list)
     train_case: list = field(default_factory=list)  # ... and the case of each
 
-
+# %% ../nbs/50_stages.ipynb #96d8c1cd
 def _unet_slices(read: _CohortRead, case, win: np.ndarray, k: int, reference: str):
     "Add the U-Net input and target of chosen slice `k` of `case` to `read`, and a masked case's training slices."
     i, size = len(read.cases), read.size
@@ -182,11 +181,11 @@ def _unmatched_rows(patient: str, series: str, grades: dict, found: set, why: di
     ]
 
 
-def _add_case(read: _CohortRead, cohort: str, tag, row, read_case: tuple, reference: str, params: dict):
+def _add_case(read: _CohortRead, cohort: str, tag, row, read_case: tuple, reference: str):
     "Add one case (`read_case`, what its reader gave) to `read`: U-Net arrays, manual discs, case and graded disc rows."
     case, k, lab, info, why = read_case
     patient, series = tag(case.patient), tag(case.series)
-    win = windowed(case.image, parsed_section(params, 'preprocess'))
+    win = windowed(case.image, read.preprocess)
     _unet_slices(read, case, win, k, reference)
     read.manual[series] = lab
     read.cases.append(_case_row(cohort, patient, series, row, case, k, reference))
@@ -208,11 +207,11 @@ def _cohort_entry(name: str, root: Path, source: str, reference: str, data: dict
     )
 
 
-def _read_study_cohort(read: _CohortRead, name: str, root: Path, source: str, many: bool, params: dict, work):
-    "Read cohort `name` (folder `root`, `source`) into `read`; with `many` cohorts its names are prefixed with `name`."
+def _read_study_cohort(read: _CohortRead, name: str, root: Path, source: str, many: bool, data: dict, work):
+    """Read cohort `name` (folder `root`, `source`; params' `data` section) into `read`; with `many` cohorts its names
+    are prefixed with `name`."""
     tag = (lambda s: f"{name}-{s}") if many else str  # patients and series of two cohorts can share a name
-    data = section(params, 'data')
-    cohort = read_cohort(root, source, data['series'], section(params, 'data'))
+    cohort = read_cohort(root, source, data['series'], data)
     reference = DISC_REFERENCE.get(source, 'mask')
     table = cohort.table
     if reference == 'boxes':
@@ -222,16 +221,14 @@ def _read_study_cohort(read: _CohortRead, name: str, root: Path, source: str, ma
     read.left_out += [tag(x['series']) for x in cohort.left_out]
     n0 = len(read.cases)
     rows = list(table.iterrows())
-    for _, row in tqdm(
-        rows, desc=f'cohort {name}' if many else 'cohort', leave=False, disable=not _show_progress(params)
-    ):
+    for _, row in tqdm(rows, desc=f'cohort {name}' if many else 'cohort', leave=False, disable=not read.progress):
         try:
-            read_case = _CASE_READERS[reference](row, params)
+            read_case = _CASE_READERS[reference](row, read.preprocess)
         except DataError as e:
             read.problems.append((f"{name}: " if many else '') + str(e))
             read.left_out.append(tag(row['series']))
             continue
-        _add_case(read, name, tag, row, read_case, reference, params)
+        _add_case(read, name, tag, row, read_case, reference)
     read.cohorts[name] = _cohort_entry(name, root, source, reference, data, work)
     read.cohorts[name]['series'] = len(read.cases) - n0
 
@@ -301,14 +298,17 @@ def _cohort_summary(read: _CohortRead, discs: pd.DataFrame, data: dict, profile,
 def stage_cohort(params: dict, work='.') -> dict:
     """Read the cohort(s), choose slices, cache U-Net inputs, manual (or box) instances and the graded discs; problems
     on stderr too."""
+    parsed = parse_params(params)
     read = _CohortRead(
-        size=int(active_profile(params)['seg']['image_size']),
-        neighbours=int(section(params, 'cohort')['seg_neighbours']),
+        size=int(active_profile(parsed)['seg']['image_size']),
+        neighbours=parsed.cohort.seg_neighbours,
+        preprocess=parsed.preprocess,
+        progress=parsed.train.progress,
     )
     data = section(params, 'data')
     cohorts = study_cohorts(data, work)
     for name, root, source in cohorts:
-        _read_study_cohort(read, name, root, source, len(cohorts) > 1, params, work)
+        _read_study_cohort(read, name, root, source, len(cohorts) > 1, data, work)
     if not read.cases:
         raise DataError(data_root(data['root'], work), 'no usable case in this cohort: ' + '; '.join(read.problems[:5]))
     discs = _save_cohort_cache(read, work)
@@ -361,15 +361,16 @@ def stage_train_seg(params: dict, work='.') -> list:
     cases = read_table(work, 'cases.csv')
     sets = segmentation_sets(work)
     cset = cases.series.map(sets).fillna('train').values
-    last = select_mode(params, 'seg') == 'last'  # train on train + tune, keep the last epoch
+    parsed = parse_params(params)
+    last = select_mode(parsed, 'seg') == 'last'  # train on train + tune, keep the last epoch
     tr = np.isin(cset[z['train_case']], ['train', 'tune'] if last else ['train'])
     tu = (cset == 'tune') & masked(cases) & (not last)
     if not tr.any():
         raise DataError(
             _p(work, 'cache', 'cohort.npz'), 'no training slice with a disc mask: the U-Net has nothing to learn from'
         )
-    model, task, cfg = seg_setup(params)
-    classes = section(params, 'unet')['classes']
+    model, task, cfg = seg_setup(parsed, augment=make_augment(section(params, 'train'), 'seg'))
+    classes = parsed.unet.classes
     train = (z['train_images'][tr], seg_targets(z['train_masks'][tr], classes))
     tune = (z['images'][tu], seg_targets(z['masks'][tu], classes)) if tu.any() else None
     hist = fit(model, train, tune, task, cfg, _p(work, 'cache', 'ckpt_seg'))
@@ -406,14 +407,21 @@ def _seg_rows(d: pd.DataFrame, c: pd.Series, reference: str, seg_set: str, doubt
     return d
 
 # %% ../nbs/50_stages.ipynb #fa352baf
-def _segment_cases(model, images: np.ndarray, cases: pd.DataFrame, manual, graded: dict, sets: dict, params: dict):
+def _segment_cases(
+    model,
+    images: np.ndarray,
+    cases: pd.DataFrame,
+    manual,
+    graded: dict,
+    sets: dict,
+    preprocess: PreprocessParams,
+    progress: bool,
+):
     "Predict and score every case's slice: the SEG_COLUMNS rows, the level maps by series, the refused numberings."
     rows, auto, refused, reference = [], {}, [], disc_reference(cases)
-    for i, c in tqdm(list(cases.iterrows()), desc='eval_seg', leave=False, disable=not _show_progress(params)):
+    for i, c in tqdm(list(cases.iterrows()), desc='eval_seg', leave=False, disable=not progress):
         tf = resize_transform((c.rows, c.cols), images.shape[-1])
-        lab, info = predicted_discs(
-            model, images[i], tf, (c.spacing_row, c.spacing_col), parsed_section(params, 'preprocess')
-        )
+        lab, info = predicted_discs(model, images[i], tf, (c.spacing_row, c.spacing_col), preprocess)
         d, lab, doubt = _scored_discs(lab, info, manual[c.series], reference[i], graded.get(c.series, []))
         if doubt:
             refused.append(dict(cohort=c.get('cohort', ''), patient=c.patient, series=c.series, reason=doubt))
@@ -421,7 +429,7 @@ def _segment_cases(model, images: np.ndarray, cases: pd.DataFrame, manual, grade
         rows.append(_seg_rows(d, c, reference[i], sets.get(c.series, 'train'), doubt))
     return pd.concat(rows, ignore_index=True).reindex(columns=SEG_COLUMNS), auto, refused
 
-
+# %% ../nbs/50_stages.ipynb #e2868ff5
 def stage_eval_seg(params: dict, work='.') -> dict:
     """Predict every case's mid slice; per-disc Dice/IoU to results/seg_discs.csv, predicted discs to
     cache/auto_discs.npz."""
@@ -431,10 +439,14 @@ def stage_eval_seg(params: dict, work='.') -> dict:
     cases = read_table(work, 'cases.csv')
     sets = segmentation_sets(work)
     images = z['images']  # read once: each z[...] decompresses the whole array
-    seg, auto, refused = _segment_cases(model, images, cases, manual, _graded_labels(work), sets, params)
+    parsed = parse_params(params)
+    graded = _graded_labels(work)
+    seg, auto, refused = _segment_cases(
+        model, images, cases, manual, graded, sets, parsed.preprocess, parsed.train.progress
+    )
     write_csv(_p(work, 'results', 'seg_discs.csv'), seg)
     save_npz(_p(work, 'cache', 'auto_discs.npz'), **auto)
-    _fig2_cases(z, cases, sets, manual, auto, params, work)
+    _fig2_cases(z, cases, sets, manual, auto, parsed.preprocess, parsed.report.fig2_patients, work)
     summ = seg_summary(seg)
     if refused:
         summ['numbering_refused'] = refused  # slices whose levels were not trusted: their discs not found
@@ -442,9 +454,8 @@ def stage_eval_seg(params: dict, work='.') -> dict:
     return summ
 
 # %% ../nbs/50_stages.ipynb #c36efde4
-def _fig2_cases(z, cases, sets, man, auto, params, work, n=None):
-    "Mid slice, manual and automatic disc labels of a few test patients, for the report's Fig. 2."
-    n = n or int(section(params, 'report')['fig2_patients'])
+def _fig2_cases(z, cases, sets, man, auto, preprocess: PreprocessParams, n: int, work):
+    "Mid slice, manual and automatic disc labels of `n` test patients (`report.fig2_patients`), for Fig. 2."
     has = masked(cases)  # cases with masks only: a box disc is no manual outline
     pick = [i for i, c in cases.iterrows() if sets.get(c.series) == 'test' and has[i]][:n] or [
         i for i in range(len(cases)) if has[i]
@@ -453,9 +464,7 @@ def _fig2_cases(z, cases, sets, man, auto, params, work, n=None):
     for j, i in enumerate(pick):
         c = cases.iloc[i]
         case = load_case(dict(patient=c.patient, series=c.series, image=c.image, mask=None))
-        arrs[f'image_{j}'] = windowed(case.image, parsed_section(params, 'preprocess'))[c.slice_index].astype(
-            np.float32
-        )
+        arrs[f'image_{j}'] = windowed(case.image, preprocess)[c.slice_index].astype(np.float32)
         arrs[f'manual_{j}'] = man[c.series]
         arrs[f'auto_{j}'] = auto[c.series]
     save_npz(_p(work, 'results', 'fig2_cases.npz'), patients=np.array([cases.iloc[i].patient for i in pick]), **arrs)
@@ -479,11 +488,19 @@ def _crop_row(c: pd.Series, label: int, kind: str, offset: int, index: int, meas
     return dict(patient=c.patient, series=c.series, ivd_label=label, crop=kind, offset=offset, index=index, **measures)
 
 # %% ../nbs/50_stages.ipynb #9b2f165a
-def _case_crops(c: pd.Series, graded: pd.DataFrame, masks: dict, neighbours: int, params: dict, first: int):
-    """The crops of case `c`'s graded discs from each of `masks` (crop kind → disc instances), on its graded slice and
-    `neighbours` slices either side, and their rows (indices from `first`)."""
+def _case_crops(
+    c: pd.Series,
+    graded: pd.DataFrame,
+    masks: dict,
+    neighbours: int,
+    preprocess: PreprocessParams,
+    crop_size: tuple,
+    in_channels: int,
+    first: int,
+):
+    """The crops (`crop_size`, `in_channels`: the grader's) of case `c`'s graded discs from each of `masks` (crop kind →
+    disc instances), on its graded slice and `neighbours` slices either side, and their rows (indices from `first`)."""
     case = load_case(dict(patient=c.patient, series=c.series, image=c.image, mask=None))
-    preprocess = parsed_section(params, 'preprocess')
     win = windowed(case.image, preprocess)
     sp = (c.spacing_row, c.spacing_col)
     match = _disc_pairs(c.get('reference', 'mask'), masks['auto'], masks['manual'])
@@ -493,7 +510,7 @@ def _case_crops(c: pd.Series, graded: pd.DataFrame, masks: dict, neighbours: int
         int(c.slice_index), neighbours, len(win), preprocess.crop_neighbour_step
     ):  # outside the volume: no crop
         for kind, labs in masks.items():
-            crops = disc_crops_of(win, k, labs, sp, params)  # the graded slice's disc mask on slice k
+            crops = disc_crops_of(win, k, labs, sp, preprocess, crop_size, in_channels)  # graded slice's mask, slice k
             for _, d in graded.iterrows():
                 src = match.get(int(d.ivd_label), 0) if kind == 'auto' else int(d.ivd_label)
                 if src in crops:
@@ -509,12 +526,15 @@ def stage_crops(params: dict, work='.') -> pd.DataFrame:
     cache/crops.npz and cache/crops.csv."""
     cases, discs = read_table(work, 'cases.csv'), read_table(work, 'discs.csv')
     man, auto = np.load(_p(work, 'cache', 'manual_discs.npz')), np.load(_p(work, 'cache', 'auto_discs.npz'))
-    cl = section(params, 'classifier')
-    n_nb = max(int(cl['train_slices']), int(cl['test_slices']))
+    parsed = parse_params(params)
+    cl = parsed.classifier
+    n_nb = max(cl.train_slices, cl.test_slices)
+    crop_size = tuple(active_profile(parsed)['cls']['crop_size'])
     X, rows = [], []
-    for _, c in tqdm(list(cases.iterrows()), desc='crops', leave=False, disable=not _show_progress(params)):
+    for _, c in tqdm(list(cases.iterrows()), desc='crops', leave=False, disable=not parsed.train.progress):
         masks = dict(auto=auto[c.series], manual=man[c.series])
-        x, r = _case_crops(c, discs[discs.series == c.series], masks, n_nb, params, len(X))
+        graded = discs[discs.series == c.series]
+        x, r = _case_crops(c, graded, masks, n_nb, parsed.preprocess, crop_size, cl.in_channels, len(X))
         X += x
         rows += r
     if not X:
@@ -542,17 +562,18 @@ def stage_train_cls(params: dict, work='.') -> list:
     "Train the attention-VGG grader; model and curve to models/grader.pt and results/train_cls.csv."
     X = np.load(_p(work, 'cache', 'crops.npz'))['crops']
     t = labelled_crops(work)
-    c = section(params, 'classifier')
-    how = c['train_crops']
-    last = select_mode(params, 'cls') == 'last'  # train on train + tune, keep the last epoch
-    near = t[t.offset.abs() <= int(c['train_slices'])]  # the graded slice and its neighbours
+    parsed = parse_params(params)
+    c = parsed.classifier
+    how = c.train_crops
+    last = select_mode(parsed, 'cls') == 'last'  # train on train + tune, keep the last epoch
+    near = t[t.offset.abs() <= c.train_slices]  # the graded slice and its neighbours
     tr = _training_rows(near, ['train', 'tune'] if last else ['train'], how)
     tu = t[(t.set == 'tune') & (t.crop == 'auto') & (t.offset == 0) & (not last)]
 
     def g(r):
         return (X[r['index'].values], r.group.map(GROUPS.index).values, r.pfirrmann.values - 1)
 
-    model, task, cfg = cls_setup(params, g(tr)[1], g(tr)[2])
+    model, task, cfg = cls_setup(parsed, g(tr)[1], g(tr)[2], augment=make_augment(section(params, 'train')))
     hist = fit(model, g(tr), g(tu) if len(tu) else None, task, cfg, _p(work, 'cache', 'ckpt_cls'))
     if is_main():  # torchrun: rank 0 writes
         save_model(_p(work, 'models', 'grader.pt'), model, params, 'grader')
@@ -560,7 +581,7 @@ def stage_train_cls(params: dict, work='.') -> list:
         m = tr[tr.offset == 0]  # the measures grader: the same training discs, graded slice
         write_json(
             _p(work, 'models', 'measures.json'),
-            fit_measures_model(m, m.group.map(GROUPS.index), m.pfirrmann, float(c['measures_strength'])),
+            fit_measures_model(m, m.group.map(GROUPS.index), m.pfirrmann, float(c.measures_strength)),
         )
     return hist
 
@@ -601,7 +622,10 @@ def stage_eval_cls(params: dict, work='.') -> dict:
 def stage_report(params: dict, work='.') -> list:
     "Render the report notebooks into reports/."
     return render_reports(
-        _p(work, 'results').resolve(), _p(work, 'reports').resolve(), params=params, progress=_show_progress(params)
+        _p(work, 'results').resolve(),
+        _p(work, 'reports').resolve(),
+        params=params,
+        progress=parsed_section(params, 'train').progress,
     )
 
 
@@ -684,32 +708,46 @@ def run_fold(params: dict, cache, fold_work, split: pd.DataFrame, stages, inputs
     return Path(fold_work)
 
 # %% ../nbs/50_stages.ipynb #09c86cd9
-def _transfer_predictions(params: dict, fw: Path, tw: Path, name, discs: pd.DataFrame) -> pd.DataFrame:
+def _grader_epochs(params: dict, profile: str, epochs: int) -> dict:
+    "A copy of the params dict `params` whose training profile `profile` trains the grader `epochs` epochs."
+    scaled = copy.deepcopy(params)
+    scaled['profiles'][profile].setdefault('cls', {})['epochs'] = epochs
+    return scaled
+
+
+def _transfer_predictions(params: dict, parsed: Params, fw: Path, tw: Path, name, discs: pd.DataFrame) -> pd.DataFrame:
     """The test predictions of fold folder `fw` by a grader trained (in `tw`) on the training discs of cohort `name` (or
-    of a list of cohorts) only, on its crops."""
+    of a list of cohorts) only, on its crops; `params` (`parsed`: it parsed) with the grader's epochs scaled."""
     sp = read_table(fw, 'split.csv')
     other = ~sp.series.isin(discs.series[discs.cohort.isin([name] if isinstance(name, str) else list(name))]).values
     kept = sp.assign(set=np.where(other & (sp.set != 'test').values, 'other', sp.set))
-    fit_sets = ['train', 'tune'] if select_mode(params, 'cls') == 'last' else ['train']
-    scaled = same_samples(params, int(sp.set.isin(fit_sets).sum()), int((sp.set.isin(fit_sets).values & ~other).sum()))
+    fit_sets = ['train', 'tune'] if select_mode(parsed, 'cls') == 'last' else ['train']
+    profile = active_profile(parsed)
+    n_all, n_one = int(sp.set.isin(fit_sets).sum()), int((sp.set.isin(fit_sets).values & ~other).sum())
+    epochs = same_samples(int(profile['cls']['epochs']), n_all, n_one, parsed.cv.transfer_max_epochs)
+    scaled = _grader_epochs(params, profile['name'], epochs)
     run_fold(scaled, fw / 'cache', tw, kept, ('train_cls', 'eval_cls'), CROP_INPUTS, link=True)
     return test_rows(tw, 'predictions.csv')
 
-
-def _cv_fold(params: dict, work, split: pd.DataFrame, fold: int, folds: int, discs: pd.DataFrame, transfer: bool):
-    """Run fold `fold` of `folds` in cache/cv/fold<fold>/: its test rows of predictions, seg_discs and answers, and,
-    with `transfer`, the test predictions of its transfer graders (on the cohorts of the graded `discs`)."""
+# %% ../nbs/50_stages.ipynb #8e1684e8
+def _cv_fold(
+    params: dict, parsed: Params, work, split: pd.DataFrame, fold: int, folds: int, discs: pd.DataFrame, transfers: list
+):
+    """Run fold `fold` of `folds` in cache/cv/fold<fold>/ with `params` (`parsed`: it parsed): its test rows of
+    predictions, seg_discs and answers, and the test predictions of its `transfers` graders ((row name, cohorts trained
+    on) each, `splits.transfer_runs`; on the cohorts of the graded `discs`)."""
     fold_work = _p(work, 'cache', 'cv', f'fold{fold}')
     run_fold(params, _p(work, 'cache'), fold_work, fold_split(split, fold, folds), CV_STAGES, FOLD_INPUTS)
     pred = test_rows(fold_work, 'predictions.csv').assign(fold=fold)
     seg = test_rows(fold_work, 'seg_discs.csv').assign(fold=fold)
     answers = test_rows(fold_work, 'answers.csv').assign(fold=fold)
     trans = []
-    names = list(dict.fromkeys(discs.cohort)) if transfer else []
-    for name, keep in transfer_runs(section(params, 'cv'), names) if transfer else []:  # graders of some cohorts only
+    for name, keep in transfers:  # graders of some cohorts only
         transfer_work = fold_work / 'trained_on' / name.replace(' ', '_')
         trans.append(
-            _transfer_predictions(params, fold_work, transfer_work, keep, discs).assign(fold=fold, trained_on=name)
+            _transfer_predictions(params, parsed, fold_work, transfer_work, keep, discs).assign(
+                fold=fold, trained_on=name
+            )
         )
     return pred, seg, answers, trans
 
@@ -751,16 +789,18 @@ def _cv_metrics(pred: pd.DataFrame, seg: pd.DataFrame, answers: pd.DataFrame, fo
 # %% ../nbs/50_stages.ipynb #4f670351
 def stage_cv(params: dict, work='.') -> dict:
     "Patient-grouped k-fold cross-validation of the whole automatic path: results/cv_predictions.csv, cv_seg_discs.csv."
-    if not section(params, 'cv')['run']:  # off: empty tables, so the report says no CV was run
+    parsed = parse_params(params)
+    if not parsed.cv.run:  # off: empty tables, so the report says no CV was run
         return _no_cv(work)
     split = read_table(work, 'split.csv')
     k = int(split.fold.max()) + 1
     discs = read_table(work, 'discs.csv')
     names = list(dict.fromkeys(discs.cohort)) if 'cohort' in discs else []
-    transfer = len(names) > 1 and bool(section(params, 'cv')['transfer'])
+    transfer = len(names) > 1 and bool(parsed.cv.transfer)
+    transfers = transfer_runs(section(params, 'cv'), names) if transfer else []
     runs = [
-        _cv_fold(params, work, split, f, k, discs, transfer)
-        for f in tqdm(range(k), desc='cv folds', disable=not _show_progress(params))
+        _cv_fold(params, parsed, work, split, f, k, discs, transfers)
+        for f in tqdm(range(k), desc='cv folds', disable=not parsed.train.progress)
     ]
     pred, seg, answers = (pd.concat([run[j] for run in runs], ignore_index=True) for j in range(3))
     _write_cv_tables(work, pred, seg, answers, [t for run in runs for t in run[3]])

@@ -33,7 +33,7 @@ from monai.transforms import (
     RandBiasField,
 )
 from monai.losses import DiceCELoss
-from .params import Params, TrainParams, section
+from .params import Params, TrainParams
 from .core import DataError, atomic_write, write_json, GROUPS, GRADES
 from .unet import UNet2D, seg_class_names
 from .attention_vgg import AttentionVGG, GradingLoss, class_weights, coral_probabilities
@@ -52,11 +52,11 @@ PROFILE_KEYS = {
 }
 
 
-def active_profile(params: dict, name: str | None = None) -> dict:
+def active_profile(params: Params, name: str | None = None) -> dict:
     """The training profile `name` (else `$LDD_PROFILE`, else params' `profile`), checked: {'name', 'seg': {...}, 'cls':
     {...}}; `like: OTHER` takes OTHER's settings under its own."""
-    name = name or os.environ.get('LDD_PROFILE') or params.get('profile')
-    profiles = params.get('profiles') or {}
+    name = name or os.environ.get('LDD_PROFILE') or params.profile
+    profiles = params.profiles
     if name not in profiles:
         raise DataError('params.yaml', f"profile {name!r} is not one of the profiles {sorted(profiles)}")
     prof = copy.deepcopy(profiles[name])
@@ -769,29 +769,27 @@ def predict_cls(
     return np.concatenate([p[0] for p in ps]), np.concatenate([p[1] for p in ps])
 
 # %% ../nbs/32_train.ipynb #e423acb8
-def train_config(part: dict, train: dict, seed: int) -> dict:
+def train_config(part: dict, train: TrainParams, seed: int) -> dict:
     "`fit`'s config from a profile's `seg` or `cls` `part`, params' `train` section and the `seed`."
     return {
         **dataclasses.asdict(FitConfig()),
         'epochs': int(part['epochs']),
         'batch': int(part['batch']),
         'lr': float(part['lr']),
-        'momentum': float(train['momentum']),
-        'weight_decay': float(train['weight_decay']),
-        'lr_schedule': part.get('lr_schedule', train['lr_schedule']),
-        'amp': bool(train['amp']),
+        'momentum': float(train.momentum),
+        'weight_decay': float(train.weight_decay),
+        'lr_schedule': part.get('lr_schedule', train.lr_schedule),
+        'amp': bool(train.amp),
         'seed': int(seed),
-        'progress': bool(train['progress']),
+        'progress': bool(train.progress),
         'patch': part.get('patch'),
     }
 
 
-def select_mode(params: dict, part: str, profile: str | None = None) -> str:
+def select_mode(params: Params, part: str, profile: str | None = None) -> str:
     "How `part` ('seg' or 'cls') keeps its epoch: the profile's `select`, else `unet.select` / `classifier.select`."
-    mode = (
-        active_profile(params, profile)[part].get('select')
-        or section(params, 'unet' if part == 'seg' else 'classifier')['select']
-    )
+    network = params.unet if part == 'seg' else params.classifier
+    mode = active_profile(params, profile)[part].get('select') or network.select
     if mode not in ('tune', 'last'):
         raise ValueError(f"select must be tune or last, got {mode!r}")
     return mode
@@ -803,43 +801,42 @@ def make_augment(train: dict, part: str = 'cls') -> Augment | None:
     return Augment(**{**a, **(train['seg_augment'] or {} if part == 'seg' else {})}) if a else None
 
 # %% ../nbs/32_train.ipynb #53c941bd
-def seg_setup(params: dict, profile: str | None = None) -> tuple[UNet2D, Task, dict]:
-    "U-Net, segmentation task and fit config from params (widths and sizes from the active profile)."
-    u, prof = section(params, 'unet'), active_profile(params, profile)
+def seg_setup(params: Params, profile: str | None = None, augment: Augment | None = None) -> tuple[UNet2D, Task, dict]:
+    """U-Net, segmentation task (trained with `augment`: `make_augment(train, 'seg')`; None: no augmentation) and fit
+    config from `params` (widths and sizes from the active profile)."""
+    u, prof = params.unet, active_profile(params, profile)
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(section(params, 'seed')))
+        torch.manual_seed(int(params.seed))
         model = UNet2D(
             1,
-            len(seg_class_names(u['classes'])),
+            len(seg_class_names(u.classes)),
             features=prof['seg']['features'],
-            norm=u['norm'],
-            dropout=float(u['dropout']),
+            norm=u.norm,
+            dropout=float(u.dropout),
         )
-    train = section(params, 'train')
-    cfg = {**train_config(prof['seg'], train, section(params, 'seed')), 'desc': 'U-Net'}
-    return model, seg_task(u['classes'], make_augment(train, 'seg')), cfg
+    cfg = {**train_config(prof['seg'], params.train, params.seed), 'desc': 'U-Net'}
+    return model, seg_task(u.classes, augment), cfg
 
 # %% ../nbs/32_train.ipynb #e089a1ca
 def cls_setup(
-    params: dict, train_groups=None, train_grades=None, profile: str | None = None
+    params: Params, train_groups=None, train_grades=None, profile: str | None = None, augment: Augment | None = None
 ) -> tuple[AttentionVGG, Task, dict]:
-    "Attention VGG, grading task (class weights from the training labels) and fit config from params."
-    c, prof = section(params, 'classifier'), active_profile(params, profile)
-    loss = c['loss']
+    """Attention VGG, grading task (class weights from the training labels; trained with `augment`:
+    `make_augment(train)`, None: no augmentation) and fit config from `params`."""
+    c, prof = params.classifier, active_profile(params, profile)
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(section(params, 'seed')))
+        torch.manual_seed(int(params.seed))
         model = AttentionVGG(
-            int(c['in_channels']),
+            int(c.in_channels),
             widths=prof['cls']['widths'],
-            convs=c['convs'],
-            attention=c['attention'],
-            reduction=int(c['se_reduction']),
-            dropout=float(c['dropout']),
-            head='coral' if loss == 'coral' else 'softmax',
+            convs=c.convs,
+            attention=c.attention,
+            reduction=int(c.se_reduction),
+            dropout=float(c.dropout),
+            head='coral' if c.loss == 'coral' else 'softmax',
         )
-    train = section(params, 'train')
-    weighted = train['class_weights'] == 'inverse_frequency'
+    weighted = params.train.class_weights == 'inverse_frequency'
     gw = class_weights(train_groups, len(GROUPS)) if weighted and train_groups is not None else None
     kw = class_weights(train_grades, len(GRADES)) if weighted and train_grades is not None else None
-    task = cls_task(loss, gw, kw, float(c['grade_loss_weight']), make_augment(train))
-    return model, task, {**train_config(prof['cls'], train, section(params, 'seed')), 'desc': 'attention VGG'}
+    task = cls_task(c.loss, gw, kw, float(c.grade_loss_weight), augment)
+    return model, task, {**train_config(prof['cls'], params.train, params.seed), 'desc': 'attention VGG'}

@@ -39,7 +39,7 @@ from ldd_study.phantom import write_phantom_cohort
 from ldd_study.preprocess import resize_pad
 from ldd_study.models import save_model
 from ldd_study.discs import seg_input, windowed
-from ldd_study.params import parsed_section
+from ldd_study.params import parse_params, parsed_section
 from ldd_study.train import cls_setup, seg_setup
 from ldd_study.predict import Predictor, load_predictor, predict_params, predict_paths
 
@@ -99,8 +99,8 @@ def throughput(profile='cpu', threads=2, n_cases=30, slice_='image', workers=(1,
     if sr is None:
         raise SystemExit("the SPIDER sample is needed for --throughput (../shared/data/spider_t2space)")
     tmp = Path(tempfile.mkdtemp(prefix='bench_predict.'))
-    save_model(tmp / 'models' / 'unet.pt', seg_setup(prm)[0], prm, 'unet')
-    save_model(tmp / 'models' / 'grader.pt', cls_setup(prm)[0], prm, 'grader')
+    save_model(tmp / 'models' / 'unet.pt', seg_setup(parse_params(prm))[0], prm, 'unet')
+    save_model(tmp / 'models' / 'grader.pt', cls_setup(parse_params(prm))[0], prm, 'grader')
     pr = load_predictor(tmp / 'models')
     imgs = sorted((sr / 'images').glob('*.mha'))[:n_cases]
     answers = answers_for([(p, sr / 'masks' / p.name) for p in imgs], pr.seg_params, pr.image_size)
@@ -142,8 +142,8 @@ def main(profile='cpu', threads=2, n_cases=3, slice_='auto', image_size=None, fe
         prm['profiles'][profile]['seg']['features'] = [int(f) for f in features]
     tmp = Path(tempfile.mkdtemp(prefix='bench_predict.'))
     t0 = time.perf_counter()
-    save_model(tmp / 'models' / 'unet.pt', seg_setup(prm)[0], prm, 'unet')
-    save_model(tmp / 'models' / 'grader.pt', cls_setup(prm)[0], prm, 'grader')
+    save_model(tmp / 'models' / 'unet.pt', seg_setup(parse_params(prm))[0], prm, 'unet')
+    save_model(tmp / 'models' / 'grader.pt', cls_setup(parse_params(prm))[0], prm, 'grader')
     pr = load_predictor(tmp / 'models')
     t_load = time.perf_counter() - t0
     groups = {}

@@ -21,7 +21,7 @@ import os
 import time
 import torch
 from ldd_study.core import load_params
-from ldd_study.params import section
+from ldd_study.params import parse_params, section
 from ldd_study.train import active_profile, seg_setup, cls_setup, make_augment
 
 
@@ -111,10 +111,10 @@ def main(
         + (f" ({torch.cuda.get_device_name(DEVICE)}, AMP {AMP}, channels-last {CL})" if DEVICE.type == 'cuda' else '')
     )
     for name in profiles:
-        prof = active_profile(prm, name)
+        prof = active_profile(parse_params(prm), name)
         s, c = prof['seg'], prof['cls']
         # segmentation
-        model, task, cfg = seg_setup(prm, profile=name)
+        model, task, cfg = seg_setup(parse_params(prm), profile=name)
         b = min(cfg['batch'], max_batch)
         size = s['image_size']
         tsize = int(s.get('patch') or size)  # training input: a patch
@@ -131,7 +131,7 @@ def main(
         # grading
         ch = int(prm['classifier'].get('in_channels', 2))
         h, w = c['crop_size']
-        model, task, cfg = cls_setup(prm, profile=name)
+        model, task, cfg = cls_setup(parse_params(prm), profile=name)
         b = min(cfg['batch'], max_batch)
         xc = torch.randn(b, ch, h, w)
         g = torch.arange(b) % 3
