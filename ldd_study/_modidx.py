@@ -324,6 +324,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'ldd_study.params.UnetParams': ('params.html#unetparams', 'ldd_study/params.py'),
                                   'ldd_study.params._is_a': ('params.html#_is_a', 'ldd_study/params.py'),
                                   'ldd_study.params._over': ('params.html#_over', 'ldd_study/params.py'),
+                                  'ldd_study.params._section_class': ('params.html#_section_class', 'ldd_study/params.py'),
                                   'ldd_study.params._wrong': ('params.html#_wrong', 'ldd_study/params.py'),
                                   'ldd_study.params.check_profiles': ('params.html#check_profiles', 'ldd_study/params.py'),
                                   'ldd_study.params.parse_params': ('params.html#parse_params', 'ldd_study/params.py'),

@@ -183,8 +183,8 @@ class TrainParams:
     threads: int = 0  # torch CPU threads for the stages (0: torch's default)
     devices: int = 1  # processes per node for train_seg / train_cls (> 1: torchrun, DDP)
     nodes: int = 1  # machines, each running `devices` processes
-    augment: AugmentParams = field(default_factory=AugmentParams)
-    seg_augment: SegAugmentParams = field(default_factory=SegAugmentParams)
+    augment: AugmentParams | None = field(default_factory=AugmentParams)  # null: no augmentation
+    seg_augment: SegAugmentParams | None = field(default_factory=SegAugmentParams)  # null: none added for the U-Net
 
 # %% ../nbs/01_params.ipynb #e581fd2e
 @dataclass(frozen=True)
@@ -261,6 +261,14 @@ def _wrong(where: str, problem: str) -> DataError:
     return DataError('params.yaml', f"{problem} {where}")
 
 
+def _section_class(kind, value):
+    "The dataclass a key of type `kind` holding `value` is parsed into: `kind`, or X of `X | None` (None stays None)."
+    if dataclasses.is_dataclass(kind):
+        return kind
+    optional = [k for k in typing.get_args(kind) if dataclasses.is_dataclass(k)]
+    return optional[0] if optional and value is not None else None
+
+
 def parse_section(cls, values, where: str = ''):
     "The frozen `cls` of the dict `values` (None: all defaults); a `DataError` names an unknown key or a wrong type."
     if values is None:
@@ -274,8 +282,8 @@ def parse_section(cls, values, where: str = ''):
     read = {}
     for key, value in values.items():
         kind = kinds[key]
-        if dataclasses.is_dataclass(kind):
-            read[key] = parse_section(kind, value, f"{where}{key}.")
+        if section_class := _section_class(kind, value):
+            read[key] = parse_section(section_class, value, f"{where}{key}.")
         elif not _is_a(value, kind):
             raise _wrong(f"{where}{key} (a {type(value).__name__}: {value!r}; expected {kind})", 'wrong type of')
         else:
