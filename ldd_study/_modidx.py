@@ -690,6 +690,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'ldd_study.stats.mean_bootstrap': ('stats.html#mean_bootstrap', 'ldd_study/stats.py'),
                                  'ldd_study.stats.ovo_auc_delong': ('stats.html#ovo_auc_delong', 'ldd_study/stats.py'),
                                  'ldd_study.stats.patient_codes': ('stats.html#patient_codes', 'ldd_study/stats.py'),
+                                 'ldd_study.stats.read_csv_table': ('stats.html#read_csv_table', 'ldd_study/stats.py'),
                                  'ldd_study.stats.resample_counts': ('stats.html#resample_counts', 'ldd_study/stats.py'),
                                  'ldd_study.stats.segmentation_summary': ('stats.html#segmentation_summary', 'ldd_study/stats.py'),
                                  'ldd_study.stats.segmentation_table': ('stats.html#segmentation_table', 'ldd_study/stats.py'),

@@ -16,7 +16,7 @@ from .core import DataError, GROUPS, LUMBAR_LABELS, atomic_write, level_name
 from .metrics import class_names, confusion_matrix, grading_metrics, ovo_scores, per_disc_dice
 from .metrics import reliability_curve
 from .params import ReportParams, StatsParams
-from .stats import ovo_auc_delong, PROBA_COLUMNS
+from .stats import ovo_auc_delong, read_csv_table, PROBA_COLUMNS
 from .tables import graded_mask, scheme_columns
 
 # %% auto #0
@@ -298,10 +298,7 @@ def read_training_log(path) -> pd.DataFrame | None:
     if malformed."""
     if path is None or not Path(path).exists():
         return None
-    try:
-        h = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise DataError(path, f'not a readable CSV table: {e}') from None
+    h = read_csv_table(path)
     miss = [c for c in TRAINING_COLUMNS if c not in h]
     if miss:
         raise DataError(path, f'missing columns {miss}; a training log needs {list(TRAINING_COLUMNS)}')

@@ -19,8 +19,8 @@ from .metrics import fmt_ci, _div
 __all__ = ['GRADING_COLUMNS', 'SEGMENTATION_COLUMNS', 'PROBA_COLUMNS', 'TABLE2_TITLES', 'resample_counts',
            'patient_codes', 'bootstrap_interval', 'weighted_bootstrap', 'mean_bootstrap', 'grading_bootstrap',
            'cluster_bootstrap', 'synthetic_predictions', 'delong_auc', 'delong_ci', 'delong_test', 'ovo_auc_delong',
-           'compare_ovo_auc', 'check_predictions', 'load_predictions', 'segmentation_summary', 'segmentation_table',
-           'grading_arrays', 'grading_summary', 'grading_table', 'to_markdown']
+           'compare_ovo_auc', 'check_predictions', 'read_csv_table', 'load_predictions', 'segmentation_summary',
+           'segmentation_table', 'grading_arrays', 'grading_summary', 'grading_table', 'to_markdown']
 
 # %% ../nbs/41_stats.ipynb #08014dd0
 def _options(stats: StatsParams) -> dict:
@@ -390,16 +390,20 @@ def check_predictions(df: pd.DataFrame, kind: str = 'grading', source: str = '<p
     return _probability_block(_grading_columns(out, source), source)
 
 # %% ../nbs/41_stats.ipynb #379cbbc1e968416e875cc15c1202d7eb
-def load_predictions(path, kind: str = 'grading') -> pd.DataFrame:
-    "Read and check a predictions CSV (grading or segmentation), naming the file in any error."
+def read_csv_table(path) -> pd.DataFrame:
+    "The CSV table at `path`; a `DataError` naming it when it is missing or not a readable CSV (reports read so too)."
     path = Path(path)
     if not path.exists():
         raise DataError(path, 'file not found')
     try:
-        df = pd.read_csv(path)
+        return pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         raise DataError(path, f'not a readable CSV table: {e}') from None
-    return check_predictions(df, kind, str(path))
+
+
+def load_predictions(path, kind: str = 'grading') -> pd.DataFrame:
+    "Read and check a predictions CSV (grading or segmentation), naming the file in any error."
+    return check_predictions(read_csv_table(path), kind, str(path))
 
 
 def _table(pred, kind: str) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from .core import pfirrmann_group
 from .params import ReportParams, StatsParams
 from .metrics import fmt_ci
 from .stats import check_predictions, grading_summary, grading_table, mean_bootstrap, segmentation_table
-from .stats import to_markdown, PROBA_COLUMNS
+from .stats import read_csv_table, to_markdown, PROBA_COLUMNS
 
 # %% auto #0
 __all__ = ['SET_ALIASES', 'CROPS', 'PAPER_COLUMNS', 'ACC_ALL', 'ABLATION_METRICS', 'ABLATION_COLUMNS', 'ABLATION_DIFF',
@@ -97,12 +97,7 @@ def read_predictions(path) -> pd.DataFrame:
     """Read and check a grading predictions table (predictions.csv, cv_predictions.csv) with its `crop` and `found`
     columns."""
     path = Path(path)
-    if not path.exists():
-        raise DataError(path, 'file not found')
-    try:
-        df = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise DataError(path, f'not a readable CSV table: {e}') from None
+    df = read_csv_table(path)
     if not len(df):
         raise DataError(path, 'the table has no rows')
     return checked_predictions(df, path)
