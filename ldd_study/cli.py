@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from .core import EXIT_INTERNAL, EXIT_PIPE, EXIT_REFUSED, EXIT_USAGE, DataError, internal_error, level_name
 from .core import load_params, GROUPS, pfirrmann_group, silence_stdout
 from .io import cohort_source, read_cohort, read_lsma_cohort, load_case, natural_sort_key
-from .params import DataParams, Params, PreprocessParams, parse_params, parsed_section
+from .params import DataParams, Params, PreprocessParams, parse_params
 
 # %% auto #0
 __all__ = ['UNET_AT_RUN_TIME', 'NO_IMAGE', 'COHORT_LAYOUTS', 'slice_discs', 'unet_discs', 'Unmatched', 'inspect_cohort',
@@ -45,7 +45,7 @@ def unet_discs(case, predictor) -> tuple[int, dict[int, int], list[str]]:
     "Chosen slice of a maskless `case`, the discs `predictor`'s U-Net finds there ({IVD label: pixels}), and warnings."
     from ldd_study.discs import mid_slice, numbering_doubt, predicted_discs, seg_input, windowed
 
-    sp = parsed_section(predictor.seg_params, 'preprocess')
+    sp = predictor.seg_settings.preprocess
     win = windowed(case.image, sp)
     k = 0 if len(win) == 1 else int(mid_slice(case, sp, windowed=win))
     x, tf = seg_input(win, k, predictor.image_size)

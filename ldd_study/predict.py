@@ -31,7 +31,7 @@ import ldd_study
 from .core import SEMANTIC
 from .io import Case, case_name, read_sagittal, orientation_recorded, dicom_series_files
 from .core import ROMAN, grade_within_group
-from .params import PredictParams, parse_params, parsed_section
+from .params import Params, PredictParams, parse_params
 from .preprocess import mid_sagittal_index
 from .unet import UNet2D, seg_class_names
 from .train import active_profile, predict_cls, predict_seg_proba
@@ -67,12 +67,6 @@ def predict_params(params: dict | None = None) -> PredictParams:
     unknown key or a wrong type anywhere in `params`."""
     return parse_params(project_params() if params is None else params).predict
 
-# %% ../nbs/65_predict.ipynb #9a63283cbaf04dbcab1f6479b197f3a8
-def _profile(params: dict) -> dict:
-    "The training profile saved in a model's params (not today's `$LDD_PROFILE`)."
-    parsed = parse_params(params)
-    return active_profile(parsed, parsed.profile)
-
 # %% ../nbs/65_predict.ipynb #8dd0d8092fe74a7c96281538738b07e2
 @dataclass
 class Predictor:
@@ -84,6 +78,12 @@ class Predictor:
     cls_params: dict
     info: dict = field(default_factory=dict)
     measures: dict | None = None  # the measures model (`measures.json`, nbs/46_measures) beside the grader, if any
+    seg_settings: Params = field(init=False)  # `seg_params` parsed, once
+    cls_settings: Params = field(init=False)  # `cls_params` parsed, once
+
+    def __post_init__(self):
+        "Parse the params saved with each model (a `DataError` names a bad key)."
+        self.seg_settings, self.cls_settings = parse_params(self.seg_params), parse_params(self.cls_params)
 
     @property
     def answer(self) -> str:
@@ -93,13 +93,13 @@ class Predictor:
 
     @property
     def image_size(self) -> int:
-        "Side of the U-Net's square input."
-        return int(_profile(self.seg_params)['seg']['image_size'])
+        "Side of the U-Net's square input (its saved training profile's, not today's `$LDD_PROFILE`)."
+        return int(active_profile(self.seg_settings, self.seg_settings.profile)['seg']['image_size'])
 
     @property
     def crop_size(self) -> tuple:
-        "(height, width) of the grader's crops."
-        return tuple(int(v) for v in _profile(self.cls_params)['cls']['crop_size'])
+        "(height, width) of the grader's crops (its saved training profile's)."
+        return tuple(int(v) for v in active_profile(self.cls_settings, self.cls_settings.profile)['cls']['crop_size'])
 
     @property
     def trained_on_phantom(self) -> bool:
@@ -331,8 +331,8 @@ def _auto_choice(predictor: Predictor, scan: Scan, win: np.ndarray, settings: Pr
 def _image_choice(predictor: Predictor, scan: Scan, win: np.ndarray) -> tuple[int, list]:
     "`--slice image`: sagittal index of the image-only rule's slice, and a warning when it is an edge slice."
     n, warns = scan.slices, []
-    seg_preprocess = parsed_section(predictor.seg_params, 'preprocess')
-    k = int(mid_slice(Case('', scan.case, scan.image, None, scan.spacing), seg_preprocess, windowed=win))
+    case = Case('', scan.case, scan.image, None, scan.spacing)
+    k = int(mid_slice(case, predictor.seg_settings.preprocess, windowed=win))
     if k in (0, n - 1):
         warns.append(
             f"the image-only rule chose the edge slice "
@@ -366,7 +366,7 @@ def _discs_found(predictor: Predictor, scan: Scan, win: np.ndarray, k: int, si: 
     "The U-Net's disc level map and geometry on slice `k`; a `DataError` naming slice `si` when none or too many."
     x, tf = seg_input(win, k, predictor.image_size)
     labels, info = predicted_discs(
-        predictor.unet, x, tf, scan.spacing, parsed_section(predictor.seg_params, 'preprocess'), proba=proba
+        predictor.unet, x, tf, scan.spacing, predictor.seg_settings.preprocess, proba=proba
     )  # auto: the search's own probabilities
     if not info:
         raise DataError(scan.path, f"no disc found on slice {si}" + (" (the slice given)" if given else ''))
@@ -381,17 +381,14 @@ def _discs_found(predictor: Predictor, scan: Scan, win: np.ndarray, k: int, si: 
 # %% ../nbs/65_predict.ipynb #4dd4641cc4064e0191573fe9c69df29b
 def disc_probabilities(predictor: Predictor, scan: Scan, win: np.ndarray, k: int, labels, batch: int) -> tuple:
     "IVD labels of the discs on slice `k`, and the grader's group and grade probabilities of each, neighbours averaged."
-    cp = predictor.cls_params
-    if cp.get('preprocess', {}).get('window_percentiles') != predictor.seg_params.get('preprocess', {}).get(
-        'window_percentiles'
-    ):
-        win = windowed(scan.image, parsed_section(cp, 'preprocess'))  # the grader was trained on another window
-    preprocess = parsed_section(cp, 'preprocess')
-    in_channels = parsed_section(cp, 'classifier').in_channels
+    cp, preprocess = predictor.cls_params, predictor.cls_settings.preprocess
+    if preprocess.window_percentiles != predictor.seg_settings.preprocess.window_percentiles:
+        win = windowed(scan.image, preprocess)  # the grader was trained on another window
     step = preprocess.crop_neighbour_step
+    in_channels, crop_size = predictor.cls_settings.classifier.in_channels, predictor.crop_size
     ks = [j for _, j in neighbour_slices(k, int(cp.get('classifier', {}).get('test_slices', 0)), len(win), step)]
     crops = [
-        disc_crops_of(win, j, labels, scan.spacing, preprocess, predictor.crop_size, in_channels) for j in ks
+        disc_crops_of(win, j, labels, scan.spacing, preprocess, crop_size, in_channels) for j in ks
     ]  # the chosen slice's discs on it and on the neighbours the grader averages over
     ivd = sorted(crops[0])
     probs = [predict_cls(predictor.grader, np.stack([c[label] for label in ivd]), batch) for c in crops]
@@ -458,7 +455,7 @@ def predict_scan(
 ) -> Prediction:
     "Find and grade the discs of `scan` on the slice chosen by `slice`: auto, image, or an index along its own axis."
     t0 = time.perf_counter()
-    win = windowed(scan.image, parsed_section(predictor.seg_params, 'preprocess'))
+    win = windowed(scan.image, predictor.seg_settings.preprocess)
     k, choice, searched, warns, proba = _choose_slice(predictor, scan, win, slice, settings)
     si = input_slice_index(scan.original, scan.reference, k)
     labels, info = _discs_found(predictor, scan, win, k, si, choice == 'given', proba)
