@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXPORT = re.compile(r'\s*#\|\s*export')
 
 
-def tracked_files(rev: str | None, folder: str, suffix: str) -> dict[str, str]:
+def source_files(rev: str | None, folder: str, suffix: str) -> dict[str, str]:
     "Path -> text of the files under `folder` ending in `suffix`, at commit `rev` (None: the working tree)."
     if rev is None:
         return {str(p.relative_to(ROOT)): p.read_text() for p in sorted((ROOT / folder).rglob(f'*{suffix}'))}
@@ -65,8 +65,8 @@ def export_cell_lines(notebooks: dict[str, str]) -> list[int]:
 
 def main(rev: str | None) -> None:
     "Print the figures of `rev` (None: the working tree)."
-    library = {p: t for p, t in tracked_files(rev, 'ldd_study', '.py').items() if not p.endswith('_modidx.py')}
-    cells = export_cell_lines(tracked_files(rev, 'nbs', '.ipynb'))
+    library = {p: t for p, t in source_files(rev, 'ldd_study', '.py').items() if not p.endswith('_modidx.py')}
+    cells = export_cell_lines(source_files(rev, 'nbs', '.ipynb'))
     long = long_functions(library)
     stages = next(t for p, t in library.items() if p.endswith('stages.py'))
     wide = [
